@@ -1,0 +1,515 @@
+//! The command line: clap commands, each a thin call into `ops` or the store that prints text for
+//! people or `--json` for scripts, and returns an exit code from `exit.rs`.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+use crate::config::{Config, ConfigSource};
+use crate::domain::order::Change;
+use crate::domain::{mask, HoldReason, Order, OrderNo, Status};
+use crate::exit;
+use crate::ops::intake::local;
+use crate::ops::{self, OpsError};
+use crate::store::{self, Actor, ListQuery, Store};
+
+#[derive(Debug, Parser)]
+#[command(name = "keydesk", version, about = "阳光七采 UKey 寄回续签工作台 — the UKey mail-back renewal desk")]
+pub struct Cli {
+    /// Configuration file (else $KEYDESK_CONFIG, else ./keydesk.toml, else built-in defaults)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The operator making changes, recorded in the audit log
+    #[arg(long, global = true, env = "KEYDESK_OPERATOR", value_name = "NAME")]
+    pub operator: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the desk (the default); for now it lists the open orders
+    Desk,
+    /// Database maintenance
+    #[command(subcommand)]
+    Db(DbCommand),
+    /// Load the platform's export of orders
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Synthetic data for benchmarks
+    #[command(subcommand)]
+    Fixtures(FixturesCommand),
+    /// Look at and change orders
+    #[command(subcommand)]
+    Order(OrderCommand),
+    /// Receive a parcel: the desk's scan as a command
+    Intake(IntakeArgs),
+    /// Parcels no order claims
+    Unmatched(JsonFlag),
+    /// Desk operators
+    #[command(subcommand)]
+    Operator(OperatorCommand),
+    /// Show the effective configuration
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Apply pending migrations (also done at start-up unless database.migrate_on_start = false)
+    Migrate,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Import a JSON array of orders, all or nothing
+    Orders {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FixturesCommand {
+    /// Fill the database with N synthetic orders
+    Generate {
+        #[arg(long, value_name = "N")]
+        orders: u64,
+        #[arg(long, value_name = "S", default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrderCommand {
+    /// One order with its receipts and audit trail
+    Show {
+        order_no: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Orders, optionally of one status
+    List {
+        #[arg(long, value_name = "STATUS")]
+        status: Option<Status>,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Find orders by order number, waybill, key serial, account, phone tail, name or company prefix
+    Search {
+        text: String,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put an order on hold (异常挂起)
+    Hold {
+        order_no: String,
+        #[arg(long, value_name = "REASON")]
+        reason: HoldReason,
+        #[arg(long, default_value = "")]
+        note: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Release a hold, back to the status it was taken from
+    Release {
+        order_no: String,
+        #[arg(long)]
+        note: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cancel an unpaid order
+    Cancel {
+        order_no: String,
+        #[arg(long)]
+        note: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct IntakeArgs {
+    /// The scanned or typed waybill number
+    pub scan: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct JsonFlag {
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OperatorCommand {
+    /// Add an operator; the password or PIN is asked for (or read from stdin)
+    Add {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the configuration in effect, as TOML
+    Show,
+}
+
+/// An error on its way to the terminal, with the exit code it maps to.
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl From<OpsError> for Failure {
+    fn from(e: OpsError) -> Self {
+        Failure { code: e.exit_code(), message: e.to_string() }
+    }
+}
+
+impl From<store::StoreError> for Failure {
+    fn from(e: store::StoreError) -> Self {
+        OpsError::from(e).into()
+    }
+}
+
+fn fail(message: impl Into<String>) -> Failure {
+    Failure { code: exit::FAILURE, message: message.into() }
+}
+
+pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, Failure> {
+    let command = cli.command.unwrap_or(Command::Desk);
+    if let Command::Config(ConfigCommand::Show) = command {
+        println!("# from {source}");
+        print!("{}", toml::to_string_pretty(&config).map_err(|e| fail(e.to_string()))?);
+        return Ok(exit::OK);
+    }
+    let store = open_store(&config).await?;
+    let actor = |default: Option<&str>| -> Result<Actor, Failure> {
+        let operator = cli.operator.clone().or(default.map(str::to_string)).ok_or_else(|| Failure {
+            code: exit::USAGE,
+            message: "请用 --operator NAME 或 KEYDESK_OPERATOR 指明操作员 (an operator is required for changes)".into(),
+        })?;
+        Ok(Actor { operator, desk: config.desk.name.clone() })
+    };
+    match command {
+        Command::Desk => desk_overview(store.as_ref()).await,
+        Command::Db(DbCommand::Migrate) => {
+            store.migrate().await?;
+            eprintln!("数据库已是最新 (migrations applied)");
+            Ok(exit::OK)
+        }
+        Command::Import(ImportCommand::Orders { file, json }) => {
+            let text = std::fs::read_to_string(&file).map_err(|e| fail(format!("{}: {e}", file.display())))?;
+            let actor = actor(Some("import"))?;
+            if actor.operator != "import" {
+                ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
+            }
+            let summary = ops::import::import_orders(store.as_ref(), &text, &actor).await?;
+            if json {
+                print_json(&summary)?;
+            } else {
+                println!("导入完成：新增 {} 个订单，更新 {} 个订单", summary.inserted, summary.updated);
+            }
+            Ok(exit::OK)
+        }
+        Command::Fixtures(FixturesCommand::Generate { orders, seed }) => generate(store.as_ref(), orders, seed).await,
+        Command::Order(cmd) => order_command(store.as_ref(), cmd, actor).await,
+        Command::Intake(args) => {
+            let actor = actor(None)?;
+            ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
+            let outcome = ops::intake::intake(store.as_ref(), &args.scan, &actor).await?;
+            if args.json {
+                print_json(&outcome)?;
+            } else {
+                println!("{}", outcome.message);
+                for o in &outcome.orders {
+                    println!(
+                        "  {}  {}  {}  {}  KEY {}  证书到期 {}  {}",
+                        o.order_no,
+                        o.status_label,
+                        o.company,
+                        o.holder,
+                        o.key_serial,
+                        local(o.cert_not_after),
+                        if o.paid { "已支付" } else { "未支付" }
+                    );
+                }
+            }
+            Ok(outcome.result.exit_code())
+        }
+        Command::Unmatched(JsonFlag { json }) => {
+            let parcels = store.unmatched_parcels().await?;
+            if json {
+                print_json(&parcels)?;
+            } else if parcels.is_empty() {
+                println!("没有无主包裹");
+            } else {
+                for p in parcels {
+                    println!("{}  {}  {}  {}", p.waybill, local(p.scanned_at), p.operator, p.desk);
+                }
+            }
+            Ok(exit::OK)
+        }
+        Command::Operator(OperatorCommand::Add { name, password_stdin }) => {
+            let secret = read_secret(password_stdin)?;
+            let record = ops::operators::add_operator(store.as_ref(), &name, &secret).await?;
+            eprintln!("已添加操作员 {}", record.name);
+            Ok(exit::OK)
+        }
+        Command::Config(ConfigCommand::Show) => Ok(exit::OK),
+    }
+}
+
+async fn open_store(config: &Config) -> Result<Arc<dyn Store>, Failure> {
+    let url = config.database_url();
+    store::open(
+        &url,
+        config.database.max_connections,
+        Duration::from_secs(config.database.connect_timeout_secs),
+        config.database.migrate_on_start,
+    )
+    .await
+    .map_err(Failure::from)
+}
+
+async fn order_command(
+    store: &dyn Store,
+    cmd: OrderCommand,
+    actor: impl Fn(Option<&str>) -> Result<Actor, Failure>,
+) -> Result<u8, Failure> {
+    let parse_no = |s: &str| OrderNo::parse(s).map_err(|e| Failure { code: exit::REFUSED, message: e.to_string() });
+    match cmd {
+        OrderCommand::Show { order_no, json } => {
+            let no = parse_no(&order_no)?;
+            let order = store.order_by_no(&no).await?.ok_or_else(|| OpsError::OrderNotFound(no.to_string()))?;
+            let receipts = store.receipts_for_order(order.id).await?;
+            let audit = store.audit_for_order(order.id).await?;
+            if json {
+                print_json(&serde_json::json!({ "order": OrderView::of(&order), "receipts": receipts, "audit": audit }))?;
+            } else {
+                print_order(&order);
+                println!("  时间线：");
+                for a in audit {
+                    println!(
+                        "    {}  {:<10} {} → {}  {}  ({}@{})",
+                        local(a.at),
+                        a.action,
+                        a.from_status.as_deref().unwrap_or("-"),
+                        a.to_status.as_deref().unwrap_or("-"),
+                        a.reason,
+                        a.operator,
+                        a.desk
+                    );
+                }
+            }
+            Ok(exit::OK)
+        }
+        OrderCommand::List { status, limit, json } => {
+            let orders = store.list_orders(&ListQuery { status, limit, after_id: 0 }).await?;
+            print_orders(&orders, json)?;
+            Ok(exit::OK)
+        }
+        OrderCommand::Search { text, limit, json } => {
+            let orders = store.search_orders(&text, limit).await?;
+            print_orders(&orders, json)?;
+            Ok(if orders.is_empty() && !json { exit::REFUSED } else { exit::OK })
+        }
+        OrderCommand::Hold { order_no, reason, note, json } => {
+            change(store, &parse_no(&order_no)?, Change::Hold { reason, resume_to: None }, &note, actor(None)?, json).await
+        }
+        OrderCommand::Release { order_no, note, json } => {
+            change(store, &parse_no(&order_no)?, Change::Release, &note, actor(None)?, json).await
+        }
+        OrderCommand::Cancel { order_no, note, json } => {
+            change(store, &parse_no(&order_no)?, Change::MoveTo(Status::Cancelled), &note, actor(None)?, json).await
+        }
+    }
+}
+
+async fn change(store: &dyn Store, no: &OrderNo, change: Change, note: &str, actor: Actor, json: bool) -> Result<u8, Failure> {
+    ops::operators::require_operator(store, &actor.operator).await?;
+    let order = ops::change::change_order(store, no, &change, note, &actor).await?;
+    if json {
+        print_json(&OrderView::of(&order))?;
+    } else {
+        println!("订单 {} 现为「{}」", order.order_no, order.status.label());
+    }
+    Ok(exit::OK)
+}
+
+async fn desk_overview(store: &dyn Store) -> Result<u8, Failure> {
+    println!("keydesk 工作台（终端界面将在后续版本提供；以下为待处理订单）");
+    let mut shown = 0;
+    for status in [Status::OnHold, Status::Paid, Status::Received, Status::Renewing, Status::Renewed, Status::Shipped] {
+        let orders = store.list_orders(&ListQuery { status: Some(status), limit: 1000, after_id: 0 }).await?;
+        if orders.is_empty() {
+            continue;
+        }
+        println!("\n{}（{}）", status.label(), orders.len());
+        print_orders(&orders, false)?;
+        shown += orders.len();
+    }
+    if shown == 0 {
+        println!("没有待处理订单。用 `keydesk import orders FILE.json` 导入订单。");
+    }
+    Ok(exit::OK)
+}
+
+async fn generate(store: &dyn Store, count: u64, seed: u64) -> Result<u8, Failure> {
+    const BATCH: u64 = 10_000;
+    let started = Instant::now();
+    let now = store::now();
+    let mut done = 0;
+    let show_progress = std::io::stderr().is_terminal();
+    while done < count {
+        let n = BATCH.min(count - done);
+        let batch: Vec<Order> = (done..done + n).map(|i| crate::synthetic::order(seed, i, now)).collect();
+        store.bulk_insert_orders(&batch).await?;
+        done += n;
+        if show_progress {
+            eprint!("\r生成订单 {done}/{count}（{:.0}%）", done as f64 * 100.0 / count as f64);
+        }
+    }
+    if show_progress {
+        eprintln!();
+    }
+    eprintln!("已生成 {count} 个订单，用时 {:.1} 秒", started.elapsed().as_secs_f64());
+    Ok(exit::OK)
+}
+
+fn read_secret(from_stdin: bool) -> Result<String, Failure> {
+    let secret = if from_stdin || !std::io::stdin().is_terminal() {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map_err(|e| fail(e.to_string()))?;
+        s.lines().next().unwrap_or_default().to_string()
+    } else {
+        let first = rpassword::prompt_password("密码或 PIN：").map_err(|e| fail(e.to_string()))?;
+        let again = rpassword::prompt_password("再输入一次：").map_err(|e| fail(e.to_string()))?;
+        if first != again {
+            return Err(fail("两次输入不一致"));
+        }
+        first
+    };
+    Ok(secret)
+}
+
+/// An order as the command line shows it: personal data masked.
+#[derive(Debug, Serialize)]
+pub struct OrderView<'a> {
+    pub order_no: &'a str,
+    pub platform_order_no: Option<&'a str>,
+    pub kind: &'static str,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub hold: Option<&'a crate::domain::order::Hold>,
+    pub invoice_status: &'static str,
+    pub amount: String,
+    pub term_years: u32,
+    pub company: &'a str,
+    pub account: &'a str,
+    pub holder: String,
+    pub contact_phone: String,
+    pub key_serial: &'a str,
+    pub cert_serial: &'a str,
+    pub cert_not_after: chrono::DateTime<chrono::Utc>,
+    pub cert_seal: &'static str,
+    pub paid_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub docs_approved: bool,
+    pub inbound_waybill: Option<&'a str>,
+    pub received_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub received_by: Option<&'a str>,
+    pub outbound_waybill: Option<&'a str>,
+    pub shipped_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub ship_to: String,
+}
+
+impl<'a> OrderView<'a> {
+    pub fn of(o: &'a Order) -> Self {
+        OrderView {
+            order_no: o.order_no.as_str(),
+            platform_order_no: o.platform_order_no.as_deref(),
+            kind: o.kind.code(),
+            status: o.status.code(),
+            status_label: o.status.label(),
+            hold: o.hold.as_ref(),
+            invoice_status: o.invoice_status.code(),
+            amount: o.amount.to_string(),
+            term_years: o.term_years,
+            company: &o.company,
+            account: &o.account,
+            holder: mask::name(&o.holder_name),
+            contact_phone: mask::phone(&o.contact_phone),
+            key_serial: &o.key_serial,
+            cert_serial: &o.cert.serial,
+            cert_not_after: o.cert.not_after,
+            cert_seal: o.cert.seal.code(),
+            paid_at: o.paid_at,
+            docs_approved: o.handler.docs_approved,
+            inbound_waybill: o.inbound.waybill.as_deref(),
+            received_at: o.received_at,
+            received_by: o.received_by.as_deref(),
+            outbound_waybill: o.outbound_waybill.as_ref().map(|w| w.as_str()),
+            shipped_at: o.shipped_at,
+            ship_to: format!("{} {} {}", mask::name(&o.ship_to.name), mask::phone(&o.ship_to.phone), mask::address(&o.ship_to.region, &o.ship_to.address)),
+        }
+    }
+}
+
+fn print_order(o: &Order) {
+    let v = OrderView::of(o);
+    println!("订单 {}（{}）  {}  {} 元 / {} 年", v.order_no, v.platform_order_no.unwrap_or("-"), v.status_label, v.amount, v.term_years);
+    if let Some(h) = v.hold {
+        println!("  挂起原因：{}  {}（解除后回到「{}」）", h.reason.label(), h.note, h.resume_to.label());
+    }
+    println!("  单位：{}  账号：{}  持有人：{}  电话：{}", v.company, v.account, v.holder, v.contact_phone);
+    println!("  KEY 编号：{}  证书序列号：{}  到期：{}  {}", v.key_serial, v.cert_serial, local(v.cert_not_after), if v.cert_seal == "single" { "单章" } else { "双章" });
+    println!(
+        "  支付：{}  资料：{}  开票：{}",
+        v.paid_at.map(local).unwrap_or_else(|| "未支付".into()),
+        if v.docs_approved { "已审核" } else { "未审核" },
+        o.invoice_status.label()
+    );
+    println!("  寄来运单：{}  收件：{}", v.inbound_waybill.unwrap_or("-"), v.received_at.map(|t| format!("{} {}", local(t), v.received_by.unwrap_or(""))).unwrap_or_else(|| "-".into()));
+    println!("  寄回运单：{}  发货：{}  收货人：{}", v.outbound_waybill.unwrap_or("-"), v.shipped_at.map(local).unwrap_or_else(|| "-".into()), v.ship_to);
+}
+
+fn print_orders(orders: &[Order], json: bool) -> Result<(), Failure> {
+    if json {
+        let views: Vec<OrderView> = orders.iter().map(OrderView::of).collect();
+        return print_json(&views);
+    }
+    let mut out = std::io::stdout().lock();
+    for o in orders {
+        let _ = writeln!(
+            out,
+            "{}  {:<6}  {}  {}  KEY {}  运单 {}",
+            o.order_no,
+            o.status.label(),
+            o.company,
+            mask::name(&o.holder_name),
+            o.key_serial,
+            o.inbound.waybill.as_deref().unwrap_or("-")
+        );
+    }
+    Ok(())
+}
+
+fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| fail(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}

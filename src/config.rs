@@ -1,0 +1,286 @@
+//! Configuration: a TOML file (from `--config`, `$KEYDESK_CONFIG`, `./keydesk.toml`, or none), then
+//! environment overrides `KEYDESK_<SECTION>__<KEY>`, then validation. Unknown keys and bad values are
+//! errors that name the key and where it came from. `config.example.toml` documents every key with its
+//! default, and a test keeps it in step with [`Config::default`].
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::renewal::RenewalRules;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub database: DatabaseSettings,
+    pub log: LogSettings,
+    pub desk: DeskSettings,
+    pub renewal: RenewalRules,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `sqlite://PATH` or `postgres://…`; unset means `keydesk.db` in the platform data directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub max_connections: u32,
+    pub connect_timeout_secs: u64,
+    /// Run pending migrations when a command opens the database.
+    pub migrate_on_start: bool,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings { url: None, max_connections: 8, connect_timeout_secs: 5, migrate_on_start: true }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    /// Folder for log files; unset means `logs/` in the platform data directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dir: Option<PathBuf>,
+    /// A `tracing` filter, e.g. `info` or `keydesk=debug,sqlx=warn`.
+    pub level: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings { dir: None, level: "info".into() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeskSettings {
+    /// This desk's name in the audit log, to tell desks sharing one database apart.
+    pub name: String,
+}
+
+impl Default for DeskSettings {
+    fn default() -> Self {
+        DeskSettings { name: "desk-1".into() }
+    }
+}
+
+/// Where the configuration came from, for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    File(PathBuf),
+    Defaults,
+}
+
+impl std::fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConfigSource::File(p) => write!(f, "{}", p.display()),
+            ConfigSource::Defaults => f.write_str("built-in defaults"),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("config file {path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("environment variable {var}: {message}")]
+    Env { var: String, message: String },
+    #[error("{source_name}: key `{key}`: {message}")]
+    Value { source_name: String, key: String, message: String },
+}
+
+pub const ENV_PREFIX: &str = "KEYDESK_";
+
+impl Config {
+    /// Finds and loads the configuration the way the README describes, with the process environment.
+    pub fn load(explicit: Option<&Path>) -> Result<(Config, ConfigSource), ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        let path = explicit
+            .map(Path::to_path_buf)
+            .or_else(|| env.iter().find(|(k, _)| k == "KEYDESK_CONFIG").map(|(_, v)| PathBuf::from(v)))
+            .or_else(|| Some(PathBuf::from("keydesk.toml")).filter(|p| p.is_file()));
+        Config::load_from(path.as_deref(), &env)
+    }
+
+    /// Loads from an optional file and an explicit environment (tests pass their own).
+    pub fn load_from(path: Option<&Path>, env: &[(String, String)]) -> Result<(Config, ConfigSource), ConfigError> {
+        let (mut table, source) = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.to_path_buf(), source })?;
+                // Parse straight from the text first: its errors carry line numbers and the key.
+                toml::from_str::<Config>(&text).map_err(|e| ConfigError::File { path: p.to_path_buf(), message: e.to_string() })?;
+                let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::File { path: p.to_path_buf(), message: e.to_string() })?;
+                (table, ConfigSource::File(p.to_path_buf()))
+            }
+            None => (toml::Table::new(), ConfigSource::Defaults),
+        };
+        let defaults = toml::Table::try_from(Config::default()).unwrap_or_default();
+        let mut overrides: Vec<&(String, String)> = env
+            .iter()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX) && k.contains("__"))
+            .collect();
+        overrides.sort();
+        for (var, value) in overrides {
+            apply_env_override(&mut table, &defaults, var, value)?;
+        }
+        let config: Config = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| ConfigError::File {
+            path: PathBuf::from(source.to_string()),
+            message: e.message().to_string(),
+        })?;
+        config.validate(&source)?;
+        Ok((config, source))
+    }
+
+    fn validate(&self, source: &ConfigSource) -> Result<(), ConfigError> {
+        let bad = |key: &str, message: &str| ConfigError::Value { source_name: source.to_string(), key: key.into(), message: message.into() };
+        if let Some(url) = &self.database.url {
+            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(bad("database.url", "must start with sqlite:, postgres:// or postgresql://"));
+            }
+        }
+        if self.database.max_connections == 0 {
+            return Err(bad("database.max_connections", "must be at least 1"));
+        }
+        if self.database.connect_timeout_secs == 0 {
+            return Err(bad("database.connect_timeout_secs", "must be at least 1"));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(bad("log.level", "is not a valid tracing filter (e.g. \"info\" or \"keydesk=debug\")"));
+        }
+        if self.desk.name.trim().is_empty() {
+            return Err(bad("desk.name", "must not be empty"));
+        }
+        if self.renewal.window_days == 0 || self.renewal.window_days > 366 {
+            return Err(bad("renewal.window_days", "must be between 1 and 366"));
+        }
+        Ok(())
+    }
+
+    /// The database URL, with the platform data directory filled in when none is configured.
+    pub fn database_url(&self) -> String {
+        match &self.database.url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rwc", data_dir().join("keydesk.db").display()),
+        }
+    }
+
+    pub fn log_dir(&self) -> PathBuf {
+        self.log.dir.clone().unwrap_or_else(|| data_dir().join("logs"))
+    }
+}
+
+/// The platform data directory (`~/.local/share/keydesk` on Linux).
+pub fn data_dir() -> PathBuf {
+    directories::ProjectDirs::from("", "", "keydesk")
+        .map(|d| d.data_dir().to_path_buf())
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Applies `KEYDESK_SECTION__KEY=value` to the table. The value is read as TOML when the key's default is
+/// not a string (numbers, booleans, arrays), else taken verbatim, so a PIN-like "0123" stays a string.
+fn apply_env_override(table: &mut toml::Table, defaults: &toml::Table, var: &str, value: &str) -> Result<(), ConfigError> {
+    let path: Vec<String> = var[ENV_PREFIX.len()..].split("__").map(str::to_ascii_lowercase).collect();
+    if path.iter().any(String::is_empty) {
+        return Err(ConfigError::Env { var: var.into(), message: "empty section or key name".into() });
+    }
+    let known_section = defaults.contains_key(&path[0]);
+    if !known_section {
+        return Err(ConfigError::Env { var: var.into(), message: format!("unknown section `{}`", path[0]) });
+    }
+    let default_value = path.iter().try_fold(toml::Value::Table(defaults.clone()), |v, k| v.get(k).cloned());
+    let parsed = match default_value {
+        Some(toml::Value::String(_)) | None => toml::Value::String(value.to_string()),
+        Some(_) => toml::from_str::<toml::Table>(&format!("v = {value}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .ok_or_else(|| ConfigError::Env { var: var.into(), message: format!("{value:?} is not a valid TOML value") })?,
+    };
+    let mut node = &mut *table;
+    for key in &path[..path.len() - 1] {
+        let entry = node.entry(key.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        node = entry.as_table_mut().ok_or_else(|| ConfigError::Env { var: var.into(), message: format!("`{key}` is not a table") })?;
+    }
+    node.insert(path[path.len() - 1].clone(), parsed);
+    // Earlier sources were valid on their own, so an error now belongs to this variable.
+    toml::Value::Table(table.clone())
+        .try_into::<Config>()
+        .map_err(|e| ConfigError::Env { var: var.into(), message: format!("`{}`: {}", path.join("."), e.message()) })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn write(text: &str) -> tempfile::NamedTempFile {
+        let f = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(f.path(), text).unwrap();
+        f
+    }
+
+    #[test]
+    fn example_config_matches_the_code() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let example: toml::Value = toml::from_str(&text).unwrap();
+        let defaults = toml::Value::try_from(Config::default()).unwrap();
+        assert_eq!(example, defaults, "config.example.toml drifted from Config::default()");
+        let (loaded, _) = Config::load_from(Some(&path), &[]).unwrap();
+        assert_eq!(loaded, Config::default());
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let f = write("[database]\nurl = \"sqlite://a.db\"\nmax_connections = 3\n");
+        let (c, src) = Config::load_from(
+            Some(f.path()),
+            &env(&[("KEYDESK_DATABASE__URL", "postgres://x/y"), ("KEYDESK_LOG__LEVEL", "debug"), ("KEYDESK_DESK__NAME", "0123")]),
+        )
+        .unwrap();
+        assert_eq!(c.database.url.as_deref(), Some("postgres://x/y"));
+        assert_eq!(c.database.max_connections, 3);
+        assert_eq!(c.log.level, "debug");
+        assert_eq!(c.desk.name, "0123", "string keys stay strings");
+        assert_eq!(src, ConfigSource::File(f.path().to_path_buf()));
+        let (c, _) = Config::load_from(None, &env(&[("KEYDESK_DATABASE__MAX_CONNECTIONS", "12")])).unwrap();
+        assert_eq!(c.database.max_connections, 12);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_key_and_the_source() {
+        let f = write("[database]\nurll = \"x\"\n");
+        let e = Config::load_from(Some(f.path()), &[]).unwrap_err().to_string();
+        assert!(e.contains("urll") && e.contains(&f.path().display().to_string()), "{e}");
+
+        let f = write("[database]\nmax_connections = \"many\"\n");
+        let e = Config::load_from(Some(f.path()), &[]).unwrap_err().to_string();
+        assert!(e.contains("max_connections") && e.contains(&f.path().display().to_string()), "{e}");
+
+        let f = write("[database]\nmax_connections = 0\n");
+        let e = Config::load_from(Some(f.path()), &[]).unwrap_err().to_string();
+        assert!(e.contains("database.max_connections"), "{e}");
+
+        let e = Config::load_from(None, &env(&[("KEYDESK_DATABASE__MAX_CONNECTIONS", "many")])).unwrap_err().to_string();
+        assert!(e.contains("KEYDESK_DATABASE__MAX_CONNECTIONS"), "{e}");
+        let e = Config::load_from(None, &env(&[("KEYDESK_DATABASE__NOPE", "1")])).unwrap_err().to_string();
+        assert!(e.contains("KEYDESK_DATABASE__NOPE") && e.contains("nope"), "{e}");
+        let e = Config::load_from(None, &env(&[("KEYDESK_NOSECTION__X", "1")])).unwrap_err().to_string();
+        assert!(e.contains("nosection"), "{e}");
+        let e = Config::load_from(None, &env(&[("KEYDESK_DATABASE__URL", "mysql://x")])).unwrap_err().to_string();
+        assert!(e.contains("database.url"), "{e}");
+    }
+
+    #[test]
+    fn missing_file_is_an_error_naming_it() {
+        let e = Config::load_from(Some(Path::new("/nonexistent/keydesk.toml")), &[]).unwrap_err().to_string();
+        assert!(e.contains("/nonexistent/keydesk.toml"), "{e}");
+    }
+}

@@ -1,0 +1,25 @@
+//! Exit codes scripts can rely on. Clap uses 2 for usage errors; everything else is listed here and in
+//! the README.
+
+/// The command did what was asked (for `intake`: matched, or already received).
+pub const OK: u8 = 0;
+/// Something failed that is not one of the outcomes below (bad file, bad configuration, …).
+pub const FAILURE: u8 = 1;
+/// Clap's usage error.
+pub const USAGE: u8 = 2;
+/// `intake`: the scan is not a waybill number.
+pub const INTAKE_INVALID: u8 = 10;
+/// `intake`: another courier's waybill; the platform accepts SF only.
+pub const INTAKE_NOT_SF: u8 = 11;
+/// `intake`: no order claims this waybill; the parcel went to the unmatched queue.
+pub const INTAKE_UNKNOWN: u8 = 12;
+/// `intake`: the order is unpaid; the parcel was recorded and the order put on hold.
+pub const INTAKE_UNPAID: u8 = 13;
+/// `intake`: the order is cancelled or refunded; the parcel was recorded for return.
+pub const INTAKE_CLOSED: u8 = 14;
+/// The order was changed by another desk meanwhile; nothing was written.
+pub const CONFLICT: u8 = 20;
+/// A rule refused the change (not allowed in this status, not found, …); nothing was written.
+pub const REFUSED: u8 = 21;
+/// The database does not answer.
+pub const DATABASE_UNAVAILABLE: u8 = 30;

@@ -1,0 +1,40 @@
+//! The use cases, one file each. Every face (the command line now, the desk terminal and the member
+//! endpoint later) calls these functions, so the faces cannot drift apart. Each takes the store and
+//! whatever adapters it needs, checks the domain rules, and writes the change with its audit row.
+
+pub mod change;
+pub mod import;
+pub mod intake;
+pub mod operators;
+
+use crate::domain::order::TransitionError;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Rule(#[from] TransitionError),
+    #[error("找不到订单 {0}")]
+    OrderNotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("操作员 {0} 不存在或已停用（用 `keydesk operator add {0}` 添加）")]
+    UnknownOperator(String),
+    #[error("操作员或密码错误")]
+    BadCredentials,
+}
+
+impl OpsError {
+    /// The exit code scripts see for this error.
+    pub fn exit_code(&self) -> u8 {
+        use crate::exit;
+        match self {
+            OpsError::Store(StoreError::Conflict { .. }) => exit::CONFLICT,
+            OpsError::Store(StoreError::Unavailable(_)) => exit::DATABASE_UNAVAILABLE,
+            OpsError::Rule(_) | OpsError::OrderNotFound(_) => exit::REFUSED,
+            _ => exit::FAILURE,
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! The one shared database behind every desk and the member endpoint: a trait of business-level
+//! methods over domain types, with two hand-written backends on sqlx — SQLite for one desk, PostgreSQL
+//! when several desks share one database. The backend is chosen by the URL scheme. Migrations live in
+//! `sql/sqlite/` and `sql/postgres/` with matching version numbers.
+//!
+//! Every change to an order names the version it was planned on; a change planned on an older version
+//! fails with [`StoreError::Conflict`] ("changed by another desk") and writes nothing.
+
+mod postgres;
+mod rows;
+mod sqlite;
+mod sql_store;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::domain::order::Transition;
+use crate::domain::{Order, OrderNo, Status, Waybill};
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("订单 {order_no} 已被其他工作台修改，请刷新后重试 (changed by another desk)")]
+    Conflict { order_no: String },
+    #[error("找不到订单 {0}")]
+    NotFound(String),
+    #[error("操作员 {0} 已存在")]
+    OperatorExists(String),
+    #[error("数据库不可用：{0} (database unavailable)")]
+    Unavailable(String),
+    #[error("数据库中的数据无法读取：{0}")]
+    Corrupt(String),
+    #[error("数据库错误：{0}")]
+    Database(String),
+    #[error("数据库迁移失败：{0}")]
+    Migration(String),
+}
+
+impl StoreError {
+    pub(crate) fn from_sqlx(e: sqlx::Error) -> StoreError {
+        match &e {
+            sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
+                StoreError::Unavailable(e.to_string())
+            }
+            sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("08") || c == "57P01") => {
+                StoreError::Unavailable(e.to_string())
+            }
+            _ => StoreError::Database(e.to_string()),
+        }
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Who makes a change, and at which desk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Actor {
+    pub operator: String,
+    pub desk: String,
+}
+
+/// Extra facts a status change records on the order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stamps {
+    pub received: Option<(DateTime<Utc>, String)>,
+    pub outbound_waybill: Option<Waybill>,
+    pub shipped_at: Option<DateTime<Utc>>,
+}
+
+/// One order's part in a change: the version it was planned on and what to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedChange {
+    pub order_id: i64,
+    pub order_no: OrderNo,
+    pub expected_version: i64,
+    pub transition: Transition,
+    pub stamps: Stamps,
+    /// The audit row's action name (`intake`, `hold`, `release`, `ship`, …).
+    pub action: &'static str,
+}
+
+/// A parcel received at the desk: all its keys' changes are written together, or none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParcelReceipt {
+    pub waybill: Waybill,
+    pub at: DateTime<Utc>,
+    pub changes: Vec<PlannedChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Receipt {
+    pub order_id: i64,
+    pub waybill: String,
+    pub received_at: DateTime<Utc>,
+    pub operator: String,
+    pub desk: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnmatchedParcel {
+    pub id: i64,
+    pub raw_scan: String,
+    pub waybill: String,
+    pub scanned_at: DateTime<Utc>,
+    pub operator: String,
+    pub desk: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub order_id: Option<i64>,
+    pub at: DateTime<Utc>,
+    pub operator: String,
+    pub desk: String,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorRecord {
+    pub id: i64,
+    pub name: String,
+    pub password_hash: String,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ImportSummary {
+    pub inserted: u64,
+    pub updated: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListQuery {
+    pub status: Option<Status>,
+    pub limit: i64,
+    /// Orders with an id greater than this (keyset paging).
+    pub after_id: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    fn backend(&self) -> Backend;
+    async fn migrate(&self) -> StoreResult<()>;
+    /// Whether the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// Inserts or updates the platform's orders by order number, all in one transaction.
+    async fn import_orders(&self, orders: &[Order], actor: &Actor, at: DateTime<Utc>) -> StoreResult<ImportSummary>;
+    /// Inserts new synthetic orders fast (benchmarks); fails on an existing order number.
+    async fn bulk_insert_orders(&self, orders: &[Order]) -> StoreResult<u64>;
+
+    async fn order_by_no(&self, no: &OrderNo) -> StoreResult<Option<Order>>;
+    async fn order_by_id(&self, id: i64) -> StoreResult<Option<Order>>;
+    async fn orders_by_inbound_waybill(&self, waybill: &Waybill) -> StoreResult<Vec<Order>>;
+    async fn list_orders(&self, query: &ListQuery) -> StoreResult<Vec<Order>>;
+    /// Orders matching a text the desk typed: order number, waybill, key serial, account, phone tail,
+    /// holder name, or a company name prefix.
+    async fn search_orders(&self, text: &str, limit: i64) -> StoreResult<Vec<Order>>;
+    async fn count_orders(&self) -> StoreResult<i64>;
+
+    /// Writes one checked change and its audit row, if the order is still at the expected version.
+    async fn apply_change(&self, change: &PlannedChange, actor: &Actor, at: DateTime<Utc>) -> StoreResult<Order>;
+    /// Writes a parcel's receipts and its orders' changes together, or nothing.
+    async fn receive_parcel(&self, parcel: &ParcelReceipt, actor: &Actor) -> StoreResult<Vec<Order>>;
+    async fn record_unmatched_parcel(&self, raw_scan: &str, waybill: &Waybill, actor: &Actor, at: DateTime<Utc>) -> StoreResult<i64>;
+    async fn unmatched_parcels(&self) -> StoreResult<Vec<UnmatchedParcel>>;
+    async fn receipts_for_order(&self, order_id: i64) -> StoreResult<Vec<Receipt>>;
+    async fn audit_for_order(&self, order_id: i64) -> StoreResult<Vec<AuditEntry>>;
+
+    async fn add_operator(&self, name: &str, password_hash: &str, at: DateTime<Utc>) -> StoreResult<OperatorRecord>;
+    async fn operator_by_name(&self, name: &str) -> StoreResult<Option<OperatorRecord>>;
+}
+
+/// Opens the database named by the URL (`sqlite:` or `postgres://`) and, when asked, migrates it.
+pub async fn open(url: &str, max_connections: u32, connect_timeout: std::time::Duration, migrate: bool) -> StoreResult<Arc<dyn Store>> {
+    let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
+        Arc::new(SqliteStore::connect(url, max_connections, connect_timeout).await?)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Arc::new(PgStore::connect(url, max_connections, connect_timeout).await?)
+    } else {
+        return Err(StoreError::Unavailable(format!("unsupported database URL scheme in {url:?}")));
+    };
+    if migrate {
+        store.migrate().await?;
+    }
+    Ok(store)
+}
+
+/// The current time at the database's precision (microseconds), so values round-trip exactly.
+pub fn now() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(6)
+}

@@ -1,0 +1,315 @@
+//! Rows as both databases return them, and their conversion to domain types. The SQL text is shared
+//! by both backends (SQLite reads `$N` placeholders too); only types that differ are kept apart in the
+//! migrations.
+
+use chrono::{DateTime, Utc};
+
+use super::{AuditEntry, OperatorRecord, Receipt, StoreError, UnmatchedParcel};
+use crate::domain::order::{Certificate, Handler, Hold, Inbound, InvoiceDetails, SealKind, ShipTo};
+use crate::domain::{HoldReason, InvoiceStatus, Money, Order, OrderKind, OrderNo, Status, Waybill};
+
+/// The order columns, in the order `push_order!` binds them.
+pub const ORDER_COLUMNS: &str = "order_no, platform_order_no, kind, term_years, amount_fen, status, hold_reason, \
+hold_resume_to, hold_note, invoice_status, created_at, paid_at, docs_approved_at, account, holder_name, company, \
+contact_phone, phone_tail, key_serial, cert_serial, cert_subject, cert_not_before, cert_not_after, cert_seal, \
+handler_name, handler_phone, handler_id_number, handler_docs_approved, inbound_carrier, inbound_waybill_raw, \
+inbound_waybill, ship_name, ship_phone, ship_region, ship_address, invoice_title, invoice_tax_id, invoice_bank, \
+invoice_bank_account, invoice_address, invoice_phone, invoice_email, received_at, received_by, outbound_waybill, \
+shipped_at, updated_at";
+
+pub const SELECT_ORDER: &str = "SELECT id, version, order_no, platform_order_no, kind, term_years, amount_fen, status, \
+hold_reason, hold_resume_to, hold_note, invoice_status, created_at, paid_at, docs_approved_at, account, holder_name, \
+company, contact_phone, key_serial, cert_serial, cert_subject, cert_not_before, cert_not_after, cert_seal, \
+handler_name, handler_phone, handler_id_number, handler_docs_approved, inbound_carrier, inbound_waybill_raw, \
+ship_name, ship_phone, ship_region, ship_address, invoice_title, invoice_tax_id, invoice_bank, invoice_bank_account, \
+invoice_address, invoice_phone, invoice_email, received_at, received_by, outbound_waybill, shipped_at, updated_at \
+FROM orders";
+
+/// What an import may change on an order the desk already has: the platform's facts, and the status
+/// only while the order is still in the platform's hands (unpaid or paid, not yet at the desk).
+pub const UPDATE_IMPORTED_ORDER: &str = "UPDATE orders SET platform_order_no = $2, kind = $3, term_years = $4, \
+amount_fen = $5, status = $6, created_at = $7, paid_at = $8, docs_approved_at = $9, account = $10, holder_name = $11, \
+company = $12, contact_phone = $13, phone_tail = $14, key_serial = $15, cert_serial = $16, cert_subject = $17, \
+cert_not_before = $18, cert_not_after = $19, cert_seal = $20, handler_name = $21, handler_phone = $22, \
+handler_id_number = $23, handler_docs_approved = $24, inbound_carrier = $25, inbound_waybill_raw = $26, \
+inbound_waybill = $27, ship_name = $28, ship_phone = $29, ship_region = $30, ship_address = $31, invoice_title = $32, \
+invoice_tax_id = $33, invoice_bank = $34, invoice_bank_account = $35, invoice_address = $36, invoice_phone = $37, \
+invoice_email = $38, updated_at = $39, version = version + 1 WHERE id = $1";
+
+pub const UPDATE_STATUS: &str = "UPDATE orders SET status = $1, hold_reason = $2, hold_resume_to = $3, hold_note = $4, \
+received_at = COALESCE($5, received_at), received_by = COALESCE($6, received_by), \
+outbound_waybill = COALESCE($7, outbound_waybill), shipped_at = COALESCE($8, shipped_at), \
+version = version + 1, updated_at = $9 WHERE id = $10 AND version = $11";
+
+pub const INSERT_AUDIT: &str = "INSERT INTO audit_log (order_id, at, operator, desk, action, from_status, to_status, reason) \
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// The statuses an import may replace, and the ones it may set on an existing order.
+pub const IMPORT_MAY_REPLACE: [Status; 2] = [Status::Unpaid, Status::Paid];
+pub const IMPORT_MAY_SET: [Status; 5] = [Status::Unpaid, Status::Paid, Status::Cancelled, Status::Refunding, Status::Refunded];
+
+/// Binds every column of `ORDER_COLUMNS` for one order into a `QueryBuilder` separated list.
+macro_rules! push_order {
+    ($b:expr, $o:expr) => {{
+        let o: &crate::domain::Order = $o;
+        let hold = o.hold.as_ref();
+        $b.push_bind(o.order_no.as_str().to_string())
+            .push_bind(o.platform_order_no.clone())
+            .push_bind(o.kind.code())
+            .push_bind(i64::from(o.term_years))
+            // Checked by the caller with `fen` before the transaction began.
+            .push_bind(o.amount.fen().unwrap_or_default())
+            .push_bind(o.status.code())
+            .push_bind(hold.map(|h| h.reason.code()))
+            .push_bind(hold.map(|h| h.resume_to.code()))
+            .push_bind(hold.map(|h| h.note.clone()))
+            .push_bind(o.invoice_status.code())
+            .push_bind(o.created_at)
+            .push_bind(o.paid_at)
+            .push_bind(o.docs_approved_at)
+            .push_bind(o.account.clone())
+            .push_bind(o.holder_name.clone())
+            .push_bind(o.company.clone())
+            .push_bind(o.contact_phone.clone())
+            .push_bind(o.phone_tail())
+            .push_bind(o.key_serial.clone())
+            .push_bind(o.cert.serial.clone())
+            .push_bind(o.cert.subject.clone())
+            .push_bind(o.cert.not_before)
+            .push_bind(o.cert.not_after)
+            .push_bind(o.cert.seal.code())
+            .push_bind(o.handler.name.clone())
+            .push_bind(o.handler.phone.clone())
+            .push_bind(o.handler.id_number.clone())
+            .push_bind(o.handler.docs_approved)
+            .push_bind(o.inbound.carrier.clone())
+            .push_bind(o.inbound.waybill.clone())
+            .push_bind(crate::store::rows::inbound_key(o))
+            .push_bind(o.ship_to.name.clone())
+            .push_bind(o.ship_to.phone.clone())
+            .push_bind(o.ship_to.region.clone())
+            .push_bind(o.ship_to.address.clone())
+            .push_bind(o.invoice.title.clone())
+            .push_bind(o.invoice.tax_id.clone())
+            .push_bind(o.invoice.bank.clone())
+            .push_bind(o.invoice.bank_account.clone())
+            .push_bind(o.invoice.address.clone())
+            .push_bind(o.invoice.phone.clone())
+            .push_bind(o.invoice.email.clone())
+            .push_bind(o.received_at)
+            .push_bind(o.received_by.clone())
+            .push_bind(o.outbound_waybill.as_ref().map(|w| w.as_str().to_string()))
+            .push_bind(o.shipped_at)
+            .push_bind(o.updated_at);
+    }};
+}
+pub(crate) use push_order;
+
+pub fn fen(amount: Money) -> Result<i64, StoreError> {
+    amount.fen().map_err(|e| StoreError::Database(e.to_string()))
+}
+
+/// The lookup key of the member's inbound waybill: the canonical SF number, or none when the member
+/// typed something that is not an SF waybill.
+pub fn inbound_key(o: &Order) -> Option<String> {
+    o.inbound.waybill.as_deref().and_then(|w| Waybill::parse(w).ok()).map(String::from)
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct OrderRow {
+    id: i64,
+    version: i64,
+    order_no: String,
+    platform_order_no: Option<String>,
+    kind: String,
+    term_years: i64,
+    amount_fen: i64,
+    status: String,
+    hold_reason: Option<String>,
+    hold_resume_to: Option<String>,
+    hold_note: Option<String>,
+    invoice_status: String,
+    created_at: DateTime<Utc>,
+    paid_at: Option<DateTime<Utc>>,
+    docs_approved_at: Option<DateTime<Utc>>,
+    account: String,
+    holder_name: String,
+    company: String,
+    contact_phone: String,
+    key_serial: String,
+    cert_serial: String,
+    cert_subject: String,
+    cert_not_before: DateTime<Utc>,
+    cert_not_after: DateTime<Utc>,
+    cert_seal: String,
+    handler_name: String,
+    handler_phone: String,
+    handler_id_number: String,
+    handler_docs_approved: bool,
+    inbound_carrier: String,
+    inbound_waybill_raw: Option<String>,
+    ship_name: String,
+    ship_phone: String,
+    ship_region: String,
+    ship_address: String,
+    invoice_title: String,
+    invoice_tax_id: String,
+    invoice_bank: String,
+    invoice_bank_account: String,
+    invoice_address: String,
+    invoice_phone: String,
+    invoice_email: String,
+    received_at: Option<DateTime<Utc>>,
+    received_by: Option<String>,
+    outbound_waybill: Option<String>,
+    shipped_at: Option<DateTime<Utc>>,
+    updated_at: DateTime<Utc>,
+}
+
+fn corrupt(order_no: &str, what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("order {order_no}: bad {what} {value:?}"))
+}
+
+impl TryFrom<OrderRow> for Order {
+    type Error = StoreError;
+
+    fn try_from(r: OrderRow) -> Result<Order, StoreError> {
+        let no = r.order_no.clone();
+        let status = Status::from_code(&r.status).ok_or_else(|| corrupt(&no, "status", &r.status))?;
+        let hold = match (r.hold_reason.as_deref(), r.hold_resume_to.as_deref()) {
+            (Some(reason), Some(resume)) => Some(Hold {
+                reason: HoldReason::from_code(reason).ok_or_else(|| corrupt(&no, "hold reason", reason))?,
+                resume_to: Status::from_code(resume).ok_or_else(|| corrupt(&no, "hold resume status", resume))?,
+                note: r.hold_note.unwrap_or_default(),
+            }),
+            _ => None,
+        };
+        Ok(Order {
+            id: r.id,
+            version: r.version,
+            order_no: OrderNo::parse(&r.order_no).map_err(|_| corrupt(&no, "order number", &r.order_no))?,
+            platform_order_no: r.platform_order_no,
+            kind: OrderKind::from_code(&r.kind).ok_or_else(|| corrupt(&no, "kind", &r.kind))?,
+            term_years: u32::try_from(r.term_years).map_err(|_| corrupt(&no, "term", &r.term_years.to_string()))?,
+            amount: Money::from_fen(r.amount_fen),
+            status,
+            hold,
+            invoice_status: InvoiceStatus::from_code(&r.invoice_status)
+                .ok_or_else(|| corrupt(&no, "invoice status", &r.invoice_status))?,
+            created_at: r.created_at,
+            paid_at: r.paid_at,
+            docs_approved_at: r.docs_approved_at,
+            account: r.account,
+            holder_name: r.holder_name,
+            company: r.company,
+            contact_phone: r.contact_phone,
+            key_serial: r.key_serial,
+            cert: Certificate {
+                serial: r.cert_serial,
+                subject: r.cert_subject,
+                not_before: r.cert_not_before,
+                not_after: r.cert_not_after,
+                seal: SealKind::from_code(&r.cert_seal).ok_or_else(|| corrupt(&no, "seal", &r.cert_seal))?,
+            },
+            handler: Handler {
+                name: r.handler_name,
+                phone: r.handler_phone,
+                id_number: r.handler_id_number,
+                docs_approved: r.handler_docs_approved,
+            },
+            inbound: Inbound { carrier: r.inbound_carrier, waybill: r.inbound_waybill_raw },
+            ship_to: ShipTo { name: r.ship_name, phone: r.ship_phone, region: r.ship_region, address: r.ship_address },
+            invoice: InvoiceDetails {
+                title: r.invoice_title,
+                tax_id: r.invoice_tax_id,
+                bank: r.invoice_bank,
+                bank_account: r.invoice_bank_account,
+                address: r.invoice_address,
+                phone: r.invoice_phone,
+                email: r.invoice_email,
+            },
+            received_at: r.received_at,
+            received_by: r.received_by,
+            outbound_waybill: match r.outbound_waybill {
+                Some(w) => Some(Waybill::parse(&w).map_err(|_| corrupt(&no, "outbound waybill", &w))?),
+                None => None,
+            },
+            shipped_at: r.shipped_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct ReceiptRow {
+    order_id: i64,
+    waybill: String,
+    received_at: DateTime<Utc>,
+    operator: String,
+    desk: String,
+}
+
+impl From<ReceiptRow> for Receipt {
+    fn from(r: ReceiptRow) -> Self {
+        Receipt { order_id: r.order_id, waybill: r.waybill, received_at: r.received_at, operator: r.operator, desk: r.desk }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct UnmatchedRow {
+    id: i64,
+    raw_scan: String,
+    waybill: String,
+    scanned_at: DateTime<Utc>,
+    operator: String,
+    desk: String,
+}
+
+impl From<UnmatchedRow> for UnmatchedParcel {
+    fn from(r: UnmatchedRow) -> Self {
+        UnmatchedParcel { id: r.id, raw_scan: r.raw_scan, waybill: r.waybill, scanned_at: r.scanned_at, operator: r.operator, desk: r.desk }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct AuditRow {
+    id: i64,
+    order_id: Option<i64>,
+    at: DateTime<Utc>,
+    operator: String,
+    desk: String,
+    action: String,
+    from_status: Option<String>,
+    to_status: Option<String>,
+    reason: String,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(r: AuditRow) -> Self {
+        AuditEntry {
+            id: r.id,
+            order_id: r.order_id,
+            at: r.at,
+            operator: r.operator,
+            desk: r.desk,
+            action: r.action,
+            from_status: r.from_status,
+            to_status: r.to_status,
+            reason: r.reason,
+        }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct OperatorRow {
+    id: i64,
+    name: String,
+    password_hash: String,
+    active: bool,
+}
+
+impl From<OperatorRow> for OperatorRecord {
+    fn from(r: OperatorRow) -> Self {
+        OperatorRecord { id: r.id, name: r.name, password_hash: r.password_hash, active: r.active }
+    }
+}

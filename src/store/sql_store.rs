@@ -1,0 +1,431 @@
+//! The body of the store, written once and instantiated for each backend by `sql_store!`: the SQL text
+//! is shared, while each backend keeps its own pool type, its own migrations and its own way of
+//! starting a write transaction (SQLite takes the write lock up front with `BEGIN IMMEDIATE`;
+//! PostgreSQL relies on row-level version checks under READ COMMITTED).
+
+macro_rules! sql_store {
+    ($store:ty, $db:ty, $backend:expr, $begin_write:expr, $migrator:expr) => {
+        impl $store {
+            async fn begin_write(&self) -> $crate::store::StoreResult<sqlx::Transaction<'static, $db>> {
+                self.pool.begin_with($begin_write).await.map_err($crate::store::StoreError::from_sqlx)
+            }
+
+            async fn fetch_orders(
+                &self,
+                sql: &str,
+                binds: &[&str],
+            ) -> $crate::store::StoreResult<Vec<$crate::domain::Order>> {
+                let mut q = sqlx::query_as::<_, $crate::store::rows::OrderRow>(sql);
+                for b in binds {
+                    q = q.bind(*b);
+                }
+                let rows = q.fetch_all(&self.pool).await.map_err($crate::store::StoreError::from_sqlx)?;
+                rows.into_iter().map($crate::domain::Order::try_from).collect()
+            }
+
+            /// Writes one planned change and its audit row inside `tx`, checking the version.
+            async fn write_change(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                change: &$crate::store::PlannedChange,
+                actor: &$crate::store::Actor,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<()> {
+                use $crate::store::StoreError;
+                let t = &change.transition;
+                let hold = t.hold.as_ref();
+                let (received_at, received_by) = match &change.stamps.received {
+                    Some((when, who)) => (Some(*when), Some(who.clone())),
+                    None => (None, None),
+                };
+                let done = sqlx::query($crate::store::rows::UPDATE_STATUS)
+                    .bind(t.to.code())
+                    .bind(hold.map(|h| h.reason.code()))
+                    .bind(hold.map(|h| h.resume_to.code()))
+                    .bind(hold.map(|h| h.note.clone()))
+                    .bind(received_at)
+                    .bind(received_by)
+                    .bind(change.stamps.outbound_waybill.as_ref().map(|w| w.as_str().to_string()))
+                    .bind(change.stamps.shipped_at)
+                    .bind(at)
+                    .bind(change.order_id)
+                    .bind(change.expected_version)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::Conflict { order_no: change.order_no.to_string() });
+                }
+                sqlx::query($crate::store::rows::INSERT_AUDIT)
+                    .bind(Some(change.order_id))
+                    .bind(at)
+                    .bind(actor.operator.as_str())
+                    .bind(actor.desk.as_str())
+                    .bind(change.action)
+                    .bind(Some(t.from.code()))
+                    .bind(Some(t.to.code()))
+                    .bind(t.reason.as_str())
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                Ok(())
+            }
+
+            async fn load_by_ids(&self, ids: &[i64]) -> $crate::store::StoreResult<Vec<$crate::domain::Order>> {
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let order = <Self as $crate::store::Store>::order_by_id(self, *id)
+                        .await?
+                        .ok_or_else(|| $crate::store::StoreError::NotFound(format!("id {id}")))?;
+                    out.push(order);
+                }
+                Ok(out)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            fn backend(&self) -> $crate::store::Backend {
+                $backend
+            }
+
+            async fn migrate(&self) -> $crate::store::StoreResult<()> {
+                $migrator.run(&self.pool).await.map_err(|e| $crate::store::StoreError::Migration(e.to_string()))
+            }
+
+            async fn ping(&self) -> $crate::store::StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await.map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(())
+            }
+
+            async fn import_orders(
+                &self,
+                orders: &[$crate::domain::Order],
+                actor: &$crate::store::Actor,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<$crate::store::ImportSummary> {
+                use $crate::store::rows::{self, IMPORT_MAY_REPLACE, IMPORT_MAY_SET};
+                use $crate::store::StoreError;
+                for o in orders {
+                    rows::fen(o.amount)?;
+                }
+                let mut summary = $crate::store::ImportSummary::default();
+                let mut tx = self.begin_write().await?;
+                for o in orders {
+                    let existing: Option<(i64, String)> = sqlx::query_as("SELECT id, status FROM orders WHERE order_no = $1")
+                        .bind(o.order_no.as_str())
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(StoreError::from_sqlx)?;
+                    let (id, from, to) = match existing {
+                        None => {
+                            let mut qb = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO orders ({}) ", rows::ORDER_COLUMNS));
+                            qb.push_values(std::iter::once(o), |mut b, o| rows::push_order!(b, o));
+                            qb.push(" RETURNING id");
+                            let id: i64 = qb.build_query_scalar().fetch_one(&mut *tx).await.map_err(StoreError::from_sqlx)?;
+                            summary.inserted += 1;
+                            (id, None, o.status)
+                        }
+                        Some((id, old)) => {
+                            let old_status = $crate::domain::Status::from_code(&old)
+                                .ok_or_else(|| StoreError::Corrupt(format!("order {}: bad status {old:?}", o.order_no)))?;
+                            let status = if IMPORT_MAY_REPLACE.contains(&old_status) && IMPORT_MAY_SET.contains(&o.status) {
+                                o.status
+                            } else {
+                                old_status
+                            };
+                            sqlx::query(rows::UPDATE_IMPORTED_ORDER)
+                                .bind(id)
+                                .bind(o.platform_order_no.clone())
+                                .bind(o.kind.code())
+                                .bind(i64::from(o.term_years))
+                                .bind(rows::fen(o.amount)?)
+                                .bind(status.code())
+                                .bind(o.created_at)
+                                .bind(o.paid_at)
+                                .bind(o.docs_approved_at)
+                                .bind(o.account.as_str())
+                                .bind(o.holder_name.as_str())
+                                .bind(o.company.as_str())
+                                .bind(o.contact_phone.as_str())
+                                .bind(o.phone_tail())
+                                .bind(o.key_serial.as_str())
+                                .bind(o.cert.serial.as_str())
+                                .bind(o.cert.subject.as_str())
+                                .bind(o.cert.not_before)
+                                .bind(o.cert.not_after)
+                                .bind(o.cert.seal.code())
+                                .bind(o.handler.name.as_str())
+                                .bind(o.handler.phone.as_str())
+                                .bind(o.handler.id_number.as_str())
+                                .bind(o.handler.docs_approved)
+                                .bind(o.inbound.carrier.as_str())
+                                .bind(o.inbound.waybill.clone())
+                                .bind(rows::inbound_key(o))
+                                .bind(o.ship_to.name.as_str())
+                                .bind(o.ship_to.phone.as_str())
+                                .bind(o.ship_to.region.as_str())
+                                .bind(o.ship_to.address.as_str())
+                                .bind(o.invoice.title.as_str())
+                                .bind(o.invoice.tax_id.as_str())
+                                .bind(o.invoice.bank.as_str())
+                                .bind(o.invoice.bank_account.as_str())
+                                .bind(o.invoice.address.as_str())
+                                .bind(o.invoice.phone.as_str())
+                                .bind(o.invoice.email.as_str())
+                                .bind(at)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(StoreError::from_sqlx)?;
+                            summary.updated += 1;
+                            (id, Some(old_status), status)
+                        }
+                    };
+                    if from != Some(to) {
+                        sqlx::query(rows::INSERT_AUDIT)
+                            .bind(Some(id))
+                            .bind(at)
+                            .bind(actor.operator.as_str())
+                            .bind(actor.desk.as_str())
+                            .bind("import")
+                            .bind(from.map(|s| s.code()))
+                            .bind(Some(to.code()))
+                            .bind("平台订单导入")
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(StoreError::from_sqlx)?;
+                    }
+                }
+                tx.commit().await.map_err(StoreError::from_sqlx)?;
+                Ok(summary)
+            }
+
+            async fn bulk_insert_orders(&self, orders: &[$crate::domain::Order]) -> $crate::store::StoreResult<u64> {
+                use $crate::store::rows;
+                use $crate::store::StoreError;
+                for o in orders {
+                    rows::fen(o.amount)?;
+                }
+                let mut tx = self.begin_write().await?;
+                let mut inserted = 0;
+                for chunk in orders.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO orders ({}) ", rows::ORDER_COLUMNS));
+                    qb.push_values(chunk, |mut b, o| rows::push_order!(b, o));
+                    inserted += qb.build().execute(&mut *tx).await.map_err(StoreError::from_sqlx)?.rows_affected();
+                }
+                tx.commit().await.map_err(StoreError::from_sqlx)?;
+                Ok(inserted)
+            }
+
+            async fn order_by_no(&self, no: &$crate::domain::OrderNo) -> $crate::store::StoreResult<Option<$crate::domain::Order>> {
+                let sql = format!("{} WHERE order_no = $1", $crate::store::rows::SELECT_ORDER);
+                Ok(self.fetch_orders(&sql, &[no.as_str()]).await?.pop())
+            }
+
+            async fn order_by_id(&self, id: i64) -> $crate::store::StoreResult<Option<$crate::domain::Order>> {
+                let sql = format!("{} WHERE id = $1", $crate::store::rows::SELECT_ORDER);
+                let row = sqlx::query_as::<_, $crate::store::rows::OrderRow>(&sql)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                row.map($crate::domain::Order::try_from).transpose()
+            }
+
+            async fn orders_by_inbound_waybill(
+                &self,
+                waybill: &$crate::domain::Waybill,
+            ) -> $crate::store::StoreResult<Vec<$crate::domain::Order>> {
+                let sql = format!("{} WHERE inbound_waybill = $1 ORDER BY id", $crate::store::rows::SELECT_ORDER);
+                self.fetch_orders(&sql, &[waybill.as_str()]).await
+            }
+
+            async fn list_orders(&self, query: &$crate::store::ListQuery) -> $crate::store::StoreResult<Vec<$crate::domain::Order>> {
+                let sql = format!(
+                    "{} WHERE ($1 IS NULL OR status = $1) AND id > $2 ORDER BY id LIMIT $3",
+                    $crate::store::rows::SELECT_ORDER
+                );
+                let rows = sqlx::query_as::<_, $crate::store::rows::OrderRow>(&sql)
+                    .bind(query.status.map(|s| s.code()))
+                    .bind(query.after_id)
+                    .bind(query.limit)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                rows.into_iter().map($crate::domain::Order::try_from).collect()
+            }
+
+            async fn search_orders(&self, text: &str, limit: i64) -> $crate::store::StoreResult<Vec<$crate::domain::Order>> {
+                let raw = text.trim();
+                if raw.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let canonical = $crate::domain::scan_text::canonical_identifier(raw);
+                let upper_bound = format!("{raw}\u{10FFFF}");
+                let sql = format!(
+                    "{} WHERE order_no = $1 OR platform_order_no = $1 OR key_serial = $1 OR inbound_waybill = $1 \
+                     OR outbound_waybill = $1 OR account = $2 OR phone_tail = $2 OR holder_name = $2 \
+                     OR (company >= $2 AND company < $3) ORDER BY id DESC LIMIT $4",
+                    $crate::store::rows::SELECT_ORDER
+                );
+                let rows = sqlx::query_as::<_, $crate::store::rows::OrderRow>(&sql)
+                    .bind(canonical)
+                    .bind(raw)
+                    .bind(upper_bound)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                rows.into_iter().map($crate::domain::Order::try_from).collect()
+            }
+
+            async fn count_orders(&self) -> $crate::store::StoreResult<i64> {
+                sqlx::query_scalar("SELECT COUNT(*) FROM orders")
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)
+            }
+
+            async fn apply_change(
+                &self,
+                change: &$crate::store::PlannedChange,
+                actor: &$crate::store::Actor,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<$crate::domain::Order> {
+                let mut tx = self.begin_write().await?;
+                Self::write_change(&mut tx, change, actor, at).await?;
+                tx.commit().await.map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(self.load_by_ids(&[change.order_id]).await?.remove(0))
+            }
+
+            async fn receive_parcel(
+                &self,
+                parcel: &$crate::store::ParcelReceipt,
+                actor: &$crate::store::Actor,
+            ) -> $crate::store::StoreResult<Vec<$crate::domain::Order>> {
+                use $crate::store::StoreError;
+                let mut tx = self.begin_write().await?;
+                for change in &parcel.changes {
+                    Self::write_change(&mut tx, change, actor, parcel.at).await?;
+                    sqlx::query("INSERT INTO receipts (order_id, waybill, received_at, operator, desk) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(change.order_id)
+                        .bind(parcel.waybill.as_str())
+                        .bind(parcel.at)
+                        .bind(actor.operator.as_str())
+                        .bind(actor.desk.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(StoreError::from_sqlx)?;
+                }
+                tx.commit().await.map_err(StoreError::from_sqlx)?;
+                let ids: Vec<i64> = parcel.changes.iter().map(|c| c.order_id).collect();
+                self.load_by_ids(&ids).await
+            }
+
+            async fn record_unmatched_parcel(
+                &self,
+                raw_scan: &str,
+                waybill: &$crate::domain::Waybill,
+                actor: &$crate::store::Actor,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<i64> {
+                use $crate::store::StoreError;
+                let mut tx = self.begin_write().await?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO unmatched_parcels (raw_scan, waybill, scanned_at, operator, desk) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                )
+                .bind(raw_scan)
+                .bind(waybill.as_str())
+                .bind(at)
+                .bind(actor.operator.as_str())
+                .bind(actor.desk.as_str())
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+                sqlx::query($crate::store::rows::INSERT_AUDIT)
+                    .bind(None::<i64>)
+                    .bind(at)
+                    .bind(actor.operator.as_str())
+                    .bind(actor.desk.as_str())
+                    .bind("unmatched_parcel")
+                    .bind(None::<&str>)
+                    .bind(None::<&str>)
+                    .bind(format!("无主包裹 {}", waybill))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                tx.commit().await.map_err(StoreError::from_sqlx)?;
+                Ok(id)
+            }
+
+            async fn unmatched_parcels(&self) -> $crate::store::StoreResult<Vec<$crate::store::UnmatchedParcel>> {
+                let rows: Vec<$crate::store::rows::UnmatchedRow> = sqlx::query_as(
+                    "SELECT id, raw_scan, waybill, scanned_at, operator, desk FROM unmatched_parcels \
+                     WHERE resolved_at IS NULL ORDER BY id",
+                )
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn receipts_for_order(&self, order_id: i64) -> $crate::store::StoreResult<Vec<$crate::store::Receipt>> {
+                let rows: Vec<$crate::store::rows::ReceiptRow> = sqlx::query_as(
+                    "SELECT order_id, waybill, received_at, operator, desk FROM receipts WHERE order_id = $1 ORDER BY id",
+                )
+                .bind(order_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn audit_for_order(&self, order_id: i64) -> $crate::store::StoreResult<Vec<$crate::store::AuditEntry>> {
+                let rows: Vec<$crate::store::rows::AuditRow> = sqlx::query_as(
+                    "SELECT id, order_id, at, operator, desk, action, from_status, to_status, reason FROM audit_log \
+                     WHERE order_id = $1 ORDER BY id",
+                )
+                .bind(order_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn add_operator(
+                &self,
+                name: &str,
+                password_hash: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<$crate::store::OperatorRecord> {
+                use $crate::store::StoreError;
+                let row: $crate::store::rows::OperatorRow = sqlx::query_as(
+                    "INSERT INTO operators (name, password_hash, active, created_at) VALUES ($1, $2, $3, $4) \
+                     RETURNING id, name, password_hash, active",
+                )
+                .bind(name)
+                .bind(password_hash)
+                .bind(true)
+                .bind(at)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(|e| match &e {
+                    sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::OperatorExists(name.to_string()),
+                    _ => StoreError::from_sqlx(e),
+                })?;
+                Ok(row.into())
+            }
+
+            async fn operator_by_name(&self, name: &str) -> $crate::store::StoreResult<Option<$crate::store::OperatorRecord>> {
+                let row: Option<$crate::store::rows::OperatorRow> =
+                    sqlx::query_as("SELECT id, name, password_hash, active FROM operators WHERE name = $1")
+                        .bind(name)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(row.map(Into::into))
+            }
+        }
+    };
+}
+
+pub(crate) use sql_store;
