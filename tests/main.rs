@@ -1,1 +1,10 @@
+//! keydesk's one integration-test binary. Store scenarios run the same body on SQLite and on
+//! PostgreSQL (`both_backends!`); PostgreSQL comes from `DATABASE_URL` (scripts/test provides one).
 
+mod support;
+
+mod cli;
+mod import;
+mod intake;
+mod race;
+mod store_story;

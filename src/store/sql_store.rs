@@ -267,7 +267,7 @@ macro_rules! sql_store {
                      OR (company >= $2 AND company < $3) ORDER BY id DESC LIMIT $4",
                     $crate::store::rows::SELECT_ORDER
                 );
-                let rows = sqlx::query_as::<_, $crate::store::rows::OrderRow>(&sql)
+                let mut rows = sqlx::query_as::<_, $crate::store::rows::OrderRow>(&sql)
                     .bind(canonical)
                     .bind(raw)
                     .bind(upper_bound)
@@ -275,6 +275,21 @@ macro_rules! sql_store {
                     .fetch_all(&self.pool)
                     .await
                     .map_err($crate::store::StoreError::from_sqlx)?;
+                if rows.is_empty() && raw.chars().count() >= 2 {
+                    // Nothing by the indexes: look for the text inside company names (a full scan,
+                    // acceptable for a search staff type by hand, never used by intake).
+                    let pattern = format!("%{}%", raw.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+                    let sql = format!(
+                        "{} WHERE company LIKE $1 ESCAPE '\\' ORDER BY id DESC LIMIT $2",
+                        $crate::store::rows::SELECT_ORDER
+                    );
+                    rows = sqlx::query_as::<_, $crate::store::rows::OrderRow>(&sql)
+                        .bind(pattern)
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err($crate::store::StoreError::from_sqlx)?;
+                }
                 rows.into_iter().map($crate::domain::Order::try_from).collect()
             }
 

@@ -1,0 +1,118 @@
+//! Intake on both databases: each result of a scan, and what it leaves in the database.
+
+use keydesk::domain::{HoldReason, OrderNo, Status};
+use keydesk::ops::intake::{intake, IntakeResult, OrderOutcome};
+use keydesk::store::Store;
+
+use crate::both_backends;
+use crate::support::{actor, load_demo, TestDb};
+
+async fn order(s: &dyn Store, no: &str) -> keydesk::domain::Order {
+    s.order_by_no(&OrderNo::parse(no).unwrap()).await.unwrap().unwrap()
+}
+
+async fn by_status_with_waybill(s: &dyn Store, status: Status) -> keydesk::domain::Order {
+    s.list_orders(&keydesk::store::ListQuery { status: Some(status), limit: 100, after_id: 0 })
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.inbound.waybill.as_deref().is_some_and(|w| w.starts_with("SF")))
+        .unwrap()
+}
+
+both_backends!(noisy_scan_receives_the_order_then_reports_already_received, async |db: &TestDb| {
+    load_demo(db).await;
+    let s = db.store.as_ref();
+    let o = order(s, "0000261121000001").await;
+    let scan = format!("{}\r\n", o.inbound.waybill.as_deref().unwrap().to_lowercase());
+    let first = intake(s, &scan, &actor("qin")).await.unwrap();
+    assert_eq!(first.result, IntakeResult::Matched, "{}", first.message);
+    assert_eq!(first.orders.len(), 1);
+    assert_eq!(first.orders[0].outcome, OrderOutcome::Received);
+    assert_eq!(first.orders[0].holder, "秦**", "personal data masked on the card");
+    let after = order(s, "0000261121000001").await;
+    assert_eq!(after.status, Status::Received);
+    assert_eq!(after.received_by.as_deref(), Some("qin"));
+    assert_eq!(s.receipts_for_order(o.id).await.unwrap().len(), 1);
+
+    let second = intake(s, &scan, &actor("wang")).await.unwrap();
+    assert_eq!(second.result, IntakeResult::AlreadyReceived);
+    assert!(second.message.contains("由 qin 收件"), "{}", second.message);
+    assert_eq!(s.receipts_for_order(o.id).await.unwrap().len(), 1, "no second receipt");
+    assert_eq!(order(s, "0000261121000001").await.version, after.version, "nothing written");
+});
+
+both_backends!(one_parcel_with_two_keys_receives_both, async |db: &TestDb| {
+    load_demo(db).await;
+    let s = db.store.as_ref();
+    let a = order(s, "0000261125000015").await;
+    let b = order(s, "0000261126000016").await;
+    assert_eq!(a.inbound.waybill, b.inbound.waybill, "fixture: a shared waybill");
+    let out = intake(s, a.inbound.waybill.as_deref().unwrap(), &actor("qin")).await.unwrap();
+    assert_eq!(out.result, IntakeResult::Matched);
+    assert_eq!(out.orders.len(), 2);
+    assert!(out.message.contains("2 个 KEY"), "{}", out.message);
+    for no in ["0000261125000015", "0000261126000016"] {
+        assert_eq!(order(s, no).await.status, Status::Received);
+    }
+});
+
+both_backends!(unpaid_parcel_is_recorded_and_held, async |db: &TestDb| {
+    load_demo(db).await;
+    let s = db.store.as_ref();
+    let o = by_status_with_waybill(s, Status::Unpaid).await;
+    let out = intake(s, o.inbound.waybill.as_deref().unwrap(), &actor("qin")).await.unwrap();
+    assert_eq!(out.result, IntakeResult::Unpaid);
+    assert_eq!(out.result.exit_code(), keydesk::exit::INTAKE_UNPAID);
+    let after = s.order_by_id(o.id).await.unwrap().unwrap();
+    assert_eq!(after.status, Status::OnHold);
+    let hold = after.hold.unwrap();
+    assert_eq!((hold.reason, hold.resume_to), (HoldReason::UnpaidParcel, Status::Received));
+    assert!(after.received_at.is_some());
+    assert_eq!(intake(s, o.inbound.waybill.as_deref().unwrap(), &actor("qin")).await.unwrap().result, IntakeResult::AlreadyReceived);
+});
+
+both_backends!(unknown_parcel_goes_to_the_unmatched_queue_once, async |db: &TestDb| {
+    load_demo(db).await;
+    let s = db.store.as_ref();
+    let out = intake(s, "SF9999999999999", &actor("qin")).await.unwrap();
+    assert_eq!(out.result, IntakeResult::Unknown);
+    let again = intake(s, "sf9999999999999", &actor("wang")).await.unwrap();
+    assert_eq!(again.result, IntakeResult::Unknown);
+    assert!(again.message.contains("已于"), "{}", again.message);
+    let queue = s.unmatched_parcels().await.unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!((queue[0].waybill.as_str(), queue[0].operator.as_str()), ("SF9999999999999", "qin"));
+});
+
+both_backends!(other_couriers_and_garbage_are_refused_without_writes, async |db: &TestDb| {
+    load_demo(db).await;
+    let s = db.store.as_ref();
+    let not_sf = intake(s, "YT7345678901234", &actor("qin")).await.unwrap();
+    assert_eq!(not_sf.result, IntakeResult::NotSf);
+    assert!(not_sf.message.contains("not SF Express"), "{}", not_sf.message);
+    let invalid = intake(s, "hello?", &actor("qin")).await.unwrap();
+    assert_eq!(invalid.result, IntakeResult::Invalid);
+    assert!(s.unmatched_parcels().await.unwrap().is_empty());
+});
+
+both_backends!(a_swallowed_sf_prefix_still_matches, async |db: &TestDb| {
+    load_demo(db).await;
+    let s = db.store.as_ref();
+    let o = order(s, "0000261122000002").await;
+    let digits = o.inbound.waybill.as_deref().unwrap().trim_start_matches("SF").to_string();
+    let out = intake(s, &digits, &actor("qin")).await.unwrap();
+    assert_eq!(out.result, IntakeResult::Matched, "{}", out.message);
+    assert!(out.message.contains("缺少 SF 前缀"), "{}", out.message);
+});
+
+both_backends!(parcel_for_a_cancelled_order_is_recorded_for_return, async |db: &TestDb| {
+    load_demo(db).await;
+    let s = db.store.as_ref();
+    let o = by_status_with_waybill(s, Status::Cancelled).await;
+    let out = intake(s, o.inbound.waybill.as_deref().unwrap(), &actor("qin")).await.unwrap();
+    assert_eq!(out.result, IntakeResult::Closed);
+    let after = s.order_by_id(o.id).await.unwrap().unwrap();
+    assert_eq!(after.status, Status::Cancelled);
+    assert!(after.received_at.is_some());
+});
