@@ -1,0 +1,34 @@
+# shellcheck shell=bash
+# Sourced by scripts/test and scripts/demo: installs the Debian packages keydesk needs when they are
+# missing, so both commands work on a fresh machine. Runs apt-get only when something is missing.
+
+# Packages the tests and the demo use (the real components: PostgreSQL for a throwaway cluster).
+KEYDESK_PACKAGES=(postgresql)
+
+keydesk_ensure_packages() {
+    local missing=()
+    local p
+    for p in "${KEYDESK_PACKAGES[@]}" "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if [ "${#missing[@]}" -eq 0 ]; then
+        return 0
+    fi
+    echo "keydesk: installing missing packages: ${missing[*]}" >&2
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+keydesk_ensure_rust() {
+    if ! command -v cargo >/dev/null 2>&1; then
+        echo "keydesk: cargo not found; install Rust (https://rustup.rs) and run again" >&2
+        exit 1
+    fi
+}
+
+# Echoes the newest installed PostgreSQL server binary folder (e.g. /usr/lib/postgresql/15/bin).
+keydesk_pg_bindir() {
+    ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+}
