@@ -370,20 +370,14 @@ async fn desk_overview(store: &dyn Store) -> Result<u8, Failure> {
 }
 
 async fn generate(store: &dyn Store, count: u64, seed: u64) -> Result<u8, Failure> {
-    const BATCH: u64 = 10_000;
     let started = Instant::now();
-    let now = store::now();
-    let mut done = 0;
     let show_progress = std::io::stderr().is_terminal();
-    while done < count {
-        let n = BATCH.min(count - done);
-        let batch: Vec<Order> = (done..done + n).map(|i| crate::synthetic::order(seed, i, now)).collect();
-        store.bulk_insert_orders(&batch).await?;
-        done += n;
+    ops::generate::generate(store, seed, 0..count, |done, total| {
         if show_progress {
-            eprint!("\r生成订单 {done}/{count}（{:.0}%）", done as f64 * 100.0 / count as f64);
+            eprint!("\r生成订单 {done}/{total}（{:.0}%）", done as f64 * 100.0 / total.max(1) as f64);
         }
-    }
+    })
+    .await?;
     if show_progress {
         eprintln!();
     }

@@ -3,6 +3,7 @@
 //! whatever adapters it needs, checks the domain rules, and writes the change with its audit row.
 
 pub mod change;
+pub mod generate;
 pub mod import;
 pub mod intake;
 pub mod operators;
