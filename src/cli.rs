@@ -32,7 +32,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Start the desk (the default); for now it lists the open orders
+    /// Start the desk terminal (the default); without a terminal it lists the open orders
     Desk,
     /// Database maintenance
     #[command(subcommand)]
@@ -206,6 +206,10 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
         Ok(Actor { operator, desk: config.desk.name.clone() })
     };
     match command {
+        Command::Desk if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
+            crate::desk::run(&config, store).await.map_err(|e| fail(e.to_string()))?;
+            Ok(exit::OK)
+        }
         Command::Desk => desk_overview(store.as_ref()).await,
         Command::Db(DbCommand::Migrate) => {
             store.migrate().await?;
@@ -352,7 +356,7 @@ async fn change(store: &dyn Store, no: &OrderNo, change: Change, note: &str, act
 }
 
 async fn desk_overview(store: &dyn Store) -> Result<u8, Failure> {
-    println!("keydesk 工作台（终端界面将在后续版本提供；以下为待处理订单）");
+    println!("keydesk 工作台（没有终端，只列出待处理订单）");
     let mut shown = 0;
     for status in [Status::OnHold, Status::Paid, Status::Received, Status::Renewing, Status::Renewed, Status::Shipped] {
         let orders = store.list_orders(&ListQuery { status: Some(status), limit: 1000, after_id: 0 }).await?;

@@ -57,11 +57,13 @@ impl Default for LogSettings {
 pub struct DeskSettings {
     /// This desk's name in the audit log, to tell desks sharing one database apart.
     pub name: String,
+    /// Key bindings that replace the defaults, e.g. `hold = "Alt-h"` (see the help overlay, F1).
+    pub keys: std::collections::BTreeMap<crate::desk::keymap::Action, String>,
 }
 
 impl Default for DeskSettings {
     fn default() -> Self {
-        DeskSettings { name: "desk-1".into() }
+        DeskSettings { name: "desk-1".into(), keys: Default::default() }
     }
 }
 
@@ -153,6 +155,9 @@ impl Config {
         }
         if self.desk.name.trim().is_empty() {
             return Err(bad("desk.name", "must not be empty"));
+        }
+        if let Err(e) = crate::desk::keymap::Keymap::new(&self.desk.keys) {
+            return Err(bad("desk.keys", &e));
         }
         if self.renewal.window_days == 0 || self.renewal.window_days > 366 {
             return Err(bad("renewal.window_days", "must be between 1 and 366"));

@@ -182,6 +182,10 @@ pub trait Store: Send + Sync {
     async fn unmatched_parcels(&self) -> StoreResult<Vec<UnmatchedParcel>>;
     async fn receipts_for_order(&self, order_id: i64) -> StoreResult<Vec<Receipt>>;
     async fn audit_for_order(&self, order_id: i64) -> StoreResult<Vec<AuditEntry>>;
+    /// Records an action that changes no order (revealing personal data, a reprint, …) in the audit log.
+    async fn note(&self, order_id: Option<i64>, action: &str, reason: &str, actor: &Actor, at: DateTime<Utc>) -> StoreResult<()>;
+    /// The newest audit row's id (0 when none): another desk's change moves it.
+    async fn last_audit_id(&self) -> StoreResult<i64>;
 
     async fn add_operator(&self, name: &str, password_hash: &str, at: DateTime<Utc>) -> StoreResult<OperatorRecord>;
     async fn operator_by_name(&self, name: &str) -> StoreResult<Option<OperatorRecord>>;

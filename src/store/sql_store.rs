@@ -406,6 +406,36 @@ macro_rules! sql_store {
                 Ok(rows.into_iter().map(Into::into).collect())
             }
 
+            async fn note(
+                &self,
+                order_id: Option<i64>,
+                action: &str,
+                reason: &str,
+                actor: &$crate::store::Actor,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query($crate::store::rows::INSERT_AUDIT)
+                    .bind(order_id)
+                    .bind(at)
+                    .bind(actor.operator.as_str())
+                    .bind(actor.desk.as_str())
+                    .bind(action)
+                    .bind(None::<&str>)
+                    .bind(None::<&str>)
+                    .bind(reason)
+                    .execute(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(())
+            }
+
+            async fn last_audit_id(&self) -> $crate::store::StoreResult<i64> {
+                sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM audit_log")
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)
+            }
+
             async fn add_operator(
                 &self,
                 name: &str,

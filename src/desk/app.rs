@@ -1,0 +1,601 @@
+//! The desk's state and its update function: messages in (keys, results of background work), effects
+//! out. Nothing here does I/O, so every behaviour is tested without a terminal.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::domain::order::Change;
+use crate::domain::{HoldReason, Order, Status};
+use crate::ops::intake::{IntakeOutcome, IntakeResult};
+use crate::store::{AuditEntry, Receipt, UnmatchedParcel};
+
+use super::keymap::{Action, Keymap};
+use super::scan_detector::ScanDetector;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    SignIn,
+    Scan,
+    Search,
+    Board,
+    Order,
+}
+
+/// Background work the desk asks for; the runner answers with a [`Msg`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    SignIn { name: String, secret: String },
+    Intake { scan: String },
+    LoadOrder { order_no: String },
+    Search { text: String },
+    LoadUnmatched,
+    LoadBoard,
+    Change { order_no: String, change: Change, reason: String },
+    Reveal { order_no: String },
+    Quit,
+}
+
+/// An order with what the detail screen shows of its history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderDetail {
+    pub order: Order,
+    pub receipts: Vec<Receipt>,
+    pub audit: Vec<AuditEntry>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent, Instant),
+    Paste(String),
+    SignedIn(Result<String, String>),
+    IntakeDone { scan: String, result: Result<IntakeOutcome, WorkError> },
+    OrderLoaded(Result<OrderDetail, String>),
+    SearchDone(Result<Vec<Order>, String>),
+    UnmatchedLoaded(Result<Vec<UnmatchedParcel>, String>),
+    BoardLoaded(Result<Vec<Order>, String>),
+    ChangeDone(Result<OrderDetail, String>),
+    Revealed(Result<(), String>),
+    /// Another desk changed something: reload what is on screen.
+    ExternalChange,
+    Database { up: bool, detail: String },
+}
+
+/// A failure of background work: whether the database was unreachable (retry later) or the work refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkError {
+    pub unavailable: bool,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warn,
+    Error,
+}
+
+/// A modal prompt for the reason of a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReasonPrompt {
+    pub title: String,
+    pub change: Change,
+    pub order_no: String,
+    pub reason: String,
+    /// For holds: the reason chosen from the list.
+    pub hold_reason: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SignInForm {
+    pub name: String,
+    pub secret: String,
+    pub on_secret: bool,
+    pub error: Option<String>,
+    pub busy: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListState {
+    pub selected: usize,
+    pub offset: usize,
+}
+
+impl ListState {
+    pub fn move_by(&mut self, delta: isize, len: usize) {
+        if len == 0 {
+            self.selected = 0;
+            return;
+        }
+        let next = self.selected as isize + delta;
+        self.selected = next.clamp(0, len as isize - 1) as usize;
+    }
+}
+
+pub struct App {
+    pub keymap: Keymap,
+    pub desk_name: String,
+    pub screen: Screen,
+    pub operator: Option<String>,
+    pub signin: SignInForm,
+    pub scan_input: String,
+    pub detector: ScanDetector,
+    pub last_intake: Option<IntakeOutcome>,
+    pub intake_pick: ListState,
+    pub history: VecDeque<IntakeOutcome>,
+    pub search_input: String,
+    pub search_results: Vec<Order>,
+    pub search_list: ListState,
+    pub unmatched: Vec<UnmatchedParcel>,
+    pub board: Vec<Order>,
+    pub board_list: ListState,
+    pub detail: Option<OrderDetail>,
+    pub revealed: bool,
+    pub prompt: Option<ReasonPrompt>,
+    pub help: bool,
+    pub database_down: Option<String>,
+    /// Scans taken while the database was down, sent again when it returns.
+    pub pending_scans: VecDeque<String>,
+    pub message: Option<(Level, String)>,
+    pub busy: usize,
+    pub quit: bool,
+}
+
+const HISTORY: usize = 20;
+
+impl App {
+    pub fn new(keymap: Keymap, desk_name: &str) -> App {
+        App {
+            keymap,
+            desk_name: desk_name.to_string(),
+            screen: Screen::SignIn,
+            operator: None,
+            signin: SignInForm::default(),
+            scan_input: String::new(),
+            detector: ScanDetector::default(),
+            last_intake: None,
+            intake_pick: ListState::default(),
+            history: VecDeque::new(),
+            search_input: String::new(),
+            search_results: Vec::new(),
+            search_list: ListState::default(),
+            unmatched: Vec::new(),
+            board: Vec::new(),
+            board_list: ListState::default(),
+            detail: None,
+            revealed: false,
+            prompt: None,
+            help: false,
+            database_down: None,
+            pending_scans: VecDeque::new(),
+            message: None,
+            busy: 0,
+            quit: false,
+        }
+    }
+
+    fn say(&mut self, level: Level, text: impl Into<String>) {
+        self.message = Some((level, text.into()));
+    }
+
+    fn start(&mut self, effect: Effect) -> Vec<Effect> {
+        if effect != Effect::Quit {
+            self.busy += 1;
+        }
+        vec![effect]
+    }
+
+    fn done(&mut self) {
+        self.busy = self.busy.saturating_sub(1);
+    }
+
+    /// The one entry point: a message in, effects out.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::Key(key, at) => self.on_key(key, at),
+            Msg::Paste(text) => {
+                if self.screen == Screen::Scan && self.prompt.is_none() {
+                    self.scan_input.push_str(&text);
+                }
+                vec![]
+            }
+            Msg::SignedIn(result) => {
+                self.done();
+                self.signin.busy = false;
+                match result {
+                    Ok(name) => {
+                        self.operator = Some(name.clone());
+                        self.signin = SignInForm::default();
+                        self.screen = Screen::Scan;
+                        self.say(Level::Info, format!("{name} 已登录，请扫描运单"));
+                    }
+                    Err(e) => {
+                        self.signin.secret.clear();
+                        self.signin.error = Some(e);
+                    }
+                }
+                vec![]
+            }
+            Msg::IntakeDone { scan, result } => {
+                self.done();
+                match result {
+                    Ok(outcome) => {
+                        let level = match outcome.result {
+                            IntakeResult::Matched | IntakeResult::AlreadyReceived => Level::Info,
+                            IntakeResult::Unpaid | IntakeResult::Closed | IntakeResult::Unknown => Level::Warn,
+                            IntakeResult::NotSf | IntakeResult::Invalid => Level::Error,
+                        };
+                        self.say(level, outcome.message.clone());
+                        self.intake_pick = ListState::default();
+                        self.history.push_front(outcome.clone());
+                        self.history.truncate(HISTORY);
+                        self.last_intake = Some(outcome);
+                        vec![]
+                    }
+                    Err(e) if e.unavailable => {
+                        // Nothing is lost: the scan waits and is sent again when the database returns.
+                        self.pending_scans.push_back(scan);
+                        self.database_down = Some(e.message);
+                        self.say(Level::Warn, format!("数据库不可用，已暂存 {} 个扫描，恢复后自动提交", self.pending_scans.len()));
+                        vec![]
+                    }
+                    Err(e) => {
+                        self.say(Level::Error, e.message);
+                        vec![]
+                    }
+                }
+            }
+            Msg::OrderLoaded(result) | Msg::ChangeDone(result) => {
+                self.done();
+                match result {
+                    Ok(detail) => {
+                        self.detail = Some(detail);
+                        self.screen = Screen::Order;
+                    }
+                    Err(e) => self.say(Level::Error, e),
+                }
+                vec![]
+            }
+            Msg::SearchDone(result) => {
+                self.done();
+                match result {
+                    Ok(orders) => {
+                        if orders.is_empty() {
+                            self.say(Level::Warn, format!("没有找到「{}」", self.search_input.trim()));
+                        }
+                        self.search_results = orders;
+                        self.search_list = ListState::default();
+                    }
+                    Err(e) => self.say(Level::Error, e),
+                }
+                vec![]
+            }
+            Msg::UnmatchedLoaded(result) => {
+                self.done();
+                match result {
+                    Ok(p) => self.unmatched = p,
+                    Err(e) => self.say(Level::Error, e),
+                }
+                vec![]
+            }
+            Msg::BoardLoaded(result) => {
+                self.done();
+                match result {
+                    Ok(orders) => {
+                        self.board = orders;
+                        let len = self.board.len();
+                        self.board_list.move_by(0, len);
+                    }
+                    Err(e) => self.say(Level::Error, e),
+                }
+                vec![]
+            }
+            Msg::Revealed(result) => {
+                self.done();
+                match result {
+                    Ok(()) => self.revealed = true,
+                    Err(e) => self.say(Level::Error, e),
+                }
+                vec![]
+            }
+            Msg::ExternalChange => self.reload(),
+            Msg::Database { up, detail } => {
+                if up {
+                    let was_down = self.database_down.take().is_some();
+                    let mut effects = Vec::new();
+                    if was_down {
+                        self.say(Level::Info, "数据库已恢复");
+                    }
+                    while let Some(scan) = self.pending_scans.pop_front() {
+                        effects.extend(self.start(Effect::Intake { scan }));
+                    }
+                    effects
+                } else {
+                    self.database_down = Some(detail);
+                    vec![]
+                }
+            }
+        }
+    }
+
+    /// Reloads what the current screen shows.
+    fn reload(&mut self) -> Vec<Effect> {
+        match self.screen {
+            Screen::Board => self.start(Effect::LoadBoard),
+            Screen::Order => match &self.detail {
+                Some(d) => {
+                    let order_no = d.order.order_no.to_string();
+                    self.start(Effect::LoadOrder { order_no })
+                }
+                None => vec![],
+            },
+            Screen::Search => self.start(Effect::LoadUnmatched),
+            _ => vec![],
+        }
+    }
+
+    fn on_key(&mut self, key: KeyEvent, at: Instant) -> Vec<Effect> {
+        if key.kind != ratatui::crossterm::event::KeyEventKind::Press {
+            return vec![];
+        }
+        if self.screen == Screen::SignIn {
+            return self.on_signin_key(key);
+        }
+        if self.prompt.is_some() {
+            return self.on_prompt_key(key);
+        }
+        if let Some(action) = self.keymap.action_for(&key) {
+            return self.on_action(action);
+        }
+        if self.help {
+            self.help = false;
+            return vec![];
+        }
+        match key.code {
+            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+                self.detector.char_at(at);
+                if self.screen == Screen::Search {
+                    self.search_input.push(c);
+                } else {
+                    // The scan field is always ready: typing anywhere else goes to it.
+                    if self.screen != Screen::Scan {
+                        self.screen = Screen::Scan;
+                    }
+                    self.scan_input.push(c);
+                }
+                vec![]
+            }
+            KeyCode::Backspace => {
+                match self.screen {
+                    Screen::Search => self.search_input.pop(),
+                    _ => self.scan_input.pop(),
+                };
+                vec![]
+            }
+            KeyCode::Enter => self.on_enter(at),
+            KeyCode::Up => self.move_selection(-1),
+            KeyCode::Down => self.move_selection(1),
+            KeyCode::PageUp => self.move_selection(-10),
+            KeyCode::PageDown => self.move_selection(10),
+            _ => vec![],
+        }
+    }
+
+    fn on_enter(&mut self, at: Instant) -> Vec<Effect> {
+        let was_scan = self.detector.enter_at(at);
+        match self.screen {
+            Screen::Search if was_scan => {
+                // A scanner burst while searching is a parcel, not a search.
+                let scan = std::mem::take(&mut self.search_input);
+                self.screen = Screen::Scan;
+                self.start(Effect::Intake { scan })
+            }
+            Screen::Search => {
+                if self.search_input.trim().is_empty() {
+                    if let Some(o) = self.search_results.get(self.search_list.selected) {
+                        let order_no = o.order_no.to_string();
+                        return self.start(Effect::LoadOrder { order_no });
+                    }
+                    return vec![];
+                }
+                let text = std::mem::take(&mut self.search_input);
+                let text = text.trim().to_string();
+                self.search_input = text.clone();
+                let effects = self.start(Effect::Search { text });
+                self.search_input.clear();
+                effects
+            }
+            Screen::Board => match self.board.get(self.board_list.selected) {
+                Some(o) => {
+                    let order_no = o.order_no.to_string();
+                    self.start(Effect::LoadOrder { order_no })
+                }
+                None => vec![],
+            },
+            _ => {
+                let scan = std::mem::take(&mut self.scan_input);
+                if scan.trim().is_empty() {
+                    // Enter on an empty field opens the picked order of the last scan.
+                    let picked = self.last_intake.as_ref().and_then(|o| o.orders.get(self.intake_pick.selected)).map(|o| o.order_no.clone());
+                    return match picked {
+                        Some(order_no) => self.start(Effect::LoadOrder { order_no }),
+                        None => vec![],
+                    };
+                }
+                self.screen = Screen::Scan;
+                if self.database_down.is_some() {
+                    self.pending_scans.push_back(scan);
+                    self.say(Level::Warn, format!("数据库不可用，已暂存 {} 个扫描", self.pending_scans.len()));
+                    return vec![];
+                }
+                self.start(Effect::Intake { scan })
+            }
+        }
+    }
+
+    fn move_selection(&mut self, delta: isize) -> Vec<Effect> {
+        match self.screen {
+            Screen::Search => {
+                let len = self.search_results.len();
+                self.search_list.move_by(delta, len)
+            }
+            Screen::Board => {
+                let len = self.board.len();
+                self.board_list.move_by(delta, len)
+            }
+            Screen::Scan => {
+                let len = self.last_intake.as_ref().map_or(0, |o| o.orders.len());
+                self.intake_pick.move_by(delta, len)
+            }
+            _ => {}
+        }
+        vec![]
+    }
+
+    fn on_action(&mut self, action: Action) -> Vec<Effect> {
+        self.message = None;
+        match action {
+            Action::Help => {
+                self.help = !self.help;
+                vec![]
+            }
+            Action::Quit => {
+                self.quit = true;
+                vec![Effect::Quit]
+            }
+            Action::Back => {
+                if self.help {
+                    self.help = false;
+                } else {
+                    self.screen = Screen::Scan;
+                    self.revealed = false;
+                    self.detector.reset();
+                }
+                vec![]
+            }
+            Action::Scan => {
+                self.screen = Screen::Scan;
+                vec![]
+            }
+            Action::Search => {
+                self.screen = Screen::Search;
+                self.start(Effect::LoadUnmatched)
+            }
+            Action::Board => {
+                self.screen = Screen::Board;
+                self.start(Effect::LoadBoard)
+            }
+            Action::Refresh => self.reload(),
+            Action::Hold | Action::Release | Action::Cancel => self.open_prompt(action),
+            Action::Reveal => match (&self.detail, self.screen) {
+                (Some(d), Screen::Order) if !self.revealed => {
+                    let order_no = d.order.order_no.to_string();
+                    self.start(Effect::Reveal { order_no })
+                }
+                _ => vec![],
+            },
+        }
+    }
+
+    fn open_prompt(&mut self, action: Action) -> Vec<Effect> {
+        let Some(d) = self.detail.as_ref().filter(|_| self.screen == Screen::Order) else {
+            self.say(Level::Warn, "请先打开一个订单");
+            return vec![];
+        };
+        let (title, change, hold_reason) = match action {
+            Action::Hold => ("挂起订单", Change::Hold { reason: HoldReason::Other, resume_to: None }, Some(0)),
+            Action::Release => ("解除挂起", Change::Release, None),
+            _ => ("取消订单", Change::MoveTo(Status::Cancelled), None),
+        };
+        // Ask the domain first, so a change that cannot succeed is refused before any typing.
+        let probe_reason = "-";
+        if let Err(e) = d.order.plan(&change, probe_reason) {
+            self.say(Level::Error, e.to_string());
+            return vec![];
+        }
+        self.prompt = Some(ReasonPrompt { title: title.into(), change, order_no: d.order.order_no.to_string(), reason: String::new(), hold_reason });
+        vec![]
+    }
+
+    fn on_prompt_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(prompt) = self.prompt.as_mut() else { return vec![] };
+        match key.code {
+            KeyCode::Esc => {
+                self.prompt = None;
+                vec![]
+            }
+            KeyCode::Up | KeyCode::Down if prompt.hold_reason.is_some() => {
+                let n = HoldReason::ALL.len() as isize;
+                let delta = if key.code == KeyCode::Up { -1 } else { 1 };
+                let i = prompt.hold_reason.unwrap_or(0) as isize;
+                prompt.hold_reason = Some(((i + delta).rem_euclid(n)) as usize);
+                vec![]
+            }
+            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+                prompt.reason.push(c);
+                vec![]
+            }
+            KeyCode::Backspace => {
+                prompt.reason.pop();
+                vec![]
+            }
+            KeyCode::Enter => {
+                let Some(prompt) = self.prompt.take() else { return vec![] };
+                let change = match (prompt.change, prompt.hold_reason) {
+                    (Change::Hold { resume_to, .. }, Some(i)) => Change::Hold { reason: HoldReason::ALL[i], resume_to },
+                    (other, _) => other,
+                };
+                let needs_reason = !matches!(change, Change::Hold { .. });
+                if needs_reason && prompt.reason.trim().is_empty() {
+                    self.say(Level::Warn, "请填写原因");
+                    self.prompt = Some(ReasonPrompt { change, ..prompt });
+                    return vec![];
+                }
+                self.start(Effect::Change { order_no: prompt.order_no, change, reason: prompt.reason })
+            }
+            _ => vec![],
+        }
+    }
+
+    fn on_signin_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if self.signin.busy {
+            return vec![];
+        }
+        if let Some(Action::Quit) = self.keymap.action_for(&key) {
+            self.quit = true;
+            return vec![Effect::Quit];
+        }
+        let form = &mut self.signin;
+        match key.code {
+            KeyCode::Tab | KeyCode::Up | KeyCode::Down => form.on_secret = !form.on_secret,
+            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+                form.error = None;
+                if form.on_secret {
+                    form.secret.push(c);
+                } else {
+                    form.name.push(c);
+                }
+            }
+            KeyCode::Backspace => {
+                if form.on_secret {
+                    form.secret.pop();
+                } else {
+                    form.name.pop();
+                }
+            }
+            KeyCode::Enter if !form.on_secret => form.on_secret = true,
+            KeyCode::Enter => {
+                if form.name.trim().is_empty() || form.secret.is_empty() {
+                    form.error = Some("请输入操作员和密码".into());
+                    return vec![];
+                }
+                form.busy = true;
+                let effect = Effect::SignIn { name: form.name.trim().to_string(), secret: std::mem::take(&mut form.secret) };
+                return self.start(effect);
+            }
+            _ => {}
+        }
+        vec![]
+    }
+}

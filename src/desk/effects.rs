@@ -1,0 +1,150 @@
+//! The effects runner: does the desk's background work (database, later token, printer, courier) on
+//! tokio tasks and reports back as messages, so no key press ever waits for I/O. A watcher pings the
+//! database and notices other desks' changes (polling the audit log each second, on both backends).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::domain::{OrderNo, Status};
+use crate::ops::{self, OpsError};
+use crate::store::{now, Actor, ListQuery, Store, StoreError};
+
+use super::app::{Effect, Msg, OrderDetail, WorkError};
+
+/// How often the watcher looks for other desks' changes and for the database.
+pub const WATCH_INTERVAL: Duration = Duration::from_secs(1);
+/// The most open orders the board loads.
+pub const BOARD_LIMIT: i64 = 20_000;
+
+#[derive(Clone)]
+pub struct Runner {
+    store: Arc<dyn Store>,
+    tx: UnboundedSender<Msg>,
+    desk: String,
+}
+
+fn text(e: OpsError) -> String {
+    e.to_string()
+}
+
+fn work_error(e: OpsError) -> WorkError {
+    WorkError { unavailable: matches!(e, OpsError::Store(StoreError::Unavailable(_))), message: e.to_string() }
+}
+
+impl Runner {
+    pub fn new(store: Arc<dyn Store>, tx: UnboundedSender<Msg>, desk: &str) -> Runner {
+        Runner { store, tx, desk: desk.to_string() }
+    }
+
+    /// Starts one effect in the background.
+    pub fn run(&self, effect: Effect, operator: Option<&str>) {
+        let this = self.clone();
+        let actor = Actor { operator: operator.unwrap_or("").to_string(), desk: self.desk.clone() };
+        tokio::spawn(async move {
+            let msg = this.work(effect, actor).await;
+            if let Some(msg) = msg {
+                let _ = this.tx.send(msg);
+            }
+        });
+    }
+
+    async fn work(&self, effect: Effect, actor: Actor) -> Option<Msg> {
+        let s = self.store.as_ref();
+        Some(match effect {
+            Effect::Quit => return None,
+            Effect::SignIn { name, secret } => {
+                let result = ops::operators::sign_in(s, &name, &secret).await.map(|o| o.name).map_err(text);
+                drop(secret);
+                Msg::SignedIn(result)
+            }
+            Effect::Intake { scan } => {
+                let result = ops::intake::intake(s, &scan, &actor).await.map_err(work_error);
+                Msg::IntakeDone { scan, result }
+            }
+            Effect::LoadOrder { order_no } => Msg::OrderLoaded(load_detail(s, &order_no).await.map_err(text)),
+            Effect::Search { text: q } => Msg::SearchDone(s.search_orders(&q, 200).await.map_err(|e| e.to_string())),
+            Effect::LoadUnmatched => Msg::UnmatchedLoaded(s.unmatched_parcels().await.map_err(|e| e.to_string())),
+            Effect::LoadBoard => Msg::BoardLoaded(load_board(s).await.map_err(|e| e.to_string())),
+            Effect::Change { order_no, change, reason } => {
+                let result = async {
+                    let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
+                    ops::change::change_order(s, &no, &change, &reason, &actor).await?;
+                    load_detail(s, &order_no).await
+                }
+                .await;
+                Msg::ChangeDone(result.map_err(text))
+            }
+            Effect::Reveal { order_no } => {
+                let result = async {
+                    let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
+                    let order = s.order_by_no(&no).await?.ok_or_else(|| OpsError::OrderNotFound(order_no.clone()))?;
+                    s.note(Some(order.id), "reveal", "显示完整个人信息", &actor, now()).await?;
+                    Ok::<(), OpsError>(())
+                }
+                .await;
+                Msg::Revealed(result.map_err(text))
+            }
+        })
+    }
+
+    /// Watches the database: up or down, and whether anything changed since the last look.
+    pub fn watch(&self) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let mut last_seen: Option<i64> = None;
+            let mut was_up = true;
+            loop {
+                tokio::time::sleep(WATCH_INTERVAL).await;
+                match this.store.last_audit_id().await {
+                    Ok(id) => {
+                        if !was_up {
+                            was_up = true;
+                            if this.tx.send(Msg::Database { up: true, detail: String::new() }).is_err() {
+                                return;
+                            }
+                        }
+                        if last_seen.is_some_and(|seen| seen != id) && this.tx.send(Msg::ExternalChange).is_err() {
+                            return;
+                        }
+                        last_seen = Some(id);
+                    }
+                    Err(e) => {
+                        was_up = false;
+                        if this.tx.send(Msg::Database { up: false, detail: e.to_string() }).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
+
+async fn load_detail(s: &dyn Store, order_no: &str) -> Result<OrderDetail, OpsError> {
+    let no = OrderNo::parse(order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
+    let order = s.order_by_no(&no).await?.ok_or_else(|| OpsError::OrderNotFound(order_no.to_string()))?;
+    let receipts = s.receipts_for_order(order.id).await?;
+    let audit = s.audit_for_order(order.id).await?;
+    Ok(OrderDetail { order, receipts, audit })
+}
+
+/// Open orders at the desk, most pressing first: holds, then received keys by receipt time, then the
+/// rest.
+async fn load_board(s: &dyn Store) -> Result<Vec<crate::domain::Order>, StoreError> {
+    let mut all = Vec::new();
+    for status in [Status::OnHold, Status::Received, Status::Renewing, Status::Renewed, Status::Paid] {
+        let mut after_id = 0;
+        loop {
+            let page = s.list_orders(&ListQuery { status: Some(status), limit: 2_000, after_id }).await?;
+            let Some(last) = page.last() else { break };
+            after_id = last.id;
+            all.extend(page);
+            if all.len() as i64 >= BOARD_LIMIT {
+                return Ok(all);
+            }
+        }
+    }
+    Ok(all)
+}

@@ -1,0 +1,81 @@
+//! The desk: a ratatui terminal for 秦经理's desk — sign in, scan parcels, find and open orders, hold
+//! and release them, watch the board. The Elm shape: `app.rs` holds the state and a pure `update`,
+//! `ui.rs` draws it, `effects.rs` runs the background work. The terminal is restored on exit and on
+//! panic; logs go to a file.
+
+pub mod app;
+pub mod effects;
+pub mod keymap;
+pub mod scan_detector;
+pub mod ui;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use ratatui::crossterm::event::{self, Event};
+use tokio::sync::mpsc;
+
+use crate::config::Config;
+use crate::store::Store;
+
+use app::{App, Effect, Msg};
+use effects::Runner;
+use keymap::Keymap;
+
+/// Runs the desk until the operator quits.
+pub async fn run(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<()> {
+    let keymap = Keymap::new(&config.desk.keys).map_err(anyhow::Error::msg)?;
+    let mut app = App::new(keymap, &config.desk.name);
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let runner = Runner::new(store, tx.clone(), &config.desk.name);
+    runner.watch();
+
+    // Terminal events are read on their own thread, so a slow frame never loses a scanned key.
+    let keys = tx.clone();
+    std::thread::spawn(move || loop {
+        match event::read() {
+            Ok(Event::Key(k)) => {
+                if keys.send(Msg::Key(k, Instant::now())).is_err() {
+                    return;
+                }
+            }
+            Ok(Event::Paste(text)) => {
+                if keys.send(Msg::Paste(text)).is_err() {
+                    return;
+                }
+            }
+            Ok(_) => {
+                // A resize: an empty paste makes the loop redraw.
+                if keys.send(Msg::Paste(String::new())).is_err() {
+                    return;
+                }
+            }
+            Err(_) => return,
+        }
+    });
+
+    let mut terminal = ratatui::init();
+    let result = async {
+        terminal.draw(|f| ui::render(&app, f))?;
+        while let Some(msg) = rx.recv().await {
+            let mut effects = app.update(msg);
+            // Drain what else is queued (a scanner burst), then draw once.
+            while let Ok(more) = rx.try_recv() {
+                effects.extend(app.update(more));
+            }
+            for effect in effects {
+                if effect != Effect::Quit {
+                    runner.run(effect, app.operator.as_deref());
+                }
+            }
+            if app.quit {
+                break;
+            }
+            terminal.draw(|f| ui::render(&app, f))?;
+        }
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    ratatui::restore();
+    result
+}

@@ -1,0 +1,352 @@
+//! Drawing the desk: a pure function of the state. One frame draws only the rows that fit, so the
+//! board stays fast with ten thousand open orders.
+
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style, Stylize};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::Frame;
+
+use crate::domain::{mask, HoldReason, Order, Status};
+use crate::ops::intake::{local, IntakeResult, OrderOutcome};
+
+use super::app::{App, Level, Screen};
+use super::keymap::Action;
+
+pub fn render(app: &App, frame: &mut Frame) {
+    let banner_height = u16::from(app.database_down.is_some());
+    let [top, banner, body, status] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(banner_height), Constraint::Min(3), Constraint::Length(1)]).areas(frame.area());
+    render_top(app, frame, top);
+    if let Some(detail) = &app.database_down {
+        let text = format!(" 数据库连接中断，正在重连…（扫描会暂存，恢复后自动提交）{}", short(detail, 40));
+        frame.render_widget(Paragraph::new(text).style(Style::new().bg(Color::Red).fg(Color::White).bold()), banner);
+    }
+    match app.screen {
+        Screen::SignIn => render_signin(app, frame, body),
+        Screen::Scan => render_scan(app, frame, body),
+        Screen::Search => render_search(app, frame, body),
+        Screen::Board => render_board(app, frame, body),
+        Screen::Order => render_order(app, frame, body),
+    }
+    render_status(app, frame, status);
+    if app.prompt.is_some() {
+        render_prompt(app, frame, body);
+    }
+    if app.help {
+        render_help(app, frame, body);
+    }
+}
+
+fn short(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    }
+}
+
+fn render_top(app: &App, frame: &mut Frame, area: Rect) {
+    let km = &app.keymap;
+    let tab = |action: Action, label: &str, screen: Screen| {
+        let style = if app.screen == screen { Style::new().reversed() } else { Style::new() };
+        Span::styled(format!(" {} {} ", km.key_text(action), label), style)
+    };
+    let operator = app.operator.as_deref().unwrap_or("未登录");
+    let line = Line::from(vec![
+        Span::styled(" keydesk 续签工作台 ", Style::new().bold().fg(Color::Cyan)),
+        tab(Action::Scan, "收件", Screen::Scan),
+        tab(Action::Search, "查找", Screen::Search),
+        tab(Action::Board, "看板", Screen::Board),
+        Span::raw(format!(" {} 帮助 ", km.key_text(Action::Help))),
+        Span::styled(format!(" {}@{} ", operator, app.desk_name), Style::new().fg(Color::DarkGray)),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn render_status(app: &App, frame: &mut Frame, area: Rect) {
+    let mut spans = Vec::new();
+    if app.busy > 0 {
+        spans.push(Span::styled(" 处理中… ", Style::new().fg(Color::Yellow)));
+    }
+    if !app.pending_scans.is_empty() {
+        spans.push(Span::styled(format!(" 暂存扫描 {} ", app.pending_scans.len()), Style::new().fg(Color::Yellow)));
+    }
+    if let Some((level, text)) = &app.message {
+        let color = match level {
+            Level::Info => Color::Green,
+            Level::Warn => Color::Yellow,
+            Level::Error => Color::Red,
+        };
+        spans.push(Span::styled(format!(" {text}"), Style::new().fg(color)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))]).flex(Flex::Center).areas(area);
+    let [cell] = Layout::horizontal([Constraint::Length(width.min(area.width))]).flex(Flex::Center).areas(row);
+    cell
+}
+
+fn render_signin(app: &App, frame: &mut Frame, area: Rect) {
+    let f = &app.signin;
+    let cursor = |on: bool| if on { "▏" } else { "" };
+    let mut lines = vec![
+        Line::from(""),
+        Line::from(format!(" 操作员：{}{}", f.name, cursor(!f.on_secret))),
+        Line::from(format!(" 密  码：{}{}", "•".repeat(f.secret.chars().count()), cursor(f.on_secret))),
+        Line::from(""),
+    ];
+    if f.busy {
+        lines.push(Line::from(" 正在验证…").fg(Color::Yellow));
+    } else if let Some(e) = &f.error {
+        lines.push(Line::from(format!(" {e}")).fg(Color::Red));
+    } else {
+        lines.push(Line::from(" Tab 切换，Enter 登录").fg(Color::DarkGray));
+    }
+    let area = centered(area, 44, 8);
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" 操作员登录 ")), area);
+}
+
+fn render_scan(app: &App, frame: &mut Frame, area: Rect) {
+    let [input, card, history] = Layout::vertical([Constraint::Length(3), Constraint::Min(6), Constraint::Length(7)]).areas(area);
+    let field = Paragraph::new(Line::from(vec![Span::raw(" "), Span::raw(app.scan_input.as_str()), Span::styled("▏", Style::new().fg(Color::Cyan))]))
+        .block(Block::bordered().title(" 扫描或输入运单号（顺丰），Enter 确认 ").border_style(Style::new().fg(Color::Cyan)));
+    frame.render_widget(field, input);
+
+    match &app.last_intake {
+        None => frame.render_widget(
+            Paragraph::new(" 等待扫描。扫码枪扫描包裹上的顺丰运单即可收件；一个包裹多个 KEY 会全部收件。")
+                .wrap(Wrap { trim: true })
+                .block(Block::bordered().title(" 收件结果 ")),
+            card,
+        ),
+        Some(outcome) => {
+            let (label, color) = match outcome.result {
+                IntakeResult::Matched => ("已收件", Color::Green),
+                IntakeResult::AlreadyReceived => ("此前已收件", Color::Cyan),
+                IntakeResult::Unpaid => ("未支付 · 已挂起", Color::Yellow),
+                IntakeResult::Closed => ("订单已关闭 · 需寄回", Color::Yellow),
+                IntakeResult::Unknown => ("无主包裹", Color::Yellow),
+                IntakeResult::NotSf => ("不是顺丰", Color::Red),
+                IntakeResult::Invalid => ("无法识别", Color::Red),
+            };
+            let [head, table] = Layout::vertical([Constraint::Length(2), Constraint::Min(2)]).areas(card.inner(ratatui::layout::Margin::new(1, 1)));
+            frame.render_widget(Block::bordered().title(format!(" 收件结果 · {label} ")).border_style(Style::new().fg(color)), card);
+            frame.render_widget(Paragraph::new(outcome.message.as_str()).wrap(Wrap { trim: true }).fg(color), head);
+            let rows = outcome.orders.iter().enumerate().map(|(i, o)| {
+                let style = if i == app.intake_pick.selected { Style::new().reversed() } else { Style::new() };
+                let outcome = match o.outcome {
+                    OrderOutcome::Received => "收件",
+                    OrderOutcome::ReceivedOnHold => "收件·挂起中",
+                    OrderOutcome::HeldUnpaid => "未支付挂起",
+                    OrderOutcome::ClosedReturn => "需寄回",
+                    OrderOutcome::AlreadyReceived => "已收过",
+                };
+                Row::new(vec![
+                    o.order_no.clone(),
+                    outcome.to_string(),
+                    o.company.clone(),
+                    o.holder.clone(),
+                    o.key_serial.clone(),
+                    local(o.cert_not_after)[..10].to_string(),
+                    format!("{}{}", if o.paid { "已付" } else { "未付" }, if o.docs_approved { "·资料✓" } else { "·资料✗" }),
+                ])
+                .style(style)
+            });
+            let widths = [Constraint::Length(16), Constraint::Length(10), Constraint::Min(10), Constraint::Length(6), Constraint::Length(11), Constraint::Length(10), Constraint::Length(12)];
+            let header = Row::new(vec!["订单号", "结果", "单位", "持有人", "KEY 编号", "证书到期", "支付/资料"]).style(Style::new().bold());
+            frame.render_widget(Table::new(rows, widths).header(header), table);
+        }
+    }
+
+    let lines: Vec<Line> = app
+        .history
+        .iter()
+        .skip(1)
+        .take(5)
+        .map(|h| Line::from(format!(" {}  {}", h.waybill.as_deref().unwrap_or("-"), short(&h.message, 60))))
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" 最近扫描 ")), history);
+}
+
+fn order_rows<'a>(orders: &'a [Order], selected: usize, offset: usize, height: usize) -> impl Iterator<Item = Row<'a>> {
+    orders.iter().enumerate().skip(offset).take(height).map(move |(i, o)| {
+        let style = if i == selected { Style::new().reversed() } else { status_style(o.status) };
+        Row::new(vec![
+            o.order_no.to_string(),
+            o.status.label().to_string(),
+            o.company.clone(),
+            mask::name(&o.holder_name),
+            o.key_serial.clone(),
+            o.inbound.waybill.clone().unwrap_or_else(|| "-".into()),
+        ])
+        .style(style)
+    })
+}
+
+fn order_widths() -> [Constraint; 6] {
+    [Constraint::Length(16), Constraint::Length(8), Constraint::Min(12), Constraint::Length(6), Constraint::Length(11), Constraint::Length(15)]
+}
+
+fn order_header() -> Row<'static> {
+    Row::new(vec!["订单号", "状态", "单位", "持有人", "KEY 编号", "寄来运单"]).style(Style::new().bold())
+}
+
+fn status_style(status: Status) -> Style {
+    match status {
+        Status::OnHold => Style::new().fg(Color::Yellow),
+        Status::Paid => Style::new(),
+        Status::Received | Status::Renewing => Style::new().fg(Color::Cyan),
+        Status::Renewed => Style::new().fg(Color::Green),
+        _ => Style::new().fg(Color::DarkGray),
+    }
+}
+
+/// The first row to draw so the selected one stays visible.
+fn window_offset(selected: usize, height: usize) -> usize {
+    if height == 0 {
+        0
+    } else {
+        selected.saturating_sub(height - 1)
+    }
+}
+
+fn render_search(app: &App, frame: &mut Frame, area: Rect) {
+    let [input, results, unmatched] = Layout::vertical([Constraint::Length(3), Constraint::Min(4), Constraint::Length(6)]).areas(area);
+    let field = Paragraph::new(format!(" {}▏", app.search_input))
+        .block(Block::bordered().title(" 查找：公司、手机尾号、账号、KEY 编号、订单号、运单号，Enter 查找 / 打开 "));
+    frame.render_widget(field, input);
+    let block = Block::bordered().title(format!(" 结果 {} ", app.search_results.len()));
+    let height = block.inner(results).height.saturating_sub(1) as usize;
+    let offset = window_offset(app.search_list.selected, height);
+    let table = Table::new(order_rows(&app.search_results, app.search_list.selected, offset, height), order_widths()).header(order_header()).block(block);
+    frame.render_widget(table, results);
+    let lines: Vec<Line> = app
+        .unmatched
+        .iter()
+        .take(4)
+        .map(|p| Line::from(format!(" {}  {}  {}", p.waybill, local(p.scanned_at), p.operator)))
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(format!(" 无主包裹 {} ", app.unmatched.len()))), unmatched);
+}
+
+fn render_board(app: &App, frame: &mut Frame, area: Rect) {
+    let [counts, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
+    let mut spans = vec![Span::raw(" ")];
+    for status in [Status::OnHold, Status::Paid, Status::Received, Status::Renewing, Status::Renewed] {
+        let n = app.board.iter().filter(|o| o.status == status).count();
+        spans.push(Span::styled(format!("{} {}  ", status.label(), n), status_style(status)));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), counts);
+    let block = Block::new().borders(Borders::TOP).title(format!(" 待办订单 {} ", app.board.len()));
+    let height = block.inner(list).height.saturating_sub(1) as usize;
+    let offset = window_offset(app.board_list.selected, height);
+    let table = Table::new(order_rows(&app.board, app.board_list.selected, offset, height), order_widths()).header(order_header()).block(block);
+    frame.render_widget(table, list);
+}
+
+fn render_order(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(d) = &app.detail else {
+        frame.render_widget(Paragraph::new(" 没有打开的订单"), area);
+        return;
+    };
+    let o = &d.order;
+    let show = |full: &str, masked: String| if app.revealed { full.to_string() } else { masked };
+    let [info, timeline] = Layout::vertical([Constraint::Length(11), Constraint::Min(3)]).areas(area);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(format!(" {} ", o.order_no), Style::new().bold()),
+            Span::styled(format!(" {} ", o.status.label()), status_style(o.status).reversed()),
+            Span::raw(format!("  {} 元 / {} 年  {}", o.amount, o.term_years, o.kind.label())),
+        ]),
+        Line::from(format!(" 单位：{}   账号：{}", o.company, o.account)),
+        Line::from(format!(" 持有人：{}   电话：{}", show(&o.holder_name, mask::name(&o.holder_name)), show(&o.contact_phone, mask::phone(&o.contact_phone)))),
+        Line::from(format!(
+            " KEY 编号：{}   证书：{}  到期 {}  {}",
+            o.key_serial,
+            o.cert.serial,
+            local(o.cert.not_after),
+            if o.cert.seal == crate::domain::order::SealKind::Single { "单章" } else { "双章" }
+        )),
+        Line::from(format!(
+            " 办理人：{} {}  证件 {}  资料{}",
+            show(&o.handler.name, mask::name(&o.handler.name)),
+            show(&o.handler.phone, mask::phone(&o.handler.phone)),
+            show(&o.handler.id_number, mask::id_number(&o.handler.id_number)),
+            if o.handler.docs_approved { "已审核" } else { "未审核" }
+        )),
+        Line::from(format!(
+            " 支付：{}   寄来运单：{}   收件：{}",
+            o.paid_at.map(local).unwrap_or_else(|| "未支付".into()),
+            o.inbound.waybill.as_deref().unwrap_or("-"),
+            o.received_at.map(|t| format!("{} {}", local(t), o.received_by.as_deref().unwrap_or(""))).unwrap_or_else(|| "-".into())
+        )),
+        Line::from(format!(
+            " 寄回：{} {} {}",
+            show(&o.ship_to.name, mask::name(&o.ship_to.name)),
+            show(&o.ship_to.phone, mask::phone(&o.ship_to.phone)),
+            show(&format!("{}{}", o.ship_to.region, o.ship_to.address), mask::address(&o.ship_to.region, &o.ship_to.address))
+        )),
+        Line::from(format!(
+            " 寄回运单：{}   发票：{}",
+            o.outbound_waybill.as_ref().map(|w| w.as_str()).unwrap_or("-"),
+            o.invoice_status.label()
+        )),
+    ];
+    if let Some(h) = &o.hold {
+        lines.push(Line::from(format!(" 挂起：{} {}（解除后回到「{}」）", h.reason.label(), h.note, h.resume_to.label())).fg(Color::Yellow));
+    }
+    let km = &app.keymap;
+    lines.push(Line::from(format!(
+        " {} 挂起  {} 解除  {} 取消  {} {}",
+        km.key_text(Action::Hold),
+        km.key_text(Action::Release),
+        km.key_text(Action::Cancel),
+        km.key_text(Action::Reveal),
+        if app.revealed { "（已显示完整信息）" } else { "显示完整信息" }
+    ))
+    .fg(Color::DarkGray));
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" 订单详情 ")), info);
+    let events: Vec<Line> = d
+        .audit
+        .iter()
+        .rev()
+        .map(|a| {
+            let label = |code: &Option<String>| code.as_deref().and_then(Status::from_code).map(|s| s.label()).unwrap_or("-");
+            Line::from(format!(" {}  {} → {}  {}  {}@{}", local(a.at), label(&a.from_status), label(&a.to_status), a.reason, a.operator, a.desk))
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(events).block(Block::bordered().title(" 时间线 ")), timeline);
+}
+
+fn render_prompt(app: &App, frame: &mut Frame, body: Rect) {
+    let Some(p) = &app.prompt else { return };
+    let mut lines = Vec::new();
+    if let Some(sel) = p.hold_reason {
+        for (i, r) in HoldReason::ALL.iter().enumerate() {
+            let style = if i == sel { Style::new().reversed() } else { Style::new() };
+            lines.push(Line::styled(format!(" {} ", r.label()), style));
+        }
+        lines.push(Line::from(""));
+    }
+    lines.push(Line::from(format!(" 原因：{}▏", p.reason)));
+    lines.push(Line::from(" Enter 确认  Esc 取消").fg(Color::DarkGray));
+    let height = lines.len() as u16 + 2;
+    let area = centered(body, 50, height);
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(Text::from(lines)).block(Block::bordered().title(format!(" {} · {} ", p.title, p.order_no))), area);
+}
+
+fn render_help(app: &App, frame: &mut Frame, body: Rect) {
+    let rows: Vec<Row> = app.keymap.entries().map(|(a, key)| Row::new(vec![key.to_string(), a.description().to_string()])).collect();
+    let height = rows.len() as u16 + 4;
+    let area = centered(body, 60, height);
+    frame.render_widget(Clear, area);
+    let table = Table::new(rows, [Constraint::Length(8), Constraint::Min(10)])
+        .block(Block::bordered().title(" 快捷键（可在配置 [desk.keys] 中修改） "))
+        .style(Style::new().add_modifier(Modifier::empty()));
+    frame.render_widget(table, area);
+}
