@@ -280,7 +280,9 @@ impl ClockRules {
             .map(|pause| pause.from)
             .min()
             .map(|from| in_shanghai(&from));
-        let remaining = time.business_ordinal(schedule.due_at)? - time.business_ordinal(now)?;
+        // Before the clock starts, the whole budget remains.
+        let remaining =
+            time.business_ordinal(schedule.due_at)? - time.business_ordinal(now.max(schedule.effective_start))?;
         let state = if now > schedule.due_at {
             ClockState::Breached
         } else if on_hold_since.is_some() {
