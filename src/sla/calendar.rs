@@ -41,13 +41,10 @@ impl fmt::Display for CalendarSource {
     }
 }
 
-/// One listed day of a holiday calendar file.
+/// One listed day of a holiday calendar file (its `name`, e.g. 春节, is for people and not read).
 #[derive(Debug, Clone, Deserialize)]
 struct CalendarFileDay {
     date: NaiveDate,
-    #[serde(default)]
-    #[allow(dead_code)]
-    name: String,
     /// `true`: rest day inside a holiday period; `false`: adjusted working weekend day (调休上班).
     off: bool,
 }
@@ -200,6 +197,8 @@ impl fmt::Display for CalendarCheck {
 pub struct Calendar {
     /// 1 January of the first loaded year; day offsets count from here.
     first_day: NaiveDate,
+    /// `first_day` as days since 1970-01-01.
+    first_epoch_day: i64,
     /// One entry per day from `first_day` to 31 December of the last loaded year.
     kinds: Vec<DayKind>,
     /// `working_before[i]` = working days among offsets `0..i`; one longer than `kinds`.
@@ -300,7 +299,17 @@ impl Calendar {
         working_before.push(working);
         unknown_before.push(unknown);
         let years = by_year.into_iter().map(|(year, holidays)| (year, holidays.source)).collect();
-        Self { first_day, kinds, working_before, unknown_before, working_days, years, company_dates_outside }
+        let first_epoch_day = (first_day - chrono::DateTime::UNIX_EPOCH.date_naive()).num_days();
+        Self {
+            first_day,
+            first_epoch_day,
+            kinds,
+            working_before,
+            unknown_before,
+            working_days,
+            years,
+            company_dates_outside,
+        }
     }
 
     /// The loaded years with their sources, ascending.
@@ -362,6 +371,23 @@ impl Calendar {
         }
     }
 
+    /// Offset of a day given as days since 1970-01-01 (integer arithmetic only, for the hot path).
+    pub(crate) fn offset_of_epoch_day(&self, epoch_day: i64) -> Result<usize, SlaError> {
+        let offset = epoch_day - self.first_epoch_day;
+        match usize::try_from(offset).ok() {
+            Some(index) if matches!(self.kinds.get(index), Some(DayKind::Working | DayKind::Rest)) => Ok(index),
+            _ => {
+                let date = chrono::DateTime::UNIX_EPOCH.date_naive().checked_add_signed(chrono::TimeDelta::days(epoch_day));
+                Err(SlaError::MissingCalendarYear { year: date.map_or(0, |date| date.year()) })
+            }
+        }
+    }
+
+    /// Days since 1970-01-01 of an offset.
+    pub(crate) fn epoch_day_at(&self, offset: usize) -> i64 {
+        self.first_epoch_day + offset as i64
+    }
+
     /// The date at an offset from `first_day`.
     pub(crate) fn date_at(&self, offset: usize) -> NaiveDate {
         self.first_day + chrono::Days::new(offset as u64)
@@ -411,14 +437,20 @@ impl Calendar {
 
     /// Offset and rank of the `n`th (≥ 1) working day strictly after `date`.
     pub(crate) fn nth_working_offset_after(&self, date: NaiveDate, n: u32) -> Result<(usize, usize), SlaError> {
-        let offset = self.day_offset(date)?;
+        self.nth_working_offset_after_offset(self.day_offset(date)?, n)
+    }
+
+    /// Offset and rank of the `n`th (≥ 1) working day strictly after the day at `offset` (a known day).
+    pub(crate) fn nth_working_offset_after_offset(&self, offset: usize, n: u32) -> Result<(usize, usize), SlaError> {
         let rank = self.working_days_before_offset(offset + 1) as usize + n as usize - 1;
         match self.working_day_offset(rank) {
             Some(target) => {
                 self.ensure_known_between(offset, target)?;
                 Ok((target, rank))
             }
-            None => Err(SlaError::MissingCalendarYear { year: self.first_missing_year_from(date.year()) }),
+            None => Err(SlaError::MissingCalendarYear {
+                year: self.first_missing_year_from(self.date_at(offset).year()),
+            }),
         }
     }
 
@@ -433,7 +465,7 @@ impl Calendar {
         Ok(self.working_days_before_offset(last + 1) - self.working_days_before_offset(low))
     }
 
-    /// All company-relevant facts in a set, for tests and diagnostics: the working days of one year.
+    /// The working days of one loaded year, for diagnostics and tests.
     pub fn working_days_in_year(&self, year: i32) -> Result<BTreeSet<NaiveDate>, SlaError> {
         let start = NaiveDate::from_ymd_opt(year, 1, 1).ok_or(SlaError::MissingCalendarYear { year })?;
         let first = self.day_offset(start)?;

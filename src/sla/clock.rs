@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::calendar::Calendar;
 use super::error::SlaError;
 use super::settings::SlaSettings;
-use super::working_time::{in_shanghai, BusinessHours, WorkingTime};
+use super::working_time::{in_shanghai, instant_from_timestamp, BusinessHours, WorkingTime};
 
 /// Which promise a clock measures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -84,6 +84,16 @@ pub struct ClockEvents {
     pub pauses: Vec<PauseInterval>,
     /// Shipping (`return`) or invoice issue (`invoice`), once it happened.
     pub stop: Option<DateTime<FixedOffset>>,
+}
+
+impl ClockEvents {
+    /// The start events once every required condition has happened (for `return`: key received, order paid,
+    /// documents approved), `None` while any is still missing — the clock has not started.
+    pub fn starts_when_all_happened(
+        conditions: &[Option<DateTime<FixedOffset>>],
+    ) -> Option<Vec<DateTime<FixedOffset>>> {
+        conditions.iter().copied().collect()
+    }
 }
 
 /// The computed deadlines of a clock. All instants are in Asia/Shanghai (+08:00).
@@ -243,7 +253,7 @@ impl ClockRules {
     /// as if it ended at `as_of` (the due instant is then provisional); pauses are cut at the stop.
     pub fn schedule(&self, events: &ClockEvents, as_of: DateTime<FixedOffset>) -> Result<ClockSchedule, SlaError> {
         let open_end = events.stop.map_or(as_of, |stop| stop.min(as_of));
-        self.schedule_with_pauses(events, |pause| clip_pause(pause, open_end, events.stop))
+        Ok(self.schedule_with_pauses(events, |pause| clip_pause(pause, open_end, events.stop))?.0)
     }
 
     /// The state of a clock at `now`, from the events recorded up to `now`: events after `now` are ignored
@@ -258,11 +268,11 @@ impl ClockRules {
             }
             Some(PauseInterval { from: pause.from, to: pause.to.filter(|to| *to <= now) })
         };
-        let schedule = self
+        let (schedule, due_ordinal) = self
             .schedule_with_pauses(events, |pause| as_of_now(pause).and_then(|seen| clip_pause(&seen, open_end, stop)))?;
         let time = &self.working_time;
         if let Some(stop) = stop {
-            let remaining = time.business_ordinal(schedule.due_at)? - time.business_ordinal(stop)?;
+            let remaining = due_ordinal - time.ordinal_at_timestamp(stop.timestamp())?.0;
             let state = if stop <= schedule.due_at { ClockState::Met } else { ClockState::Missed };
             return Ok(ClockEvaluation {
                 schedule,
@@ -281,13 +291,12 @@ impl ClockRules {
             .min()
             .map(|from| in_shanghai(&from));
         // Before the clock starts, the whole budget remains.
-        let remaining =
-            time.business_ordinal(schedule.due_at)? - time.business_ordinal(now.max(schedule.effective_start))?;
+        let remaining = due_ordinal - time.ordinal_at_timestamp(now.max(schedule.effective_start).timestamp())?.0;
         let state = if now > schedule.due_at {
             ClockState::Breached
         } else if on_hold_since.is_some() {
             ClockState::OnHold
-        } else if now >= time.opening_of(WorkingTime::shanghai_date(schedule.due_at)) {
+        } else if now.timestamp() >= time.opening_of_day_timestamp(schedule.due_at.timestamp()) {
             ClockState::DueToday
         } else if now >= schedule.warn_at {
             ClockState::AtRisk
@@ -304,19 +313,21 @@ impl ClockRules {
     }
 
     /// Core computation; `pause_view` maps each recorded pause to the closed interval that counts, if any.
+    /// Also returns the business ordinal of `due_at`. Works on Unix timestamps and business ordinals, converting
+    /// to date-times only for the result.
     fn schedule_with_pauses(
         &self,
         events: &ClockEvents,
         pause_view: impl Fn(&PauseInterval) -> Option<(DateTime<FixedOffset>, DateTime<FixedOffset>)>,
-    ) -> Result<ClockSchedule, SlaError> {
+    ) -> Result<(ClockSchedule, i64), SlaError> {
         let start = events.starts.iter().max().copied().ok_or(SlaError::NoStartEvent)?;
         let time = &self.working_time;
         let working_days = self.working_days(events.policy);
         let effective_start = time.effective_start(start)?;
-        let original_due_at = time.close_of_nth_working_day_after(WorkingTime::shanghai_date(start), working_days)?;
-        let start_ordinal = time.business_ordinal(effective_start)?;
-        let budget_seconds = time.business_ordinal(original_due_at)? - start_ordinal;
-        let warn_target = ((budget_seconds as f64) * self.warn_ratio).round().clamp(1.0, budget_seconds as f64) as i64;
+        let (start_ordinal, start_offset) = time.ordinal_at_timestamp(effective_start.timestamp())?;
+        let original_due_ordinal = time.close_ordinal_after(start.timestamp(), working_days)?;
+        let budget_seconds = original_due_ordinal - start_ordinal;
+        let warn_target = (((budget_seconds as f64) * self.warn_ratio).round() as i64).clamp(1, budget_seconds.max(1));
 
         // Walk business time from the effective start, skipping the pauses (sorted by start), until the warning
         // share and then the whole budget have been consumed.
@@ -332,11 +343,11 @@ impl ClockRules {
             &sorted_pauses
         };
         for (from, to) in pauses.iter().filter_map(&pause_view) {
-            let to_ordinal = time.business_ordinal(to)?;
+            let (to_ordinal, _) = time.ordinal_at_timestamp(to.timestamp())?;
             if to_ordinal <= cursor {
                 continue;
             }
-            let from_ordinal = time.business_ordinal(from)?.max(cursor);
+            let from_ordinal = time.ordinal_at_timestamp(from.timestamp())?.0.max(cursor);
             let gap = from_ordinal - cursor;
             for (target, reached) in targets.iter_mut() {
                 if reached.is_none() && consumed + gap >= *target {
@@ -350,24 +361,22 @@ impl ClockRules {
             paused_seconds += to_ordinal - from_ordinal;
             cursor = to_ordinal;
         }
-        let start_date = WorkingTime::shanghai_date(effective_start);
-        let mut instants = [effective_start; 2];
-        for ((target, reached), instant) in targets.iter().zip(instants.iter_mut()) {
-            let ordinal = reached.unwrap_or(cursor + (*target - consumed));
-            *instant = time.instant_at_ordinal(ordinal, start_date)?;
-        }
-        let [warn_at, due_at] = instants;
-        Ok(ClockSchedule {
+        let [warn_ordinal, due_ordinal] = targets.map(|(target, reached)| reached.unwrap_or(cursor + (target - consumed)));
+        let instant_at = |ordinal: i64| -> Result<DateTime<FixedOffset>, SlaError> {
+            Ok(instant_from_timestamp(time.timestamp_at_ordinal(ordinal, start_offset)?))
+        };
+        let schedule = ClockSchedule {
             policy: events.policy,
             working_days,
             start: in_shanghai(&start),
             effective_start,
-            original_due_at,
-            due_at,
-            warn_at,
+            original_due_at: instant_at(original_due_ordinal)?,
+            due_at: instant_at(due_ordinal)?,
+            warn_at: instant_at(warn_ordinal)?,
             budget_seconds,
             paused_seconds,
-        })
+        };
+        Ok((schedule, due_ordinal))
     }
 }
 

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, Weekday};
 use serde::Serialize;
 
-use super::clock::{ClockEvents, ClockRules, ClockState, PauseInterval, Policy};
+use super::clock::{ClockEvents, ClockRules, ClockSchedule, ClockState, PauseInterval, Policy};
 use super::error::SlaError;
 use super::working_time::{in_shanghai, SHANGHAI};
 
@@ -22,21 +22,15 @@ pub struct DueArgs {
     pub pauses: Vec<PauseInterval>,
 }
 
-/// The answer of `keydesk sla due`.
+/// The answer of `keydesk sla due`. In JSON the schedule's fields (`policy`, `working_days`, `start`,
+/// `effective_start`, `original_due_at`, `due_at`, `warn_at`, `budget_seconds`, `paused_seconds`) sit at the top
+/// level beside the fields below.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DueReport {
-    pub policy: Policy,
-    /// N: working days allowed after the event date.
-    pub working_days: u32,
+    #[serde(flatten)]
+    pub schedule: ClockSchedule,
     /// The instant the state and open pauses were evaluated at.
     pub as_of: DateTime<FixedOffset>,
-    pub start: DateTime<FixedOffset>,
-    pub effective_start: DateTime<FixedOffset>,
-    /// The promise to the member, ignoring pauses.
-    pub original_due_at: DateTime<FixedOffset>,
-    /// The promise moved by business time on hold.
-    pub due_at: DateTime<FixedOffset>,
-    pub warn_at: DateTime<FixedOffset>,
     pub budget_minutes: i64,
     pub paused_minutes: i64,
     /// True when a pause is still open: `due_at` assumes it ends at `as_of`.
@@ -51,14 +45,8 @@ pub fn compute_due(rules: &ClockRules, args: &DueArgs, now: DateTime<FixedOffset
     let schedule = rules.schedule(&events, now)?;
     let evaluation = rules.evaluate(&events, now)?;
     Ok(DueReport {
-        policy: schedule.policy,
-        working_days: schedule.working_days,
+        schedule,
         as_of: in_shanghai(&now),
-        start: schedule.start,
-        effective_start: schedule.effective_start,
-        original_due_at: schedule.original_due_at,
-        due_at: schedule.due_at,
-        warn_at: schedule.warn_at,
         budget_minutes: schedule.budget_minutes(),
         paused_minutes: schedule.paused_minutes(),
         provisional: args.pauses.iter().any(|pause| pause.to.is_none()),
@@ -99,26 +87,27 @@ pub fn format_minutes_zh(minutes: i64) -> String {
 
 impl fmt::Display for DueReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let schedule = &self.schedule;
         writeln!(
             f,
             "时限：{}（{}，事件次日起第 {} 个工作日下班前）",
-            self.policy.label_zh(),
-            self.policy,
-            self.working_days
+            schedule.policy.label_zh(),
+            schedule.policy,
+            schedule.working_days
         )?;
-        writeln!(f, "开始：{}", format_instant_zh(self.start))?;
-        writeln!(f, "起算：{}", format_instant_zh(self.effective_start))?;
-        writeln!(f, "承诺期限：{}", format_instant_zh(self.original_due_at))?;
+        writeln!(f, "开始：{}", format_instant_zh(schedule.start))?;
+        writeln!(f, "起算：{}", format_instant_zh(schedule.effective_start))?;
+        writeln!(f, "承诺期限：{}", format_instant_zh(schedule.original_due_at))?;
         if self.paused_minutes > 0 || self.provisional {
             writeln!(
                 f,
                 "顺延后期限：{}（挂起 {}{}）",
-                format_instant_zh(self.due_at),
+                format_instant_zh(schedule.due_at),
                 format_minutes_zh(self.paused_minutes),
                 if self.provisional { "，仍在挂起，按现在解除计算" } else { "" }
             )?;
         }
-        writeln!(f, "预警时间：{}", format_instant_zh(self.warn_at))?;
+        writeln!(f, "预警时间：{}", format_instant_zh(schedule.warn_at))?;
         writeln!(f, "工作时间预算：{}", format_minutes_zh(self.budget_minutes))?;
         let remaining = if self.remaining_minutes >= 0 {
             format!("剩余 {}", format_minutes_zh(self.remaining_minutes))
@@ -179,7 +168,7 @@ mod tests {
     fn domain_example_invoice_to_a_working_saturday() {
         let args = DueArgs { policy: Policy::Invoice, events: vec![at("2026-02-09T10:00:00+08:00")], pauses: vec![] };
         let report = compute_due(&rules(), &args, at("2026-02-09 10:00")).expect("due");
-        assert_eq!(report.due_at, at("2026-02-14 17:30"));
+        assert_eq!(report.schedule.due_at, at("2026-02-14 17:30"));
         assert_eq!(report.budget_minutes, 3000);
         let json = serde_json::to_value(&report).expect("json");
         assert_eq!(json["due_at"], "2026-02-14T17:30:00+08:00");

@@ -303,3 +303,13 @@ fn the_table_has_at_least_forty_hand_checked_cases() {
     let total = DUE_CASES.len() + PAUSE_CASES.len() + MISSING_YEAR_CASES.len() + STATE_CASES.len();
     assert!(total >= 40, "{total}");
 }
+
+#[test]
+fn the_clock_starts_only_when_every_condition_has_happened() {
+    let received = Some(at("2025-03-04 10:15"));
+    let paid = Some(at("2025-03-03 12:00"));
+    assert_eq!(ClockEvents::starts_when_all_happened(&[received, paid, None]), None);
+    let starts = ClockEvents::starts_when_all_happened(&[received, paid, Some(at("2025-03-05 11:00"))]).expect("all");
+    let schedule = rules().schedule(&ClockEvents { policy: Return, starts, pauses: vec![], stop: None }, at("2025-03-05 11:00"));
+    assert_eq!(schedule.expect("ok").due_at, at("2025-03-07 17:30"));
+}

@@ -16,6 +16,14 @@ pub const SHANGHAI: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
     None => panic!("UTC+08:00 is a valid offset"),
 };
 
+const SHANGHAI_SECONDS: i64 = 8 * 3600;
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// The Shanghai date-time of a Unix timestamp in whole seconds.
+pub(crate) fn instant_from_timestamp(timestamp: i64) -> DateTime<FixedOffset> {
+    (DateTime::UNIX_EPOCH + chrono::TimeDelta::seconds(timestamp)).with_timezone(&SHANGHAI)
+}
+
 /// `t` as a Shanghai date-time.
 pub fn in_shanghai<Tz: TimeZone>(t: &DateTime<Tz>) -> DateTime<FixedOffset> {
     t.with_timezone(&SHANGHAI)
@@ -88,37 +96,77 @@ impl WorkingTime {
         (local.date(), i64::from(local.time().num_seconds_from_midnight()))
     }
 
-    /// Business seconds from the calendar's first day up to `t` (flat outside business hours).
-    pub fn business_ordinal(&self, t: DateTime<FixedOffset>) -> Result<i64, SlaError> {
-        let (date, seconds) = Self::local_parts(t);
-        let offset = self.calendar.day_offset(date)?;
+    // The hot path works on Unix timestamps (whole seconds) and day offsets: integer arithmetic only.
+
+    /// Business ordinal of a Unix timestamp, and the calendar offset of its Shanghai day.
+    pub(crate) fn ordinal_at_timestamp(&self, timestamp: i64) -> Result<(i64, usize), SlaError> {
+        let local = timestamp + SHANGHAI_SECONDS;
+        let (epoch_day, seconds) = (local.div_euclid(SECONDS_PER_DAY), local.rem_euclid(SECONDS_PER_DAY));
+        let offset = self.calendar.offset_of_epoch_day(epoch_day)?;
         let before = i64::from(self.calendar.working_days_before_offset(offset)) * self.hours.day_seconds();
         if self.calendar.is_working_offset(offset) {
-            let into_day = (seconds - self.hours.open_seconds()).clamp(0, self.hours.day_seconds());
-            Ok(before + into_day)
+            Ok((before + (seconds - self.hours.open_seconds()).clamp(0, self.hours.day_seconds()), offset))
         } else {
-            Ok(before)
+            Ok((before, offset))
         }
     }
 
-    /// The earliest instant whose business ordinal is `ordinal` (> 0). An ordinal that ends a working day gives
-    /// that day's close (17:30), not the next day's open. `from_date` is where the caller's walk began: every
-    /// day from there to the result must lie in a loaded year.
-    pub fn instant_at_ordinal(&self, ordinal: i64, from_date: NaiveDate) -> Result<DateTime<FixedOffset>, SlaError> {
+    /// Unix timestamp of the earliest instant with business ordinal `ordinal` (> 0); every day from the
+    /// calendar offset `from_offset` to the result must lie in a loaded year.
+    pub(crate) fn timestamp_at_ordinal(&self, ordinal: i64, from_offset: usize) -> Result<i64, SlaError> {
         let day = self.hours.day_seconds();
         let rank = (ordinal - 1).div_euclid(day);
         let into_day = ordinal - rank * day;
-        let offset = usize::try_from(rank)
-            .ok()
-            .and_then(|rank| self.calendar.working_day_offset(rank))
-            .ok_or(SlaError::MissingCalendarYear { year: self.calendar.first_missing_year_from(from_date.year()) })?;
-        let from_offset = self.calendar.day_offset(from_date)?;
+        let offset = usize::try_from(rank).ok().and_then(|rank| self.calendar.working_day_offset(rank)).ok_or_else(
+            || SlaError::MissingCalendarYear {
+                year: self.calendar.first_missing_year_from(self.calendar.date_at(from_offset).year()),
+            },
+        )?;
         self.calendar.ensure_known_between(from_offset, offset)?;
-        Ok(shanghai_instant(self.calendar.date_at(offset), self.hours.open_seconds() + into_day))
+        Ok(self.calendar.epoch_day_at(offset) * SECONDS_PER_DAY + self.hours.open_seconds() + into_day
+            - SHANGHAI_SECONDS)
+    }
+
+    /// Unix timestamp of the first business instant at or after `timestamp`.
+    pub(crate) fn effective_start_timestamp(&self, timestamp: i64) -> Result<i64, SlaError> {
+        let local = timestamp + SHANGHAI_SECONDS;
+        let (epoch_day, seconds) = (local.div_euclid(SECONDS_PER_DAY), local.rem_euclid(SECONDS_PER_DAY));
+        let offset = self.calendar.offset_of_epoch_day(epoch_day)?;
+        let day_start = epoch_day * SECONDS_PER_DAY - SHANGHAI_SECONDS;
+        if self.calendar.is_working_offset(offset) {
+            if seconds < self.hours.open_seconds() {
+                return Ok(day_start + self.hours.open_seconds());
+            }
+            if seconds < self.hours.close_seconds() {
+                return Ok(timestamp);
+            }
+        }
+        let (next, _) = self.calendar.nth_working_offset_after_offset(offset, 1)?;
+        Ok(self.calendar.epoch_day_at(next) * SECONDS_PER_DAY + self.hours.open_seconds() - SHANGHAI_SECONDS)
+    }
+
+    /// Business ordinal of business close on the `n`th (≥ 1) working day after the Shanghai day of `timestamp`.
+    pub(crate) fn close_ordinal_after(&self, timestamp: i64, n: u32) -> Result<i64, SlaError> {
+        let epoch_day = (timestamp + SHANGHAI_SECONDS).div_euclid(SECONDS_PER_DAY);
+        let offset = self.calendar.offset_of_epoch_day(epoch_day)?;
+        let (_, rank) = self.calendar.nth_working_offset_after_offset(offset, n.max(1))?;
+        Ok((rank as i64 + 1) * self.hours.day_seconds())
+    }
+
+    /// Unix timestamp of business opening on the Shanghai day of `timestamp`.
+    pub(crate) fn opening_of_day_timestamp(&self, timestamp: i64) -> i64 {
+        let epoch_day = (timestamp + SHANGHAI_SECONDS).div_euclid(SECONDS_PER_DAY);
+        epoch_day * SECONDS_PER_DAY + self.hours.open_seconds() - SHANGHAI_SECONDS
+    }
+
+    /// Business seconds from the calendar's first day up to `t` (flat outside business hours).
+    pub fn business_ordinal(&self, t: DateTime<FixedOffset>) -> Result<i64, SlaError> {
+        Ok(self.ordinal_at_timestamp(t.timestamp())?.0)
     }
 
     /// Walks forward from `from` by `seconds` (≥ 0) of business time: the earliest instant at which that much
-    /// business time has elapsed since `from`.
+    /// business time has elapsed since `from`. An amount that ends a working day gives that day's close
+    /// (17:30), not the next day's opening.
     pub fn add_business_seconds(
         &self,
         from: DateTime<FixedOffset>,
@@ -127,8 +175,8 @@ impl WorkingTime {
         if seconds <= 0 {
             return Ok(in_shanghai(&from));
         }
-        let ordinal = self.business_ordinal(from)? + seconds;
-        self.instant_at_ordinal(ordinal, Self::local_parts(from).0)
+        let (ordinal, offset) = self.ordinal_at_timestamp(from.timestamp())?;
+        Ok(instant_from_timestamp(self.timestamp_at_ordinal(ordinal + seconds, offset)?))
     }
 
     /// Business seconds in `[from, to)`; negative when `to` is before `from`.
@@ -137,11 +185,10 @@ impl WorkingTime {
         from: DateTime<FixedOffset>,
         to: DateTime<FixedOffset>,
     ) -> Result<i64, SlaError> {
-        let (from_date, _) = Self::local_parts(from);
-        let (to_date, _) = Self::local_parts(to);
-        let (from_offset, to_offset) = (self.calendar.day_offset(from_date)?, self.calendar.day_offset(to_date)?);
+        let (from_ordinal, from_offset) = self.ordinal_at_timestamp(from.timestamp())?;
+        let (to_ordinal, to_offset) = self.ordinal_at_timestamp(to.timestamp())?;
         self.calendar.ensure_known_between(from_offset, to_offset)?;
-        Ok(self.business_ordinal(to)? - self.business_ordinal(from)?)
+        Ok(to_ordinal - from_ordinal)
     }
 
     /// Is `t` inside business hours of a working day?
@@ -151,20 +198,11 @@ impl WorkingTime {
         Ok(working && seconds >= self.hours.open_seconds() && seconds < self.hours.close_seconds())
     }
 
-    /// The first business instant at or after `t`: `t` itself inside business hours, else the next opening.
+    /// The first business instant at or after `t` (to the second): `t` itself inside business hours, else the
+    /// next opening.
     pub fn effective_start(&self, t: DateTime<FixedOffset>) -> Result<DateTime<FixedOffset>, SlaError> {
-        let (date, seconds) = Self::local_parts(t);
-        let offset = self.calendar.day_offset(date)?;
-        if self.calendar.is_working_offset(offset) {
-            if seconds < self.hours.open_seconds() {
-                return Ok(shanghai_instant(date, self.hours.open_seconds()));
-            }
-            if seconds < self.hours.close_seconds() {
-                return Ok(in_shanghai(&t));
-            }
-        }
-        let next = self.calendar.nth_working_day_after(date, 1)?;
-        Ok(shanghai_instant(next, self.hours.open_seconds()))
+        let timestamp = self.effective_start_timestamp(t.timestamp())?;
+        Ok(if timestamp == t.timestamp() { in_shanghai(&t) } else { instant_from_timestamp(timestamp) })
     }
 
     /// Close of business on the `n`th (≥ 1) working day strictly after `date`.
