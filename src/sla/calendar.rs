@@ -399,7 +399,7 @@ impl Calendar {
 
     /// Number of working days at offsets `0..offset`.
     pub(crate) fn working_days_before_offset(&self, offset: usize) -> u32 {
-        self.working_before.get(offset).copied().unwrap_or_else(|| self.working_days.len() as u32)
+        self.working_before.get(offset).copied().unwrap_or(self.working_days.len() as u32)
     }
 
     /// Offset of the working day with the given rank (0 = first working day of the calendar).

@@ -210,22 +210,16 @@ company_working_days = ["2026-10-10"]
 
     #[test]
     fn validation_names_the_offending_key() {
-        let mut settings = SlaSettings::default();
-        settings.business_close = HourMinute::new(9, 0).expect("time");
+        let defaults = SlaSettings::default;
+        let settings = SlaSettings { business_close: HourMinute::new(9, 0).expect("time"), ..defaults() };
         assert_eq!(invalid_key(&settings), "sla.business_close");
-
-        let mut settings = SlaSettings::default();
-        settings.warn_ratio = 1.0;
+        let settings = SlaSettings { warn_ratio: 1.0, ..defaults() };
         assert_eq!(invalid_key(&settings), "sla.warn_ratio");
-        settings.warn_ratio = f64::NAN;
+        let settings = SlaSettings { warn_ratio: f64::NAN, ..defaults() };
         assert_eq!(invalid_key(&settings), "sla.warn_ratio");
-
-        let mut settings = SlaSettings::default();
-        settings.return_working_days = 0;
+        let settings = SlaSettings { return_working_days: 0, ..defaults() };
         assert_eq!(invalid_key(&settings), "sla.return_working_days");
-
-        let mut settings = SlaSettings::default();
-        settings.invoice_working_days = 10_000;
+        let settings = SlaSettings { invoice_working_days: 10_000, ..defaults() };
         assert_eq!(invalid_key(&settings), "sla.invoice_working_days");
 
         let mut settings = SlaSettings::default();
