@@ -1,6 +1,6 @@
-//! keydesk: the software at the platform's UKey renewal desk. The domain core (`domain`) holds the
-//! rules; `store` is the shared database; `ops` holds the use cases the faces call (the command line
-//! today; the desk terminal and the member endpoint build on the same functions).
+//! keydesk: the software at the platform's UKey renewal desk. The domain core (`domain`) and the
+//! working-day clocks (`sla`) hold the rules; `store` is the shared database; `ops` holds the use cases
+//! the faces call (the command line and the desk terminal; the member endpoint builds on the same).
 
 #![forbid(unsafe_code)]
 
@@ -10,6 +10,7 @@ pub mod desk;
 pub mod domain;
 pub mod exit;
 pub mod logging;
-pub mod synthetic;
 pub mod ops;
+pub mod sla;
 pub mod store;
+pub mod synthetic;
