@@ -53,9 +53,63 @@ pub enum Command {
     /// Desk operators
     #[command(subcommand)]
     Operator(OperatorCommand),
+    /// Working-day deadlines: one computation, the board of open orders, the met/missed report
+    #[command(subcommand)]
+    Sla(SlaCommand),
+    /// Holiday calendars
+    #[command(subcommand)]
+    Calendar(CalendarCommand),
     /// Show the effective configuration
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SlaCommand {
+    /// When a clock started by these events is due
+    Due {
+        /// return (ship the key back) or invoice (issue the e-invoice)
+        #[arg(long)]
+        policy: crate::sla::Policy,
+        /// A start event (RFC 3339); the clock starts at the latest one
+        #[arg(long = "event", value_name = "TIME", required = true)]
+        events: Vec<String>,
+        /// A hold as FROM/TO (RFC 3339); FROM/ while still on hold
+        #[arg(long = "pause", value_name = "FROM/TO")]
+        pauses: Vec<String>,
+        /// Evaluate at this time instead of now
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every open clock by urgency, with counts per state
+    Board {
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Met and missed per day and per operator for clocks stopped between two dates (inclusive)
+    Report {
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: chrono::NaiveDate,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        to: chrono::NaiveDate,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// The loaded years and their sources; warns from 1 November when next year is missing
+    Check {
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,6 +251,11 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
         print!("{}", toml::to_string_pretty(&config).map_err(|e| fail(e.to_string()))?);
         return Ok(exit::OK);
     }
+    match command {
+        Command::Sla(SlaCommand::Due { policy, events, pauses, at, json }) => return sla_due(&config, policy, &events, &pauses, at.as_deref(), json),
+        Command::Calendar(CalendarCommand::Check { json }) => return calendar_check(&config, json),
+        _ => {}
+    }
     let store = open_store(&config).await?;
     let actor = |default: Option<&str>| -> Result<Actor, Failure> {
         let operator = cli.operator.clone().or(default.map(str::to_string)).ok_or_else(|| Failure {
@@ -274,8 +333,78 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
             eprintln!("已添加操作员 {}", record.name);
             Ok(exit::OK)
         }
-        Command::Config(ConfigCommand::Show) => Ok(exit::OK),
+        Command::Sla(SlaCommand::Board { at, limit, json }) => {
+            let rules = clock_rules(&config)?;
+            let now = sla_instant(at.as_deref())?;
+            let board = ops::sla::board(store.as_ref(), &rules, now, crate::sla::board::BoardWindow::first(limit)).await?;
+            if json {
+                print_json(&board)?;
+            } else {
+                print!("{board}");
+            }
+            Ok(exit::OK)
+        }
+        Command::Sla(SlaCommand::Report { from, to, json }) => {
+            let rules = clock_rules(&config)?;
+            let day_start = |d: chrono::NaiveDate| {
+                d.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(crate::sla::SHANGHAI).single()).map(|t| t.with_timezone(&chrono::Utc))
+            };
+            let (Some(start), Some(end)) = (day_start(from), to.succ_opt().and_then(day_start)) else {
+                return Err(fail("日期超出范围"));
+            };
+            let (report, problems) = ops::sla::report(store.as_ref(), &rules, start, end).await?;
+            if json {
+                print_json(&serde_json::json!({ "report": report, "problems": problems }))?;
+            } else {
+                print!("{report}");
+                for p in &problems {
+                    eprintln!("无法计算：{p}");
+                }
+            }
+            Ok(if problems.is_empty() { exit::OK } else { exit::FAILURE })
+        }
+        Command::Sla(SlaCommand::Due { .. }) | Command::Calendar(_) | Command::Config(_) => Ok(exit::OK),
     }
+}
+
+fn clock_rules(config: &Config) -> Result<crate::sla::ClockRules, Failure> {
+    crate::sla::ClockRules::load(&config.sla).map_err(|e| fail(e.to_string()))
+}
+
+fn sla_instant(text: Option<&str>) -> Result<chrono::DateTime<chrono::FixedOffset>, Failure> {
+    match text {
+        Some(t) => crate::sla::due::parse_instant(t).map_err(|e| Failure { code: exit::USAGE, message: e.to_string() }),
+        None => Ok(chrono::Utc::now().with_timezone(&crate::sla::SHANGHAI)),
+    }
+}
+
+fn sla_due(config: &Config, policy: crate::sla::Policy, events: &[String], pauses: &[String], at: Option<&str>, json: bool) -> Result<u8, Failure> {
+    let usage = |e: crate::sla::SlaError| Failure { code: exit::USAGE, message: e.to_string() };
+    let args = crate::sla::due::DueArgs {
+        policy,
+        events: events.iter().map(|e| crate::sla::due::parse_instant(e)).collect::<Result<_, _>>().map_err(usage)?,
+        pauses: pauses.iter().map(|p| crate::sla::due::parse_pause(p)).collect::<Result<_, _>>().map_err(usage)?,
+    };
+    let rules = clock_rules(config)?;
+    let report = crate::sla::due::compute_due(&rules, &args, sla_instant(at)?).map_err(|e| fail(e.to_string()))?;
+    if json {
+        print_json(&report)?;
+    } else {
+        print!("{report}");
+    }
+    Ok(exit::OK)
+}
+
+fn calendar_check(config: &Config, json: bool) -> Result<u8, Failure> {
+    let calendar = crate::sla::Calendar::load(&config.sla).map_err(|e| fail(e.to_string()))?;
+    let today = chrono::Utc::now().with_timezone(&crate::sla::SHANGHAI).date_naive();
+    let check = calendar.check(&config.sla, today);
+    if json {
+        print_json(&check)?;
+    } else {
+        print!("{check}");
+    }
+    Ok(if check.warnings.is_empty() { exit::OK } else { exit::CALENDAR_WARNING })
 }
 
 async fn open_store(config: &Config) -> Result<Arc<dyn Store>, Failure> {

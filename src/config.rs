@@ -16,6 +16,7 @@ pub struct Config {
     pub log: LogSettings,
     pub desk: DeskSettings,
     pub renewal: RenewalRules,
+    pub sla: crate::sla::SlaSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -162,6 +163,7 @@ impl Config {
         if self.renewal.window_days == 0 || self.renewal.window_days > 366 {
             return Err(bad("renewal.window_days", "must be between 1 and 366"));
         }
+        self.sla.validate().map_err(|e| bad("sla", &e.to_string()))?;
         Ok(())
     }
 

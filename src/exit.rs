@@ -23,3 +23,5 @@ pub const CONFLICT: u8 = 20;
 pub const REFUSED: u8 = 21;
 /// The database does not answer.
 pub const DATABASE_UNAVAILABLE: u8 = 30;
+/// `calendar check`: the calendars load, but a warning needs attention (e.g. next year's is missing).
+pub const CALENDAR_WARNING: u8 = 40;

@@ -7,6 +7,7 @@ pub mod generate;
 pub mod import;
 pub mod intake;
 pub mod operators;
+pub mod sla;
 
 use crate::domain::order::TransitionError;
 use crate::store::StoreError;
@@ -25,6 +26,8 @@ pub enum OpsError {
     UnknownOperator(String),
     #[error("操作员或密码错误")]
     BadCredentials,
+    #[error(transparent)]
+    Sla(#[from] crate::sla::SlaError),
 }
 
 impl OpsError {

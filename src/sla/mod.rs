@@ -8,7 +8,6 @@
 //! order, [`board::build_board`] for the screen, [`report::summarise`] for closed clocks,
 //! [`due::compute_due`] for `keydesk sla due`, and [`Calendar::check`] for `keydesk calendar check`.
 
-#![forbid(unsafe_code)]
 
 pub mod board;
 pub mod calendar;

@@ -146,6 +146,30 @@ pub struct ListQuery {
     pub after_id: i64,
 }
 
+/// What the working-day clocks of one order are computed from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockFacts {
+    pub order_id: i64,
+    pub order_no: String,
+    pub status: Status,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub docs_approved_at: Option<DateTime<Utc>>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub invoice_status: crate::domain::InvoiceStatus,
+    /// Audit rows that matter to the clocks (holds, releases, shipping, invoice issue), oldest first.
+    pub events: Vec<AuditEntry>,
+}
+
+/// Which orders' clocks to load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClockScope {
+    /// Orders whose return or invoice clock may still be running.
+    Open,
+    /// Orders shipped, or invoiced, in `[from, to)`.
+    StoppedBetween { from: DateTime<Utc>, to: DateTime<Utc> },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
@@ -186,6 +210,8 @@ pub trait Store: Send + Sync {
     async fn note(&self, order_id: Option<i64>, action: &str, reason: &str, actor: &Actor, at: DateTime<Utc>) -> StoreResult<()>;
     /// The newest audit row's id (0 when none): another desk's change moves it.
     async fn last_audit_id(&self) -> StoreResult<i64>;
+    /// The facts the working-day clocks are computed from, for the orders in scope.
+    async fn clock_facts(&self, scope: ClockScope) -> StoreResult<Vec<ClockFacts>>;
 
     async fn add_operator(&self, name: &str, password_hash: &str, at: DateTime<Utc>) -> StoreResult<OperatorRecord>;
     async fn operator_by_name(&self, name: &str) -> StoreResult<Option<OperatorRecord>>;

@@ -313,3 +313,48 @@ impl From<OperatorRow> for OperatorRecord {
         OperatorRecord { id: r.id, name: r.name, password_hash: r.password_hash, active: r.active }
     }
 }
+
+/// Which orders a clock query covers; `$1`/`$2` bound to the window for the stopped scope.
+pub const CLOCK_OPEN: &str = "o.status IN ('paid', 'received', 'renewing', 'renewed', 'on_hold') \
+OR (o.invoice_status = 'pending' AND o.status IN ('shipped', 'completed'))";
+pub const CLOCK_STOPPED: &str = "(o.shipped_at >= $1 AND o.shipped_at < $2) OR EXISTS (SELECT 1 FROM audit_log i \
+WHERE i.order_id = o.id AND i.action = 'invoice_issued' AND i.at >= $1 AND i.at < $2)";
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct ClockOrderRow {
+    pub id: i64,
+    pub order_no: String,
+    pub status: String,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub docs_approved_at: Option<DateTime<Utc>>,
+    pub shipped_at: Option<DateTime<Utc>>,
+    pub invoice_status: String,
+}
+
+/// Joins order rows with their clock events (both sorted by order id) into facts.
+pub fn clock_facts(orders: Vec<ClockOrderRow>, events: Vec<AuditRow>) -> Result<Vec<super::ClockFacts>, StoreError> {
+    let mut by_order: std::collections::HashMap<i64, Vec<AuditEntry>> = std::collections::HashMap::new();
+    for e in events {
+        let e = AuditEntry::from(e);
+        if let Some(id) = e.order_id {
+            by_order.entry(id).or_default().push(e);
+        }
+    }
+    orders
+        .into_iter()
+        .map(|o| {
+            Ok(super::ClockFacts {
+                status: Status::from_code(&o.status).ok_or_else(|| corrupt(&o.order_no, "status", &o.status))?,
+                invoice_status: InvoiceStatus::from_code(&o.invoice_status).ok_or_else(|| corrupt(&o.order_no, "invoice status", &o.invoice_status))?,
+                events: by_order.remove(&o.id).unwrap_or_default(),
+                order_id: o.id,
+                order_no: o.order_no,
+                paid_at: o.paid_at,
+                received_at: o.received_at,
+                docs_approved_at: o.docs_approved_at,
+                shipped_at: o.shipped_at,
+            })
+        })
+        .collect()
+}

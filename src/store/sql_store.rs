@@ -436,6 +436,33 @@ macro_rules! sql_store {
                     .map_err($crate::store::StoreError::from_sqlx)
             }
 
+            async fn clock_facts(&self, scope: $crate::store::ClockScope) -> $crate::store::StoreResult<Vec<$crate::store::ClockFacts>> {
+                use $crate::store::rows::{self, AuditRow, ClockOrderRow};
+                use $crate::store::StoreError;
+                let (filter, window) = match scope {
+                    $crate::store::ClockScope::Open => (rows::CLOCK_OPEN, None),
+                    $crate::store::ClockScope::StoppedBetween { from, to } => (rows::CLOCK_STOPPED, Some((from, to))),
+                };
+                let orders_sql = format!(
+                    "SELECT o.id, o.order_no, o.status, o.paid_at, o.received_at, o.docs_approved_at, o.shipped_at, \
+                     o.invoice_status FROM orders o WHERE {filter} ORDER BY o.id"
+                );
+                let events_sql = format!(
+                    "SELECT a.id, a.order_id, a.at, a.operator, a.desk, a.action, a.from_status, a.to_status, a.reason \
+                     FROM audit_log a JOIN orders o ON o.id = a.order_id WHERE ({filter}) AND (a.to_status = 'on_hold' \
+                     OR a.from_status = 'on_hold' OR a.action IN ('ship', 'invoice_issued')) ORDER BY a.order_id, a.id"
+                );
+                let mut orders_q = sqlx::query_as::<_, ClockOrderRow>(&orders_sql);
+                let mut events_q = sqlx::query_as::<_, AuditRow>(&events_sql);
+                if let Some((from, to)) = window {
+                    orders_q = orders_q.bind(from).bind(to);
+                    events_q = events_q.bind(from).bind(to);
+                }
+                let orders = orders_q.fetch_all(&self.pool).await.map_err(StoreError::from_sqlx)?;
+                let events = events_q.fetch_all(&self.pool).await.map_err(StoreError::from_sqlx)?;
+                rows::clock_facts(orders, events)
+            }
+
             async fn add_operator(
                 &self,
                 name: &str,
