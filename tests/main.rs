@@ -7,4 +7,5 @@ mod cli;
 mod import;
 mod intake;
 mod race;
+mod sla;
 mod store_story;

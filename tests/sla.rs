@@ -1,0 +1,115 @@
+//! The working-day clocks over real orders on both databases: holds become pauses, the board shows
+//! every open clock, the report counts met and missed; and the `sla`/`calendar` commands.
+
+use chrono::{DateTime, FixedOffset};
+use keydesk::domain::order::Change;
+use keydesk::domain::{HoldReason, OrderNo};
+use keydesk::ops;
+use keydesk::sla::board::{BoardWindow, RowClock};
+use keydesk::sla::{ClockRules, ClockState, Policy, SlaSettings};
+use keydesk::store::ClockScope;
+
+use crate::both_backends;
+use crate::support::{actor, load_demo, TestDb};
+
+fn at(s: &str) -> DateTime<FixedOffset> {
+    DateTime::parse_from_rfc3339(s).unwrap()
+}
+
+both_backends!(a_hold_pauses_the_return_clock_and_a_release_resumes_it, async |db: &TestDb| {
+    load_demo(db).await;
+    let s = db.store.as_ref();
+    let rules = ClockRules::load(&SlaSettings::default()).unwrap();
+    let received = s.list_orders(&keydesk::store::ListQuery { status: Some(keydesk::domain::Status::Received), limit: 1, after_id: 0 }).await.unwrap().remove(0);
+    let no = received.order_no.clone();
+    let state_of = |board: &keydesk::sla::board::Board, no: &OrderNo| {
+        board.rows.iter().find(|r| r.order_no == no.as_str() && r.policy == Policy::Return).and_then(|r| r.state())
+    };
+    let now = chrono::Utc::now().with_timezone(&keydesk::sla::SHANGHAI);
+    let before = ops::sla::board(s, &rules, now, BoardWindow::all()).await.unwrap();
+    assert!(state_of(&before, &no).is_some_and(|st| st != ClockState::OnHold), "the received order has a running return clock");
+
+    ops::change::change_order(s, &no, &Change::Hold { reason: HoldReason::WrongKey, resume_to: None }, "寄错 KEY", &actor("qin")).await.unwrap();
+    let held = ops::sla::board(s, &rules, chrono::Utc::now().with_timezone(&keydesk::sla::SHANGHAI), BoardWindow::all()).await.unwrap();
+    assert_eq!(state_of(&held, &no), Some(ClockState::OnHold));
+    assert!(held.counts.on_hold >= 1);
+
+    ops::change::change_order(s, &no, &Change::Release, "客户补寄", &actor("qin")).await.unwrap();
+    let facts = s.clock_facts(ClockScope::Open).await.unwrap();
+    let mine = facts.iter().find(|f| f.order_no == no.as_str()).unwrap();
+    let clocks = ops::sla::clocks_of(mine);
+    let ret = clocks.iter().find(|c| c.clock.policy == Policy::Return).unwrap();
+    assert_eq!(ret.clock.pauses.len(), 1);
+    assert!(ret.clock.pauses[0].to.is_some(), "the pause closed on release");
+    let released = ops::sla::board(s, &rules, chrono::Utc::now().with_timezone(&keydesk::sla::SHANGHAI), BoardWindow::all()).await.unwrap();
+    assert_ne!(state_of(&released, &no), Some(ClockState::OnHold));
+    // The board is sorted by urgency: every breached row comes before any on-track row.
+    let states: Vec<Option<ClockState>> = released.rows.iter().map(|r| r.state()).collect();
+    let first_on_track = states.iter().position(|s| *s == Some(ClockState::OnTrack)).unwrap_or(states.len());
+    assert!(states[first_on_track..].iter().all(|s| *s != Some(ClockState::Breached)));
+    assert!(released.rows.iter().all(|r| matches!(r.clock, RowClock::Evaluated(_))), "2026 is in the calendar");
+});
+
+both_backends!(the_report_counts_shipped_orders_as_met_or_missed, async |db: &TestDb| {
+    load_demo(db).await;
+    let s = db.store.as_ref();
+    let rules = ClockRules::load(&SlaSettings::default()).unwrap();
+    // Demo: 5 shipped (received Tue 11-24 11:00, shipped Wed 11-25 16:00: met) and 6 completed
+    // (received Fri 11-20 11:00, shipped Sat 11-21 16:30: met).
+    let from = at("2026-11-20T00:00:00+08:00").with_timezone(&chrono::Utc);
+    let to = at("2026-11-27T00:00:00+08:00").with_timezone(&chrono::Utc);
+    let (report, problems) = ops::sla::report(s, &rules, from, to).await.unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!((report.total.met, report.total.missed), (11, 0));
+    assert_eq!(report.by_day.len(), 2);
+});
+
+fn keydesk(args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_keydesk"))
+        .args(args)
+        .env_remove("KEYDESK_CONFIG")
+        .env("KEYDESK_DATABASE__URL", "sqlite::memory:")
+        .output()
+        .unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn sla_due_reproduces_the_documented_examples() {
+    let cases = [
+        ("return", "2025-03-04T10:15:00+08:00", "2025-03-06T17:30:00+08:00"),
+        ("return", "2025-09-26T11:00:00+08:00", "2025-09-29T17:30:00+08:00"),
+        ("return", "2026-09-30T09:30:00+08:00", "2026-10-09T17:30:00+08:00"),
+        ("invoice", "2026-02-09T10:00:00+08:00", "2026-02-14T17:30:00+08:00"),
+    ];
+    for (policy, event, due) in cases {
+        let (code, out) = keydesk(&["sla", "due", "--policy", policy, "--event", event, "--json"]);
+        assert_eq!(code, 0, "{out}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["due_at"], due, "{policy} {event}");
+        for key in ["effective_start", "warn_at", "budget_minutes"] {
+            assert!(!v[key].is_null(), "{key} missing");
+        }
+    }
+    // A pause moves the due instant by the business time on hold, to the minute.
+    let (_, out) = keydesk(&[
+        "sla", "due", "--policy", "return", "--event", "2025-03-04T10:15:00+08:00",
+        "--pause", "2025-03-05T10:00:00+08:00/2025-03-05T11:30:00+08:00", "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["due_at"], "2025-03-07T10:30:00+08:00");
+    assert_eq!(v["original_due_at"], "2025-03-06T17:30:00+08:00");
+    let (code, _) = keydesk(&["sla", "due", "--policy", "return", "--event", "2027-03-04T10:15:00+08:00"]);
+    assert_eq!(code, keydesk::exit::FAILURE as i32, "no calendar for 2027");
+}
+
+#[test]
+fn calendar_check_lists_the_built_in_years() {
+    let (code, out) = keydesk(&["calendar", "check", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let years: Vec<i64> = v["years"].as_array().unwrap().iter().map(|y| y["year"].as_i64().unwrap()).collect();
+    assert_eq!(years, vec![2024, 2025, 2026]);
+    // From 1 November the missing next year is a warning with its own exit code.
+    let warned = !v["warnings"].as_array().unwrap().is_empty();
+    assert_eq!(code == keydesk::exit::CALENDAR_WARNING as i32, warned);
+}
