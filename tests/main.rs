@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod desk;
 mod import;
 mod intake;
 mod race;

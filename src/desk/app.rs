@@ -54,7 +54,7 @@ pub enum Msg {
     OrderLoaded(Result<OrderDetail, String>),
     SearchDone(Result<Vec<Order>, String>),
     UnmatchedLoaded(Result<Vec<UnmatchedParcel>, String>),
-    BoardLoaded(Result<Vec<Order>, String>),
+    BoardLoaded(Result<crate::sla::board::Board, String>),
     ChangeDone(Result<OrderDetail, String>),
     Revealed(Result<(), String>),
     /// Another desk changed something: reload what is on screen.
@@ -128,7 +128,7 @@ pub struct App {
     pub search_results: Vec<Order>,
     pub search_list: ListState,
     pub unmatched: Vec<UnmatchedParcel>,
-    pub board: Vec<Order>,
+    pub board: Option<crate::sla::board::Board>,
     pub board_list: ListState,
     pub detail: Option<OrderDetail>,
     pub revealed: bool,
@@ -161,7 +161,7 @@ impl App {
             search_results: Vec::new(),
             search_list: ListState::default(),
             unmatched: Vec::new(),
-            board: Vec::new(),
+            board: None,
             board_list: ListState::default(),
             detail: None,
             revealed: false,
@@ -282,9 +282,9 @@ impl App {
             Msg::BoardLoaded(result) => {
                 self.done();
                 match result {
-                    Ok(orders) => {
-                        self.board = orders;
-                        let len = self.board.len();
+                    Ok(board) => {
+                        let len = board.rows.len();
+                        self.board = Some(board);
                         self.board_list.move_by(0, len);
                     }
                     Err(e) => self.say(Level::Error, e),
@@ -406,9 +406,9 @@ impl App {
                 self.search_input.clear();
                 effects
             }
-            Screen::Board => match self.board.get(self.board_list.selected) {
-                Some(o) => {
-                    let order_no = o.order_no.to_string();
+            Screen::Board => match self.board.as_ref().and_then(|b| b.rows.get(self.board_list.selected)) {
+                Some(row) => {
+                    let order_no = row.order_no.clone();
                     self.start(Effect::LoadOrder { order_no })
                 }
                 None => vec![],
@@ -441,7 +441,7 @@ impl App {
                 self.search_list.move_by(delta, len)
             }
             Screen::Board => {
-                let len = self.board.len();
+                let len = self.board.as_ref().map_or(0, |b| b.rows.len());
                 self.board_list.move_by(delta, len)
             }
             Screen::Scan => {

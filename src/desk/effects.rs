@@ -7,22 +7,24 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::domain::{OrderNo, Status};
+use crate::domain::OrderNo;
+use crate::sla::board::BoardWindow;
 use crate::ops::{self, OpsError};
-use crate::store::{now, Actor, ListQuery, Store, StoreError};
+use crate::store::{now, Actor, Store, StoreError};
 
 use super::app::{Effect, Msg, OrderDetail, WorkError};
 
 /// How often the watcher looks for other desks' changes and for the database.
 pub const WATCH_INTERVAL: Duration = Duration::from_secs(1);
-/// The most open orders the board loads.
-pub const BOARD_LIMIT: i64 = 20_000;
+/// The most clocks the board keeps (the screen draws only the rows that fit).
+pub const BOARD_LIMIT: usize = 20_000;
 
 #[derive(Clone)]
 pub struct Runner {
     store: Arc<dyn Store>,
     tx: UnboundedSender<Msg>,
     desk: String,
+    sla: crate::sla::SlaSettings,
 }
 
 fn text(e: OpsError) -> String {
@@ -34,8 +36,8 @@ fn work_error(e: OpsError) -> WorkError {
 }
 
 impl Runner {
-    pub fn new(store: Arc<dyn Store>, tx: UnboundedSender<Msg>, desk: &str) -> Runner {
-        Runner { store, tx, desk: desk.to_string() }
+    pub fn new(store: Arc<dyn Store>, tx: UnboundedSender<Msg>, desk: &str, sla: crate::sla::SlaSettings) -> Runner {
+        Runner { store, tx, desk: desk.to_string(), sla }
     }
 
     /// Starts one effect in the background.
@@ -66,7 +68,16 @@ impl Runner {
             Effect::LoadOrder { order_no } => Msg::OrderLoaded(load_detail(s, &order_no).await.map_err(text)),
             Effect::Search { text: q } => Msg::SearchDone(s.search_orders(&q, 200).await.map_err(|e| e.to_string())),
             Effect::LoadUnmatched => Msg::UnmatchedLoaded(s.unmatched_parcels().await.map_err(|e| e.to_string())),
-            Effect::LoadBoard => Msg::BoardLoaded(load_board(s).await.map_err(|e| e.to_string())),
+            Effect::LoadBoard => {
+                // The calendar is read again on each load, so a corrected year re-evaluates the board.
+                let result = async {
+                    let rules = crate::sla::ClockRules::load(&self.sla)?;
+                    let now = chrono::Utc::now().with_timezone(&crate::sla::SHANGHAI);
+                    ops::sla::board(s, &rules, now, BoardWindow::first(BOARD_LIMIT)).await
+                }
+                .await;
+                Msg::BoardLoaded(result.map_err(text))
+            }
             Effect::Change { order_no, change, reason } => {
                 let result = async {
                     let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
@@ -128,23 +139,4 @@ async fn load_detail(s: &dyn Store, order_no: &str) -> Result<OrderDetail, OpsEr
     let receipts = s.receipts_for_order(order.id).await?;
     let audit = s.audit_for_order(order.id).await?;
     Ok(OrderDetail { order, receipts, audit })
-}
-
-/// Open orders at the desk, most pressing first: holds, then received keys by receipt time, then the
-/// rest.
-async fn load_board(s: &dyn Store) -> Result<Vec<crate::domain::Order>, StoreError> {
-    let mut all = Vec::new();
-    for status in [Status::OnHold, Status::Received, Status::Renewing, Status::Renewed, Status::Paid] {
-        let mut after_id = 0;
-        loop {
-            let page = s.list_orders(&ListQuery { status: Some(status), limit: 2_000, after_id }).await?;
-            let Some(last) = page.last() else { break };
-            after_id = last.id;
-            all.extend(page);
-            if all.len() as i64 >= BOARD_LIMIT {
-                return Ok(all);
-            }
-        }
-    }
-    Ok(all)
 }

@@ -9,6 +9,9 @@ use ratatui::Frame;
 
 use crate::domain::{mask, HoldReason, Order, Status};
 use crate::ops::intake::{local, IntakeResult, OrderOutcome};
+use crate::sla::board::RowClock;
+use crate::sla::due::{format_instant_zh, format_minutes_zh};
+use crate::sla::ClockState;
 
 use super::app::{App, Level, Screen};
 use super::keymap::Action;
@@ -233,19 +236,54 @@ fn render_search(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(format!(" 无主包裹 {} ", app.unmatched.len()))), unmatched);
 }
 
+fn state_style(state: Option<ClockState>) -> Style {
+    match state {
+        Some(ClockState::Breached) | Some(ClockState::Missed) => Style::new().fg(Color::Red).bold(),
+        Some(ClockState::DueToday) => Style::new().fg(Color::LightRed),
+        Some(ClockState::AtRisk) => Style::new().fg(Color::Yellow),
+        Some(ClockState::OnHold) => Style::new().fg(Color::Magenta),
+        Some(ClockState::OnTrack) | Some(ClockState::Met) => Style::new().fg(Color::Green),
+        None => Style::new().fg(Color::DarkGray),
+    }
+}
+
 fn render_board(app: &App, frame: &mut Frame, area: Rect) {
     let [counts, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
+    let Some(board) = &app.board else {
+        frame.render_widget(Paragraph::new(" 正在计算看板…"), area);
+        return;
+    };
+    let c = &board.counts;
     let mut spans = vec![Span::raw(" ")];
-    for status in [Status::OnHold, Status::Paid, Status::Received, Status::Renewing, Status::Renewed] {
-        let n = app.board.iter().filter(|o| o.status == status).count();
-        spans.push(Span::styled(format!("{} {}  ", status.label(), n), status_style(status)));
+    for (state, n) in [
+        (ClockState::Breached, c.breached),
+        (ClockState::DueToday, c.due_today),
+        (ClockState::AtRisk, c.at_risk),
+        (ClockState::OnTrack, c.on_track),
+        (ClockState::OnHold, c.on_hold),
+    ] {
+        spans.push(Span::styled(format!("{} {}  ", state.label_zh(), n), state_style(Some(state))));
+    }
+    if c.unavailable > 0 {
+        spans.push(Span::styled(format!("无法计算 {}", c.unavailable), state_style(None)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), counts);
-    let block = Block::new().borders(Borders::TOP).title(format!(" 待办订单 {} ", app.board.len()));
+    let block = Block::new().borders(Borders::TOP).title(format!(" 待办时限 {} · {} ", board.rows.len(), format_instant_zh(board.as_of)));
     let height = block.inner(list).height.saturating_sub(1) as usize;
     let offset = window_offset(app.board_list.selected, height);
-    let table = Table::new(order_rows(&app.board, app.board_list.selected, offset, height), order_widths()).header(order_header()).block(block);
-    frame.render_widget(table, list);
+    // Only the rows that fit are built: ten thousand open orders cost the same frame as fifty.
+    let rows = board.rows.iter().enumerate().skip(offset).take(height).map(|(i, r)| {
+        let (state, due, left) = match &r.clock {
+            RowClock::Evaluated(e) => (e.state.label_zh().to_string(), format_instant_zh(e.schedule.due_at), format_minutes_zh(e.remaining_minutes)),
+            RowClock::Unavailable { reason } => ("无法计算".to_string(), short(reason, 20), String::new()),
+        };
+        let status = Status::from_code(&r.status_code).map(|s| s.label()).unwrap_or("");
+        let style = if i == app.board_list.selected { Style::new().reversed() } else { state_style(r.state()) };
+        Row::new(vec![r.order_no.clone(), r.policy.label_zh().to_string(), state, due, left, status.to_string()]).style(style)
+    });
+    let widths = [Constraint::Length(16), Constraint::Length(9), Constraint::Length(8), Constraint::Length(24), Constraint::Length(11), Constraint::Min(6)];
+    let header = Row::new(vec!["订单号", "时限", "状态", "到期", "剩余工作时间", "订单"]).style(Style::new().bold());
+    frame.render_widget(Table::new(rows, widths).header(header).block(block), list);
 }
 
 fn render_order(app: &App, frame: &mut Frame, area: Rect) {

@@ -1,0 +1,231 @@
+//! The desk terminal without a terminal: the update function (keys in, effects out), every screen
+//! drawn on ratatui's TestBackend at 80×24 (insta snapshots), and the effects runner against a real
+//! SQLite store, stepped by awaiting its messages, never by sleeping.
+
+use std::time::{Duration, Instant};
+
+use keydesk::desk::app::{App, Effect, Msg, OrderDetail, Screen, WorkError};
+use keydesk::desk::effects::Runner;
+use keydesk::desk::keymap::Keymap;
+use keydesk::desk::ui;
+use keydesk::domain::order::Change;
+use keydesk::domain::Status;
+use keydesk::ops::intake::{IntakeOutcome, IntakeResult};
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+
+use crate::support::{demo_json, TestDb};
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+/// Types text with the given gap between keys, then Enter after the same gap.
+fn type_text(app: &mut App, text: &str, gap: Duration) -> Vec<Effect> {
+    let mut t = Instant::now();
+    let mut effects = Vec::new();
+    for c in text.chars() {
+        effects.extend(app.update(Msg::Key(key(KeyCode::Char(c)), t)));
+        t += gap;
+    }
+    effects.extend(app.update(Msg::Key(key(KeyCode::Enter), t)));
+    effects
+}
+
+fn signed_in() -> App {
+    let mut app = App::new(Keymap::default(), "desk-1");
+    app.update(Msg::SignedIn(Ok("qin".into())));
+    app
+}
+
+fn demo_orders() -> Vec<keydesk::domain::Order> {
+    let mut orders = keydesk::ops::import::parse_export(&demo_json()).unwrap();
+    for (i, o) in orders.iter_mut().enumerate() {
+        o.id = i as i64 + 1;
+    }
+    orders
+}
+
+fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| ui::render(app, f)).unwrap();
+    terminal
+}
+
+fn screen_text(terminal: &Terminal<TestBackend>) -> String {
+    terminal.backend().to_string()
+}
+
+#[test]
+fn sign_in_sends_the_secret_once_and_keeps_no_copy() {
+    let mut app = App::new(Keymap::default(), "desk-1");
+    assert_eq!(app.screen, Screen::SignIn);
+    let mut effects = type_text(&mut app, "qin", Duration::from_millis(150));
+    effects.extend(type_text(&mut app, "demo1234", Duration::from_millis(150)));
+    assert_eq!(effects, vec![Effect::SignIn { name: "qin".into(), secret: "demo1234".into() }]);
+    assert!(app.signin.secret.is_empty(), "the secret left the state with the effect");
+    app.update(Msg::SignedIn(Err("操作员或密码错误".into())));
+    assert_eq!(app.screen, Screen::SignIn);
+    insta::assert_snapshot!("signin_error", screen_text(&draw(&app, 80, 24)));
+    app.update(Msg::SignedIn(Ok("qin".into())));
+    assert_eq!((app.screen, app.operator.as_deref()), (Screen::Scan, Some("qin")));
+}
+
+#[test]
+fn a_scanner_burst_is_a_scan_even_in_the_search_field() {
+    let mut app = signed_in();
+    app.update(Msg::Key(key(KeyCode::F(3)), Instant::now()));
+    assert_eq!(app.screen, Screen::Search);
+    let typed = type_text(&mut app, "巨蟹宫", Duration::from_millis(200));
+    assert!(matches!(&typed[..], [Effect::Search { text }] if text == "巨蟹宫"));
+    let scanned = type_text(&mut app, "sf1402000000000", Duration::from_millis(4));
+    assert_eq!(scanned, vec![Effect::Intake { scan: "sf1402000000000".into() }]);
+    assert_eq!(app.screen, Screen::Scan);
+}
+
+#[test]
+fn typing_anywhere_goes_to_the_always_ready_scan_field() {
+    let mut app = signed_in();
+    app.update(Msg::Key(key(KeyCode::F(4)), Instant::now()));
+    assert_eq!(app.screen, Screen::Board);
+    let effects = type_text(&mut app, "SF1402000000000", Duration::from_millis(5));
+    assert_eq!(effects, vec![Effect::Intake { scan: "SF1402000000000".into() }]);
+    assert_eq!(app.screen, Screen::Scan);
+}
+
+#[test]
+fn scans_wait_while_the_database_is_down_and_go_when_it_returns() {
+    let mut app = signed_in();
+    let effects = type_text(&mut app, "SF1402000000000", Duration::from_millis(5));
+    assert_eq!(effects.len(), 1);
+    app.update(Msg::IntakeDone {
+        scan: "SF1402000000000".into(),
+        result: Err(WorkError { unavailable: true, message: "数据库不可用".into() }),
+    });
+    assert!(type_text(&mut app, "SF1402000000017", Duration::from_millis(5)).is_empty(), "held back while down");
+    assert_eq!(app.pending_scans.len(), 2);
+    insta::assert_snapshot!("scan_database_down", screen_text(&draw(&app, 80, 24)));
+    let resent = app.update(Msg::Database { up: true, detail: String::new() });
+    assert_eq!(
+        resent,
+        vec![Effect::Intake { scan: "SF1402000000000".into() }, Effect::Intake { scan: "SF1402000000017".into() }]
+    );
+    assert!(app.database_down.is_none() && app.pending_scans.is_empty());
+}
+
+#[test]
+fn a_change_the_rules_forbid_is_refused_before_any_typing() {
+    let mut app = signed_in();
+    let order = demo_orders().remove(0); // paid
+    app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![] })));
+    assert!(app.update(Msg::Key(key(KeyCode::F(7)), Instant::now())).is_empty());
+    assert!(app.prompt.is_none(), "a paid order cannot be cancelled");
+    app.update(Msg::Key(key(KeyCode::F(5)), Instant::now()));
+    assert!(app.prompt.is_some());
+    insta::assert_snapshot!("hold_prompt", screen_text(&draw(&app, 80, 24)));
+    app.update(Msg::Key(key(KeyCode::Down), Instant::now()));
+    let effects = type_text(&mut app, "缺章", Duration::from_millis(100));
+    assert!(matches!(&effects[..], [Effect::Change { change: Change::Hold { reason: keydesk::domain::HoldReason::PinLocked, .. }, reason, .. }] if reason == "缺章"));
+}
+
+#[test]
+fn screens_at_80_by_24() {
+    let orders = demo_orders();
+    let mut app = signed_in();
+    let outcome = IntakeOutcome {
+        result: IntakeResult::Matched,
+        waybill: Some("SF1402000020647".into()),
+        message: "运单 SF1402000020647 已收件（一个包裹 2 个 KEY）".into(),
+        orders: vec![],
+    };
+    app.update(Msg::IntakeDone { scan: "x".into(), result: Ok(outcome) });
+    insta::assert_snapshot!("scan_matched", screen_text(&draw(&app, 80, 24)));
+
+    app.update(Msg::Key(key(KeyCode::F(3)), Instant::now()));
+    app.update(Msg::SearchDone(Ok(orders.iter().filter(|o| o.status == Status::Paid).take(5).cloned().collect())));
+    insta::assert_snapshot!("search", screen_text(&draw(&app, 80, 24)));
+
+    let detail = OrderDetail { order: orders.iter().find(|o| o.status == Status::OnHold).unwrap().clone(), receipts: vec![], audit: vec![] };
+    app.update(Msg::OrderLoaded(Ok(detail)));
+    let text = screen_text(&draw(&app, 80, 24));
+    assert!(!text.contains(&orders.iter().find(|o| o.status == Status::OnHold).unwrap().contact_phone), "masked until revealed");
+    insta::assert_snapshot!("order_detail", text);
+
+    app.update(Msg::Key(key(KeyCode::F(1)), Instant::now()));
+    insta::assert_snapshot!("help", screen_text(&draw(&app, 80, 24)));
+}
+
+#[test]
+fn the_board_draws_only_what_fits() {
+    use keydesk::sla::board::{build_board, BoardOrder, BoardWindow};
+    use keydesk::sla::{ClockEvents, ClockRules, Policy, SlaSettings};
+    let rules = ClockRules::load(&SlaSettings::default()).unwrap();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00+08:00").unwrap();
+    let orders: Vec<BoardOrder> = (0..10_000)
+        .map(|i| BoardOrder {
+            order_no: format!("0000261126{:06}", i),
+            status_code: "received".into(),
+            clock: ClockEvents { policy: Policy::Return, starts: vec![start + chrono::Duration::minutes(i % 600)], pauses: vec![], stop: None },
+            stopped_by: None,
+        })
+        .collect();
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-30T10:00:00+08:00").unwrap();
+    let board = build_board(&rules, &orders, now, BoardWindow::all());
+    let mut app = signed_in();
+    app.update(Msg::Key(key(KeyCode::F(4)), Instant::now()));
+    app.update(Msg::BoardLoaded(Ok(board)));
+    for _ in 0..3 {
+        app.update(Msg::Key(key(KeyCode::PageDown), Instant::now()));
+    }
+    insta::assert_snapshot!("board", screen_text(&draw(&app, 80, 24)));
+}
+
+/// The runner against a real database: each effect's answer arrives as a message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_runner_takes_a_parcel_from_scan_to_order_detail() {
+    let db = TestDb::sqlite().await;
+    crate::support::load_demo(&db).await;
+    keydesk::ops::operators::add_operator(db.store.as_ref(), "qin", "demo1234").await.unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let runner = Runner::new(db.store.clone(), tx, "desk-1", Default::default());
+    let mut app = App::new(Keymap::default(), "desk-1");
+    let mut pending: Vec<Effect> = type_text(&mut app, "qin", Duration::from_millis(150));
+    pending.extend(type_text(&mut app, "demo1234", Duration::from_millis(150)));
+    let mut steps = 0;
+    let mut scanned = false;
+    while steps < 10 {
+        for e in pending.drain(..) {
+            runner.run(e, app.operator.as_deref());
+        }
+        let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("an answer").expect("open channel");
+        pending = app.update(msg);
+        steps += 1;
+        if app.operator.is_some() && !scanned {
+            scanned = true;
+            pending.extend(type_text(&mut app, "SF1402000000000", Duration::from_millis(3)));
+        }
+        let matched = app.last_intake.as_ref().map(|o| o.result);
+        if let Some(result) = matched {
+            if app.detail.is_none() && pending.is_empty() {
+                assert_eq!(result, IntakeResult::Matched);
+                pending = app.update(Msg::Key(key(KeyCode::Enter), Instant::now()));
+            }
+        }
+        if app.detail.is_some() {
+            break;
+        }
+    }
+    let detail = app.detail.clone().expect("the order opened");
+    assert_eq!(detail.order.status, Status::Received);
+    assert_eq!(detail.order.received_by.as_deref(), Some("qin"));
+    assert!(detail.audit.iter().any(|a| a.action == "intake" && a.operator == "qin" && a.desk == "desk-1"));
+    // Revealing personal data is itself audited.
+    runner.run(Effect::Reveal { order_no: detail.order.order_no.to_string() }, Some("qin"));
+    let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
+    app.update(msg);
+    assert!(app.revealed);
+    let audit = db.store.audit_for_order(detail.order.id).await.unwrap();
+    assert!(audit.iter().any(|a| a.action == "reveal" && a.operator == "qin"));
+    db.cleanup().await;
+}
