@@ -281,7 +281,7 @@ fn render_board(app: &App, frame: &mut Frame, area: Rect) {
         let style = if i == app.board_list.selected { Style::new().reversed() } else { state_style(r.state()) };
         Row::new(vec![r.order_no.clone(), r.policy.label_zh().to_string(), state, due, left, status.to_string()]).style(style)
     });
-    let widths = [Constraint::Length(16), Constraint::Length(9), Constraint::Length(8), Constraint::Length(24), Constraint::Length(11), Constraint::Min(6)];
+    let widths = [Constraint::Length(16), Constraint::Length(9), Constraint::Length(8), Constraint::Length(24), Constraint::Length(12), Constraint::Min(6)];
     let header = Row::new(vec!["订单号", "时限", "状态", "到期", "剩余工作时间", "订单"]).style(Style::new().bold());
     frame.render_widget(Table::new(rows, widths).header(header).block(block), list);
 }
