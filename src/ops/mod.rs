@@ -5,6 +5,7 @@
 pub mod change;
 pub mod import;
 pub mod intake;
+pub mod member;
 pub mod operators;
 
 use crate::domain::order::TransitionError;
