@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod exit;
 pub mod logging;
+pub mod member;
 pub mod synthetic;
 pub mod ops;
 pub mod store;

@@ -1,0 +1,132 @@
+//! What the endpoint sends about an order, as JSON and for the page: status, timeline, waybills, the
+//! promised return, the invoice. Built from the member view only, so nothing unmasked can slip in.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::Serialize;
+
+use crate::domain::member::{MemberOrder, Step};
+use crate::domain::{Carrier, BEIJING};
+
+/// A code with the platform's label.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Labelled {
+    pub code: &'static str,
+    pub label: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderJson {
+    pub order_no: String,
+    pub kind: Labelled,
+    pub status: Labelled,
+    /// Why the order waits (异常挂起), when it does.
+    pub hold: Option<Labelled>,
+    pub holder: String,
+    pub contact_phone: String,
+    pub ship_region: String,
+    pub timeline: Vec<StepJson>,
+    pub inbound: WaybillJson,
+    pub outbound: Option<WaybillJson>,
+    pub promise: Promise,
+    pub invoice: InvoiceJson,
+    pub can_confirm_receipt: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepJson {
+    pub step: &'static str,
+    pub label: &'static str,
+    pub done: bool,
+    pub at: Option<DateTime<FixedOffset>>,
+    /// The return waybill, on the `shipped` step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waybill: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WaybillJson {
+    pub carrier: String,
+    pub waybill: Option<String>,
+    /// Whether the member may still enter or correct it.
+    pub editable: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InvoiceJson {
+    pub status: Labelled,
+    pub available: bool,
+    pub number: Option<String>,
+    /// Add `?phone_tail=NNNN`.
+    pub href: Option<String>,
+}
+
+/// The promised return of the key. The exact due time needs the working-day calendar (the SLA module),
+/// not yet integrated: until then `due_at` is null and `due_at_status` says why — never a guessed date.
+#[derive(Debug, Clone, Serialize)]
+pub struct Promise {
+    pub text: &'static str,
+    pub working_days: u32,
+    /// When the clock starts: the key's receipt at the desk.
+    pub received_at: Option<DateTime<FixedOffset>>,
+    pub due_at: Option<DateTime<FixedOffset>>,
+    pub due_at_status: &'static str,
+}
+
+pub const PROMISE_TEXT: &str = "收到 KEY 后两个工作日内寄回";
+
+/// The one place the promise is computed; to be pointed at the SLA calendar (`sla`) when it lands.
+pub fn promise(order: &MemberOrder) -> Promise {
+    Promise {
+        text: PROMISE_TEXT,
+        working_days: 2,
+        received_at: order.received_at.map(beijing),
+        due_at: None,
+        due_at_status: "pending_sla_calendar",
+    }
+}
+
+pub fn beijing(t: DateTime<Utc>) -> DateTime<FixedOffset> {
+    t.with_timezone(&BEIJING)
+}
+
+pub fn order_json(o: &MemberOrder) -> OrderJson {
+    let timeline = o
+        .timeline()
+        .into_iter()
+        .map(|s| StepJson {
+            step: s.step.code(),
+            label: s.step.label(),
+            done: s.done,
+            at: s.at.map(beijing),
+            waybill: (s.step == Step::Shipped).then(|| o.outbound_waybill.clone()).flatten(),
+        })
+        .collect();
+    OrderJson {
+        order_no: o.order_no.to_string(),
+        kind: Labelled { code: o.kind.code(), label: o.kind.label() },
+        status: Labelled { code: o.status.code(), label: o.status.label() },
+        hold: o.hold_reason.map(|r| Labelled { code: r.code(), label: r.label() }),
+        holder: o.holder_masked.clone(),
+        contact_phone: o.phone_masked.clone(),
+        ship_region: o.ship_region.clone(),
+        timeline,
+        inbound: WaybillJson {
+            carrier: o.inbound_carrier.clone(),
+            waybill: o.inbound_waybill.clone(),
+            editable: o.may_set_inbound_waybill().is_ok(),
+        },
+        outbound: o.outbound_waybill.as_ref().map(|w| WaybillJson {
+            carrier: Carrier::Sf.label().to_string(),
+            waybill: Some(w.clone()),
+            editable: false,
+        }),
+        promise: promise(o),
+        invoice: InvoiceJson {
+            status: Labelled { code: o.invoice_status.code(), label: o.invoice_status.label() },
+            available: o.invoice_number.is_some(),
+            number: o.invoice_number.clone(),
+            href: o.invoice_number.as_ref().map(|_| format!("/api/v1/orders/{}/invoice.pdf", o.order_no)),
+        },
+        can_confirm_receipt: o.may_confirm_receipt(),
+    }
+}
