@@ -6,5 +6,6 @@ mod support;
 mod cli;
 mod import;
 mod intake;
+mod member;
 mod race;
 mod store_story;
