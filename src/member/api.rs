@@ -48,10 +48,6 @@ impl Shared {
             ApiError::from(e)
         })
     }
-
-    fn actor_label(ip: IpAddr) -> String {
-        ip.to_string()
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -106,7 +102,7 @@ pub async fn inbound_waybill(
 ) -> Result<Json<OrderJson>, ApiError> {
     let (raw_no, body) = (path_param(path)?, json_body(body)?);
     let (no, tail) = app.admit(ip, &raw_no, &body.phone_tail)?;
-    let result = member::set_inbound_waybill(app.store.as_ref(), &no, &tail, &body.waybill, &Shared::actor_label(ip)).await;
+    let result = member::set_inbound_waybill(app.store.as_ref(), &no, &tail, &body.waybill, &ip.to_string()).await;
     Ok(Json(order_json(&app.settle(ip, &no, result)?)))
 }
 
@@ -118,7 +114,7 @@ pub async fn confirm_receipt(
 ) -> Result<Json<OrderJson>, ApiError> {
     let (raw_no, body) = (path_param(path)?, json_body(body)?);
     let (no, tail) = app.admit(ip, &raw_no, &body.phone_tail)?;
-    let result = member::confirm_receipt(app.store.as_ref(), &no, &tail, &Shared::actor_label(ip)).await;
+    let result = member::confirm_receipt(app.store.as_ref(), &no, &tail, &ip.to_string()).await;
     Ok(Json(order_json(&app.settle(ip, &no, result)?)))
 }
 

@@ -77,19 +77,19 @@ async fn act_on(app: &Shared, ip: IpAddr, form: PageForm) -> Response {
         "invoice" => {
             return match app.settle(ip, &no, member::invoice(store, &no, &tail).await) {
                 Ok((_, document)) => super::api::pdf_response(document),
-                Err(e) => with_order(app, ip, &form, e).await,
+                Err(e) => with_order(app, &form, e).await,
             };
         }
         _ => (member::look_up(store, &no, &tail).await, ""),
     };
     match app.settle(ip, &no, result) {
         Ok(order) => page(StatusCode::OK, &form, Some(&order), (!done.is_empty()).then_some(Notice::Done(done))),
-        Err(e) => with_order(app, ip, &form, e).await,
+        Err(e) => with_order(app, &form, e).await,
     }
 }
 
 /// A refused action still shows the order when the number and tail opened it.
-async fn with_order(app: &Shared, _ip: IpAddr, form: &PageForm, e: ApiError) -> Response {
+async fn with_order(app: &Shared, form: &PageForm, e: ApiError) -> Response {
     let order = match e.code {
         "not_found" | "rate_limited" | "invalid_order_no" | "invalid_phone_tail" => None,
         _ => match (crate::domain::OrderNo::parse(&form.order_no), member::PhoneTail::parse(&form.phone_tail)) {
