@@ -62,6 +62,15 @@ pub enum Command {
     /// Show the effective configuration
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Serve the member endpoint (order status for members, over HTTP)
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on (else member.listen from the configuration)
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -254,6 +263,7 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
     match command {
         Command::Sla(SlaCommand::Due { policy, events, pauses, at, json }) => return sla_due(&config, policy, &events, &pauses, at.as_deref(), json),
         Command::Calendar(CalendarCommand::Check { json }) => return calendar_check(&config, json),
+        Command::Serve(args) => return serve(&config, args).await,
         _ => {}
     }
     let store = open_store(&config).await?;
@@ -363,7 +373,57 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
             }
             Ok(if problems.is_empty() { exit::OK } else { exit::FAILURE })
         }
-        Command::Sla(SlaCommand::Due { .. }) | Command::Calendar(_) | Command::Config(_) => Ok(exit::OK),
+        Command::Sla(SlaCommand::Due { .. }) | Command::Calendar(_) | Command::Config(_) | Command::Serve(_) => Ok(exit::OK),
+    }
+}
+
+/// `keydesk serve`: migrate with the desk's login when it is also the endpoint's (else the desk must
+/// have migrated), then serve with least privilege until Ctrl-C or SIGTERM.
+async fn serve(config: &Config, args: ServeArgs) -> Result<u8, Failure> {
+    let settings = config.member.clone();
+    let listen = match args.listen {
+        Some(addr) => addr,
+        None => settings.listen.parse().map_err(|_| fail("member.listen is not an address and port"))?,
+    };
+    if config.member.database_url.is_none() && config.database.migrate_on_start {
+        open_store(config).await?;
+    }
+    let store = store::open_member(
+        &config.member_database_url(),
+        settings.max_connections,
+        Duration::from_secs(config.database.connect_timeout_secs),
+        &settings.pg_role,
+    )
+    .await?;
+    let running = crate::member::start(listen, crate::member::App::new(store, settings, clock_rules(config)?))
+        .await
+        .map_err(|e| fail(format!("cannot listen on {listen}: {e}")))?;
+    eprintln!("keydesk serve: listening on http://{}", running.addr);
+    tracing::info!(addr = %running.addr, "member endpoint listening");
+    shutdown_signal().await;
+    eprintln!("keydesk serve: stopping");
+    running.stop().await;
+    Ok(exit::OK)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

@@ -17,6 +17,7 @@ pub struct Config {
     pub desk: DeskSettings,
     pub renewal: RenewalRules,
     pub sla: crate::sla::SlaSettings,
+    pub member: MemberSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,6 +66,63 @@ pub struct DeskSettings {
 impl Default for DeskSettings {
     fn default() -> Self {
         DeskSettings { name: "desk-1".into(), keys: Default::default() }
+    }
+}
+
+/// The member endpoint (`keydesk serve`): where it listens, how it reaches the database, and its limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MemberSettings {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// The endpoint's own database login (least privilege); unset means `database.url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// PostgreSQL role every connection switches to (`SET ROLE`); migration 0002 creates it.
+    pub pg_role: String,
+    /// Connections in the endpoint's pool.
+    pub max_connections: u32,
+    /// Client connections served at once; more wait to be accepted.
+    pub max_open_connections: u32,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Longest request target (path and query) accepted, in bytes.
+    pub max_uri_bytes: usize,
+    /// A request that takes longer is answered 503 `timeout`.
+    pub request_timeout_ms: u64,
+    /// A client that does not send its request headers within this time is disconnected.
+    pub header_read_timeout_ms: u64,
+    /// Failed lookups (unknown order or wrong phone tail) allowed per order number within the window.
+    pub failures_per_order: u32,
+    /// Failed lookups allowed per client address within the window.
+    pub failures_per_client: u32,
+    /// The window of both failure limits, in seconds.
+    pub failure_window_secs: u64,
+    /// Order numbers and client addresses the failure limiter remembers at most (bounded memory).
+    pub limiter_capacity: usize,
+    /// Header carrying the client address set by a trusted reverse proxy (e.g. "X-Real-IP"); empty
+    /// means the connection's peer address.
+    pub client_ip_header: String,
+}
+
+impl Default for MemberSettings {
+    fn default() -> Self {
+        MemberSettings {
+            listen: "127.0.0.1:8080".into(),
+            database_url: None,
+            pg_role: "keydesk_member".into(),
+            max_connections: 8,
+            max_open_connections: 1024,
+            max_body_bytes: 4096,
+            max_uri_bytes: 2048,
+            request_timeout_ms: 5000,
+            header_read_timeout_ms: 5000,
+            failures_per_order: 5,
+            failures_per_client: 30,
+            failure_window_secs: 900,
+            limiter_capacity: 100_000,
+            client_ip_header: String::new(),
+        }
     }
 }
 
@@ -140,10 +198,8 @@ impl Config {
 
     fn validate(&self, source: &ConfigSource) -> Result<(), ConfigError> {
         let bad = |key: &str, message: &str| ConfigError::Value { source_name: source.to_string(), key: key.into(), message: message.into() };
-        if let Some(url) = &self.database.url {
-            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                return Err(bad("database.url", "must start with sqlite:, postgres:// or postgresql://"));
-            }
+        if self.database.url.as_deref().is_some_and(|url| !is_database_url(url)) {
+            return Err(bad("database.url", "must start with sqlite:, postgres:// or postgresql://"));
         }
         if self.database.max_connections == 0 {
             return Err(bad("database.max_connections", "must be at least 1"));
@@ -160,6 +216,31 @@ impl Config {
         if let Err(e) = crate::desk::keymap::Keymap::new(&self.desk.keys) {
             return Err(bad("desk.keys", &e));
         }
+        if self.member.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(bad("member.listen", "must be an address and port, e.g. \"127.0.0.1:8080\""));
+        }
+        if self.member.database_url.as_deref().is_some_and(|url| !is_database_url(url)) {
+            return Err(bad("member.database_url", "must start with sqlite:, postgres:// or postgresql://"));
+        }
+        if self.member.pg_role.is_empty() || !self.member.pg_role.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(bad("member.pg_role", "must be a plain role name (letters, digits, _)"));
+        }
+        for (key, value) in [
+            ("member.max_connections", u64::from(self.member.max_connections)),
+            ("member.max_open_connections", u64::from(self.member.max_open_connections)),
+            ("member.max_body_bytes", self.member.max_body_bytes as u64),
+            ("member.max_uri_bytes", self.member.max_uri_bytes as u64),
+            ("member.request_timeout_ms", self.member.request_timeout_ms),
+            ("member.header_read_timeout_ms", self.member.header_read_timeout_ms),
+            ("member.failures_per_order", u64::from(self.member.failures_per_order)),
+            ("member.failures_per_client", u64::from(self.member.failures_per_client)),
+            ("member.failure_window_secs", self.member.failure_window_secs),
+            ("member.limiter_capacity", self.member.limiter_capacity as u64),
+        ] {
+            if value == 0 {
+                return Err(bad(key, "must be at least 1"));
+            }
+        }
         if self.renewal.window_days == 0 || self.renewal.window_days > 366 {
             return Err(bad("renewal.window_days", "must be between 1 and 366"));
         }
@@ -175,9 +256,19 @@ impl Config {
         }
     }
 
+    /// The database URL the member endpoint uses: its own login when configured.
+    pub fn member_database_url(&self) -> String {
+        self.member.database_url.clone().unwrap_or_else(|| self.database_url())
+    }
+
     pub fn log_dir(&self) -> PathBuf {
         self.log.dir.clone().unwrap_or_else(|| data_dir().join("logs"))
     }
+}
+
+/// Whether a URL names a database keydesk can open (the store picks the backend by its scheme).
+fn is_database_url(url: &str) -> bool {
+    url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 /// The platform data directory (`~/.local/share/keydesk` on Linux).

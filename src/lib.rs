@@ -1,6 +1,6 @@
 //! keydesk: the software at the platform's UKey renewal desk. The domain core (`domain`) and the
 //! working-day clocks (`sla`) hold the rules; `store` is the shared database; `ops` holds the use cases
-//! the faces call (the command line and the desk terminal; the member endpoint builds on the same).
+//! the faces call: the command line, the desk terminal (`desk`) and the member endpoint (`member`).
 
 #![forbid(unsafe_code)]
 
@@ -10,6 +10,7 @@ pub mod desk;
 pub mod domain;
 pub mod exit;
 pub mod logging;
+pub mod member;
 pub mod ops;
 pub mod sla;
 pub mod store;

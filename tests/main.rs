@@ -7,6 +7,7 @@ mod cli;
 mod desk;
 mod import;
 mod intake;
+mod member;
 mod race;
 mod sla;
 mod store_story;

@@ -3,6 +3,7 @@
 //! of keydesk builds on these types.
 
 pub mod mask;
+pub mod member;
 pub mod money;
 pub mod order;
 pub mod order_no;

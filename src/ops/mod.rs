@@ -6,6 +6,7 @@ pub mod change;
 pub mod generate;
 pub mod import;
 pub mod intake;
+pub mod member;
 pub mod operators;
 pub mod sla;
 

@@ -17,6 +17,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::domain::member::MemberOrder;
 use crate::domain::order::Transition;
 use crate::domain::{Order, OrderNo, Status, Waybill};
 
@@ -170,6 +171,47 @@ pub enum ClockScope {
     StoppedBetween { from: DateTime<Utc>, to: DateTime<Utc> },
 }
 
+/// An issued invoice as stored (table `invoices`, migration 0002): the document a member downloads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvoiceDocument {
+    /// The 20-digit number of the 数电票.
+    pub number: String,
+    pub pdf: Vec<u8>,
+    /// Hex SHA-256 of `pdf`.
+    pub sha256: String,
+    pub issued_at: DateTime<Utc>,
+}
+
+/// A member action, checked against the member view, ready to be written with its audit row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberChange {
+    pub order_id: i64,
+    pub order_no: OrderNo,
+    pub expected_version: i64,
+    pub action: MemberAction,
+    /// The audit row's reason.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberAction {
+    /// Enter or correct the inbound SF waybill (the order must not be received yet).
+    InboundWaybill { status: Status, carrier: String, raw: String, waybill: Waybill },
+    /// Move the status along a checked transition (确认收货: shipped → completed).
+    Status(Transition),
+}
+
+impl MemberAction {
+    /// The audit row's action name.
+    pub fn audit_action(&self) -> &'static str {
+        match self {
+            MemberAction::InboundWaybill { .. } => "member_inbound_waybill",
+            MemberAction::Status(t) if t.to == Status::Completed => "member_confirm_receipt",
+            MemberAction::Status(_) => "member_status",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
@@ -215,6 +257,14 @@ pub trait Store: Send + Sync {
 
     async fn add_operator(&self, name: &str, password_hash: &str, at: DateTime<Utc>) -> StoreResult<OperatorRecord>;
     async fn operator_by_name(&self, name: &str) -> StoreResult<Option<OperatorRecord>>;
+
+    /// What a member may see of one order (the view `member_orders`).
+    async fn member_order(&self, no: &OrderNo) -> StoreResult<Option<MemberOrder>>;
+    /// The stored invoice document of an order, if one was issued.
+    async fn invoice_document(&self, order_id: i64) -> StoreResult<Option<InvoiceDocument>>;
+    /// Writes one member action and its audit row, if the order is still at the expected version (and,
+    /// for the inbound waybill, still not received); else [`StoreError::Conflict`].
+    async fn apply_member_change(&self, change: &MemberChange, actor: &Actor, at: DateTime<Utc>) -> StoreResult<()>;
 }
 
 /// Opens the database named by the URL (`sqlite:` or `postgres://`) and, when asked, migrates it.
@@ -230,6 +280,20 @@ pub async fn open(url: &str, max_connections: u32, connect_timeout: std::time::D
         store.migrate().await?;
     }
     Ok(store)
+}
+
+/// Opens the database for the member endpoint, with least privilege: on SQLite lookups go through
+/// read-only connections and only the member actions write (through one separate connection); on
+/// PostgreSQL every connection runs `SET ROLE pg_role` (migration 0002 creates `keydesk_member`).
+/// Never migrates.
+pub async fn open_member(url: &str, max_connections: u32, connect_timeout: std::time::Duration, pg_role: &str) -> StoreResult<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect_member(url, max_connections, connect_timeout).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PgStore::connect_member(url, max_connections, connect_timeout, pg_role).await?))
+    } else {
+        Err(StoreError::Unavailable(format!("unsupported database URL scheme in {url:?}")))
+    }
 }
 
 /// The current time at the database's precision (microseconds), so values round-trip exactly.

@@ -14,6 +14,8 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("sql/postgres");
 
 pub struct PgStore {
     pool: PgPool,
+    /// The same pool: on PostgreSQL the role, not the connection, limits what member actions may do.
+    member_writer: PgPool,
 }
 
 impl PgStore {
@@ -24,7 +26,36 @@ impl PgStore {
             .connect(url)
             .await
             .map_err(StoreError::from_sqlx)?;
-        Ok(PgStore { pool })
+        Ok(PgStore { member_writer: pool.clone(), pool })
+    }
+
+    /// The member endpoint's store: every connection drops to `role` (`keydesk_member`), which may read
+    /// the member view and perform only the member actions.
+    pub async fn connect_member(url: &str, max_connections: u32, timeout: Duration, role: &str) -> StoreResult<Self> {
+        if role.is_empty() || !role.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(StoreError::Unavailable(format!("member role {role:?} is not a plain identifier")));
+        }
+        let set_role = format!("SET ROLE \"{role}\"");
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(timeout)
+            .test_before_acquire(false)
+            .after_connect(move |conn, _meta| {
+                let set_role = set_role.clone();
+                Box::pin(async move {
+                    sqlx::Executor::execute(conn, set_role.as_str()).await?;
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await
+            .map_err(|e| match StoreError::from_sqlx(e) {
+                StoreError::Database(m) => StoreError::Unavailable(format!(
+                    "cannot act as role {role}: {m} (run `keydesk db migrate`, and grant {role} to the endpoint's login)"
+                )),
+                other => other,
+            })?;
+        Ok(PgStore { member_writer: pool.clone(), pool })
     }
 }
 

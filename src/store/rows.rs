@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{AuditEntry, OperatorRecord, Receipt, StoreError, UnmatchedParcel};
+use super::{AuditEntry, InvoiceDocument, OperatorRecord, Receipt, StoreError, UnmatchedParcel};
+use crate::domain::member::MemberOrder;
 use crate::domain::order::{Certificate, Handler, Hold, Inbound, InvoiceDetails, SealKind, ShipTo};
 use crate::domain::{HoldReason, InvoiceStatus, Money, Order, OrderKind, OrderNo, Status, Waybill};
 
@@ -357,4 +358,95 @@ pub fn clock_facts(orders: Vec<ClockOrderRow>, events: Vec<AuditRow>) -> Result<
             })
         })
         .collect()
+}
+
+/// The member view of one order, by order number (`member_orders`, migration 0002).
+pub const SELECT_MEMBER_ORDER: &str = "SELECT id, version, order_no, kind, status, hold_reason, invoice_status, created_at, \
+paid_at, phone_tail, holder_masked, phone_masked, ship_region, inbound_carrier, inbound_waybill_raw, received_at, \
+renewing_at, renewed_at, outbound_waybill, shipped_at, completed_at, invoice_number FROM member_orders WHERE order_no = $1";
+
+/// The member enters or corrects the inbound waybill: only while the parcel is not received.
+pub const UPDATE_MEMBER_INBOUND: &str = "UPDATE orders SET inbound_carrier = $1, inbound_waybill_raw = $2, \
+inbound_waybill = $3, version = version + 1, updated_at = $4 WHERE id = $5 AND version = $6 AND received_at IS NULL";
+
+/// 确认收货: the status moves from `from` to `to` only if the order is still where it was planned.
+pub const UPDATE_MEMBER_STATUS: &str = "UPDATE orders SET status = $1, version = version + 1, updated_at = $2 \
+WHERE id = $3 AND version = $4 AND status = $5";
+
+pub const SELECT_INVOICE_DOCUMENT: &str = "SELECT number, pdf, sha256, issued_at FROM invoices WHERE order_id = $1";
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct MemberOrderRow {
+    id: i64,
+    version: i64,
+    order_no: String,
+    kind: String,
+    status: String,
+    hold_reason: Option<String>,
+    invoice_status: String,
+    created_at: DateTime<Utc>,
+    paid_at: Option<DateTime<Utc>>,
+    phone_tail: String,
+    holder_masked: String,
+    phone_masked: String,
+    ship_region: String,
+    inbound_carrier: String,
+    inbound_waybill_raw: Option<String>,
+    received_at: Option<DateTime<Utc>>,
+    renewing_at: Option<DateTime<Utc>>,
+    renewed_at: Option<DateTime<Utc>>,
+    outbound_waybill: Option<String>,
+    shipped_at: Option<DateTime<Utc>>,
+    completed_at: Option<DateTime<Utc>>,
+    invoice_number: Option<String>,
+}
+
+impl TryFrom<MemberOrderRow> for MemberOrder {
+    type Error = StoreError;
+
+    fn try_from(r: MemberOrderRow) -> Result<MemberOrder, StoreError> {
+        let no = r.order_no.clone();
+        Ok(MemberOrder {
+            id: r.id,
+            version: r.version,
+            order_no: OrderNo::parse(&r.order_no).map_err(|_| corrupt(&no, "order number", &r.order_no))?,
+            kind: OrderKind::from_code(&r.kind).ok_or_else(|| corrupt(&no, "kind", &r.kind))?,
+            status: Status::from_code(&r.status).ok_or_else(|| corrupt(&no, "status", &r.status))?,
+            hold_reason: match r.hold_reason.as_deref() {
+                Some(code) => Some(HoldReason::from_code(code).ok_or_else(|| corrupt(&no, "hold reason", code))?),
+                None => None,
+            },
+            invoice_status: InvoiceStatus::from_code(&r.invoice_status)
+                .ok_or_else(|| corrupt(&no, "invoice status", &r.invoice_status))?,
+            created_at: r.created_at,
+            paid_at: r.paid_at,
+            phone_tail: r.phone_tail,
+            holder_masked: r.holder_masked,
+            phone_masked: r.phone_masked,
+            ship_region: r.ship_region,
+            inbound_carrier: r.inbound_carrier,
+            inbound_waybill: r.inbound_waybill_raw,
+            received_at: r.received_at,
+            renewing_at: r.renewing_at,
+            renewed_at: r.renewed_at,
+            outbound_waybill: r.outbound_waybill,
+            shipped_at: r.shipped_at,
+            completed_at: r.completed_at,
+            invoice_number: r.invoice_number,
+        })
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct InvoiceRow {
+    number: String,
+    pdf: Vec<u8>,
+    sha256: String,
+    issued_at: DateTime<Utc>,
+}
+
+impl From<InvoiceRow> for InvoiceDocument {
+    fn from(r: InvoiceRow) -> Self {
+        InvoiceDocument { number: r.number, pdf: r.pdf, sha256: r.sha256, issued_at: r.issued_at }
+    }
 }

@@ -10,6 +10,11 @@ macro_rules! sql_store {
                 self.pool.begin_with($begin_write).await.map_err($crate::store::StoreError::from_sqlx)
             }
 
+            /// Member actions write through their own pool: on a member SQLite store the main pool is read-only.
+            async fn begin_member_write(&self) -> $crate::store::StoreResult<sqlx::Transaction<'static, $db>> {
+                self.member_writer.begin_with($begin_write).await.map_err($crate::store::StoreError::from_sqlx)
+            }
+
             async fn fetch_orders(
                 &self,
                 sql: &str,
@@ -495,6 +500,79 @@ macro_rules! sql_store {
                         .await
                         .map_err($crate::store::StoreError::from_sqlx)?;
                 Ok(row.map(Into::into))
+            }
+            async fn member_order(
+                &self,
+                no: &$crate::domain::OrderNo,
+            ) -> $crate::store::StoreResult<Option<$crate::domain::member::MemberOrder>> {
+                let row = sqlx::query_as::<_, $crate::store::rows::MemberOrderRow>($crate::store::rows::SELECT_MEMBER_ORDER)
+                    .bind(no.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                row.map($crate::domain::member::MemberOrder::try_from).transpose()
+            }
+
+            async fn invoice_document(&self, order_id: i64) -> $crate::store::StoreResult<Option<$crate::store::InvoiceDocument>> {
+                let row = sqlx::query_as::<_, $crate::store::rows::InvoiceRow>($crate::store::rows::SELECT_INVOICE_DOCUMENT)
+                    .bind(order_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn apply_member_change(
+                &self,
+                change: &$crate::store::MemberChange,
+                actor: &$crate::store::Actor,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<()> {
+                use $crate::store::{MemberAction, StoreError};
+                let mut tx = self.begin_member_write().await?;
+                let (from, to, done) = match &change.action {
+                    MemberAction::InboundWaybill { status, carrier, raw, waybill } => {
+                        let done = sqlx::query($crate::store::rows::UPDATE_MEMBER_INBOUND)
+                            .bind(carrier.as_str())
+                            .bind(raw.as_str())
+                            .bind(waybill.as_str())
+                            .bind(at)
+                            .bind(change.order_id)
+                            .bind(change.expected_version)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(StoreError::from_sqlx)?;
+                        (*status, *status, done)
+                    }
+                    MemberAction::Status(t) => {
+                        let done = sqlx::query($crate::store::rows::UPDATE_MEMBER_STATUS)
+                            .bind(t.to.code())
+                            .bind(at)
+                            .bind(change.order_id)
+                            .bind(change.expected_version)
+                            .bind(t.from.code())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(StoreError::from_sqlx)?;
+                        (t.from, t.to, done)
+                    }
+                };
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::Conflict { order_no: change.order_no.to_string() });
+                }
+                sqlx::query($crate::store::rows::INSERT_AUDIT)
+                    .bind(Some(change.order_id))
+                    .bind(at)
+                    .bind(actor.operator.as_str())
+                    .bind(actor.desk.as_str())
+                    .bind(change.action.audit_action())
+                    .bind(Some(from.code()))
+                    .bind(Some(to.code()))
+                    .bind(change.reason.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                tx.commit().await.map_err(StoreError::from_sqlx)
             }
         }
     };

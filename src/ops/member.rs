@@ -1,0 +1,159 @@
+//! The member's use cases, for every face that serves members (the HTTP endpoint today): look an order
+//! up with the last four digits of its contact phone, enter or correct the inbound SF waybill, confirm
+//! receipt, fetch the invoice document. The phone tail is the key to an order: an unknown order and a
+//! wrong tail are the same [`MemberError::NotFound`], reached after the same work (one lookup, one
+//! constant-time comparison). Rate limiting belongs to the face, which knows the client.
+
+use crate::domain::member::{MemberOrder, MemberRefusal};
+use crate::domain::order_no::OrderNoError;
+use crate::domain::waybill::WaybillError;
+use crate::domain::{Carrier, OrderNo, Waybill};
+use crate::store::{now, Actor, InvoiceDocument, MemberAction, MemberChange, Store, StoreError};
+
+/// The last four digits of the contact phone, as a member typed them (full-width digits accepted).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct PhoneTail([u8; 4]);
+
+impl PhoneTail {
+    pub fn parse(raw: &str) -> Result<PhoneTail, MemberError> {
+        let mut out = [0u8; 4];
+        let mut n = 0;
+        for c in raw.trim().chars() {
+            let digit = match c {
+                '0'..='9' => c as u32 - '0' as u32,
+                '０'..='９' => c as u32 - '０' as u32,
+                _ => return Err(MemberError::InvalidPhoneTail),
+            };
+            if n == 4 {
+                return Err(MemberError::InvalidPhoneTail);
+            }
+            out[n] = b'0' + digit as u8;
+            n += 1;
+        }
+        if n != 4 {
+            return Err(MemberError::InvalidPhoneTail);
+        }
+        Ok(PhoneTail(out))
+    }
+}
+
+impl std::fmt::Debug for PhoneTail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PhoneTail(****)")
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MemberError {
+    #[error("订单号格式不正确：{0}")]
+    InvalidOrderNo(#[from] OrderNoError),
+    #[error("请填写手机号后四位（4 位数字）")]
+    InvalidPhoneTail,
+    /// Unknown order or wrong phone tail: deliberately one answer.
+    #[error("订单号或手机号后四位不正确")]
+    NotFound,
+    #[error("{0}")]
+    Refused(#[from] MemberRefusal),
+    #[error("{0}")]
+    Waybill(#[from] WaybillError),
+    #[error("发票尚未开具")]
+    InvoiceNotIssued,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Who acts in the audit log: every member action is recorded like a staff action.
+pub fn member_actor(client: &str) -> Actor {
+    Actor { operator: "member".into(), desk: format!("member-web {client}") }
+}
+
+/// The order behind a number and a phone tail, or `NotFound` after the same work either way.
+pub async fn look_up(store: &dyn Store, no: &OrderNo, tail: &PhoneTail) -> Result<MemberOrder, MemberError> {
+    let found = store.member_order(no).await?;
+    // An unknown order is compared against a tail that never matches, so both paths do the same work.
+    let opens = match &found {
+        Some(order) => order.opens_with(&tail.0),
+        None => {
+            let _ = crate::domain::member::tails_match(b"\xFF\xFF\xFF\xFF", &tail.0);
+            false
+        }
+    };
+    match found {
+        Some(order) if opens => Ok(order),
+        _ => Err(MemberError::NotFound),
+    }
+}
+
+/// The member enters or corrects the SF waybill of the parcel they sent, before it is received.
+/// Entering the same waybill again changes nothing.
+pub async fn set_inbound_waybill(store: &dyn Store, no: &OrderNo, tail: &PhoneTail, raw: &str, client: &str) -> Result<MemberOrder, MemberError> {
+    let order = look_up(store, no, tail).await?;
+    let waybill = Waybill::parse(raw)?;
+    order.may_set_inbound_waybill()?;
+    if !order.inbound_differs(&waybill) {
+        return Ok(order);
+    }
+    let before = order.inbound_waybill.clone().unwrap_or_else(|| "无".into());
+    let change = MemberChange {
+        order_id: order.id,
+        order_no: order.order_no.clone(),
+        expected_version: order.version,
+        action: MemberAction::InboundWaybill {
+            status: order.status,
+            carrier: Carrier::Sf.label().to_string(),
+            raw: waybill.as_str().to_string(),
+            waybill: waybill.clone(),
+        },
+        reason: format!("会员填写寄件运单 {waybill}（原 {before}）"),
+    };
+    store.apply_member_change(&change, &member_actor(client), now()).await?;
+    reread(store, no, tail).await
+}
+
+/// 确认收货: a shipped order becomes completed, once.
+pub async fn confirm_receipt(store: &dyn Store, no: &OrderNo, tail: &PhoneTail, client: &str) -> Result<MemberOrder, MemberError> {
+    let order = look_up(store, no, tail).await?;
+    let transition = order.plan_confirm_receipt()?;
+    let change = MemberChange {
+        order_id: order.id,
+        order_no: order.order_no.clone(),
+        expected_version: order.version,
+        reason: transition.reason.clone(),
+        action: MemberAction::Status(transition),
+    };
+    match store.apply_member_change(&change, &member_actor(client), now()).await {
+        Ok(()) => reread(store, no, tail).await,
+        // Confirmed twice at once: the loser finds the order completed and says so.
+        Err(StoreError::Conflict { order_no }) => {
+            reread(store, no, tail).await?.plan_confirm_receipt()?;
+            Err(StoreError::Conflict { order_no }.into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The stored invoice document of the order.
+pub async fn invoice(store: &dyn Store, no: &OrderNo, tail: &PhoneTail) -> Result<(MemberOrder, InvoiceDocument), MemberError> {
+    let order = look_up(store, no, tail).await?;
+    let document = store.invoice_document(order.id).await?.ok_or(MemberError::InvoiceNotIssued)?;
+    Ok((order, document))
+}
+
+async fn reread(store: &dyn Store, no: &OrderNo, tail: &PhoneTail) -> Result<MemberOrder, MemberError> {
+    look_up(store, no, tail).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phone_tail_is_four_digits() {
+        assert!(PhoneTail::parse("6015").is_ok());
+        assert!(PhoneTail::parse(" ６０１５ ").is_ok());
+        for bad in ["", "601", "60150", "60a5", "6 015"] {
+            assert!(PhoneTail::parse(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(format!("{:?}", PhoneTail::parse("6015").unwrap()), "PhoneTail(****)");
+    }
+}
