@@ -50,6 +50,15 @@ pub enum Command {
     Intake(IntakeArgs),
     /// Parcels no order claims
     Unmatched(JsonFlag),
+    /// Ship a renewed key back: record its outbound SF waybill and move the order to shipped, once
+    Ship {
+        order_no: String,
+        /// The return waybill (scanned from the label SF's client printed)
+        #[arg(long, value_name = "SF…")]
+        waybill: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Desk operators
     #[command(subcommand)]
     Operator(OperatorCommand),
@@ -323,6 +332,23 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
                 }
             }
             Ok(outcome.result.exit_code())
+        }
+        Command::Ship { order_no, waybill, json } => {
+            let actor = actor(None)?;
+            ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
+            let no = OrderNo::parse(&order_no).map_err(|e| Failure { code: exit::REFUSED, message: e.to_string() })?;
+            let (order, fresh) = match ops::ship::ship(store.as_ref(), &no, &waybill, &actor).await? {
+                ops::ship::Shipped::Now(o) => (o, true),
+                ops::ship::Shipped::Before(o) => (o, false),
+            };
+            if json {
+                print_json(&serde_json::json!({ "shipped_now": fresh, "order": OrderView::of(&order) }))?;
+            } else if fresh {
+                println!("订单 {} 已发货，运单 {}", order.order_no, order.outbound_waybill.as_ref().map(|w| w.as_str()).unwrap_or("-"));
+            } else {
+                println!("订单 {} 此前已用这个运单发货，未做更改", order.order_no);
+            }
+            Ok(exit::OK)
         }
         Command::Unmatched(JsonFlag { json }) => {
             let parcels = store.unmatched_parcels().await?;

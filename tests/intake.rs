@@ -116,3 +116,24 @@ both_backends!(parcel_for_a_cancelled_order_is_recorded_for_return, async |db: &
     assert_eq!(after.status, Status::Cancelled);
     assert!(after.received_at.is_some());
 });
+
+both_backends!(a_renewed_key_ships_once_with_its_waybill, async |db: &TestDb| {
+    use keydesk::ops::ship::{ship, Shipped};
+    load_demo(db).await;
+    let s = db.store.as_ref();
+    let renewed = by_status_with_waybill(s, Status::Renewed).await;
+    let no = renewed.order_no.clone();
+    let shipped = ship(s, &no, "sf1234567890123", &actor("qin")).await.unwrap();
+    let Shipped::Now(o) = shipped else { panic!("first ship writes") };
+    assert_eq!((o.status, o.outbound_waybill.as_ref().map(|w| w.as_str())), (Status::Shipped, Some("SF1234567890123")));
+    assert!(o.shipped_at.is_some());
+    assert!(matches!(ship(s, &no, "SF1234567890123", &actor("qin")).await.unwrap(), Shipped::Before(_)), "same waybill: nothing");
+    let other = ship(s, &no, "SF9999999999990", &actor("qin")).await.unwrap_err();
+    assert!(other.to_string().contains("已用运单"), "{other}");
+    let not_sf = ship(s, &order(s, "0000261121000001").await.order_no, "YT1234567890123", &actor("qin")).await.unwrap_err();
+    assert!(not_sf.to_string().contains("not SF"), "{not_sf}");
+    let paid = ship(s, &order(s, "0000261121000001").await.order_no, "SF1234567890124", &actor("qin")).await.unwrap_err();
+    assert!(paid.to_string().contains("不能改为"), "{paid}");
+    let audit = s.audit_for_order(o.id).await.unwrap();
+    assert_eq!(audit.iter().filter(|a| a.action == "ship").count(), 1);
+});

@@ -8,6 +8,7 @@ pub mod import;
 pub mod intake;
 pub mod member;
 pub mod operators;
+pub mod ship;
 pub mod sla;
 
 use crate::domain::order::TransitionError;
