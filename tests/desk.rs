@@ -229,3 +229,18 @@ async fn the_runner_takes_a_parcel_from_scan_to_order_detail() {
     assert!(audit.iter().any(|a| a.action == "reveal" && a.operator == "qin"));
     db.cleanup().await;
 }
+
+#[test]
+fn shipping_a_renewed_order_takes_one_key_and_a_scan() {
+    let mut app = signed_in();
+    let order = demo_orders().into_iter().find(|o| o.status == Status::Renewed).unwrap();
+    app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![] })));
+    app.update(Msg::Key(key(KeyCode::F(9)), Instant::now()));
+    assert!(app.prompt.is_some());
+    let effects = type_text(&mut app, "SF1234567890123", Duration::from_millis(4));
+    assert!(matches!(&effects[..], [Effect::Ship { waybill, .. }] if waybill == "SF1234567890123"), "{effects:?}");
+    let paid = demo_orders().remove(0);
+    app.update(Msg::OrderLoaded(Ok(OrderDetail { order: paid, receipts: vec![], audit: vec![] })));
+    app.update(Msg::Key(key(KeyCode::F(9)), Instant::now()));
+    assert!(app.prompt.is_none(), "a paid order cannot ship");
+}

@@ -34,6 +34,7 @@ pub enum Effect {
     LoadBoard,
     Change { order_no: String, change: Change, reason: String },
     Reveal { order_no: String },
+    Ship { order_no: String, waybill: String },
     Quit,
 }
 
@@ -76,11 +77,12 @@ pub enum Level {
     Error,
 }
 
-/// A modal prompt for the reason of a change.
+/// A modal prompt: the reason of a change, or the waybill of a shipment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReasonPrompt {
     pub title: String,
-    pub change: Change,
+    /// `None` for a shipment: the text is the return waybill.
+    pub change: Option<Change>,
     pub order_no: String,
     pub reason: String,
     /// For holds: the reason chosen from the list.
@@ -487,7 +489,7 @@ impl App {
                 self.start(Effect::LoadBoard)
             }
             Action::Refresh => self.reload(),
-            Action::Hold | Action::Release | Action::Cancel => self.open_prompt(action),
+            Action::Hold | Action::Release | Action::Cancel | Action::Ship => self.open_prompt(action),
             Action::Reveal => match (&self.detail, self.screen) {
                 (Some(d), Screen::Order) if !self.revealed => {
                     let order_no = d.order.order_no.to_string();
@@ -506,6 +508,7 @@ impl App {
         let (title, change, hold_reason) = match action {
             Action::Hold => ("挂起订单", Change::Hold { reason: HoldReason::Other, resume_to: None }, Some(0)),
             Action::Release => ("解除挂起", Change::Release, None),
+            Action::Ship => ("发货：扫描寄回运单", Change::MoveTo(Status::Shipped), None),
             _ => ("取消订单", Change::MoveTo(Status::Cancelled), None),
         };
         // Ask the domain first, so a change that cannot succeed is refused before any typing.
@@ -514,6 +517,7 @@ impl App {
             self.say(Level::Error, e.to_string());
             return vec![];
         }
+        let change = (action != Action::Ship).then_some(change);
         self.prompt = Some(ReasonPrompt { title: title.into(), change, order_no: d.order.order_no.to_string(), reason: String::new(), hold_reason });
         vec![]
     }
@@ -542,14 +546,22 @@ impl App {
             }
             KeyCode::Enter => {
                 let Some(prompt) = self.prompt.take() else { return vec![] };
-                let change = match (prompt.change, prompt.hold_reason) {
+                let Some(change) = prompt.change.clone() else {
+                    if prompt.reason.trim().is_empty() {
+                        self.say(Level::Warn, "请扫描寄回运单");
+                        self.prompt = Some(prompt);
+                        return vec![];
+                    }
+                    return self.start(Effect::Ship { order_no: prompt.order_no, waybill: prompt.reason });
+                };
+                let change = match (change, prompt.hold_reason) {
                     (Change::Hold { resume_to, .. }, Some(i)) => Change::Hold { reason: HoldReason::ALL[i], resume_to },
                     (other, _) => other,
                 };
                 let needs_reason = !matches!(change, Change::Hold { .. });
                 if needs_reason && prompt.reason.trim().is_empty() {
                     self.say(Level::Warn, "请填写原因");
-                    self.prompt = Some(ReasonPrompt { change, ..prompt });
+                    self.prompt = Some(ReasonPrompt { change: Some(change), ..prompt });
                     return vec![];
                 }
                 self.start(Effect::Change { order_no: prompt.order_no, change, reason: prompt.reason })

@@ -87,6 +87,15 @@ impl Runner {
                 .await;
                 Msg::ChangeDone(result.map_err(text))
             }
+            Effect::Ship { order_no, waybill } => {
+                let result = async {
+                    let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
+                    ops::ship::ship(s, &no, &waybill, &actor).await?;
+                    load_detail(s, &order_no).await
+                }
+                .await;
+                Msg::ChangeDone(result.map_err(text))
+            }
             Effect::Reveal { order_no } => {
                 let result = async {
                     let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;

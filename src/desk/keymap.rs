@@ -19,12 +19,13 @@ pub enum Action {
     Release,
     Cancel,
     Reveal,
+    Ship,
     Refresh,
     Quit,
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Action::Help,
         Action::Scan,
         Action::Search,
@@ -34,6 +35,7 @@ impl Action {
         Action::Release,
         Action::Cancel,
         Action::Reveal,
+        Action::Ship,
         Action::Refresh,
         Action::Quit,
     ];
@@ -49,6 +51,7 @@ impl Action {
             Action::Release => "F6",
             Action::Cancel => "F7",
             Action::Reveal => "F8",
+            Action::Ship => "F9",
             Action::Refresh => "Ctrl-R",
             Action::Quit => "Ctrl-Q",
         }
@@ -65,6 +68,7 @@ impl Action {
             Action::Release => "解除挂起（填写原因）",
             Action::Cancel => "取消未支付订单（填写原因）",
             Action::Reveal => "显示完整个人信息（记入审计）",
+            Action::Ship => "发货：扫描寄回运单，订单改为待收货",
             Action::Refresh => "刷新",
             Action::Quit => "退出",
         }

@@ -339,7 +339,8 @@ fn render_order(app: &App, frame: &mut Frame, area: Rect) {
     }
     let km = &app.keymap;
     lines.push(Line::from(format!(
-        " {} 挂起  {} 解除  {} 取消  {} {}",
+        " {} 发货  {} 挂起  {} 解除  {} 取消  {} {}",
+        km.key_text(Action::Ship),
         km.key_text(Action::Hold),
         km.key_text(Action::Release),
         km.key_text(Action::Cancel),
@@ -370,7 +371,8 @@ fn render_prompt(app: &App, frame: &mut Frame, body: Rect) {
         }
         lines.push(Line::from(""));
     }
-    lines.push(Line::from(format!(" 原因：{}▏", p.reason)));
+    let label = if p.change.is_some() { "原因" } else { "运单" };
+    lines.push(Line::from(format!(" {label}：{}▏", p.reason)));
     lines.push(Line::from(" Enter 确认  Esc 取消").fg(Color::DarkGray));
     let height = lines.len() as u16 + 2;
     let area = centered(body, 50, height);
