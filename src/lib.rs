@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod ca;
 pub mod cli;
 pub mod config;
 pub mod domain;
@@ -12,3 +13,4 @@ pub mod logging;
 pub mod synthetic;
 pub mod ops;
 pub mod store;
+pub mod token;

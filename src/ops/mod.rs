@@ -6,6 +6,7 @@ pub mod change;
 pub mod import;
 pub mod intake;
 pub mod operators;
+pub mod renew;
 
 use crate::domain::order::TransitionError;
 use crate::store::StoreError;
