@@ -8,3 +8,4 @@ mod import;
 mod intake;
 mod race;
 mod store_story;
+mod token;

@@ -233,6 +233,13 @@ impl<'a, 'b> Run<'a, 'b> {
         self.order.key_serial.clone()
     }
 
+    /// The step's times so far, for its journal row (the report after the commit includes the commit).
+    fn lap(&self, clock: &Clock) -> (i64, i64) {
+        let total = clock.0.elapsed();
+        let token = self.worker.as_ref().map(|w| w.token_time()).unwrap_or_default().min(total);
+        (i64::try_from(total.as_micros()).unwrap_or(i64::MAX), i64::try_from(token.as_micros()).unwrap_or(i64::MAX))
+    }
+
     fn report(&mut self, step: &'static str, label: &'static str, clock: Clock, note: impl Into<String>) -> (i64, i64) {
         let total = clock.0.elapsed();
         let token = self.worker.as_mut().map(|w| w.take_token_time()).unwrap_or_default().min(total);
@@ -352,9 +359,10 @@ impl<'a, 'b> Run<'a, 'b> {
                     }
                     let spki = parts.spki()?;
                     let note = if existed { "沿用上次生成的新密钥" } else { "已在 KEY 上生成" };
-                    let (elapsed_us, token_us) = self.report(step.code(), step.label(), clock, note);
+                    let (elapsed_us, token_us) = self.lap(&clock);
                     let result = StepResult { detail: note.into(), elapsed_us, token_us, public_key: Some(hex::encode(spki)), request_pem: None };
                     job = self.store.commit_step(job.id, step, &result, now()).await?;
+                    self.report(step.code(), step.label(), clock, note);
                 }
                 RenewalStep::BuildRequest => {
                     self.intent(&job, step, "PKCS#10").await?;
@@ -368,19 +376,21 @@ impl<'a, 'b> Run<'a, 'b> {
                     if req.spki_der != spki {
                         return Err(RenewError::Check("证书请求的公钥与新密钥不符".into()));
                     }
-                    let (elapsed_us, token_us) = self.report(step.code(), step.label(), clock, req.subject.clone());
-                    let result = StepResult { detail: req.subject, elapsed_us, token_us, public_key: None, request_pem: Some(x509::request_pem(&csr)) };
+                    let (elapsed_us, token_us) = self.lap(&clock);
+                    let result = StepResult { detail: req.subject.clone(), elapsed_us, token_us, public_key: None, request_pem: Some(x509::request_pem(&csr)) };
                     job = self.store.commit_step(job.id, step, &result, now()).await?;
+                    self.report(step.code(), step.label(), clock, req.subject);
                 }
                 RenewalStep::Issue => {
                     let p = &job.plan;
                     self.intent(&job, step, &format!("serial {} {} → {} via {}", p.planned_serial, p.planned_not_before, p.planned_not_after, self.ctx.ca.backend()))
                         .await?;
                     let cert = self.issue(&job).await?;
-                    let (elapsed_us, token_us) = self.report(step.code(), step.label(), clock, format!("序列号 {} 有效期至 {}", cert.serial, cert.not_after));
+                    let (elapsed_us, token_us) = self.lap(&clock);
                     let result = StepResult { detail: format!("serial {} fingerprint {}", cert.serial, cert.fingerprint), elapsed_us, token_us, ..StepResult::default() };
                     self.store.record_issued_certificate(&cert, &result, now()).await?;
                     job = self.reload(job.id).await?;
+                    self.report(step.code(), step.label(), clock, format!("序列号 {} 有效期至 {}", cert.serial, cert.not_after));
                 }
                 RenewalStep::WriteCertificate => {
                     self.intent(&job, step, &format!("CKA_ID {}", job.plan.new_key_id)).await?;
@@ -398,9 +408,10 @@ impl<'a, 'b> Run<'a, 'b> {
                     x509::verify(&facts.spki_der, &challenge, &x509::x509_signature(alg, &raw)?)
                         .map_err(|e| RenewError::Check(format!("新密钥签名不能用新证书验证：{e}")))?;
                     let note = if wrote { "已写入、读回并验证签名" } else { "证书已在 KEY 上，读回并验证签名" };
-                    let (elapsed_us, token_us) = self.report(step.code(), step.label(), clock, note);
+                    let (elapsed_us, token_us) = self.lap(&clock);
                     let result = StepResult { detail: format!("{note}; serial {}", issued.serial), elapsed_us, token_us, ..StepResult::default() };
                     job = self.store.commit_step(job.id, step, &result, now()).await?;
+                    self.report(step.code(), step.label(), clock, note);
                 }
                 RenewalStep::Activate => {
                     self.intent(&job, step, &format!("remove CKA_ID {}; keep {} objects", job.plan.old_key_id, job.plan.kept_objects.len())).await?;
@@ -419,9 +430,10 @@ impl<'a, 'b> Run<'a, 'b> {
                     let after = self.worker()?.inspect(&serial).await?;
                     job::check_activated(&after.objects, &job, &hex::encode(&der)).map_err(RenewError::Check)?;
                     let note = format!("移除旧对象 {removed} 个，其余 {} 个对象原样保留", job.plan.kept_objects.len());
-                    let (elapsed_us, token_us) = self.report(step.code(), step.label(), clock, note.clone());
-                    let result = StepResult { detail: note, elapsed_us, token_us, ..StepResult::default() };
+                    let (elapsed_us, token_us) = self.lap(&clock);
+                    let result = StepResult { detail: note.clone(), elapsed_us, token_us, ..StepResult::default() };
                     job = self.store.commit_step(job.id, step, &result, now()).await?;
+                    self.report(step.code(), step.label(), clock, note);
                 }
                 RenewalStep::Finish => {
                     self.intent(&job, step, "order renewed").await?;
@@ -441,10 +453,11 @@ impl<'a, 'b> Run<'a, 'b> {
                         stamps: Stamps::default(),
                         action: "renew",
                     };
-                    let (elapsed_us, token_us) = self.report(step.code(), step.label(), clock, "订单已续签");
+                    let (elapsed_us, token_us) = self.lap(&clock);
                     let result = StepResult { detail: reason, elapsed_us, token_us, ..StepResult::default() };
                     self.order = self.store.finish_renewal(job.id, &change, &result, self.actor, now()).await?;
                     job = self.reload(job.id).await?;
+                    self.report(step.code(), step.label(), clock, "订单已续签");
                 }
             }
             self.current = None;

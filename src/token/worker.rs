@@ -193,6 +193,11 @@ impl TokenWorker {
         Ok(TokenWorker { child, stdin, stdout: BufReader::new(stdout), timeout, token_time: Duration::ZERO, dead: None })
     }
 
+    /// Time the worker spent in the module since the last `take_token_time`.
+    pub fn token_time(&self) -> Duration {
+        self.token_time
+    }
+
     /// Time the worker spent in the module since the last call, and resets it.
     pub fn take_token_time(&mut self) -> Duration {
         std::mem::take(&mut self.token_time)
