@@ -7,5 +7,6 @@ mod cli;
 mod import;
 mod intake;
 mod race;
+mod reader;
 mod store_story;
 mod token;
