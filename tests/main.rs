@@ -8,5 +8,6 @@ mod import;
 mod intake;
 mod race;
 mod reader;
+mod renewal_store;
 mod store_story;
 mod token;
