@@ -229,7 +229,11 @@ fn renewal_replaces_only_the_signing_pair_and_a_rerun_changes_nothing() {
     assert_renewed_once(&lab, &seal, &enc, &outcome);
     let objects = lab.objects();
 
-    let again = lab.renew_ok();
+    let mut c = lab.command(&["renew", ORDER, "--pin-stdin", "--json"]);
+    c.env_remove("KEYDESK_CA__CERT").env_remove("KEYDESK_CA__KEY");
+    let out = lab.run_stdin(c, &format!("{PIN}\n"));
+    assert_eq!(out.status.code(), Some(0), "a finished renewal needs no CA: {}", String::from_utf8_lossy(&out.stderr));
+    let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(again["result"], "already_renewed");
     assert_eq!(again["new"]["serial"], outcome["new"]["serial"]);
     assert_eq!(lab.objects(), objects, "a re-run after completion changes nothing");

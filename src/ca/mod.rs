@@ -61,3 +61,22 @@ pub fn from_settings(settings: &CaSettings) -> Result<Box<dyn CertificateAuthori
         CaBackend::Command => Ok(Box::new(CommandCa::new(settings)?)),
     }
 }
+
+/// Stands in when the configured CA cannot be loaded: a renewal that no longer needs the CA (a job past
+/// its issue step, or one already complete) still runs; one that does gets the configuration error.
+pub struct UnavailableCa(pub String);
+
+#[async_trait]
+impl CertificateAuthority for UnavailableCa {
+    fn backend(&self) -> &'static str {
+        "unavailable"
+    }
+
+    fn issuer(&self) -> Option<&x509::CertFacts> {
+        None
+    }
+
+    async fn issue(&self, _request: &IssueRequest<'_>) -> Result<Vec<u8>, CaError> {
+        Err(CaError::Config(self.0.clone()))
+    }
+}

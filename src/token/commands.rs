@@ -16,7 +16,7 @@ use super::pkcs11::{PinFlags, TokenError, TokenReport};
 use super::reader::{self, ReaderEvent};
 use super::worker::{TokenWorker, WorkerError, WorkerProgram};
 use crate::ca::x509;
-use crate::cli::{fail, print_json, Failure, RenewArgs};
+use crate::cli::{print_json, Failure, RenewArgs};
 use crate::config::Config;
 use crate::domain::{mask, Order, OrderNo};
 use crate::exit;
@@ -254,7 +254,7 @@ fn print_step(s: &StepReport) {
 /// `keydesk renew ORDER`.
 pub async fn renew(store: &dyn Store, config: &Config, args: RenewArgs, actor: &Actor) -> Result<u8, Failure> {
     let no = OrderNo::parse(&args.order_no).map_err(|e| Failure { code: exit::REFUSED, message: e.to_string() })?;
-    let ca = crate::ca::from_settings(&config.ca).map_err(|e| fail(e.to_string()))?;
+    let ca = crate::ca::from_settings(&config.ca).unwrap_or_else(|e| Box::new(crate::ca::UnavailableCa(e.to_string())));
     let ctx = RenewContext {
         module: choose_module(config, args.module.clone()),
         worker: WorkerProgram::current_exe(),
