@@ -43,7 +43,9 @@ fn median(v: &mut [f64]) -> f64 {
 fn main() {
     let runs: usize = std::env::var("KEYDESK_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(15);
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo-orders.json");
-    let mut steps: BTreeMap<(usize, String), (Vec<f64>, Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    // (position, step) → (total, token, keydesk) samples in ms.
+    type Samples = (Vec<f64>, Vec<f64>, Vec<f64>);
+    let mut steps: BTreeMap<(usize, String), Samples> = BTreeMap::new();
     let (mut own_total, mut token_total, mut wall) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         let dir = tempfile::tempdir().unwrap();

@@ -149,13 +149,12 @@ pub async fn reader_watch(store: Arc<dyn Store>, config: &Config, json: bool, id
                         (None, keys) => keys
                             .iter()
                             .map(|k| format!(
-                                "KEY {} → 订单 {} {} {} {}{}",
+                                "KEY {} → 订单 {} {} {} {}  ({elapsed_ms:.0} ms)",
                                 k.serial,
                                 k.order_no.as_deref().unwrap_or("（无订单）"),
                                 k.company.as_deref().unwrap_or(""),
                                 k.status_label.unwrap_or(""),
                                 if k.certificate_matches { "证书相符" } else { "证书不符" },
-                                format!("  ({elapsed_ms:.0} ms)")
                             ))
                             .collect::<Vec<_>>()
                             .join("；"),
