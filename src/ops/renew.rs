@@ -259,14 +259,7 @@ impl<'a, 'b> Run<'a, 'b> {
     async fn hold(&mut self, reason: HoldReason, note: &str) -> Result<(), RenewError> {
         let order = self.store.order_by_id(self.order.id).await?.ok_or_else(|| OpsError::OrderNotFound(self.order.order_no.to_string()))?;
         let transition = order.plan(&Change::Hold { reason, resume_to: None }, note).map_err(OpsError::from)?;
-        let change = PlannedChange {
-            order_id: order.id,
-            order_no: order.order_no.clone(),
-            expected_version: order.version,
-            transition,
-            stamps: Stamps::default(),
-            action: "hold",
-        };
+        let change = planned(&order, transition, "hold");
         self.order = self.store.apply_change(&change, self.actor, now()).await?;
         Ok(())
     }
@@ -445,14 +438,7 @@ impl<'a, 'b> Run<'a, 'b> {
                         p.old_cert_serial, p.old_cert_fingerprint, p.old_not_before, p.old_not_after, issued.serial, issued.fingerprint, issued.not_before, issued.not_after
                     );
                     let transition = order.plan(&Change::MoveTo(Status::Renewed), &reason).map_err(OpsError::from)?;
-                    let change = PlannedChange {
-                        order_id: order.id,
-                        order_no: order.order_no.clone(),
-                        expected_version: order.version,
-                        transition,
-                        stamps: Stamps::default(),
-                        action: "renew",
-                    };
+                    let change = planned(&order, transition, "renew");
                     let (elapsed_us, token_us) = self.lap(&clock);
                     let result = StepResult { detail: reason, elapsed_us, token_us, ..StepResult::default() };
                     self.order = self.store.finish_renewal(job.id, &change, &result, self.actor, now()).await?;
@@ -503,8 +489,8 @@ impl<'a, 'b> Run<'a, 'b> {
         let logged_in = self.worker()?.inspect(&serial).await?;
         let at = now();
         let (not_before, not_after) = self.ctx.rules.new_validity(&self.order.cert, at, self.order.term_years);
-        let mut planned: [u8; 16] = rand::random();
-        planned[0] = (planned[0] & 0x7f) | 0x40;
+        let mut new_serial: [u8; 16] = rand::random();
+        new_serial[0] = (new_serial[0] & 0x7f) | 0x40;
         let plan = NewRenewalJob {
             order_id: self.order.id,
             key_serial: serial,
@@ -516,20 +502,13 @@ impl<'a, 'b> Run<'a, 'b> {
             old_cert_fingerprint: old.fingerprint.clone(),
             old_not_before: old.not_before,
             old_not_after: old.not_after,
-            planned_serial: hex::encode_upper(planned),
+            planned_serial: hex::encode_upper(new_serial),
             planned_not_before: not_before,
             planned_not_after: not_after,
             kept_objects: job::kept_objects(&logged_in.objects, &old_obj.id),
         };
         let transition = self.order.plan(&Change::MoveTo(Status::Renewing), "开始续签").map_err(OpsError::from)?;
-        let change = PlannedChange {
-            order_id: self.order.id,
-            order_no: self.order.order_no.clone(),
-            expected_version: self.order.version,
-            transition,
-            stamps: Stamps::default(),
-            action: "renew",
-        };
+        let change = planned(&self.order, transition, "renew");
         let job = self.store.start_renewal(&plan, &change, self.actor, at).await?;
         self.order = self.store.order_by_id(self.order.id).await?.ok_or_else(|| OpsError::OrderNotFound(self.order.order_no.to_string()))?;
         self.report(RenewalStep::Start.code(), RenewalStep::Start.label(), clock, format!("任务 {}", job.id));
@@ -587,6 +566,11 @@ impl<'a, 'b> Run<'a, 'b> {
             issued_at: now(),
         })
     }
+}
+
+/// A change planned on `order` as read, written only if nobody changed it meanwhile.
+fn planned(order: &Order, transition: crate::domain::order::Transition, action: &'static str) -> PlannedChange {
+    PlannedChange { order_id: order.id, order_no: order.order_no.clone(), expected_version: order.version, transition, stamps: Stamps::default(), action }
 }
 
 fn job_public_key(job: &RenewalJob) -> Result<Vec<u8>, RenewError> {

@@ -105,34 +105,18 @@ pub fn provision(module: &str, key: &MemberKey, ca: &LocalCa) -> Result<(), Stri
     let spki = parts.spki().map_err(|x| e(&x))?;
     let serial = hex::decode(x509::normalize_serial(&key.cert_serial)).map_err(|x| e(&x))?;
     let serial = if serial.first().is_some_and(|b| b & 0x80 != 0) { [&[0u8][..], &serial].concat() } else { serial };
-    let der = ca
-        .certify(&CertificateTemplate {
-            serial: &serial,
-            subject_der: &subject_der,
-            spki_der: &spki,
-            not_before: key.not_before,
-            not_after: key.not_after,
-            issuer: None,
-            is_ca: false,
-        })
-        .map_err(|x| e(&x))?;
+    let certify = |serial: &[u8], spki: &[u8]| {
+        ca.certify(&CertificateTemplate { serial, subject_der: &subject_der, spki_der: spki, not_before: key.not_before, not_after: key.not_after, issuer: None, is_ca: false })
+            .map_err(|x| e(&x))
+    };
+    let der = certify(&serial, &spki)?;
     t.write_certificate(&key.token_serial, &sign_id, "签名证书", &der).map_err(|x| e(&x))?;
     if key.extras {
         let enc_id = [0x02u8];
         let (parts, _) = t.generate_key_pair(&key.token_serial, &enc_id, "加密密钥", KeyAlgorithm::EcP256).map_err(|x| e(&x))?;
         let spki = parts.spki().map_err(|x| e(&x))?;
         let enc_serial: [u8; 8] = rand::random::<[u8; 8]>().map(|b| b & 0x7f);
-        let der = ca
-            .certify(&CertificateTemplate {
-                serial: &enc_serial,
-                subject_der: &subject_der,
-                spki_der: &spki,
-                not_before: key.not_before,
-                not_after: key.not_after,
-                issuer: None,
-                is_ca: false,
-            })
-            .map_err(|x| e(&x))?;
+        let der = certify(&enc_serial, &spki)?;
         t.write_certificate(&key.token_serial, &enc_id, "加密证书", &der).map_err(|x| e(&x))?;
         t.create_data(&key.token_serial, "电子印章", "keydesk-demo-seal", &demo_seal_image(&key.subject)).map_err(|x| e(&x))?;
     }
