@@ -2,8 +2,10 @@
 # Sourced by scripts/test and scripts/demo: installs the Debian packages keydesk needs when they are
 # missing, so both commands work on a fresh machine. Runs apt-get only when something is missing.
 
-# Packages the tests and the demo use (the real components: PostgreSQL for a throwaway cluster).
-KEYDESK_PACKAGES=(postgresql)
+# Packages the tests and the demo use (the real components: PostgreSQL for a throwaway cluster;
+# SoftHSM2 as the member's key, opensc's pkcs11-tool as an independent reader of it, pcscd with the
+# vpcd virtual reader, libpcsclite-dev + pkg-config to build the pcsc crate, openssl for the command CA).
+KEYDESK_PACKAGES=(postgresql softhsm2 opensc pcscd vsmartcard-vpcd libpcsclite-dev pkg-config pcsc-tools openssl)
 
 keydesk_ensure_packages() {
     local missing=()

@@ -73,6 +73,23 @@ pub enum Command {
     Config(ConfigCommand),
     /// Serve the member endpoint (order status for members, over HTTP)
     Serve(ServeArgs),
+    /// Card readers (PC/SC)
+    #[command(subcommand)]
+    Reader(ReaderCommand),
+    /// The member's key (PKCS#11)
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Renew the certificate on the key in the reader for ORDER (journaled; run again to continue)
+    Renew(RenewArgs),
+    /// Demo and test helpers: a demo CA and SoftHSM keys that match demo orders
+    #[command(subcommand)]
+    Dev(crate::token::dev::DevCommand),
+    /// Internal: the token worker process (one per job; requests on stdin, answers on stdout)
+    #[command(hide = true)]
+    TokenWorker {
+        #[arg(long)]
+        module: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -128,6 +145,63 @@ pub enum CalendarCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Card readers (PC/SC)
+    #[command(subcommand)]
+    Reader(ReaderCommand),
+    /// The member's key (PKCS#11)
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Renew the certificate on the key in the reader for ORDER (journaled; run again to continue)
+    Renew(RenewArgs),
+    /// Demo and test helpers: a demo CA and SoftHSM keys that match demo orders
+    #[command(subcommand)]
+    Dev(crate::token::dev::DevCommand),
+    /// Internal: the token worker process (one per job; requests on stdin, answers on stdout)
+    #[command(hide = true)]
+    TokenWorker {
+        #[arg(long)]
+        module: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReaderCommand {
+    /// Print reader and card events as they happen, and identify each inserted key and its order
+    Watch {
+        #[arg(long)]
+        json: bool,
+        /// Only report reader and card events
+        #[arg(long)]
+        no_identify: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Token info, PIN flags and public objects (no PIN needed)
+    Show {
+        /// Only the token with this serial (the order's key编号)
+        #[arg(long)]
+        serial: Option<String>,
+        /// PKCS#11 module (else chosen by the card's ATR, else token.module)
+        #[arg(long)]
+        module: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RenewArgs {
+    pub order_no: String,
+    /// Read the PIN from the first line of stdin instead of asking (masked)
+    #[arg(long)]
+    pub pin_stdin: bool,
+    /// PKCS#11 module (else chosen by the card's ATR, else token.module)
+    #[arg(long)]
+    pub module: Option<String>,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -241,6 +315,7 @@ pub enum ConfigCommand {
 }
 
 /// An error on its way to the terminal, with the exit code it maps to.
+#[derive(Debug)]
 pub struct Failure {
     pub code: u8,
     pub message: String,
@@ -258,7 +333,7 @@ impl From<store::StoreError> for Failure {
     }
 }
 
-fn fail(message: impl Into<String>) -> Failure {
+pub(crate) fn fail(message: impl Into<String>) -> Failure {
     Failure { code: exit::FAILURE, message: message.into() }
 }
 
@@ -275,6 +350,14 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
         Command::Serve(args) => return serve(&config, args).await,
         _ => {}
     }
+    let command = match command {
+        Command::TokenWorker { module } => {
+            crate::token::worker::serve(&module).map_err(|e| fail(format!("token worker: {e}")))?;
+            return Ok(exit::OK);
+        }
+        Command::Dev(cmd) => return crate::token::dev::run(cmd, &config).await.map_err(fail),
+        other => other,
+    };
     let store = open_store(&config).await?;
     let actor = |default: Option<&str>| -> Result<Actor, Failure> {
         let operator = cli.operator.clone().or(default.map(str::to_string)).ok_or_else(|| Failure {
@@ -399,7 +482,19 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
             }
             Ok(if problems.is_empty() { exit::OK } else { exit::FAILURE })
         }
-        Command::Sla(SlaCommand::Due { .. }) | Command::Calendar(_) | Command::Config(_) | Command::Serve(_) => Ok(exit::OK),
+        // Answered above, before the database was opened.
+        Command::Sla(SlaCommand::Due { .. }) | Command::Calendar(_) | Command::Config(_) | Command::Serve(_) | Command::TokenWorker { .. } | Command::Dev(_) => {
+            Ok(exit::OK)
+        }
+        Command::Reader(ReaderCommand::Watch { json, no_identify }) => crate::token::commands::reader_watch(store, &config, json, !no_identify).await.map(|_| exit::OK),
+        Command::Token(TokenCommand::Show { serial, module, json }) => {
+            crate::token::commands::token_show(store.as_ref(), &config, serial.as_deref(), module, json).await.map(|_| exit::OK)
+        }
+        Command::Renew(args) => {
+            let actor = actor(None)?;
+            ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
+            crate::token::commands::renew(store.as_ref(), &config, args, &actor).await
+        }
     }
 }
 
@@ -721,7 +816,7 @@ fn print_orders(orders: &[Order], json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), Failure> {
+pub(crate) fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), Failure> {
     let text = serde_json::to_string_pretty(value).map_err(|e| fail(e.to_string()))?;
     println!("{text}");
     Ok(())

@@ -18,6 +18,87 @@ pub struct Config {
     pub renewal: RenewalRules,
     pub sla: crate::sla::SlaSettings,
     pub member: MemberSettings,
+    pub token: TokenSettings,
+    pub ca: CaSettings,
+}
+
+/// `[token]`: how the desk reaches the member's key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenSettings {
+    /// The PKCS#11 module used when no vendor entry matches the card's ATR.
+    pub module: PathBuf,
+    /// Seconds a token worker may take for one operation (key generation on a real UKey takes seconds)
+    /// before it is killed; the job stays where its journal says and a re-run continues it.
+    pub worker_timeout_secs: u64,
+    /// Vendor modules chosen by the card's ATR; the longest matching prefix wins.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub vendors: Vec<VendorModule>,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        TokenSettings { module: PathBuf::from("/usr/lib/softhsm/libsofthsm2.so"), worker_timeout_secs: 120, vendors: Vec::new() }
+    }
+}
+
+/// `[[token.vendors]]`: one key vendor's module, recognised by the ATR's first bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorModule {
+    pub name: String,
+    pub module: PathBuf,
+    /// Hex, spaces and colons allowed: `"3B 9F 95 81"`.
+    pub atr_prefix: String,
+}
+
+impl VendorModule {
+    fn prefix_bytes(&self) -> Option<Vec<u8>> {
+        let clean: String = self.atr_prefix.chars().filter(|c| c.is_ascii_hexdigit()).collect();
+        hex::decode(clean).ok()
+    }
+}
+
+impl TokenSettings {
+    /// The vendor and module for a card's ATR: the longest matching `atr_prefix`, else `token.module`.
+    pub fn module_for_atr(&self, atr: &[u8]) -> (Option<&str>, &Path) {
+        self.vendors
+            .iter()
+            .filter_map(|v| v.prefix_bytes().filter(|p| !p.is_empty() && atr.starts_with(p)).map(|p| (p.len(), v)))
+            .max_by_key(|(len, _)| *len)
+            .map(|(_, v)| (Some(v.name.as_str()), v.module.as_path()))
+            .unwrap_or((None, self.module.as_path()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaBackend {
+    #[default]
+    Local,
+    Command,
+}
+
+/// `[ca]`: where renewed certificates come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CaSettings {
+    pub backend: CaBackend,
+    /// The CA certificate (PEM): signs for `local`; for `command`, issued certificates are checked against it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cert: Option<PathBuf>,
+    /// The CA private key (PEM, RSA or EC P-256) for `local`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<PathBuf>,
+    /// For `command`: the program and its arguments (no shell).
+    pub command: Vec<String>,
+    pub command_timeout_secs: u64,
+}
+
+impl Default for CaSettings {
+    fn default() -> Self {
+        CaSettings { backend: CaBackend::Local, cert: None, key: None, command: Vec::new(), command_timeout_secs: 60 }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -241,6 +322,15 @@ impl Config {
                 return Err(bad(key, "must be at least 1"));
             }
         }
+        if self.token.worker_timeout_secs == 0 {
+            return Err(bad("token.worker_timeout_secs", "must be at least 1"));
+        }
+        if let Some(v) = self.token.vendors.iter().find(|v| v.prefix_bytes().is_none_or(|p| p.is_empty())) {
+            return Err(bad("token.vendors.atr_prefix", &format!("vendor {:?}: must be hex bytes like \"3B 9F 95\"", v.name)));
+        }
+        if self.ca.backend == CaBackend::Command && self.ca.command.is_empty() {
+            return Err(bad("ca.command", "must name the program when ca.backend = \"command\""));
+        }
         if self.renewal.window_days == 0 || self.renewal.window_days > 366 {
             return Err(bad("renewal.window_days", "must be between 1 and 366"));
         }
@@ -374,6 +464,23 @@ mod tests {
         assert!(e.contains("nosection"), "{e}");
         let e = Config::load_from(None, &env(&[("KEYDESK_DATABASE__URL", "mysql://x")])).unwrap_err().to_string();
         assert!(e.contains("database.url"), "{e}");
+    }
+
+    #[test]
+    fn the_longest_atr_prefix_chooses_the_vendor_module() {
+        let f = write(
+            "[token]\nmodule = \"/default.so\"\n[[token.vendors]]\nname = \"A\"\nmodule = \"/a.so\"\natr_prefix = \"3B 9F\"\n\
+             [[token.vendors]]\nname = \"B\"\nmodule = \"/b.so\"\natr_prefix = \"3b:9f:95\"\n",
+        );
+        let (c, _) = Config::load_from(Some(f.path()), &[]).unwrap();
+        assert_eq!(c.token.module_for_atr(&[0x3B, 0x9F, 0x95, 0x81]), (Some("B"), Path::new("/b.so")));
+        assert_eq!(c.token.module_for_atr(&[0x3B, 0x9F, 0x11]), (Some("A"), Path::new("/a.so")));
+        assert_eq!(c.token.module_for_atr(&[0x3B, 0x00]), (None, Path::new("/default.so")));
+        let f = write("[[token.vendors]]\nname = \"X\"\nmodule = \"/x.so\"\natr_prefix = \"zz\"\n");
+        let e = Config::load_from(Some(f.path()), &[]).unwrap_err().to_string();
+        assert!(e.contains("atr_prefix"), "{e}");
+        let e = Config::load_from(None, &env(&[("KEYDESK_CA__BACKEND", "command")])).unwrap_err().to_string();
+        assert!(e.contains("ca.command"), "{e}");
     }
 
     #[test]

@@ -24,4 +24,14 @@ pub const REFUSED: u8 = 21;
 /// The database does not answer.
 pub const DATABASE_UNAVAILABLE: u8 = 30;
 /// `calendar check`: the calendars load, but a warning needs attention (e.g. next year's is missing).
-pub const CALENDAR_WARNING: u8 = 40;
+pub const CALENDAR_WARNING: u8 = 50;
+/// `renew`: the key in the reader is not the order's (other serial or other certificate); the order is on hold.
+pub const RENEW_WRONG_KEY: u8 = 40;
+/// `renew`: the PIN is wrong, on its final try or locked (no login attempted then; the order is on hold).
+pub const RENEW_PIN: u8 = 41;
+/// `renew`: no key in the reader, the key was pulled, or its module hung; the job is kept, run again.
+pub const RENEW_TOKEN: u8 = 42;
+/// `renew`: the CA failed or returned a certificate that does not fit; the job is kept.
+pub const RENEW_CA: u8 = 43;
+/// `renew`: a read-back or check failed; the job is kept.
+pub const RENEW_CHECK: u8 = 44;

@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod ca;
 pub mod cli;
 pub mod config;
 pub mod desk;
@@ -15,3 +16,4 @@ pub mod ops;
 pub mod sla;
 pub mod store;
 pub mod synthetic;
+pub mod token;

@@ -10,4 +10,7 @@ mod intake;
 mod member;
 mod race;
 mod sla;
+mod reader;
+mod renewal_store;
 mod store_story;
+mod token;

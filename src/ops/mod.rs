@@ -10,6 +10,7 @@ pub mod member;
 pub mod operators;
 pub mod ship;
 pub mod sla;
+pub mod renew;
 
 use crate::domain::order::TransitionError;
 use crate::store::StoreError;

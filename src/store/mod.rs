@@ -20,6 +20,7 @@ use serde::Serialize;
 use crate::domain::member::MemberOrder;
 use crate::domain::order::Transition;
 use crate::domain::{Order, OrderNo, Status, Waybill};
+use crate::token::job::{IssuedCertificate, JournalEntry, NewRenewalJob, RenewalJob, RenewalStep, StepResult};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -265,6 +266,25 @@ pub trait Store: Send + Sync {
     /// Writes one member action and its audit row, if the order is still at the expected version (and,
     /// for the inbound waybill, still not received); else [`StoreError::Conflict`].
     async fn apply_member_change(&self, change: &MemberChange, actor: &Actor, at: DateTime<Utc>) -> StoreResult<()>;
+    // Certificate renewal (issue 3): the job, its journal and the issued certificates.
+
+    /// Creates a running job and moves the order (`received` → `renewing`) in one transaction. Fails
+    /// with `Conflict` when the order changed or another job for it is running.
+    async fn start_renewal(&self, job: &NewRenewalJob, change: &PlannedChange, actor: &Actor, at: DateTime<Utc>) -> StoreResult<RenewalJob>;
+    /// The order's renewal jobs, newest first.
+    async fn renewal_jobs_for_order(&self, order_id: i64) -> StoreResult<Vec<RenewalJob>>;
+    /// Writes a step's intent (or failure) to the journal.
+    async fn journal(&self, job_id: i64, step: RenewalStep, phase: crate::token::job::Phase, detail: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    /// Commits a step: its journal row and the job's progress, only while the job runs.
+    async fn commit_step(&self, job_id: i64, step: RenewalStep, result: &StepResult, at: DateTime<Utc>) -> StoreResult<RenewalJob>;
+    /// Commits the issue step: the certificate, its journal row and the job's progress together.
+    /// A job has at most one issued certificate; a second one fails with `Conflict`.
+    async fn record_issued_certificate(&self, cert: &IssuedCertificate, result: &StepResult, at: DateTime<Utc>) -> StoreResult<IssuedCertificate>;
+    async fn issued_certificate_for_job(&self, job_id: i64) -> StoreResult<Option<IssuedCertificate>>;
+    async fn issued_certificates_for_order(&self, order_id: i64) -> StoreResult<Vec<IssuedCertificate>>;
+    /// Commits the last step: the job done and the order moved (`renewing` → `renewed`) with its audit row.
+    async fn finish_renewal(&self, job_id: i64, change: &PlannedChange, result: &StepResult, actor: &Actor, at: DateTime<Utc>) -> StoreResult<Order>;
+    async fn renewal_journal(&self, job_id: i64) -> StoreResult<Vec<JournalEntry>>;
 }
 
 /// Opens the database named by the URL (`sqlite:` or `postgres://`) and, when asked, migrates it.

@@ -8,6 +8,7 @@ use super::{AuditEntry, InvoiceDocument, OperatorRecord, Receipt, StoreError, Un
 use crate::domain::member::MemberOrder;
 use crate::domain::order::{Certificate, Handler, Hold, Inbound, InvoiceDetails, SealKind, ShipTo};
 use crate::domain::{HoldReason, InvoiceStatus, Money, Order, OrderKind, OrderNo, Status, Waybill};
+use crate::token::job::{IssuedCertificate, JobState, JournalEntry, KeptObject, NewRenewalJob, RenewalJob, RenewalStep};
 
 /// The order columns, in the order `push_order!` binds them.
 pub const ORDER_COLUMNS: &str = "order_no, platform_order_no, kind, term_years, amount_fen, status, hold_reason, \
@@ -437,6 +438,86 @@ impl TryFrom<MemberOrderRow> for MemberOrder {
     }
 }
 
+pub const INSERT_RENEWAL_JOB: &str = "INSERT INTO renewal_jobs (order_id, key_serial, state, step, algorithm, new_key_id, \
+old_key_id, old_label, old_cert_serial, old_cert_fingerprint, old_not_before, old_not_after, planned_serial, \
+planned_not_before, planned_not_after, kept_objects, operator, desk, created_at, updated_at) \
+VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id";
+
+pub const SELECT_RENEWAL_JOB: &str = "SELECT id, order_id, key_serial, state, step, algorithm, new_key_id, old_key_id, \
+old_label, old_cert_serial, old_cert_fingerprint, old_not_before, old_not_after, planned_serial, planned_not_before, \
+planned_not_after, kept_objects, public_key, request_pem, operator, desk, created_at, updated_at, finished_at FROM renewal_jobs";
+
+pub const INSERT_JOURNAL: &str = "INSERT INTO renewal_journal (job_id, step, phase, detail, elapsed_us, token_us, at) \
+VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+pub const SELECT_ISSUED: &str = "SELECT id, job_id, order_id, serial, subject, issuer, not_before, not_after, fingerprint, \
+pem, ca_backend, issued_at FROM issued_certificates";
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct RenewalJobRow {
+    id: i64,
+    order_id: i64,
+    key_serial: String,
+    state: String,
+    step: String,
+    algorithm: String,
+    new_key_id: String,
+    old_key_id: String,
+    old_label: String,
+    old_cert_serial: String,
+    old_cert_fingerprint: String,
+    old_not_before: DateTime<Utc>,
+    old_not_after: DateTime<Utc>,
+    planned_serial: String,
+    planned_not_before: DateTime<Utc>,
+    planned_not_after: DateTime<Utc>,
+    kept_objects: String,
+    public_key: Option<String>,
+    request_pem: Option<String>,
+    operator: String,
+    desk: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<RenewalJobRow> for RenewalJob {
+    type Error = StoreError;
+
+    fn try_from(r: RenewalJobRow) -> Result<RenewalJob, StoreError> {
+        let bad = |what: &str, v: &str| StoreError::Corrupt(format!("renewal job {}: bad {what} {v:?}", r.id));
+        let kept: Vec<KeptObject> = serde_json::from_str(&r.kept_objects).map_err(|_| bad("kept_objects", &r.kept_objects))?;
+        Ok(RenewalJob {
+            id: r.id,
+            state: JobState::from_code(&r.state).ok_or_else(|| bad("state", &r.state))?,
+            step: RenewalStep::from_code(&r.step).ok_or_else(|| bad("step", &r.step))?,
+            plan: NewRenewalJob {
+                order_id: r.order_id,
+                key_serial: r.key_serial,
+                algorithm: r.algorithm,
+                new_key_id: r.new_key_id,
+                old_key_id: r.old_key_id,
+                old_label: r.old_label,
+                old_cert_serial: r.old_cert_serial,
+                old_cert_fingerprint: r.old_cert_fingerprint,
+                old_not_before: r.old_not_before,
+                old_not_after: r.old_not_after,
+                planned_serial: r.planned_serial,
+                planned_not_before: r.planned_not_before,
+                planned_not_after: r.planned_not_after,
+                kept_objects: kept,
+            },
+            public_key: r.public_key,
+            request_pem: r.request_pem,
+            operator: r.operator,
+            desk: r.desk,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            finished_at: r.finished_at,
+        })
+    }
+}
+
 #[derive(Debug, sqlx::FromRow)]
 pub struct InvoiceRow {
     number: String,
@@ -448,5 +529,58 @@ pub struct InvoiceRow {
 impl From<InvoiceRow> for InvoiceDocument {
     fn from(r: InvoiceRow) -> Self {
         InvoiceDocument { number: r.number, pdf: r.pdf, sha256: r.sha256, issued_at: r.issued_at }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct JournalRow {
+    id: i64,
+    job_id: i64,
+    step: String,
+    phase: String,
+    detail: String,
+    elapsed_us: i64,
+    token_us: i64,
+    at: DateTime<Utc>,
+}
+
+impl From<JournalRow> for JournalEntry {
+    fn from(r: JournalRow) -> Self {
+        JournalEntry { id: r.id, job_id: r.job_id, step: r.step, phase: r.phase, detail: r.detail, elapsed_us: r.elapsed_us, token_us: r.token_us, at: r.at }
+    }
+}
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct IssuedRow {
+    id: i64,
+    job_id: i64,
+    order_id: i64,
+    serial: String,
+    subject: String,
+    issuer: String,
+    not_before: DateTime<Utc>,
+    not_after: DateTime<Utc>,
+    fingerprint: String,
+    pem: String,
+    ca_backend: String,
+    issued_at: DateTime<Utc>,
+}
+
+impl From<IssuedRow> for IssuedCertificate {
+    fn from(r: IssuedRow) -> Self {
+        IssuedCertificate {
+            id: r.id,
+            job_id: r.job_id,
+            order_id: r.order_id,
+            serial: r.serial,
+            subject: r.subject,
+            issuer: r.issuer,
+            not_before: r.not_before,
+            not_after: r.not_after,
+            fingerprint: r.fingerprint,
+            pem: r.pem,
+            ca_backend: r.ca_backend,
+            issued_at: r.issued_at,
+        }
     }
 }

@@ -75,6 +75,54 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn renewal_job(&self, id: i64) -> $crate::store::StoreResult<$crate::token::job::RenewalJob> {
+                let sql = format!("{} WHERE id = $1", $crate::store::rows::SELECT_RENEWAL_JOB);
+                let row: $crate::store::rows::RenewalJobRow = sqlx::query_as(&sql)
+                    .bind(id)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                row.try_into()
+            }
+
+            /// Moves a running job to `step` and writes the step's journal row inside `tx`.
+            async fn write_step(
+                tx: &mut sqlx::Transaction<'static, $db>,
+                job_id: i64,
+                step: $crate::token::job::RenewalStep,
+                result: &$crate::token::job::StepResult,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<()> {
+                use $crate::store::StoreError;
+                let done = sqlx::query(
+                    "UPDATE renewal_jobs SET step = $1, public_key = COALESCE($2, public_key), \
+                     request_pem = COALESCE($3, request_pem), updated_at = $4 WHERE id = $5 AND state = 'running'",
+                )
+                .bind(step.code())
+                .bind(result.public_key.clone())
+                .bind(result.request_pem.clone())
+                .bind(at)
+                .bind(job_id)
+                .execute(&mut **tx)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::Conflict { order_no: format!("renewal job {job_id}") });
+                }
+                sqlx::query($crate::store::rows::INSERT_JOURNAL)
+                    .bind(job_id)
+                    .bind(step.code())
+                    .bind($crate::token::job::Phase::Done.code())
+                    .bind(result.detail.as_str())
+                    .bind(result.elapsed_us)
+                    .bind(result.token_us)
+                    .bind(at)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                Ok(())
+            }
+
             async fn load_by_ids(&self, ids: &[i64]) -> $crate::store::StoreResult<Vec<$crate::domain::Order>> {
                 let mut out = Vec::with_capacity(ids.len());
                 for id in ids {
@@ -522,6 +570,148 @@ macro_rules! sql_store {
                 Ok(row.map(Into::into))
             }
 
+            async fn start_renewal(
+                &self,
+                job: &$crate::token::job::NewRenewalJob,
+                change: &$crate::store::PlannedChange,
+                actor: &$crate::store::Actor,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<$crate::token::job::RenewalJob> {
+                use $crate::store::StoreError;
+                let kept = serde_json::to_string(&job.kept_objects).map_err(|e| StoreError::Database(e.to_string()))?;
+                let mut tx = self.begin_write().await?;
+                Self::write_change(&mut tx, change, actor, at).await?;
+                let id: i64 = sqlx::query_scalar($crate::store::rows::INSERT_RENEWAL_JOB)
+                    .bind(job.order_id)
+                    .bind(job.key_serial.as_str())
+                    .bind($crate::token::job::RenewalStep::Start.code())
+                    .bind(job.algorithm.as_str())
+                    .bind(job.new_key_id.as_str())
+                    .bind(job.old_key_id.as_str())
+                    .bind(job.old_label.as_str())
+                    .bind(job.old_cert_serial.as_str())
+                    .bind(job.old_cert_fingerprint.as_str())
+                    .bind(job.old_not_before)
+                    .bind(job.old_not_after)
+                    .bind(job.planned_serial.as_str())
+                    .bind(job.planned_not_before)
+                    .bind(job.planned_not_after)
+                    .bind(kept)
+                    .bind(actor.operator.as_str())
+                    .bind(actor.desk.as_str())
+                    .bind(at)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(|e| match &e {
+                        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict { order_no: change.order_no.to_string() },
+                        _ => StoreError::from_sqlx(e),
+                    })?;
+                sqlx::query($crate::store::rows::INSERT_JOURNAL)
+                    .bind(id)
+                    .bind($crate::token::job::RenewalStep::Start.code())
+                    .bind($crate::token::job::Phase::Done.code())
+                    .bind(format!("order {} key {}", change.order_no, job.key_serial))
+                    .bind(0_i64)
+                    .bind(0_i64)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                tx.commit().await.map_err(StoreError::from_sqlx)?;
+                self.renewal_job(id).await
+            }
+
+            async fn renewal_jobs_for_order(&self, order_id: i64) -> $crate::store::StoreResult<Vec<$crate::token::job::RenewalJob>> {
+                let sql = format!("{} WHERE order_id = $1 ORDER BY id DESC", $crate::store::rows::SELECT_RENEWAL_JOB);
+                let rows: Vec<$crate::store::rows::RenewalJobRow> = sqlx::query_as(&sql)
+                    .bind(order_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn journal(
+                &self,
+                job_id: i64,
+                step: $crate::token::job::RenewalStep,
+                phase: $crate::token::job::Phase,
+                detail: &str,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query($crate::store::rows::INSERT_JOURNAL)
+                    .bind(job_id)
+                    .bind(step.code())
+                    .bind(phase.code())
+                    .bind(detail)
+                    .bind(0_i64)
+                    .bind(0_i64)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(())
+            }
+
+            async fn commit_step(
+                &self,
+                job_id: i64,
+                step: $crate::token::job::RenewalStep,
+                result: &$crate::token::job::StepResult,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<$crate::token::job::RenewalJob> {
+                let mut tx = self.begin_write().await?;
+                Self::write_step(&mut tx, job_id, step, result, at).await?;
+                tx.commit().await.map_err($crate::store::StoreError::from_sqlx)?;
+                self.renewal_job(job_id).await
+            }
+
+            async fn record_issued_certificate(
+                &self,
+                cert: &$crate::token::job::IssuedCertificate,
+                result: &$crate::token::job::StepResult,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<$crate::token::job::IssuedCertificate> {
+                use $crate::store::StoreError;
+                let mut tx = self.begin_write().await?;
+                Self::write_step(&mut tx, cert.job_id, $crate::token::job::RenewalStep::Issue, result, at).await?;
+                sqlx::query(
+                    "INSERT INTO issued_certificates (job_id, order_id, serial, subject, issuer, not_before, not_after, \
+                     fingerprint, pem, ca_backend, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(cert.job_id)
+                .bind(cert.order_id)
+                .bind(cert.serial.as_str())
+                .bind(cert.subject.as_str())
+                .bind(cert.issuer.as_str())
+                .bind(cert.not_before)
+                .bind(cert.not_after)
+                .bind(cert.fingerprint.as_str())
+                .bind(cert.pem.as_str())
+                .bind(cert.ca_backend.as_str())
+                .bind(cert.issued_at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match &e {
+                    sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict { order_no: format!("renewal job {}", cert.job_id) },
+                    _ => StoreError::from_sqlx(e),
+                })?;
+                tx.commit().await.map_err(StoreError::from_sqlx)?;
+                self.issued_certificate_for_job(cert.job_id)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("issued certificate of job {}", cert.job_id)))
+            }
+
+            async fn issued_certificate_for_job(&self, job_id: i64) -> $crate::store::StoreResult<Option<$crate::token::job::IssuedCertificate>> {
+                let sql = format!("{} WHERE job_id = $1", $crate::store::rows::SELECT_ISSUED);
+                let row: Option<$crate::store::rows::IssuedRow> = sqlx::query_as(&sql)
+                    .bind(job_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(row.map(Into::into))
+            }
+
             async fn apply_member_change(
                 &self,
                 change: &$crate::store::MemberChange,
@@ -573,6 +763,49 @@ macro_rules! sql_store {
                     .await
                     .map_err(StoreError::from_sqlx)?;
                 tx.commit().await.map_err(StoreError::from_sqlx)
+            }
+
+            async fn issued_certificates_for_order(&self, order_id: i64) -> $crate::store::StoreResult<Vec<$crate::token::job::IssuedCertificate>> {
+                let sql = format!("{} WHERE order_id = $1 ORDER BY id", $crate::store::rows::SELECT_ISSUED);
+                let rows: Vec<$crate::store::rows::IssuedRow> = sqlx::query_as(&sql)
+                    .bind(order_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn finish_renewal(
+                &self,
+                job_id: i64,
+                change: &$crate::store::PlannedChange,
+                result: &$crate::token::job::StepResult,
+                actor: &$crate::store::Actor,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<$crate::domain::Order> {
+                use $crate::store::StoreError;
+                let mut tx = self.begin_write().await?;
+                Self::write_step(&mut tx, job_id, $crate::token::job::RenewalStep::Finish, result, at).await?;
+                sqlx::query("UPDATE renewal_jobs SET state = 'done', finished_at = $1 WHERE id = $2")
+                    .bind(at)
+                    .bind(job_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                Self::write_change(&mut tx, change, actor, at).await?;
+                tx.commit().await.map_err(StoreError::from_sqlx)?;
+                Ok(self.load_by_ids(&[change.order_id]).await?.remove(0))
+            }
+
+            async fn renewal_journal(&self, job_id: i64) -> $crate::store::StoreResult<Vec<$crate::token::job::JournalEntry>> {
+                let rows: Vec<$crate::store::rows::JournalRow> = sqlx::query_as(
+                    "SELECT id, job_id, step, phase, detail, elapsed_us, token_us, at FROM renewal_journal WHERE job_id = $1 ORDER BY id",
+                )
+                .bind(job_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(rows.into_iter().map(Into::into).collect())
             }
         }
     };

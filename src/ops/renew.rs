@@ -1,0 +1,579 @@
+//! Renewing the certificate on a member's key (`keydesk renew ORDER`; the desk calls the same
+//! function). First the key in the reader is matched to the order — token serial and the order's
+//! certificate, else the order goes on hold as "wrong key" — and the PIN flags checked (never a login
+//! on the final try or a locked PIN). Then the journaled job runs its steps (see `token::job`): each
+//! writes its intent, acts through the token worker, re-reads the token and commits the result, so
+//! running the command again after a crash or a pulled key continues where the journal says, never
+//! issuing a second certificate. After completion a re-run changes nothing.
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use super::OpsError;
+use crate::ca::x509::{self, CertFacts, KeyAlgorithm};
+use crate::ca::{CaError, CertificateAuthority, IssueRequest};
+use crate::domain::order::Change;
+use crate::domain::renewal::{RenewalBlocker, RenewalRules};
+use crate::domain::{HoldReason, Order, OrderNo, Status};
+use crate::exit;
+use crate::store::{now, Actor, PlannedChange, Stamps, Store, StoreError};
+use crate::token::job::{
+    self, abort_point, match_certificate, pin_allows_login, IssuedCertificate, KeyMatch, NewRenewalJob, Phase, RenewalJob, RenewalStep,
+    StepResult,
+};
+use crate::token::pkcs11::{Class, ObjectInfo, TokenError};
+use crate::token::worker::{TokenWorker, WorkerError, WorkerProgram};
+
+/// What a renewal needs besides the store: the token module and worker, the CA and the rules.
+pub struct RenewContext<'a> {
+    pub module: String,
+    pub worker: WorkerProgram,
+    pub worker_timeout: Duration,
+    pub ca: &'a dyn CertificateAuthority,
+    pub rules: &'a RenewalRules,
+}
+
+/// One step as it ran: its whole time, the part spent in the token (module and key), and the rest
+/// (keydesk's own: database, CA, process hand-offs).
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    pub step: &'static str,
+    pub label: &'static str,
+    pub total_ms: f64,
+    pub token_ms: f64,
+    pub own_ms: f64,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertSummary {
+    pub serial: String,
+    pub subject: String,
+    pub fingerprint: String,
+    pub not_before: DateTime<Utc>,
+    pub not_after: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RenewResult {
+    Renewed,
+    /// The order was renewed before; nothing was touched.
+    AlreadyRenewed,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RenewOutcome {
+    pub result: RenewResult,
+    pub order_no: String,
+    pub status: &'static str,
+    pub job_id: i64,
+    /// The job had started before (a re-run after a crash or a pulled key).
+    pub resumed: bool,
+    pub steps: Vec<StepReport>,
+    pub old: CertSummary,
+    pub new: CertSummary,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenewError {
+    #[error(transparent)]
+    Ops(#[from] OpsError),
+    #[error("订单不能续签：{}", .0.iter().map(|b| b.to_string()).collect::<Vec<_>>().join("；"))]
+    NotRenewable(Vec<RenewalBlocker>),
+    #[error("订单处于异常挂起（{0}），请先解除挂起")]
+    OnHold(String),
+    #[error("读卡器中的 KEY 不对 (wrong key in the reader)：{0}；订单已挂起")]
+    WrongKey(String),
+    #[error("{}：不尝试登录，订单已挂起", .0.label())]
+    PinBlocked(HoldReason),
+    #[error("PIN 不正确{}", match .0 { Some(r) => format!("；{}，订单已挂起", r.label()), None => String::new() })]
+    PinIncorrect(Option<HoldReason>),
+    #[error("无法读取 PIN：{0}")]
+    Pin(String),
+    #[error("读卡器中没有 KEY（订单 KEY 编号 {0}）")]
+    NoKey(String),
+    #[error("{0}；任务已保留，重新运行 keydesk renew 即可继续")]
+    Token(WorkerError),
+    #[error("{0}；任务已保留，重新运行 keydesk renew 即可继续")]
+    Ca(#[from] CaError),
+    #[error("核对失败：{0}；任务已保留")]
+    Check(String),
+}
+
+impl From<StoreError> for RenewError {
+    fn from(e: StoreError) -> Self {
+        RenewError::Ops(OpsError::Store(e))
+    }
+}
+
+impl From<WorkerError> for RenewError {
+    fn from(e: WorkerError) -> Self {
+        RenewError::Token(e)
+    }
+}
+
+impl From<x509::X509Error> for RenewError {
+    fn from(e: x509::X509Error) -> Self {
+        RenewError::Check(e.to_string())
+    }
+}
+
+impl RenewError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RenewError::Ops(e) => e.exit_code(),
+            RenewError::NotRenewable(_) | RenewError::OnHold(_) => exit::REFUSED,
+            RenewError::WrongKey(_) => exit::RENEW_WRONG_KEY,
+            RenewError::PinBlocked(_) | RenewError::PinIncorrect(_) | RenewError::Pin(_) => exit::RENEW_PIN,
+            RenewError::NoKey(_) | RenewError::Token(_) => exit::RENEW_TOKEN,
+            RenewError::Ca(_) => exit::RENEW_CA,
+            RenewError::Check(_) => exit::RENEW_CHECK,
+        }
+    }
+}
+
+/// Where the PIN comes from: asked only once the key is matched and its flags allow a login.
+pub type PinSource<'a> = dyn FnMut() -> Result<Zeroizing<String>, String> + Send + 'a;
+/// Told about every step as it finishes (the command prints it; the desk shows progress).
+pub type StepSink<'a> = dyn FnMut(&StepReport) + Send + 'a;
+
+fn summary_of_issued(c: &IssuedCertificate) -> CertSummary {
+    CertSummary { serial: c.serial.clone(), subject: c.subject.clone(), fingerprint: c.fingerprint.clone(), not_before: c.not_before, not_after: c.not_after }
+}
+
+fn summary_of_old(job: &RenewalJob, subject: &str) -> CertSummary {
+    let p = &job.plan;
+    CertSummary {
+        serial: p.old_cert_serial.clone(),
+        subject: subject.to_string(),
+        fingerprint: p.old_cert_fingerprint.clone(),
+        not_before: p.old_not_before,
+        not_after: p.old_not_after,
+    }
+}
+
+pub async fn renew(
+    store: &dyn Store,
+    ctx: &RenewContext<'_>,
+    no: &OrderNo,
+    pin_source: &mut PinSource<'_>,
+    actor: &Actor,
+    on_step: &mut StepSink<'_>,
+) -> Result<RenewOutcome, RenewError> {
+    let order = store.order_by_no(no).await?.ok_or_else(|| OpsError::OrderNotFound(no.to_string()))?;
+    let jobs = store.renewal_jobs_for_order(order.id).await?;
+    let running = jobs.iter().find(|j| !j.is_done()).cloned();
+    if running.is_none() {
+        if let Some(done) = jobs.iter().find(|j| j.is_done()) {
+            let issued = store.issued_certificate_for_job(done.id).await?.ok_or_else(|| RenewError::Check(format!("job {} is done without a certificate", done.id)))?;
+            return Ok(RenewOutcome {
+                result: RenewResult::AlreadyRenewed,
+                order_no: order.order_no.to_string(),
+                status: order.status.code(),
+                job_id: done.id,
+                resumed: false,
+                steps: Vec::new(),
+                old: summary_of_old(done, &order.cert.subject),
+                new: summary_of_issued(&issued),
+            });
+        }
+    }
+    if order.status == Status::OnHold {
+        let why = order.hold.as_ref().map(|h| format!("{} {}", h.reason.label(), h.note)).unwrap_or_default();
+        return Err(RenewError::OnHold(why.trim().to_string()));
+    }
+    match &running {
+        None => {
+            let blockers = ctx.rules.blockers(&order, now());
+            if !blockers.is_empty() || order.status != Status::Received {
+                return Err(RenewError::NotRenewable(blockers));
+            }
+        }
+        Some(_) if order.status == Status::Renewing => {}
+        Some(job) => return Err(RenewError::Check(format!("任务 {} 进行中，但订单状态为「{}」", job.id, order.status.label()))),
+    }
+
+    let mut run = Run { store, ctx, actor, order, steps: Vec::new(), on_step, worker: None, current: None };
+    let result = run.drive(running, pin_source).await;
+    if let (Err(e), Some((job_id, step))) = (&result, run.current) {
+        // Best effort: the journal shows why the step stopped; the job stays where it was.
+        let _ = store.journal(job_id, step, Phase::Failed, &e.to_string(), now()).await;
+    }
+    if let Some(worker) = run.worker.take() {
+        worker.close().await;
+    }
+    result
+}
+
+struct Run<'a, 'b> {
+    store: &'a dyn Store,
+    ctx: &'a RenewContext<'a>,
+    actor: &'a Actor,
+    order: Order,
+    steps: Vec<StepReport>,
+    on_step: &'a mut StepSink<'b>,
+    worker: Option<TokenWorker>,
+    /// The step whose intent was written last, while it is not committed.
+    current: Option<(i64, RenewalStep)>,
+}
+
+/// A step's stopwatch: total time, and the token's share taken from the worker.
+struct Clock(Instant);
+
+impl<'a, 'b> Run<'a, 'b> {
+    fn worker(&mut self) -> Result<&mut TokenWorker, RenewError> {
+        self.worker.as_mut().ok_or_else(|| RenewError::Check("token worker not started".into()))
+    }
+
+    fn serial(&self) -> String {
+        self.order.key_serial.clone()
+    }
+
+    /// The step's times so far, for its journal row (the report after the commit includes the commit).
+    fn lap(&self, clock: &Clock) -> (i64, i64) {
+        let total = clock.0.elapsed();
+        let token = self.worker.as_ref().map(|w| w.token_time()).unwrap_or_default().min(total);
+        (i64::try_from(total.as_micros()).unwrap_or(i64::MAX), i64::try_from(token.as_micros()).unwrap_or(i64::MAX))
+    }
+
+    fn report(&mut self, step: &'static str, label: &'static str, clock: Clock, note: impl Into<String>) -> (i64, i64) {
+        let total = clock.0.elapsed();
+        let token = self.worker.as_mut().map(|w| w.take_token_time()).unwrap_or_default().min(total);
+        let r = StepReport {
+            step,
+            label,
+            total_ms: total.as_secs_f64() * 1e3,
+            token_ms: token.as_secs_f64() * 1e3,
+            own_ms: (total - token).as_secs_f64() * 1e3,
+            note: note.into(),
+        };
+        (self.on_step)(&r);
+        self.steps.push(r);
+        (i64::try_from(total.as_micros()).unwrap_or(i64::MAX), i64::try_from(token.as_micros()).unwrap_or(i64::MAX))
+    }
+
+    async fn hold(&mut self, reason: HoldReason, note: &str) -> Result<(), RenewError> {
+        let order = self.store.order_by_id(self.order.id).await?.ok_or_else(|| OpsError::OrderNotFound(self.order.order_no.to_string()))?;
+        let transition = order.plan(&Change::Hold { reason, resume_to: None }, note).map_err(OpsError::from)?;
+        let change = planned(&order, transition, "hold");
+        self.order = self.store.apply_change(&change, self.actor, now()).await?;
+        Ok(())
+    }
+
+    async fn drive(&mut self, running: Option<RenewalJob>, pin_source: &mut PinSource<'_>) -> Result<RenewOutcome, RenewError> {
+        let resumed = running.is_some();
+        let serial = self.serial();
+
+        // Identify: the key in the reader must be the order's, with the order's certificate.
+        let clock = Clock(Instant::now());
+        self.worker = Some(TokenWorker::spawn(&self.ctx.worker, &self.ctx.module, self.ctx.worker_timeout).await?);
+        let report = match self.worker()?.inspect(&serial).await {
+            Ok(r) => r,
+            Err(WorkerError::Token(TokenError::NotPresent { present, .. })) if present != "无" => {
+                let note = format!("读卡器中的 KEY 序列号 {present}，订单 {} 的 KEY 编号 {serial}", self.order.order_no);
+                self.hold(HoldReason::WrongKey, &note).await?;
+                return Err(RenewError::WrongKey(note));
+            }
+            Err(WorkerError::Token(TokenError::NotPresent { .. })) => return Err(RenewError::NoKey(serial)),
+            Err(e) => return Err(e.into()),
+        };
+        let issued = match &running {
+            Some(j) => self.store.issued_certificate_for_job(j.id).await?,
+            None => None,
+        };
+        let old: Option<(ObjectInfo, CertFacts)> = match match_certificate(&self.order, &report, issued.as_ref().map(|i| i.fingerprint.as_str())) {
+            KeyMatch::OrderCertificate(o, f) => Some((o, f)),
+            KeyMatch::JobCertificate(..) if running.is_some() => None,
+            KeyMatch::JobCertificate(..) | KeyMatch::WrongCertificate { .. } => {
+                let found = match match_certificate(&self.order, &report, None) {
+                    KeyMatch::WrongCertificate { found } if !found.is_empty() => found.join("；"),
+                    _ => "无证书".into(),
+                };
+                let note = format!(
+                    "KEY {serial} 上的证书（{found}）不是订单 {} 的证书（序列号 {}）",
+                    self.order.order_no, self.order.cert.serial
+                );
+                self.hold(HoldReason::WrongKey, &note).await?;
+                return Err(RenewError::WrongKey(note));
+            }
+        };
+        if let Err(reason) = pin_allows_login(&report.token.pin) {
+            self.hold(reason, &format!("KEY {serial}：{}", reason.label())).await?;
+            return Err(RenewError::PinBlocked(reason));
+        }
+        self.report("identify", "识别 KEY", clock, format!("KEY {serial} 与订单 {} 相符", self.order.order_no));
+
+        // Log in: the PIN is read now, handed to the worker over its pipe, and dropped (zeroized).
+        let clock = Clock(Instant::now());
+        let pin = pin_source().map_err(RenewError::Pin)?;
+        let login = self.worker()?.login(&serial, &pin).await;
+        drop(pin);
+        match login {
+            Ok(()) => {}
+            Err(WorkerError::Token(TokenError::PinIncorrect | TokenError::PinLocked)) => {
+                let flags = self.worker()?.inspect(&serial).await.map(|r| r.token.pin).unwrap_or_default();
+                let held = pin_allows_login(&flags).err();
+                if let Some(reason) = held {
+                    self.hold(reason, &format!("KEY {serial}：PIN 错误后 {}", reason.label())).await?;
+                }
+                return Err(RenewError::PinIncorrect(held));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.report("login", "登录 KEY", clock, "");
+
+        let mut job = match running {
+            Some(job) => job,
+            None => {
+                let (old_obj, old_facts) = old.clone().ok_or_else(|| RenewError::Check("the order's certificate is not on the key".into()))?;
+                self.start(&old_obj, &old_facts).await?
+            }
+        };
+        let alg = KeyAlgorithm::from_code(&job.plan.algorithm).ok_or_else(|| RenewError::Check(format!("unknown algorithm {}", job.plan.algorithm)))?;
+        let new_id = hex::decode(&job.plan.new_key_id).map_err(|e| RenewError::Check(e.to_string()))?;
+        let old_id = hex::decode(&job.plan.old_key_id).map_err(|e| RenewError::Check(e.to_string()))?;
+
+        while let Some(step) = job.step.next() {
+            let clock = Clock(Instant::now());
+            match step {
+                RenewalStep::Start => {}
+                RenewalStep::GenerateKey => {
+                    self.intent(&job, step, &format!("CKA_ID {} {}", job.plan.new_key_id, alg.code())).await?;
+                    let label = job.pending_label();
+                    let (parts, existed) = self.worker()?.generate_key_pair(&serial, &new_id, &label, alg).await?;
+                    abort_point(step, "act");
+                    let again = self.worker()?.key_pair(&serial, &new_id).await?;
+                    if again.as_ref() != Some(&parts) {
+                        return Err(RenewError::Check("新密钥读回不一致".into()));
+                    }
+                    let spki = parts.spki()?;
+                    let note = if existed { "沿用上次生成的新密钥" } else { "已在 KEY 上生成" };
+                    let (elapsed_us, token_us) = self.lap(&clock);
+                    let result = StepResult { detail: note.into(), elapsed_us, token_us, public_key: Some(hex::encode(spki)), request_pem: None };
+                    job = self.store.commit_step(job.id, step, &result, now()).await?;
+                    self.report(step.code(), step.label(), clock, note);
+                }
+                RenewalStep::BuildRequest => {
+                    self.intent(&job, step, "PKCS#10").await?;
+                    let (_, old_facts) = old.clone().ok_or_else(|| RenewError::Check("旧证书已不在 KEY 上，无法生成请求".into()))?;
+                    let spki = job_public_key(&job)?;
+                    let info = x509::request_to_sign(&old_facts.subject_der, &spki)?;
+                    let raw = self.worker()?.sign(&serial, &new_id, &x509::to_be_signed(alg, &info)).await?;
+                    let csr = x509::finish_request(&info, &x509::x509_signature(alg, &raw)?)?;
+                    abort_point(step, "act");
+                    let req = x509::parse_request(&csr)?;
+                    if req.spki_der != spki {
+                        return Err(RenewError::Check("证书请求的公钥与新密钥不符".into()));
+                    }
+                    let (elapsed_us, token_us) = self.lap(&clock);
+                    let result = StepResult { detail: req.subject.clone(), elapsed_us, token_us, public_key: None, request_pem: Some(x509::request_pem(&csr)) };
+                    job = self.store.commit_step(job.id, step, &result, now()).await?;
+                    self.report(step.code(), step.label(), clock, req.subject);
+                }
+                RenewalStep::Issue => {
+                    let p = &job.plan;
+                    self.intent(&job, step, &format!("serial {} {} → {} via {}", p.planned_serial, p.planned_not_before, p.planned_not_after, self.ctx.ca.backend()))
+                        .await?;
+                    let cert = self.issue(&job).await?;
+                    let (elapsed_us, token_us) = self.lap(&clock);
+                    let result = StepResult { detail: format!("serial {} fingerprint {}", cert.serial, cert.fingerprint), elapsed_us, token_us, ..StepResult::default() };
+                    self.store.record_issued_certificate(&cert, &result, now()).await?;
+                    job = self.reload(job.id).await?;
+                    self.report(step.code(), step.label(), clock, format!("序列号 {} 有效期至 {}", cert.serial, cert.not_after));
+                }
+                RenewalStep::WriteCertificate => {
+                    self.intent(&job, step, &format!("CKA_ID {}", job.plan.new_key_id)).await?;
+                    let (issued, der) = self.issued(&job).await?;
+                    let label = job.pending_label();
+                    let wrote = self.worker()?.write_certificate(&serial, &new_id, &label, &der).await?;
+                    abort_point(step, "act");
+                    let back = self.worker()?.certificate(&serial, &new_id).await?;
+                    if back.as_deref() != Some(der.as_slice()) {
+                        return Err(RenewError::Check("KEY 上读回的证书与数据库中的不一致".into()));
+                    }
+                    let challenge: [u8; 32] = rand::random();
+                    let raw = self.worker()?.sign(&serial, &new_id, &x509::to_be_signed(alg, &challenge)).await?;
+                    let facts = x509::parse_certificate(&der)?;
+                    x509::verify(&facts.spki_der, &challenge, &x509::x509_signature(alg, &raw)?)
+                        .map_err(|e| RenewError::Check(format!("新密钥签名不能用新证书验证：{e}")))?;
+                    let note = if wrote { "已写入、读回并验证签名" } else { "证书已在 KEY 上，读回并验证签名" };
+                    let (elapsed_us, token_us) = self.lap(&clock);
+                    let result = StepResult { detail: format!("{note}; serial {}", issued.serial), elapsed_us, token_us, ..StepResult::default() };
+                    job = self.store.commit_step(job.id, step, &result, now()).await?;
+                    self.report(step.code(), step.label(), clock, note);
+                }
+                RenewalStep::Activate => {
+                    self.intent(&job, step, &format!("remove CKA_ID {}; keep {} objects", job.plan.old_key_id, job.plan.kept_objects.len())).await?;
+                    let (_, der) = self.issued(&job).await?;
+                    // The new pair takes the old objects' labels (middleware finds keys by label), then the
+                    // old signing certificate and key pair go. Both are safe to repeat.
+                    let before = self.worker()?.inspect(&serial).await?;
+                    for (class, name) in [(Class::Certificate, "certificate"), (Class::PrivateKey, "private_key"), (Class::PublicKey, "public_key")] {
+                        if let Some(o) = before.objects.iter().find(|o| o.class == name && o.id == job.plan.old_key_id) {
+                            let label = o.label.clone();
+                            self.worker()?.set_label(&serial, &[class], &new_id, &label).await?;
+                        }
+                    }
+                    let removed = self.worker()?.destroy(&serial, &[Class::Certificate, Class::PrivateKey, Class::PublicKey], &old_id).await?;
+                    abort_point(step, "act");
+                    let after = self.worker()?.inspect(&serial).await?;
+                    job::check_activated(&after.objects, &job, &hex::encode(&der)).map_err(RenewError::Check)?;
+                    let note = format!("移除旧对象 {removed} 个，其余 {} 个对象原样保留", job.plan.kept_objects.len());
+                    let (elapsed_us, token_us) = self.lap(&clock);
+                    let result = StepResult { detail: note.clone(), elapsed_us, token_us, ..StepResult::default() };
+                    job = self.store.commit_step(job.id, step, &result, now()).await?;
+                    self.report(step.code(), step.label(), clock, note);
+                }
+                RenewalStep::Finish => {
+                    self.intent(&job, step, "order renewed").await?;
+                    let (issued, _) = self.issued(&job).await?;
+                    let order = self.store.order_by_id(self.order.id).await?.ok_or_else(|| OpsError::OrderNotFound(self.order.order_no.to_string()))?;
+                    let p = &job.plan;
+                    let reason = format!(
+                        "续签完成：旧证书 {}（SHA-256 {}，{} 至 {}）→ 新证书 {}（SHA-256 {}，{} 至 {}）",
+                        p.old_cert_serial, p.old_cert_fingerprint, p.old_not_before, p.old_not_after, issued.serial, issued.fingerprint, issued.not_before, issued.not_after
+                    );
+                    let transition = order.plan(&Change::MoveTo(Status::Renewed), &reason).map_err(OpsError::from)?;
+                    let change = planned(&order, transition, "renew");
+                    let (elapsed_us, token_us) = self.lap(&clock);
+                    let result = StepResult { detail: reason, elapsed_us, token_us, ..StepResult::default() };
+                    self.order = self.store.finish_renewal(job.id, &change, &result, self.actor, now()).await?;
+                    job = self.reload(job.id).await?;
+                    self.report(step.code(), step.label(), clock, "订单已续签");
+                }
+            }
+            self.current = None;
+            abort_point(step, "done");
+        }
+
+        let (issued, _) = self.issued(&job).await?;
+        Ok(RenewOutcome {
+            result: RenewResult::Renewed,
+            order_no: self.order.order_no.to_string(),
+            status: self.order.status.code(),
+            job_id: job.id,
+            resumed,
+            steps: std::mem::take(&mut self.steps),
+            old: summary_of_old(&job, &self.order.cert.subject),
+            new: summary_of_issued(&issued),
+        })
+    }
+
+    async fn intent(&mut self, job: &RenewalJob, step: RenewalStep, detail: &str) -> Result<(), RenewError> {
+        self.store.journal(job.id, step, Phase::Intent, detail, now()).await?;
+        self.current = Some((job.id, step));
+        abort_point(step, "intent");
+        Ok(())
+    }
+
+    async fn reload(&self, job_id: i64) -> Result<RenewalJob, RenewError> {
+        let jobs = self.store.renewal_jobs_for_order(self.order.id).await?;
+        jobs.into_iter().find(|j| j.id == job_id).ok_or_else(|| RenewError::Check(format!("job {job_id} vanished")))
+    }
+
+    async fn issued(&self, job: &RenewalJob) -> Result<(IssuedCertificate, Vec<u8>), RenewError> {
+        let issued = self.store.issued_certificate_for_job(job.id).await?.ok_or_else(|| RenewError::Check(format!("job {} has no issued certificate", job.id)))?;
+        let (_, der) = x509::pem_to_der(&issued.pem)?;
+        Ok((issued, der))
+    }
+
+    /// Creates the job: the plan is fixed here (new CKA_ID, serial and validity of the new certificate,
+    /// the objects to keep), and the order moves to `renewing`.
+    async fn start(&mut self, old_obj: &ObjectInfo, old: &CertFacts) -> Result<RenewalJob, RenewError> {
+        let clock = Clock(Instant::now());
+        let serial = self.serial();
+        let logged_in = self.worker()?.inspect(&serial).await?;
+        let at = now();
+        let (not_before, not_after) = self.ctx.rules.new_validity(&self.order.cert, at, self.order.term_years);
+        let mut new_serial: [u8; 16] = rand::random();
+        new_serial[0] = (new_serial[0] & 0x7f) | 0x40;
+        let plan = NewRenewalJob {
+            order_id: self.order.id,
+            key_serial: serial,
+            algorithm: KeyAlgorithm::of_spki(&old.spki_der)?.code(),
+            new_key_id: hex::encode(rand::random::<[u8; 16]>()),
+            old_key_id: old_obj.id.clone(),
+            old_label: old_obj.label.clone(),
+            old_cert_serial: old.serial.clone(),
+            old_cert_fingerprint: old.fingerprint.clone(),
+            old_not_before: old.not_before,
+            old_not_after: old.not_after,
+            planned_serial: hex::encode_upper(new_serial),
+            planned_not_before: not_before,
+            planned_not_after: not_after,
+            kept_objects: job::kept_objects(&logged_in.objects, &old_obj.id),
+        };
+        let transition = self.order.plan(&Change::MoveTo(Status::Renewing), "开始续签").map_err(OpsError::from)?;
+        let change = planned(&self.order, transition, "renew");
+        let job = self.store.start_renewal(&plan, &change, self.actor, at).await?;
+        self.order = self.store.order_by_id(self.order.id).await?.ok_or_else(|| OpsError::OrderNotFound(self.order.order_no.to_string()))?;
+        self.report(RenewalStep::Start.code(), RenewalStep::Start.label(), clock, format!("任务 {}", job.id));
+        abort_point(RenewalStep::Start, "done");
+        Ok(job)
+    }
+
+    /// Asks the CA for the planned certificate and checks what comes back: the request's key and
+    /// subject, the planned validity, and (when the CA certificate is known) its signature.
+    async fn issue(&mut self, job: &RenewalJob) -> Result<IssuedCertificate, RenewError> {
+        let p = &job.plan;
+        let csr_pem = job.request_pem.as_deref().ok_or_else(|| RenewError::Check("no request recorded".into()))?;
+        let (_, csr) = x509::pem_to_der(csr_pem)?;
+        let req = x509::parse_request(&csr)?;
+        let serial = hex::decode(&p.planned_serial).map_err(|e| RenewError::Check(e.to_string()))?;
+        let der = self
+            .ctx
+            .ca
+            .issue(&IssueRequest {
+                request_der: &csr,
+                serial: &serial,
+                not_before: p.planned_not_before,
+                not_after: p.planned_not_after,
+                order_no: self.order.order_no.as_str(),
+                job_id: job.id,
+            })
+            .await?;
+        abort_point(RenewalStep::Issue, "act");
+        let facts = x509::parse_certificate(&der)?;
+        let mismatch = |what: &str| RenewError::Ca(CaError::Mismatch(what.to_string()));
+        if facts.spki_der != req.spki_der {
+            return Err(mismatch("公钥不是新密钥"));
+        }
+        if x509::normalize_subject(&facts.subject) != x509::normalize_subject(&req.subject) {
+            return Err(mismatch(&format!("主题 {} 不是 {}", facts.subject, req.subject)));
+        }
+        if facts.not_after != p.planned_not_after {
+            return Err(mismatch(&format!("有效期至 {}，续签规则要求 {}", facts.not_after, p.planned_not_after)));
+        }
+        if let Some(ca) = self.ctx.ca.issuer() {
+            x509::verify_issued_by(&der, ca).map_err(|e| mismatch(&format!("不是由配置的 CA 签发：{e}")))?;
+        }
+        Ok(IssuedCertificate {
+            id: 0,
+            job_id: job.id,
+            order_id: self.order.id,
+            serial: facts.serial,
+            subject: facts.subject,
+            issuer: facts.issuer,
+            not_before: facts.not_before,
+            not_after: facts.not_after,
+            fingerprint: facts.fingerprint,
+            pem: x509::certificate_pem(&der),
+            ca_backend: self.ctx.ca.backend().to_string(),
+            issued_at: now(),
+        })
+    }
+}
+
+/// A change planned on `order` as read, written only if nobody changed it meanwhile.
+fn planned(order: &Order, transition: crate::domain::order::Transition, action: &'static str) -> PlannedChange {
+    PlannedChange { order_id: order.id, order_no: order.order_no.clone(), expected_version: order.version, transition, stamps: Stamps::default(), action }
+}
+
+fn job_public_key(job: &RenewalJob) -> Result<Vec<u8>, RenewError> {
+    let hex_key = job.public_key.as_deref().ok_or_else(|| RenewError::Check("no public key recorded".into()))?;
+    hex::decode(hex_key).map_err(|e| RenewError::Check(e.to_string()))
+}

@@ -1,0 +1,160 @@
+//! `keydesk dev …`: demo and test helpers, never needed at a real desk. A demo CA, and SoftHSM keys
+//! that match demo orders (token serial = the order's key编号, the signing certificate with the
+//! order's serial, subject and validity from the demo CA, plus an encryption pair and a seal image), so
+//! `keydesk renew` can be tried at once. The demo PIN is given on the command line: demo only.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{Duration, Utc};
+use clap::Subcommand;
+
+use super::softhsm::{self, MemberKey, SoftHsmDir};
+use crate::ca::x509::KeyAlgorithm;
+use crate::ca::LocalCa;
+use crate::config::Config;
+use crate::domain::{Order, OrderKind, Status};
+use crate::exit;
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Create a demo CA (EC P-256): DIR/ca.crt and DIR/ca.key, kept if they exist
+    DemoCa {
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// Make one SoftHSM key in DIR with this serial and a certificate from the CA
+    ProvisionToken {
+        #[arg(long)]
+        softhsm_dir: PathBuf,
+        #[arg(long)]
+        serial: String,
+        #[arg(long)]
+        subject: String,
+        #[arg(long)]
+        cert_serial: String,
+        #[arg(long)]
+        not_before: chrono::DateTime<Utc>,
+        #[arg(long)]
+        not_after: chrono::DateTime<Utc>,
+        #[arg(long)]
+        ca_dir: PathBuf,
+        #[arg(long, default_value = "123456")]
+        pin: String,
+        /// rsa-2048 or ec-p256
+        #[arg(long, default_value = "rsa-2048")]
+        algorithm: String,
+        /// Only the signing key and certificate (no encryption pair, no seal)
+        #[arg(long)]
+        bare: bool,
+        #[arg(long, default_value = "demo")]
+        label: String,
+    },
+    /// Make SoftHSM keys for demo orders waiting for renewal (always including 0000261121000001)
+    ProvisionDemo {
+        #[arg(long)]
+        softhsm_dir: PathBuf,
+        #[arg(long)]
+        ca_dir: PathBuf,
+        #[arg(long, default_value = "fixtures/demo-orders.json")]
+        orders: PathBuf,
+        #[arg(long, default_value = "123456")]
+        pin: String,
+        #[arg(long, default_value_t = 4)]
+        limit: usize,
+    },
+}
+
+/// Creates the demo CA in `dir` unless it is there; returns it.
+pub fn demo_ca(dir: &Path) -> Result<LocalCa, String> {
+    let (cert, key) = (dir.join("ca.crt"), dir.join("ca.key"));
+    if !cert.is_file() || !key.is_file() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let now = Utc::now();
+        let (cert_pem, key_pem) = LocalCa::create("CN=keydesk 演示 CA,O=keydesk,C=CN", now - Duration::days(3650), now + Duration::days(3650 * 3))
+            .map_err(|e| e.to_string())?;
+        std::fs::write(&cert, cert_pem).map_err(|e| e.to_string())?;
+        write_private(&key, &key_pem)?;
+    }
+    LocalCa::from_files(&cert, &key).map_err(|e| e.to_string())
+}
+
+fn write_private(path: &Path, text: &str) -> Result<(), String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    f.write_all(text.as_bytes()).map_err(|e| e.to_string())
+}
+
+/// Points this process's PKCS#11 module at the folder (before the module is loaded).
+fn use_softhsm_dir(dir: &SoftHsmDir) {
+    std::env::set_var("SOFTHSM2_CONF", dir.conf());
+}
+
+fn member_key(o: &Order, pin: &str) -> MemberKey {
+    MemberKey {
+        token_serial: o.key_serial.clone(),
+        token_label: o.account.clone(),
+        pin: pin.into(),
+        algorithm: KeyAlgorithm::Rsa { bits: 2048 },
+        subject: o.cert.subject.clone(),
+        cert_serial: o.cert.serial.clone(),
+        not_before: o.cert.not_before,
+        not_after: o.cert.not_after,
+        extras: true,
+    }
+}
+
+pub async fn run(cmd: DevCommand, config: &Config) -> Result<u8, String> {
+    let module = config.token.module.display().to_string();
+    match cmd {
+        DevCommand::DemoCa { dir } => {
+            let ca = demo_ca(&dir)?;
+            println!("演示 CA：{}（{}）", dir.join("ca.crt").display(), ca.certificate().subject);
+        }
+        DevCommand::ProvisionToken { softhsm_dir, serial, subject, cert_serial, not_before, not_after, ca_dir, pin, algorithm, bare, label } => {
+            let ca = demo_ca(&ca_dir)?;
+            let dir = SoftHsmDir::create(&softhsm_dir)?;
+            dir.init_token(&label, &serial, &pin)?;
+            use_softhsm_dir(&dir);
+            let key = MemberKey {
+                token_serial: serial.clone(),
+                token_label: label,
+                pin,
+                algorithm: KeyAlgorithm::from_code(&algorithm).ok_or_else(|| format!("unknown algorithm {algorithm:?} (rsa-2048, ec-p256)"))?,
+                subject,
+                cert_serial,
+                not_before,
+                not_after,
+                extras: !bare,
+            };
+            softhsm::provision(&module, &key, &ca)?;
+            println!("KEY {serial} 已制作（SOFTHSM2_CONF={}）", dir.conf().display());
+        }
+        DevCommand::ProvisionDemo { softhsm_dir, ca_dir, orders, pin, limit } => {
+            let ca = demo_ca(&ca_dir)?;
+            let text = std::fs::read_to_string(&orders).map_err(|e| format!("{}: {e}", orders.display()))?;
+            let all = crate::ops::import::parse_export(&text).map_err(|e| e.to_string())?;
+            let mut chosen: Vec<&Order> = all.iter().filter(|o| o.order_no.as_str() == "0000261121000001").collect();
+            for o in &all {
+                if chosen.len() >= limit {
+                    break;
+                }
+                let waiting = matches!(o.status, Status::Paid | Status::Received) && o.kind == OrderKind::MailBack && o.handler.docs_approved;
+                if waiting && !chosen.iter().any(|c| c.order_no == o.order_no || c.key_serial == o.key_serial) {
+                    chosen.push(o);
+                }
+            }
+            let dir = SoftHsmDir::create(&softhsm_dir)?;
+            for o in &chosen {
+                dir.init_token(&o.account, &o.key_serial, &pin)?;
+            }
+            use_softhsm_dir(&dir);
+            for o in &chosen {
+                softhsm::provision(&module, &member_key(o, &pin), &ca)?;
+                println!("KEY {}  订单 {}  {}  证书 {} 到期 {}", o.key_serial, o.order_no, o.company, o.cert.serial, o.cert.not_after);
+            }
+            println!("\n  export SOFTHSM2_CONF={}\n  export KEYDESK_CA__CERT={}\n  export KEYDESK_CA__KEY={}\n  PIN：{pin}", dir.conf().display(), ca_dir.join("ca.crt").display(), ca_dir.join("ca.key").display());
+        }
+    }
+    Ok(exit::OK)
+}

@@ -1,0 +1,510 @@
+//! The member's key through its vendor's PKCS#11 module (crate `cryptoki`). Only the token worker
+//! process calls this: a vendor module that hangs or crashes takes the worker down, never the desk.
+//! A token is always found by its serial number (the order's key编号), never by slot id, which
+//! changes between processes and insertions.
+
+use cryptoki::context::{CInitializeArgs, CInitializeFlags, Pkcs11};
+use cryptoki::error::{Error as CkError, RvError};
+use cryptoki::mechanism::Mechanism;
+use cryptoki::object::{Attribute, AttributeType, CertificateType, KeyType, ObjectClass, ObjectHandle};
+use cryptoki::session::{Session, UserType};
+use cryptoki::slot::Slot;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::ca::x509::KeyAlgorithm;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TokenError {
+    #[error("无法加载 PKCS#11 模块 {module}：{message}")]
+    Module { module: String, message: String },
+    #[error("读卡器中没有序列号为 {serial} 的 KEY（在场的 KEY：{present}）")]
+    NotPresent { serial: String, present: String },
+    #[error("KEY 已被拔出或无响应 (token removed)")]
+    Removed,
+    #[error("PIN 不正确")]
+    PinIncorrect,
+    #[error("PIN 已锁定")]
+    PinLocked,
+    #[error("尚未登录 KEY")]
+    NotLoggedIn,
+    #[error("KEY 上找不到对象：{0}")]
+    MissingObject(String),
+    #[error("PKCS#11 错误：{0}")]
+    Pkcs11(String),
+}
+
+impl From<CkError> for TokenError {
+    fn from(e: CkError) -> Self {
+        match &e {
+            CkError::Pkcs11(rv, _) => match rv {
+                RvError::PinIncorrect | RvError::PinInvalid | RvError::PinLenRange => TokenError::PinIncorrect,
+                RvError::PinLocked => TokenError::PinLocked,
+                RvError::DeviceRemoved | RvError::TokenNotPresent | RvError::SessionHandleInvalid | RvError::SessionClosed
+                | RvError::DeviceError | RvError::TokenNotRecognized => TokenError::Removed,
+                RvError::UserNotLoggedIn => TokenError::NotLoggedIn,
+                _ => TokenError::Pkcs11(e.to_string()),
+            },
+            _ => TokenError::Pkcs11(e.to_string()),
+        }
+    }
+}
+
+pub type TokenResult<T> = Result<T, TokenError>;
+
+/// The PIN flags PKCS#11 shows: never a count, only low / final try / locked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinFlags {
+    pub count_low: bool,
+    pub final_try: bool,
+    pub locked: bool,
+    pub to_be_changed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenSummary {
+    pub serial: String,
+    pub label: String,
+    pub manufacturer: String,
+    pub model: String,
+    /// The slot's description: for a reader-based key, usually the reader's name.
+    pub slot_description: String,
+    pub pin: PinFlags,
+}
+
+/// One object on the token, as far as it can be read in the current session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectInfo {
+    pub class: String,
+    pub label: String,
+    /// CKA_ID, hex.
+    pub id: String,
+    pub private: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modulus_bits: Option<u64>,
+    /// A certificate's DER, hex (public objects).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application: Option<String>,
+    /// SHA-256 over every attribute readable here: equal digests mean byte-for-byte equal objects.
+    pub digest: String,
+}
+
+/// What `token show` and the renewal checks read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenReport {
+    pub token: TokenSummary,
+    pub logged_in: bool,
+    pub objects: Vec<ObjectInfo>,
+}
+
+/// The public half of a key pair, as its raw attributes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum PublicKeyParts {
+    Rsa { modulus: String, exponent: String },
+    Ec { point: String },
+}
+
+impl PublicKeyParts {
+    pub fn spki(&self) -> Result<Vec<u8>, crate::ca::x509::X509Error> {
+        let h = |s: &str| hex::decode(s).map_err(|e| crate::ca::x509::X509Error::Malformed(e.to_string()));
+        match self {
+            PublicKeyParts::Rsa { modulus, exponent } => crate::ca::x509::rsa_spki(&h(modulus)?, &h(exponent)?),
+            PublicKeyParts::Ec { point } => crate::ca::x509::ec_spki(&h(point)?),
+        }
+    }
+}
+
+/// Object classes the desk addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Class {
+    Certificate,
+    PrivateKey,
+    PublicKey,
+    Data,
+}
+
+impl Class {
+    fn object_class(self) -> ObjectClass {
+        match self {
+            Class::Certificate => ObjectClass::CERTIFICATE,
+            Class::PrivateKey => ObjectClass::PRIVATE_KEY,
+            Class::PublicKey => ObjectClass::PUBLIC_KEY,
+            Class::Data => ObjectClass::DATA,
+        }
+    }
+}
+
+fn class_name(c: ObjectClass) -> String {
+    match c {
+        ObjectClass::CERTIFICATE => "certificate".into(),
+        ObjectClass::PRIVATE_KEY => "private_key".into(),
+        ObjectClass::PUBLIC_KEY => "public_key".into(),
+        ObjectClass::DATA => "data".into(),
+        ObjectClass::SECRET_KEY => "secret_key".into(),
+        other => format!("class_{other}"),
+    }
+}
+
+fn trimmed(s: &str) -> String {
+    s.trim_end_matches([' ', '\0']).to_string()
+}
+
+/// A loaded module, and at most one open session on one token.
+pub struct TokenAccess {
+    ctx: Pkcs11,
+    session: Option<(Slot, Session, String)>,
+    logged_in: bool,
+}
+
+impl TokenAccess {
+    pub fn open(module: &str) -> TokenResult<TokenAccess> {
+        let err = |e: CkError| TokenError::Module { module: module.into(), message: e.to_string() };
+        let ctx = Pkcs11::new(module).map_err(err)?;
+        match ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+            Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => {}
+            Err(e) => return Err(err(e)),
+        }
+        Ok(TokenAccess { ctx, session: None, logged_in: false })
+    }
+
+    fn summary(&self, slot: Slot) -> TokenResult<TokenSummary> {
+        let info = self.ctx.get_token_info(slot)?;
+        let slot_info = self.ctx.get_slot_info(slot)?;
+        Ok(TokenSummary {
+            serial: trimmed(info.serial_number()),
+            label: trimmed(info.label()),
+            manufacturer: trimmed(info.manufacturer_id()),
+            model: trimmed(info.model()),
+            slot_description: trimmed(slot_info.slot_description()),
+            pin: PinFlags {
+                count_low: info.user_pin_count_low(),
+                final_try: info.user_pin_final_try(),
+                locked: info.user_pin_locked(),
+                to_be_changed: info.user_pin_to_be_changed(),
+            },
+        })
+    }
+
+    /// Every initialised token present now.
+    pub fn tokens(&self) -> TokenResult<Vec<TokenSummary>> {
+        let slots = self.ctx.get_slots_with_initialized_token()?;
+        slots.into_iter().map(|s| self.summary(s)).collect()
+    }
+
+    fn find_slot(&self, serial: &str) -> TokenResult<(Slot, TokenSummary)> {
+        let slots = self.ctx.get_slots_with_initialized_token()?;
+        let mut present = Vec::new();
+        for slot in slots {
+            let t = self.summary(slot)?;
+            if t.serial == serial {
+                return Ok((slot, t));
+            }
+            present.push(t.serial);
+        }
+        Err(TokenError::NotPresent { serial: serial.into(), present: if present.is_empty() { "无".into() } else { present.join(", ") } })
+    }
+
+    /// Opens (or re-uses) a read-write session on the token with this serial.
+    fn session(&mut self, serial: &str) -> TokenResult<&Session> {
+        let reuse = matches!(&self.session, Some((_, s, open)) if open == serial && s.get_session_info().is_ok());
+        if !reuse {
+            self.session = None;
+            self.logged_in = false;
+            let (slot, _) = self.find_slot(serial)?;
+            let session = self.ctx.open_rw_session(slot)?;
+            self.session = Some((slot, session, serial.to_string()));
+        }
+        match &self.session {
+            Some((_, s, _)) => Ok(s),
+            None => Err(TokenError::Removed),
+        }
+    }
+
+    fn logged_in_session(&mut self, serial: &str) -> TokenResult<&Session> {
+        let logged_in = self.logged_in;
+        let s = self.session(serial)?;
+        if !logged_in {
+            return Err(TokenError::NotLoggedIn);
+        }
+        Ok(s)
+    }
+
+    /// Reads the token and its objects; private objects only when logged in.
+    pub fn inspect(&mut self, serial: &str) -> TokenResult<TokenReport> {
+        let (slot, token) = self.find_slot(serial)?;
+        let logged_in = self.logged_in && matches!(&self.session, Some((s, _, open)) if *s == slot && open == serial);
+        let objects = if logged_in {
+            let s = self.session(serial)?;
+            list_objects(s)?
+        } else {
+            let s = self.ctx.open_ro_session(slot)?;
+            list_objects(&s)?
+        };
+        Ok(TokenReport { token, logged_in, objects })
+    }
+
+    /// Logs the user in. The caller has checked the PIN flags: never called on a final try or a lock.
+    pub fn login(&mut self, serial: &str, pin: &str) -> TokenResult<()> {
+        let s = self.session(serial)?;
+        let secret = cryptoki::types::AuthPin::from(pin.to_string());
+        match s.login(UserType::User, Some(&secret)) {
+            Ok(()) | Err(CkError::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.logged_in = true;
+        Ok(())
+    }
+
+    fn find(s: &Session, class: Class, id: &[u8]) -> TokenResult<Vec<ObjectHandle>> {
+        Ok(s.find_objects(&[Attribute::Class(class.object_class()), Attribute::Id(id.to_vec())])?)
+    }
+
+    fn public_parts(s: &Session, handle: ObjectHandle) -> TokenResult<PublicKeyParts> {
+        let attrs = s.get_attributes(handle, &[AttributeType::KeyType, AttributeType::Modulus, AttributeType::PublicExponent, AttributeType::EcPoint])?;
+        let mut modulus = None;
+        let mut exponent = None;
+        let mut point = None;
+        for a in attrs {
+            match a {
+                Attribute::Modulus(m) => modulus = Some(m),
+                Attribute::PublicExponent(e) => exponent = Some(e),
+                Attribute::EcPoint(p) => point = Some(p),
+                _ => {}
+            }
+        }
+        match (modulus, exponent, point) {
+            (Some(m), Some(e), _) => Ok(PublicKeyParts::Rsa { modulus: hex::encode(m), exponent: hex::encode(e) }),
+            (_, _, Some(p)) => Ok(PublicKeyParts::Ec { point: hex::encode(p) }),
+            _ => Err(TokenError::MissingObject("public key attributes".into())),
+        }
+    }
+
+    /// The public key with this CKA_ID, if the pair exists (both halves).
+    pub fn key_pair(&mut self, serial: &str, id: &[u8]) -> TokenResult<Option<PublicKeyParts>> {
+        let s = self.logged_in_session(serial)?;
+        let privs = Self::find(s, Class::PrivateKey, id)?;
+        let pubs = Self::find(s, Class::PublicKey, id)?;
+        match (privs.first(), pubs.first()) {
+            (Some(_), Some(&p)) => Ok(Some(Self::public_parts(s, p)?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Generates a key pair with this CKA_ID and label; a complete pair already there is kept (a re-run
+    /// after a crash), a half pair is removed first.
+    pub fn generate_key_pair(&mut self, serial: &str, id: &[u8], label: &str, alg: KeyAlgorithm) -> TokenResult<(PublicKeyParts, bool)> {
+        if let Some(existing) = self.key_pair(serial, id)? {
+            return Ok((existing, true));
+        }
+        let s = self.logged_in_session(serial)?;
+        for class in [Class::PrivateKey, Class::PublicKey] {
+            for h in Self::find(s, class, id)? {
+                s.destroy_object(h)?;
+            }
+        }
+        let common = vec![Attribute::Token(true), Attribute::Id(id.to_vec()), Attribute::Label(label.as_bytes().to_vec())];
+        let mut public = common.clone();
+        public.push(Attribute::Verify(true));
+        public.push(Attribute::Private(false));
+        let mut private = common;
+        private.extend([Attribute::Sign(true), Attribute::Private(true), Attribute::Sensitive(true), Attribute::Extractable(false)]);
+        let mechanism = match alg {
+            KeyAlgorithm::Rsa { bits } => {
+                public.push(Attribute::ModulusBits(u64::from(bits).into()));
+                public.push(Attribute::PublicExponent(vec![0x01, 0x00, 0x01]));
+                Mechanism::RsaPkcsKeyPairGen
+            }
+            KeyAlgorithm::EcP256 => {
+                // DER of OID 1.2.840.10045.3.1.7 (prime256v1).
+                public.push(Attribute::EcParams(vec![0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]));
+                Mechanism::EccKeyPairGen
+            }
+        };
+        let (pub_handle, _) = s.generate_key_pair(&mechanism, &public, &private)?;
+        Ok((Self::public_parts(s, pub_handle)?, false))
+    }
+
+    /// Signs a prepared message with the private key of this CKA_ID: for RSA the DigestInfo (raw
+    /// `CKM_RSA_PKCS`), for EC the hash (`CKM_ECDSA`, r‖s back). Hashing stays on the host: not every
+    /// module (SoftHSM among them) offers the combined mechanisms.
+    pub fn sign(&mut self, serial: &str, id: &[u8], message: &[u8]) -> TokenResult<Vec<u8>> {
+        let s = self.logged_in_session(serial)?;
+        let key = *Self::find(s, Class::PrivateKey, id)?.first().ok_or_else(|| TokenError::MissingObject(format!("private key {}", hex::encode(id))))?;
+        let key_type = s.get_attributes(key, &[AttributeType::KeyType])?;
+        let mechanism = if key_type.iter().any(|a| matches!(a, Attribute::KeyType(k) if *k == KeyType::EC)) { Mechanism::Ecdsa } else { Mechanism::RsaPkcs };
+        Ok(s.sign(&mechanism, key, message)?)
+    }
+
+    /// The DER of the certificate with this CKA_ID, if any.
+    pub fn certificate(&mut self, serial: &str, id: &[u8]) -> TokenResult<Option<Vec<u8>>> {
+        let s = self.session(serial)?;
+        let Some(&h) = Self::find(s, Class::Certificate, id)?.first() else { return Ok(None) };
+        Ok(s.get_attributes(h, &[AttributeType::Value])?.into_iter().find_map(|a| match a {
+            Attribute::Value(v) => Some(v),
+            _ => None,
+        }))
+    }
+
+    /// Writes the certificate under this CKA_ID; one already there with other bytes is replaced, the
+    /// same bytes are kept.
+    pub fn write_certificate(&mut self, serial: &str, id: &[u8], label: &str, der: &[u8]) -> TokenResult<bool> {
+        let facts = crate::ca::x509::parse_certificate(der).map_err(|e| TokenError::Pkcs11(e.to_string()))?;
+        let s = self.logged_in_session(serial)?;
+        let mut kept = false;
+        for h in Self::find(s, Class::Certificate, id)? {
+            let same = s.get_attributes(h, &[AttributeType::Value])?.iter().any(|a| matches!(a, Attribute::Value(v) if v == der));
+            if same && !kept {
+                kept = true;
+            } else {
+                s.destroy_object(h)?;
+            }
+        }
+        if kept {
+            return Ok(false);
+        }
+        let serial_der = {
+            use der::Encode;
+            let bytes = hex::decode(if facts.serial.len() % 2 == 1 { format!("0{}", facts.serial) } else { facts.serial.clone() }).unwrap_or_default();
+            let bytes = if bytes.first().is_some_and(|b| b & 0x80 != 0) { [&[0u8][..], &bytes].concat() } else { bytes };
+            der::asn1::Int::new(&bytes).and_then(|i| i.to_der()).unwrap_or_default()
+        };
+        s.create_object(&[
+            Attribute::Class(ObjectClass::CERTIFICATE),
+            Attribute::CertificateType(CertificateType::X_509),
+            Attribute::Token(true),
+            Attribute::Private(false),
+            Attribute::Id(id.to_vec()),
+            Attribute::Label(label.as_bytes().to_vec()),
+            Attribute::Subject(facts.subject_der.clone()),
+            Attribute::Issuer(facts.issuer_der.clone()),
+            Attribute::SerialNumber(serial_der),
+            Attribute::Value(der.to_vec()),
+        ])?;
+        Ok(true)
+    }
+
+    /// Removes every object of these classes with this CKA_ID; returns how many went.
+    pub fn destroy(&mut self, serial: &str, classes: &[Class], id: &[u8]) -> TokenResult<usize> {
+        let s = self.logged_in_session(serial)?;
+        let mut n = 0;
+        for class in classes {
+            for h in Self::find(s, *class, id)? {
+                s.destroy_object(h)?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Sets the label of every object of these classes with this CKA_ID.
+    pub fn set_label(&mut self, serial: &str, classes: &[Class], id: &[u8], label: &str) -> TokenResult<()> {
+        let s = self.logged_in_session(serial)?;
+        for class in classes {
+            for h in Self::find(s, *class, id)? {
+                s.update_attributes(h, &[Attribute::Label(label.as_bytes().to_vec())])?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates a data object (demo seal images).
+    pub fn create_data(&mut self, serial: &str, label: &str, application: &str, value: &[u8]) -> TokenResult<()> {
+        let s = self.logged_in_session(serial)?;
+        s.create_object(&[
+            Attribute::Class(ObjectClass::DATA),
+            Attribute::Token(true),
+            Attribute::Private(false),
+            Attribute::Label(label.as_bytes().to_vec()),
+            Attribute::Application(application.as_bytes().to_vec()),
+            Attribute::Value(value.to_vec()),
+        ])?;
+        Ok(())
+    }
+
+    pub fn logout(&mut self) {
+        if let Some((_, s, _)) = &self.session {
+            let _ = s.logout();
+        }
+        self.session = None;
+        self.logged_in = false;
+    }
+}
+
+/// Attributes read for the listing and the byte-for-byte digest.
+const DIGEST_ATTRIBUTES: [AttributeType; 20] = [
+    AttributeType::Class,
+    AttributeType::Token,
+    AttributeType::Private,
+    AttributeType::Modifiable,
+    AttributeType::Label,
+    AttributeType::Id,
+    AttributeType::Application,
+    AttributeType::ObjectId,
+    AttributeType::Value,
+    AttributeType::CertificateType,
+    AttributeType::Subject,
+    AttributeType::Issuer,
+    AttributeType::SerialNumber,
+    AttributeType::KeyType,
+    AttributeType::Modulus,
+    AttributeType::PublicExponent,
+    AttributeType::EcParams,
+    AttributeType::EcPoint,
+    AttributeType::Sign,
+    AttributeType::Decrypt,
+];
+
+fn list_objects(s: &Session) -> TokenResult<Vec<ObjectInfo>> {
+    let mut out = Vec::new();
+    for h in s.find_objects(&[])? {
+        let attrs = s.get_attributes(h, &DIGEST_ATTRIBUTES)?;
+        let mut hasher = Sha256::new();
+        let mut info = ObjectInfo {
+            class: String::new(),
+            label: String::new(),
+            id: String::new(),
+            private: false,
+            key_type: None,
+            modulus_bits: None,
+            value: None,
+            application: None,
+            digest: String::new(),
+        };
+        let mut is_cert = false;
+        for a in &attrs {
+            // Each attribute's type and raw bytes go into the digest, in a fixed order.
+            hasher.update(format!("{:?}", a.attribute_type()).as_bytes());
+            hasher.update(format!("{a:?}").as_bytes());
+            match a {
+                Attribute::Class(c) => {
+                    info.class = class_name(*c);
+                    is_cert = *c == ObjectClass::CERTIFICATE;
+                }
+                Attribute::Label(l) => info.label = String::from_utf8_lossy(l).into_owned(),
+                Attribute::Id(id) => info.id = hex::encode(id),
+                Attribute::Private(p) => info.private = *p,
+                Attribute::KeyType(k) => info.key_type = Some(if *k == KeyType::RSA { "rsa".into() } else if *k == KeyType::EC { "ec".into() } else { k.to_string() }),
+                Attribute::Modulus(m) => info.modulus_bits = Some(m.len() as u64 * 8),
+                Attribute::Application(app) => info.application = Some(String::from_utf8_lossy(app).into_owned()),
+                _ => {}
+            }
+        }
+        if is_cert {
+            info.value = attrs.iter().find_map(|a| match a {
+                Attribute::Value(v) => Some(hex::encode(v)),
+                _ => None,
+            });
+        }
+        info.digest = hex::encode(hasher.finalize());
+        out.push(info);
+    }
+    out.sort_by(|a, b| (a.class.as_str(), a.id.as_str(), a.label.as_str()).cmp(&(b.class.as_str(), b.id.as_str(), b.label.as_str())));
+    Ok(out)
+}

@@ -1,0 +1,233 @@
+//! `keydesk reader watch` against a real pcscd with the vpcd virtual reader and a virtual card written
+//! here. There is one pcscd per machine, so these tests run one at a time (a lock in this binary, and the
+//! `pcscd` test group in .config/nextest.toml); each starts pcscd itself and stops it afterwards.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::token::{KeyLab, ORDER};
+
+static ONE_PCSCD: Mutex<()> = Mutex::new(());
+
+const VPCD_PORT: u16 = 35963;
+const ATR: &str = "3B8F8001804F0CA0000003060300030000000068";
+
+/// pcscd in the foreground, started and stopped by the test.
+struct Pcscd {
+    child: Child,
+}
+
+fn vpcd_listening() -> bool {
+    // `ss`, never a bare connect: vpcd takes any connection for an inserted card.
+    Command::new("ss")
+        .args(["-ltn", &format!("sport = :{VPCD_PORT}")])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains(&VPCD_PORT.to_string()))
+        .unwrap_or(false)
+}
+
+impl Pcscd {
+    fn start() -> Pcscd {
+        assert!(!vpcd_listening(), "another pcscd is running; stop it (one pcscd per machine) before the reader tests");
+        let child = Command::new("pcscd")
+            .args(["--foreground", "--info"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("pcscd (packages pcscd and vsmartcard-vpcd)");
+        let started = Instant::now();
+        while !(std::path::Path::new("/run/pcscd/pcscd.comm").exists() && vpcd_listening()) {
+            assert!(started.elapsed() < Duration::from_secs(10), "pcscd did not come up with the vpcd reader");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Pcscd { child }
+    }
+
+    fn stop(mut self) {
+        self.kill();
+    }
+
+    fn kill(&mut self) {
+        let _ = Command::new("kill").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+        let started = Instant::now();
+        while vpcd_listening() && started.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Pcscd {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            self.kill();
+        }
+    }
+}
+
+/// A virtual card: connected to vpcd = inserted; closed = removed. Answers power and ATR requests;
+/// every APDU gets "instruction not supported" (the desk never sends any).
+struct VirtualCard {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl VirtualCard {
+    fn insert(atr_hex: &str) -> VirtualCard {
+        let atr = hex::decode(atr_hex).unwrap();
+        let stream = TcpStream::connect(("127.0.0.1", VPCD_PORT)).expect("vpcd port");
+        stream.set_nodelay(true).unwrap();
+        stream.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || serve_card(stream, &atr, &flag));
+        VirtualCard { stop, thread: Some(thread) }
+    }
+
+    fn remove(mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn serve_card(mut s: TcpStream, atr: &[u8], stop: &AtomicBool) {
+    let frame = |payload: &[u8]| [&(payload.len() as u16).to_be_bytes()[..], payload].concat();
+    while !stop.load(Ordering::Relaxed) {
+        let mut len = [0u8; 2];
+        match s.read_exact(&mut len) {
+            Ok(()) => {}
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
+            Err(_) => return,
+        }
+        let mut msg = vec![0u8; u16::from_be_bytes(len) as usize];
+        let _ = s.set_read_timeout(None);
+        if s.read_exact(&mut msg).is_err() {
+            return;
+        }
+        let _ = s.set_read_timeout(Some(Duration::from_millis(100)));
+        let reply = match msg.as_slice() {
+            [4] => Some(frame(atr)),
+            [_] => None,
+            _ => Some(frame(&[0x6D, 0x00])),
+        };
+        if let Some(r) = reply {
+            if s.write_all(&r).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// `keydesk reader watch --json`, its lines on a channel.
+struct Watch {
+    child: Child,
+    lines: Receiver<serde_json::Value>,
+}
+
+impl Watch {
+    fn start(lab: &KeyLab) -> Watch {
+        let config = lab.dir.path().join("vendors.toml");
+        std::fs::write(
+            &config,
+            format!("[token]\nmodule = \"/nonexistent.so\"\n[[token.vendors]]\nname = \"演示厂商\"\nmodule = \"/usr/lib/softhsm/libsofthsm2.so\"\natr_prefix = \"{}\"\n", &ATR[..8]),
+        )
+        .unwrap();
+        let mut child = lab
+            .command(&["--config", config.to_str().unwrap(), "reader", "watch", "--json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+                    if tx.send(v).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        Watch { child, lines }
+    }
+
+    /// The next event of this kind (others are skipped), within `timeout`.
+    fn expect(&self, event: &str, timeout: Duration) -> serde_json::Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(v) if v["event"] == event => return v,
+                Ok(_) => {}
+                Err(RecvTimeoutError::Timeout) => panic!("no {event} event within {timeout:?}"),
+                Err(RecvTimeoutError::Disconnected) => panic!("reader watch ended before {event}"),
+            }
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn inserted_key_is_reported_with_its_vendor_and_matched_to_its_order_within_300_ms() {
+    let _one = ONE_PCSCD.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = KeyLab::new();
+    let pcscd = Pcscd::start();
+    let watch = Watch::start(&lab);
+    let added = watch.expect("reader_added", Duration::from_secs(10));
+    assert!(added["reader"].as_str().unwrap().starts_with("Virtual PCD"));
+
+    let card = VirtualCard::insert(ATR);
+    let inserted = watch.expect("card_inserted", Duration::from_secs(5));
+    assert_eq!(inserted["atr"], ATR);
+    assert_eq!(inserted["vendor"], "演示厂商", "the ATR chose the vendor's module");
+    let identified = watch.expect("identified", Duration::from_secs(5));
+    let key = &identified["keys"][0];
+    assert_eq!(key["order_no"], ORDER, "{identified}");
+    assert_eq!(key["certificate_matches"], true);
+    let ms = identified["elapsed_ms"].as_f64().unwrap();
+    assert!(ms <= 300.0, "identified {ms} ms after pcscd reported the card");
+
+    card.remove();
+    let removed = watch.expect("card_removed", Duration::from_secs(5));
+    assert_eq!(removed["reader"], inserted["reader"]);
+    drop(watch);
+    pcscd.stop();
+}
+
+#[test]
+fn the_watch_survives_pcscd_absent_and_restarting() {
+    let _one = ONE_PCSCD.lock().unwrap_or_else(|e| e.into_inner());
+    let lab = KeyLab::empty();
+    let watch = Watch::start(&lab);
+    watch.expect("service_unavailable", Duration::from_secs(5));
+
+    let mut pcscd = Pcscd::start();
+    watch.expect("service_available", Duration::from_secs(10));
+    watch.expect("reader_added", Duration::from_secs(5));
+
+    pcscd.kill();
+    watch.expect("service_unavailable", Duration::from_secs(10));
+    let pcscd = Pcscd::start();
+    watch.expect("service_available", Duration::from_secs(10));
+    let card = VirtualCard::insert(ATR);
+    let inserted = watch.expect("card_inserted", Duration::from_secs(10));
+    assert_eq!(inserted["atr"], ATR);
+    card.remove();
+    watch.expect("card_removed", Duration::from_secs(5));
+    drop(watch);
+    pcscd.stop();
+}

@@ -1,0 +1,89 @@
+//! The renewal journal in the store, on both databases: a job starts with the order's move to
+//! `renewing`, commits its steps in order, records at most one issued certificate, and finishes with the
+//! order `renewed`; a second running job for the same order is refused.
+
+use chrono::Duration;
+use keydesk::domain::order::Change;
+use keydesk::domain::{OrderNo, Status};
+use keydesk::ops;
+use keydesk::store::{now, PlannedChange, Stamps, StoreError};
+use keydesk::token::job::{IssuedCertificate, JobState, NewRenewalJob, Phase, RenewalStep, StepResult};
+
+use crate::both_backends;
+use crate::support::{actor, load_demo, TestDb};
+
+both_backends!(a_renewal_job_commits_its_steps_and_records_one_certificate, async |db: &TestDb| {
+    load_demo(db).await;
+    let s = db.store.as_ref();
+    let no = OrderNo::parse("0000261121000001").unwrap();
+    let received = ops::change::change_order(s, &no, &Change::MoveTo(Status::Received), "", &actor("qin")).await.unwrap();
+    let at = now();
+    let plan = NewRenewalJob {
+        order_id: received.id,
+        key_serial: received.key_serial.clone(),
+        algorithm: "rsa-2048".into(),
+        new_key_id: "aa".into(),
+        old_key_id: "01".into(),
+        old_label: "签名证书".into(),
+        old_cert_serial: received.cert.serial.clone(),
+        old_cert_fingerprint: "F0".into(),
+        old_not_before: received.cert.not_before,
+        old_not_after: received.cert.not_after,
+        planned_serial: "4F".into(),
+        planned_not_before: at,
+        planned_not_after: at + Duration::days(365),
+        kept_objects: vec![],
+    };
+    let change = |o: &keydesk::domain::Order, to: Status| PlannedChange {
+        order_id: o.id,
+        order_no: o.order_no.clone(),
+        expected_version: o.version,
+        transition: o.plan(&Change::MoveTo(to), "test").unwrap(),
+        stamps: Stamps::default(),
+        action: "renew",
+    };
+    let job = s.start_renewal(&plan, &change(&received, Status::Renewing), &actor("qin"), at).await.unwrap();
+    assert_eq!((job.state, job.step), (JobState::Running, RenewalStep::Start));
+    let renewing = s.order_by_no(&no).await.unwrap().unwrap();
+    assert_eq!(renewing.status, Status::Renewing);
+    // A second job for the same order while one runs: refused, nothing written.
+    let again = s.start_renewal(&plan, &change(&received, Status::Renewing), &actor("qin"), at).await;
+    assert!(matches!(again, Err(StoreError::Conflict { .. })), "{again:?}");
+    assert_eq!(s.renewal_jobs_for_order(received.id).await.unwrap().len(), 1);
+
+    s.journal(job.id, RenewalStep::GenerateKey, Phase::Intent, "CKA_ID aa", at).await.unwrap();
+    let job = s
+        .commit_step(job.id, RenewalStep::GenerateKey, &StepResult { public_key: Some("3059".into()), ..StepResult::default() }, at)
+        .await
+        .unwrap();
+    assert_eq!((job.step, job.public_key.as_deref()), (RenewalStep::GenerateKey, Some("3059")));
+    let cert = IssuedCertificate {
+        id: 0,
+        job_id: job.id,
+        order_id: job.plan.order_id,
+        serial: "4F".into(),
+        subject: "CN=x".into(),
+        issuer: "CN=ca".into(),
+        not_before: at,
+        not_after: at + Duration::days(365),
+        fingerprint: "AB".into(),
+        pem: "-----BEGIN CERTIFICATE-----".into(),
+        ca_backend: "local".into(),
+        issued_at: at,
+    };
+    let issued = s.record_issued_certificate(&cert, &StepResult::default(), at).await.unwrap();
+    assert_eq!(issued.serial, "4F");
+    let second = s.record_issued_certificate(&IssuedCertificate { serial: "50".into(), ..cert.clone() }, &StepResult::default(), at).await;
+    assert!(matches!(second, Err(StoreError::Conflict { .. })), "never a second certificate for a job");
+    assert_eq!(s.issued_certificates_for_order(received.id).await.unwrap().len(), 1);
+
+    let order = s.finish_renewal(job.id, &change(&renewing, Status::Renewed), &StepResult::default(), &actor("qin"), at).await.unwrap();
+    assert_eq!(order.status, Status::Renewed);
+    let jobs = s.renewal_jobs_for_order(received.id).await.unwrap();
+    assert_eq!((jobs.len(), jobs[0].state, jobs[0].step), (1, JobState::Done, RenewalStep::Finish));
+    assert!(s.commit_step(job.id, RenewalStep::Finish, &StepResult::default(), at).await.is_err(), "a finished job takes no more steps");
+    let journal: Vec<(String, String)> = s.renewal_journal(job.id).await.unwrap().into_iter().map(|j| (j.step, j.phase)).collect();
+    assert_eq!(journal, [("start", "done"), ("generate_key", "intent"), ("generate_key", "done"), ("issue", "done"), ("finish", "done")].map(|(a, b)| (a.to_string(), b.to_string())));
+    let audit = s.audit_for_order(received.id).await.unwrap();
+    assert!(audit.iter().any(|a| a.to_status.as_deref() == Some("renewed") && a.action == "renew"));
+});

@@ -1,0 +1,396 @@
+//! Renewing the certificate on a real SoftHSM2 key through the `keydesk` binary: each test has its own
+//! token folder, demo CA and SQLite database. Independent readers check the result: `pkcs11-tool` for
+//! what is on the key, `openssl` for the chain and validity, and the database for what was issued.
+//! The crash tests abort the process at every step boundary (the `KEYDESK_TEST_ABORT_AFTER` hook) and
+//! run the command again.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use keydesk::exit;
+
+pub const ORDER: &str = "0000261121000001";
+pub const KEY_SERIAL: &str = "15510216518";
+pub const PIN: &str = "123456";
+const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
+/// A desk with one member key in the reader: the demo order 0000261121000001, received.
+pub struct KeyLab {
+    pub dir: tempfile::TempDir,
+    /// The SoftHSM folder the desk sees (tests may point it elsewhere: another key inserted).
+    pub hsm: PathBuf,
+}
+
+impl KeyLab {
+    pub fn new() -> KeyLab {
+        let lab = KeyLab::empty();
+        lab.provision_order_key(&lab.hsm, KEY_SERIAL);
+        lab
+    }
+
+    /// Database with the demo orders (the order received) and the demo CA, but no key yet.
+    pub fn empty() -> KeyLab {
+        let dir = tempfile::tempdir().unwrap();
+        let hsm = dir.path().join("hsm");
+        let lab = KeyLab { dir, hsm };
+        let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo-orders.json");
+        lab.ok_stdin(&["operator", "add", "qin", "--password-stdin"], "2468\n");
+        lab.ok(&["import", "orders", fixtures]);
+        lab.ok(&["intake", "SF1402000000000"]);
+        lab.ok(&["dev", "demo-ca", "--dir", lab.ca_dir().to_str().unwrap()]);
+        lab
+    }
+
+    pub fn ca_dir(&self) -> PathBuf {
+        self.dir.path().join("ca")
+    }
+
+    pub fn db_url(&self) -> String {
+        format!("sqlite://{}", self.dir.path().join("k.db").display())
+    }
+
+    /// A key with this serial carrying the order's certificate (and an encryption pair and a seal).
+    pub fn provision_order_key(&self, hsm: &Path, serial: &str) {
+        self.ok(&[
+            "dev", "provision-token", "--softhsm-dir", hsm.to_str().unwrap(), "--serial", serial,
+            "--subject", "CN=051@秦晓明@ZS00000toubiao00,O=北京巨蟹宫科技有限公司,C=CN",
+            "--cert-serial", "E0C6774455113DC3", "--not-before", "2025-12-01T05:50:07Z", "--not-after", "2026-12-01T05:50:07Z",
+            "--ca-dir", self.ca_dir().to_str().unwrap(), "--label", "ystoub00",
+        ]);
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_keydesk"));
+        c.args(args)
+            .current_dir(self.dir.path())
+            .env_remove("KEYDESK_CONFIG")
+            .env_remove(keydesk::token::job::ABORT_HOOK)
+            .env_remove(keydesk::token::worker::HANG_HOOK)
+            .env("KEYDESK_OPERATOR", "qin")
+            .env("KEYDESK_DATABASE__URL", self.db_url())
+            .env("KEYDESK_LOG__DIR", self.dir.path().join("logs"))
+            .env("KEYDESK_CA__CERT", self.ca_dir().join("ca.crt"))
+            .env("KEYDESK_CA__KEY", self.ca_dir().join("ca.key"))
+            .env("SOFTHSM2_CONF", self.hsm.join("softhsm2.conf"));
+        c
+    }
+
+    pub fn run_stdin(&self, mut c: Command, input: &str) -> Output {
+        use std::io::Write;
+        let mut child = c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> Output {
+        let out = self.command(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        out
+    }
+
+    fn ok_stdin(&self, args: &[&str], input: &str) -> Output {
+        let out = self.run_stdin(self.command(args), input);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out
+    }
+
+    /// `keydesk renew ORDER --pin-stdin --json` with extra environment.
+    pub fn renew(&self, env: &[(&str, &str)]) -> Output {
+        let mut c = self.command(&["renew", ORDER, "--pin-stdin", "--json"]);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        self.run_stdin(c, &format!("{PIN}\n"))
+    }
+
+    pub fn renew_ok(&self) -> serde_json::Value {
+        let out = self.renew(&[]);
+        assert_eq!(out.status.code(), Some(0), "renew: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    pub fn order(&self) -> serde_json::Value {
+        let out = self.ok(&["order", "show", ORDER, "--json"]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["order"].clone()
+    }
+
+    pub fn pkcs11_tool(&self, args: &[&str]) -> Output {
+        Command::new("pkcs11-tool")
+            .args(["--module", MODULE, "--token-label", "ystoub00", "--login", "--pin", PIN])
+            .args(args)
+            .env("SOFTHSM2_CONF", self.hsm.join("softhsm2.conf"))
+            .output()
+            .expect("pkcs11-tool (package opensc)")
+    }
+
+    /// The key's objects as pkcs11-tool lists them: (kind, label, id).
+    pub fn objects(&self) -> Vec<(String, String, String)> {
+        let out = self.pkcs11_tool(&["--list-objects"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mut objects = Vec::new();
+        let mut current: Option<(String, String, String)> = None;
+        for line in text.lines() {
+            let t = line.trim();
+            if !line.starts_with(' ') && t.to_lowercase().contains(" object") {
+                objects.extend(current.take());
+                let kind = t.split([';']).next().unwrap_or("").replace(" Object", "").replace(" object", "");
+                let kind = kind.split_whitespace().take_while(|w| !w.chars().all(|c| c.is_ascii_digit())).collect::<Vec<_>>().join(" ");
+                current = Some((kind, String::new(), String::new()));
+            } else if let Some(c) = current.as_mut() {
+                if let Some(l) = t.strip_prefix("label:") {
+                    c.1 = l.trim().trim_matches('\'').to_string();
+                } else if let Some(id) = t.strip_prefix("ID:") {
+                    c.2 = id.trim().to_string();
+                }
+            }
+        }
+        objects.extend(current);
+        objects.sort();
+        objects
+    }
+
+    /// An object's bytes, read by pkcs11-tool.
+    pub fn read_object(&self, kind: &str, label: &str) -> Vec<u8> {
+        let file = self.dir.path().join(format!("read-{kind}-{}", rand_name()));
+        let out = self.pkcs11_tool(&["--read-object", "--type", kind, "--label", label, "--output-file", file.to_str().unwrap()]);
+        assert!(out.status.success(), "read {kind} {label}: {}", String::from_utf8_lossy(&out.stderr));
+        std::fs::read(file).unwrap()
+    }
+
+    /// How many certificates the database recorded for the order.
+    pub fn issued_count(&self) -> i64 {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let store = keydesk::store::open(&self.db_url(), 1, std::time::Duration::from_secs(5), false).await.unwrap();
+            let order = store.order_by_no(&keydesk::domain::OrderNo::parse(ORDER).unwrap()).await.unwrap().unwrap();
+            store.issued_certificates_for_order(order.id).await.unwrap().len() as i64
+        })
+    }
+}
+
+fn rand_name() -> String {
+    format!("{:016x}", rand::random::<u64>())
+}
+
+fn openssl(args: &[&str]) -> String {
+    let out = Command::new("openssl").args(args).output().expect("openssl");
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// After a renewal: one signing certificate (the new one, from the CA, with the planned validity),
+/// one signing key, the encryption pair and the seal untouched, one issued certificate recorded.
+fn assert_renewed_once(lab: &KeyLab, seal_before: &[u8], enc_before: &[u8], outcome: &serde_json::Value) {
+    let objects = lab.objects();
+    let certs: Vec<_> = objects.iter().filter(|o| o.0 == "Certificate").collect();
+    let privs: Vec<_> = objects.iter().filter(|o| o.0 == "Private Key").collect();
+    assert_eq!(certs.len(), 2, "{objects:?}");
+    assert_eq!(privs.len(), 2, "{objects:?}");
+    assert!(objects.iter().all(|o| o.1 != "keydesk-pending" && !o.1.starts_with("keydesk-pending")), "labels activated: {objects:?}");
+    assert!(!objects.iter().any(|o| o.2 == "01"), "old signing pair removed: {objects:?}");
+    assert_eq!(lab.read_object("data", "电子印章"), seal_before, "seal byte for byte");
+    assert_eq!(lab.read_object("cert", "加密证书"), enc_before, "encryption certificate byte for byte");
+    assert_eq!(lab.issued_count(), 1, "exactly one issued certificate");
+    assert_eq!(lab.order()["status"], "renewed");
+
+    let der = lab.read_object("cert", "签名证书");
+    let der_file = lab.dir.path().join("new.der");
+    std::fs::write(&der_file, der).unwrap();
+    let pem_file = lab.dir.path().join("new.pem");
+    openssl(&["x509", "-inform", "DER", "-in", der_file.to_str().unwrap(), "-out", pem_file.to_str().unwrap()]);
+    let cert = pem_file.to_str().unwrap();
+    let verified = openssl(&["verify", "-CAfile", lab.ca_dir().join("ca.crt").to_str().unwrap(), cert]);
+    assert!(verified.contains(": OK"), "{verified}");
+    let info = openssl(&["x509", "-in", cert, "-noout", "-serial", "-enddate", "-subject", "-nameopt", "utf8,sep_comma_plus"]);
+    let serial = outcome["new"]["serial"].as_str().unwrap();
+    assert!(info.contains(&format!("serial={serial}")), "{info}");
+    // One year paid, renewed before expiry: the old expiry plus one year.
+    assert!(info.contains("notAfter=Dec  1 05:50:07 2027 GMT"), "{info}");
+    assert!(info.contains("CN=051@秦晓明@ZS00000toubiao00"), "{info}");
+}
+
+#[test]
+fn renewal_replaces_only_the_signing_pair_and_a_rerun_changes_nothing() {
+    let lab = KeyLab::new();
+    let seal = lab.read_object("data", "电子印章");
+    let enc = lab.read_object("cert", "加密证书");
+    let show = lab.ok(&["token", "show", "--serial", KEY_SERIAL, "--json"]);
+    let shown: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
+    assert_eq!(shown[0]["token"]["serial"], KEY_SERIAL);
+    assert_eq!(shown[0]["certificates"][0]["serial"], "E0C6774455113DC3", "{shown}");
+    assert!(shown[0]["objects"].as_array().unwrap().iter().all(|o| o["class"] != "private_key"), "no private objects without a PIN");
+
+    let outcome = lab.renew_ok();
+    assert_eq!(outcome["result"], "renewed");
+    assert_eq!(outcome["old"]["serial"], "E0C6774455113DC3");
+    let steps: Vec<&str> = outcome["steps"].as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect();
+    assert_eq!(steps, ["identify", "login", "start", "generate_key", "build_request", "issue", "write_certificate", "activate", "finish"]);
+    assert_renewed_once(&lab, &seal, &enc, &outcome);
+    let objects = lab.objects();
+
+    let mut c = lab.command(&["renew", ORDER, "--pin-stdin", "--json"]);
+    c.env_remove("KEYDESK_CA__CERT").env_remove("KEYDESK_CA__KEY");
+    let out = lab.run_stdin(c, &format!("{PIN}\n"));
+    assert_eq!(out.status.code(), Some(0), "a finished renewal needs no CA: {}", String::from_utf8_lossy(&out.stderr));
+    let again: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(again["result"], "already_renewed");
+    assert_eq!(again["new"]["serial"], outcome["new"]["serial"]);
+    assert_eq!(lab.objects(), objects, "a re-run after completion changes nothing");
+    assert_eq!(lab.issued_count(), 1);
+}
+
+/// One crash test per step boundary: abort there, run again, and find exactly one renewal.
+macro_rules! crash_at {
+    ($($name:ident => $point:expr),* $(,)?) => {
+        mod killed_at {
+            use super::*;
+            $(
+                #[test]
+                fn $name() {
+                    let lab = KeyLab::new();
+                    let seal = lab.read_object("data", "电子印章");
+                    let enc = lab.read_object("cert", "加密证书");
+                    let out = lab.renew(&[(keydesk::token::job::ABORT_HOOK, $point)]);
+                    assert_eq!(out.status.code(), None, "{} should abort: {}", $point, String::from_utf8_lossy(&out.stderr));
+                    let outcome = lab.renew_ok();
+                    // Killed after the last commit, the job was complete: the re-run only reports it.
+                    let expected = if $point == "finish:done" { "already_renewed" } else { "renewed" };
+                    assert_eq!(outcome["result"], expected, "{outcome}");
+                    assert_renewed_once(&lab, &seal, &enc, &outcome);
+                    assert_eq!(lab.renew_ok()["result"], "already_renewed");
+                }
+            )*
+        }
+    };
+}
+
+crash_at! {
+    start_done => "start:done",
+    generate_key_intent => "generate_key:intent",
+    generate_key_act => "generate_key:act",
+    generate_key_done => "generate_key:done",
+    build_request_intent => "build_request:intent",
+    build_request_act => "build_request:act",
+    build_request_done => "build_request:done",
+    issue_intent => "issue:intent",
+    issue_act => "issue:act",
+    issue_done => "issue:done",
+    write_certificate_intent => "write_certificate:intent",
+    write_certificate_act => "write_certificate:act",
+    write_certificate_done => "write_certificate:done",
+    activate_intent => "activate:intent",
+    activate_act => "activate:act",
+    activate_done => "activate:done",
+    finish_intent => "finish:intent",
+    finish_done => "finish:done",
+}
+
+#[test]
+fn wrong_key_in_the_reader_is_refused_naming_both_serials_and_the_order_held() {
+    let lab = KeyLab::empty();
+    lab.provision_order_key(&lab.hsm, "88881234567");
+    let out = lab.renew(&[]);
+    assert_eq!(out.status.code(), Some(exit::RENEW_WRONG_KEY as i32));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("88881234567") && err.contains(KEY_SERIAL) && err.contains("wrong key"), "{err}");
+    let order = lab.order();
+    assert_eq!(order["status"], "on_hold");
+    assert_eq!(order["hold"]["reason"], "wrong_key");
+    assert_eq!(lab.objects().len(), 7, "nothing written to the wrong key");
+}
+
+#[test]
+fn a_different_key_inserted_mid_job_is_refused_and_the_job_continues_on_the_right_key() {
+    let mut lab = KeyLab::new();
+    let seal = lab.read_object("data", "电子印章");
+    let enc = lab.read_object("cert", "加密证书");
+    let out = lab.renew(&[(keydesk::token::job::ABORT_HOOK, "write_certificate:act")]);
+    assert_eq!(out.status.code(), None);
+
+    // The member's key is pulled and another one inserted: refused, order held, job kept.
+    let right = lab.hsm.clone();
+    lab.hsm = lab.dir.path().join("other-hsm");
+    lab.provision_order_key(&lab.hsm.clone(), "77770000002");
+    let out = lab.renew(&[]);
+    assert_eq!(out.status.code(), Some(exit::RENEW_WRONG_KEY as i32), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(lab.order()["hold"]["reason"], "wrong_key");
+    assert_eq!(lab.objects().len(), 7, "the other key is untouched");
+
+    // The right key back, the hold released: the job completes where it stopped.
+    lab.hsm = right;
+    lab.ok(&["order", "release", ORDER, "--note", "换回正确的 KEY"]);
+    assert_eq!(lab.order()["status"], "renewing");
+    let outcome = lab.renew_ok();
+    assert_eq!(outcome["resumed"], true);
+    assert_renewed_once(&lab, &seal, &enc, &outcome);
+}
+
+#[test]
+fn a_hanging_module_is_killed_after_the_timeout_and_the_rerun_completes() {
+    let lab = KeyLab::new();
+    let seal = lab.read_object("data", "电子印章");
+    let enc = lab.read_object("cert", "加密证书");
+    let started = std::time::Instant::now();
+    let out = lab.renew(&[(keydesk::token::worker::HANG_HOOK, "sign"), ("KEYDESK_TOKEN__WORKER_TIMEOUT_SECS", "2")]);
+    assert_eq!(out.status.code(), Some(exit::RENEW_TOKEN as i32), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("timed out"));
+    assert_eq!(lab.order()["status"], "renewing", "the job is kept");
+    let outcome = lab.renew_ok();
+    assert_renewed_once(&lab, &seal, &enc, &outcome);
+}
+
+#[test]
+fn a_wrong_pin_stops_before_anything_is_written() {
+    let lab = KeyLab::new();
+    let out = lab.run_stdin(lab.command(&["renew", ORDER, "--pin-stdin"]), "000000\n");
+    assert_eq!(out.status.code(), Some(exit::RENEW_PIN as i32), "{}", String::from_utf8_lossy(&out.stderr));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("000000"), "the PIN is never echoed: {err}");
+    assert_eq!(lab.order()["status"], "received");
+    assert_eq!(lab.objects().len(), 7);
+}
+
+#[test]
+fn the_command_ca_runs_openssl_ca_with_the_planned_validity() {
+    let lab = KeyLab::new();
+    let seal = lab.read_object("data", "电子印章");
+    let enc = lab.read_object("cert", "加密证书");
+    let ca = lab.dir.path().join("openssl-ca");
+    std::fs::create_dir_all(ca.join("new")).unwrap();
+    std::fs::write(ca.join("index.txt"), "").unwrap();
+    std::fs::write(ca.join("serial"), "1000\n").unwrap();
+    let cnf = format!(
+        "[ca]\ndefault_ca = demo\n[demo]\ndir = {d}\ndatabase = $dir/index.txt\nnew_certs_dir = $dir/new\nserial = $dir/serial\n\
+         certificate = {cert}\nprivate_key = {key}\ndefault_md = sha256\npolicy = any\npreserve = yes\nunique_subject = no\n\
+         utf8 = yes\nstring_mask = utf8only\nx509_extensions = leaf\n[any]\ncountryName = optional\norganizationName = optional\n\
+         commonName = supplied\n[leaf]\nbasicConstraints = CA:FALSE\nkeyUsage = critical, digitalSignature, nonRepudiation\n\
+         subjectKeyIdentifier = hash\nauthorityKeyIdentifier = keyid\n",
+        d = ca.display(),
+        cert = lab.ca_dir().join("ca.crt").display(),
+        key = lab.ca_dir().join("ca.key").display()
+    );
+    std::fs::write(ca.join("openssl.cnf"), cnf).unwrap();
+    let script = ca.join("issue.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nset -e\nopenssl ca -batch -config {d}/openssl.cnf -in /dev/stdin -out {d}/out.pem -notext \
+             -startdate \"$KEYDESK_NOT_BEFORE\" -enddate \"$KEYDESK_NOT_AFTER\" 2>>{d}/ca.log\ncat {d}/out.pem\n",
+            d = ca.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new("chmod").args(["+x", script.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success());
+    let outcome = {
+        let mut c = lab.command(&["renew", ORDER, "--pin-stdin", "--json"]);
+        c.env("KEYDESK_CA__BACKEND", "command").env("KEYDESK_CA__COMMAND", format!("[\"{}\"]", script.display())).env_remove("KEYDESK_CA__KEY");
+        let out = lab.run_stdin(c, &format!("{PIN}\n"));
+        assert_eq!(out.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&out.stderr), std::fs::read_to_string(ca.join("ca.log")).unwrap_or_default());
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(outcome["new"]["serial"], "1000", "openssl's own serial");
+    assert_renewed_once(&lab, &seal, &enc, &outcome);
+}
