@@ -1,1 +1,3 @@
+//! keydesk's integration tests: one binary, one module per area.
 
+mod docs;
