@@ -52,14 +52,6 @@ impl<'f> Canvas<'f> {
         }
     }
 
-    pub fn width(&self) -> f32 {
-        self.width
-    }
-
-    pub fn height(&self) -> f32 {
-        self.height
-    }
-
     /// Width of `text` in mm at `size` pt.
     pub fn text_width(&self, text: &str, size: f32) -> f32 {
         self.font.width_em(text) * size / PT_PER_MM

@@ -79,6 +79,27 @@ fn ipp_printer_that_is_off_is_retryable() {
 }
 
 #[test]
+fn ipp_printer_without_label_media_refuses_permanently() {
+    for tool in ["ippeveprinter", "dbus-daemon", "avahi-daemon", "unshare"] {
+        if !tools::require(tool) {
+            return;
+        }
+    }
+    let office = IppEvePrinter::start_with_media(&[]);
+    let ipp = IppPrinter::new(&office.uri(), "", Duration::from_secs(5));
+    let job = PrintJob {
+        name: "label",
+        pdf: b"%PDF-1.4\n%%EOF\n",
+        media: Some(LabelSize::Mm100x150.ipp_media()),
+    };
+    let outcome = ipp.print(&job);
+    assert!(
+        matches!(outcome, PrintOutcome::Failed(ref m) if m.contains("attributes-or-values-not-supported")),
+        "{outcome:?}"
+    );
+}
+
+#[test]
 fn ipp_printer_refusing_a_path_is_a_failure() {
     for tool in ["ippeveprinter", "dbus-daemon", "avahi-daemon", "unshare"] {
         if !tools::require(tool) {

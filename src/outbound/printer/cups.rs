@@ -5,6 +5,7 @@
 //! retryable; an unknown queue or a refused document is a failure staff must look at.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -42,6 +43,25 @@ impl CupsPrinter {
     pub fn with_program(mut self, program: &str) -> Self {
         self.program = program.to_string();
         self
+    }
+}
+
+impl CupsPrinter {
+    /// `lpstat -r`: whether the scheduler answers (false when lpstat cannot be run either).
+    fn scheduler_running(&self) -> bool {
+        let lpstat = Path::new(&self.program).with_file_name("lpstat");
+        let program = if self.program.contains('/') { lpstat.as_os_str() } else { "lpstat".as_ref() };
+        let mut cmd = Command::new(program);
+        if let Some(server) = &self.server {
+            cmd.arg("-h").arg(server);
+        }
+        cmd.arg("-r").stdin(Stdio::null()).stderr(Stdio::null());
+        cmd.output()
+            .map(|o| {
+                let text = String::from_utf8_lossy(&o.stdout);
+                text.contains("scheduler is running")
+            })
+            .unwrap_or(false)
     }
 }
 
@@ -123,9 +143,14 @@ impl Printer for CupsPrinter {
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         if output.status.success() {
-            PrintOutcome::Printed { job: job_id(&stdout) }
-        } else {
-            outcome_for_lp_error(&stderr)
+            return PrintOutcome::Printed { job: job_id(&stdout) };
+        }
+        match outcome_for_lp_error(&stderr) {
+            // lp says "does not exist" also when it cannot reach the scheduler at all: ask lpstat.
+            PrintOutcome::Failed(message) if !self.scheduler_running() => {
+                PrintOutcome::Retryable(format!("{message} (the CUPS scheduler is not running)"))
+            }
+            outcome => outcome,
         }
     }
 

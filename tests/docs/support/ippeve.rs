@@ -25,17 +25,23 @@ fn free_port() -> u16 {
     listener.local_addr().expect("local addr").port()
 }
 
-fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
+fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool, log: impl Fn() -> String) {
     let start = Instant::now();
     while !ready() {
-        assert!(start.elapsed() < timeout, "{what} did not become ready within {timeout:?}");
+        assert!(start.elapsed() < timeout, "{what} did not become ready within {timeout:?}:\n{}", log());
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
 impl IppEvePrinter {
-    /// Starts dbus, avahi and the printer; returns when the printer accepts connections.
+    /// A label printer: 100×150 and 76×130 mm media, like a thermal label printer.
     pub fn start() -> Self {
+        Self::start_with_media(&["custom_100x150mm_100x150mm", "custom_76x130mm_76x130mm"])
+    }
+
+    /// Starts dbus, avahi and a printer offering `media`; returns when it accepts connections.
+    /// An empty list keeps ippeveprinter's own defaults (office paper sizes).
+    pub fn start_with_media(media: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut printer = Self {
             port: 0,
@@ -95,27 +101,63 @@ impl IppEvePrinter {
             .spawn()
             .expect("start avahi-daemon in unshare (Debian package avahi-daemon)");
         printer.children.push(avahi);
-        wait_for("avahi-daemon", Duration::from_secs(10), || {
-            std::fs::read_to_string(&avahi_log).is_ok_and(|log| log.contains("Server startup complete"))
-        });
+        let avahi_err = root.join("avahi.err");
+        let avahi_output = || {
+            format!(
+                "{}{}",
+                std::fs::read_to_string(&avahi_log).unwrap_or_default(),
+                std::fs::read_to_string(&avahi_err).unwrap_or_default()
+            )
+        };
+        wait_for(
+            "avahi-daemon",
+            Duration::from_secs(15),
+            || avahi_output().contains("Server startup complete"),
+            avahi_output,
+        );
 
         let spool = root.join("spool");
         std::fs::create_dir_all(&spool).expect("spool dir");
         printer.port = free_port();
-        let ippeve = Command::new("ippeveprinter")
+        let mut command = Command::new("ippeveprinter");
+        if let Some(default) = media.first() {
+            let attrs = root.join("media.conf");
+            std::fs::write(
+                &attrs,
+                format!(
+                    "ATTR keyword media-default {default}\nATTR keyword media-ready {default}\n\
+                     ATTR keyword media-supported {}\n\
+                     ATTR mimeMediaType document-format-supported application/pdf,image/pwg-raster\n",
+                    media.join(",")
+                ),
+            )
+            .expect("write media.conf");
+            // With -a the formats come from the file; -f would be a usage error.
+            command.arg("-a").arg(attrs);
+        } else {
+            command.args(["-f", "application/pdf,image/pwg-raster"]);
+        }
+        let ippeve = command
             .args(["-p", &printer.port.to_string(), "-n", "localhost", "-r", "off", "-k", "-d"])
             .arg(&spool)
-            .args(["-f", "application/pdf,image/pwg-raster", "Keydesk Test Label"])
+            .arg("Keydesk Test Label")
             .env("DBUS_SYSTEM_BUS_ADDRESS", &bus)
-            .stdout(Stdio::null())
+            .stdout(Stdio::from(std::fs::File::create(root.join("ippeve.out")).expect("ippeve out")))
             .stderr(Stdio::from(std::fs::File::create(root.join("ippeve.log")).expect("ippeve log")))
             .spawn()
             .expect("start ippeveprinter (Debian package cups-ipp-utils)");
         printer.children.push(ippeve);
         let port = printer.port;
-        wait_for("ippeveprinter", Duration::from_secs(10), || {
-            TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
+        let log_path = root.join("ippeve.log");
+        wait_for(
+            "ippeveprinter",
+            Duration::from_secs(10),
+            || TcpStream::connect(("127.0.0.1", port)).is_ok(),
+            || {
+                let out = std::fs::read_to_string(log_path.with_extension("out")).unwrap_or_default();
+                format!("{}{out}", std::fs::read_to_string(&log_path).unwrap_or_default())
+            },
+        );
         printer
     }
 
