@@ -186,33 +186,28 @@ impl<'f> Canvas<'f> {
         None
     }
 
-    /// A filled black box, `x`/`top` its top-left corner, all in mm.
-    pub fn fill_rect(&mut self, x: f32, top: f32, w: f32, h: f32) {
+    fn rect(&mut self, x: f32, top: f32, w: f32, h: f32, mode: PaintMode) {
         self.ops.push(Op::DrawRectangle {
             rectangle: Rect {
                 x: Mm(x).into(),
                 y: self.y_pdf(top + h),
                 width: Mm(w).into(),
                 height: Mm(h).into(),
-                mode: Some(PaintMode::Fill),
+                mode: Some(mode),
                 winding_order: Some(WindingOrder::NonZero),
             },
         });
     }
 
+    /// A filled box in the current colour, `x`/`top` its top-left corner, all in mm.
+    pub fn fill_rect(&mut self, x: f32, top: f32, w: f32, h: f32) {
+        self.rect(x, top, w, h, PaintMode::Fill);
+    }
+
     /// An outlined box (line width in mm).
     pub fn stroke_rect(&mut self, x: f32, top: f32, w: f32, h: f32, line: f32) {
         self.ops.push(Op::SetOutlineThickness { pt: Mm(line).into() });
-        self.ops.push(Op::DrawRectangle {
-            rectangle: Rect {
-                x: Mm(x).into(),
-                y: self.y_pdf(top + h),
-                width: Mm(w).into(),
-                height: Mm(h).into(),
-                mode: Some(PaintMode::Stroke),
-                winding_order: Some(WindingOrder::NonZero),
-            },
-        });
+        self.rect(x, top, w, h, PaintMode::Stroke);
     }
 
     /// A straight line between two points (mm, top-left origin).

@@ -142,6 +142,11 @@ pub fn invoice_figures(total: Decimal, quantity: u32, rate: Decimal) -> Result<I
     })
 }
 
+/// The non-empty parts joined by a space.
+fn join_present(parts: &[&str]) -> String {
+    parts.iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join(" ")
+}
+
 fn money(value: Decimal) -> String {
     format!("¥{}", with_two_decimals(value))
 }
@@ -181,21 +186,11 @@ pub fn render_invoice(font: &DocFont, settings: &InvoiceSettings, data: &Invoice
     let issuer_line = format!("开票人：{}", settings.issuer_name);
 
     let mut remarks: Vec<String> = vec![format!("订单号：{}", data.order_no)];
-    let buyer_addr = [data.buyer.address.as_str(), data.buyer.phone.as_str()]
-        .iter()
-        .filter(|s| !s.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let buyer_addr = join_present(&[&data.buyer.address, &data.buyer.phone]);
     if !buyer_addr.is_empty() {
         remarks.push(format!("购方地址电话：{buyer_addr}"));
     }
-    let buyer_bank = [data.buyer.bank.as_str(), data.buyer.account.as_str()]
-        .iter()
-        .filter(|s| !s.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let buyer_bank = join_present(&[&data.buyer.bank, &data.buyer.account]);
     if !buyer_bank.is_empty() {
         remarks.push(format!("购方开户银行及账号：{buyer_bank}"));
     }

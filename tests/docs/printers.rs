@@ -33,6 +33,11 @@ fn sample_pdf() -> Vec<u8> {
     render_label(super::support::font(), &LabelSettings::default(), &data).expect("label")
 }
 
+/// The programs a real IPP printer needs (see `support::ippeve`).
+fn ippeve_tools() -> bool {
+    ["ippeveprinter", "dbus-daemon", "avahi-daemon", "unshare"].iter().all(|t| tools::require(t))
+}
+
 /// A loopback port with nothing listening on it.
 fn dead_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -43,10 +48,8 @@ fn dead_port() -> u16 {
 
 #[test]
 fn ipp_printer_receives_the_exact_pdf_bytes() {
-    for tool in ["ippeveprinter", "dbus-daemon", "avahi-daemon", "unshare"] {
-        if !tools::require(tool) {
-            return;
-        }
+    if !ippeve_tools() {
+        return;
     }
     let printer = IppEvePrinter::start();
     let pdf = sample_pdf();
@@ -80,10 +83,8 @@ fn ipp_printer_that_is_off_is_retryable() {
 
 #[test]
 fn ipp_printer_without_label_media_refuses_permanently() {
-    for tool in ["ippeveprinter", "dbus-daemon", "avahi-daemon", "unshare"] {
-        if !tools::require(tool) {
-            return;
-        }
+    if !ippeve_tools() {
+        return;
     }
     let office = IppEvePrinter::start_with_media(&[]);
     let ipp = IppPrinter::new(&office.uri(), "", Duration::from_secs(5));
@@ -101,10 +102,8 @@ fn ipp_printer_without_label_media_refuses_permanently() {
 
 #[test]
 fn ipp_printer_refusing_a_path_is_a_failure() {
-    for tool in ["ippeveprinter", "dbus-daemon", "avahi-daemon", "unshare"] {
-        if !tools::require(tool) {
-            return;
-        }
+    if !ippeve_tools() {
+        return;
     }
     let printer = IppEvePrinter::start();
     let ipp = IppPrinter::new(
@@ -127,10 +126,8 @@ fn lp_without_a_scheduler_is_retryable_and_unknown_queue_fails() {
     let outcome = down.print(&job);
     assert!(matches!(outcome, PrintOutcome::Retryable(_)), "{outcome:?}");
 
-    for tool in ["ippeveprinter", "dbus-daemon", "avahi-daemon", "unshare"] {
-        if !tools::require(tool) {
-            return;
-        }
+    if !ippeve_tools() {
+        return;
     }
     let printer = IppEvePrinter::start();
     let unknown = CupsPrinter::new("no-such-queue", "").with_server(&format!("127.0.0.1:{}", printer.port()));
