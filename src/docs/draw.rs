@@ -63,7 +63,15 @@ impl<'f> Canvas<'f> {
 
     /// Draws one line of text whose top edge is at `top` mm, anchored at `x` per `align`.
     /// Returns the line height used (mm).
-    pub fn text(&mut self, x: f32, top: f32, size: f32, weight: Weight, align: Align, text: &str) -> f32 {
+    pub fn text(
+        &mut self,
+        x: f32,
+        top: f32,
+        size: f32,
+        weight: Weight,
+        align: Align,
+        text: &str,
+    ) -> f32 {
         let width = self.text_width(text, size);
         let left = match align {
             Align::Left => x,
@@ -77,7 +85,9 @@ impl<'f> Canvas<'f> {
             self.ops.push(Op::SetTextRenderingMode {
                 mode: TextRenderingMode::FillStroke,
             });
-            self.ops.push(Op::SetOutlineThickness { pt: Pt(size * 0.04) });
+            self.ops.push(Op::SetOutlineThickness {
+                pt: Pt(size * 0.04),
+            });
         }
         self.ops.push(Op::SetFont {
             font: PdfFontHandle::External(self.font_id.clone()),
@@ -112,9 +122,12 @@ impl<'f> Canvas<'f> {
             let w = self.font.char_width_em(c);
             if current_em + w > limit_em && !current.is_empty() {
                 // Prefer breaking at the last space when the tail is a Latin word.
-                let split = current
-                    .rfind(' ')
-                    .filter(|&i| i > 0 && current[i + 1..].chars().all(|ch| ch.is_ascii_alphanumeric()));
+                let split = current.rfind(' ').filter(|&i| {
+                    i > 0
+                        && current[i + 1..]
+                            .chars()
+                            .all(|ch| ch.is_ascii_alphanumeric())
+                });
                 match split {
                     Some(i) if c.is_ascii_alphanumeric() => {
                         let tail = current[i + 1..].to_string();
@@ -206,13 +219,17 @@ impl<'f> Canvas<'f> {
 
     /// An outlined box (line width in mm).
     pub fn stroke_rect(&mut self, x: f32, top: f32, w: f32, h: f32, line: f32) {
-        self.ops.push(Op::SetOutlineThickness { pt: Mm(line).into() });
+        self.ops.push(Op::SetOutlineThickness {
+            pt: Mm(line).into(),
+        });
         self.rect(x, top, w, h, PaintMode::Stroke);
     }
 
     /// A straight line between two points (mm, top-left origin).
     pub fn line(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, width: f32) {
-        self.ops.push(Op::SetOutlineThickness { pt: Mm(width).into() });
+        self.ops.push(Op::SetOutlineThickness {
+            pt: Mm(width).into(),
+        });
         let p = |x: f32, y: f32| LinePoint {
             p: Point {
                 x: Mm(x).into(),
@@ -306,15 +323,24 @@ impl<'f> Canvas<'f> {
 
     /// Finishes the page and writes the PDF with the font embedded as a subset.
     pub fn finish(mut self) -> Result<Vec<u8>, DocError> {
-        let page = PdfPage::new(Mm(self.width), Mm(self.height), std::mem::take(&mut self.ops));
+        let page = PdfPage::new(
+            Mm(self.width),
+            Mm(self.height),
+            std::mem::take(&mut self.ops),
+        );
         let options = PdfSaveOptions {
             subset_fonts: true,
             ..PdfSaveOptions::default()
         };
         let mut warnings = Vec::new();
-        let bytes = self.doc.with_pages(vec![page]).save(&options, &mut warnings);
+        let bytes = self
+            .doc
+            .with_pages(vec![page])
+            .save(&options, &mut warnings);
         if bytes.is_empty() {
-            return Err(DocError::Pdf(format!("printpdf wrote nothing: {warnings:?}")));
+            return Err(DocError::Pdf(format!(
+                "printpdf wrote nothing: {warnings:?}"
+            )));
         }
         Ok(bytes)
     }

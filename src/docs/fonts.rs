@@ -66,7 +66,9 @@ pub struct DocFont {
 
 impl fmt::Debug for DocFont {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DocFont").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("DocFont")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -93,15 +95,22 @@ impl DocFont {
                 } else {
                     format!(
                         ": {}",
-                        warnings.iter().map(|w| w.message.as_str()).collect::<Vec<_>>().join("; ")
+                        warnings
+                            .iter()
+                            .map(|w| w.message.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; ")
                     )
                 },
             })?;
         let units_per_em = f32::from(parsed.pdf_font_metrics.units_per_em.max(1));
-        let ascent = f32::from(parsed.font_metrics.ascent) / units_per_em;
+        let ascent = parsed.font_metrics.ascent / units_per_em;
         let name = format!(
             "{} face {}",
-            origin.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            origin
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             face_index
         );
         Ok(Self {
@@ -136,7 +145,9 @@ impl DocFont {
     /// The advance of one character in em.
     pub fn char_width_em(&self, c: char) -> f32 {
         match self.parsed.lookup_glyph_index(u32::from(c)) {
-            Some(g) if g != 0 => f32::from(self.parsed.get_horizontal_advance(g)) / self.units_per_em,
+            Some(g) if g != 0 => {
+                f32::from(self.parsed.get_horizontal_advance(g)) / self.units_per_em
+            }
             _ => 1.0,
         }
     }
@@ -176,12 +187,22 @@ impl MissingGlyphs {
 
 impl fmt::Display for MissingGlyphs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "refusing to print: the font {} has no glyph for ", self.font)?;
+        write!(
+            f,
+            "refusing to print: the font {} has no glyph for ",
+            self.font
+        )?;
         for (i, m) in self.missing.iter().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;
             }
-            write!(f, "'{}' (U+{:04X}) in \"{}\"", m.character, u32::from(m.character), m.text)?;
+            write!(
+                f,
+                "'{}' (U+{:04X}) in \"{}\"",
+                m.character,
+                u32::from(m.character),
+                m.text
+            )?;
         }
         f.write_str("; correct the text or configure a font that has it")
     }

@@ -38,7 +38,11 @@ impl Secret {
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_empty() { "Secret(<empty>)" } else { "Secret(***)" })
+        f.write_str(if self.0.is_empty() {
+            "Secret(<empty>)"
+        } else {
+            "Secret(***)"
+        })
     }
 }
 
@@ -155,7 +159,11 @@ pub enum CourierError {
     Unreachable(String),
     /// SF's gateway refused the call (`apiResultCode` other than A1000).
     #[error("SF refused the request ({code}): {message}")]
-    Gateway { code: String, message: String, retryable: bool },
+    Gateway {
+        code: String,
+        message: String,
+        retryable: bool,
+    },
     /// SF's service answered `success: false`.
     #[error("SF rejected the order ({code}): {message}")]
     Rejected { code: String, message: String },

@@ -15,7 +15,9 @@ use base64::Engine;
 use md5::{Digest, Md5};
 use serde_json::{json, Value};
 
-use super::{Booking, Courier, CourierError, CourierSettings, RouteLabel, Secret, Shipment, ShipmentRequest};
+use super::{
+    Booking, Courier, CourierError, CourierSettings, RouteLabel, Secret, Shipment, ShipmentRequest,
+};
 
 pub const SERVICE_CREATE_ORDER: &str = "EXP_RECE_CREATE_ORDER";
 pub const SERVICE_CLOUD_PRINT: &str = "COM_RECE_CLOUD_PRINT_WAYBILLS";
@@ -25,7 +27,9 @@ pub fn java_url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
     for &b in s.as_bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => out.push(char::from(b)),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
+                out.push(char::from(b))
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -106,7 +110,9 @@ impl SfClient {
             ));
         }
         if settings.sf_base_url.is_empty() {
-            return Err(CourierError::NotConfigured("courier.sf_base_url is empty".into()));
+            return Err(CourierError::NotConfigured(
+                "courier.sf_base_url is empty".into(),
+            ));
         }
         let timeout = Duration::from_secs(settings.timeout_secs.max(1));
         let config = ureq::Agent::config_builder()
@@ -151,15 +157,17 @@ impl SfClient {
             .send_form(form)
             .map_err(|e| CourierError::Unreachable(format!("{service_code}: {e}")))?;
         let status = response.status().as_u16();
-        let body = response
-            .body_mut()
-            .read_to_string()
-            .map_err(|e| CourierError::Unreachable(format!("{service_code}: reading the answer: {e}")))?;
+        let body = response.body_mut().read_to_string().map_err(|e| {
+            CourierError::Unreachable(format!("{service_code}: reading the answer: {e}"))
+        })?;
         if status != 200 {
             return Err(if status >= 500 || status == 429 {
                 CourierError::Unreachable(format!("{service_code}: HTTP {status}"))
             } else {
-                CourierError::Malformed(format!("{service_code}: HTTP {status}: {}", body.chars().take(200).collect::<String>()))
+                CourierError::Malformed(format!(
+                    "{service_code}: HTTP {status}: {}",
+                    body.chars().take(200).collect::<String>()
+                ))
             });
         }
         let envelope: Value = serde_json::from_str(&body)
@@ -173,13 +181,22 @@ impl SfClient {
             } else {
                 format!("{meaning} (SF: {sf_text})")
             };
-            return Err(CourierError::Gateway { code, message, retryable });
+            return Err(CourierError::Gateway {
+                code,
+                message,
+                retryable,
+            });
         }
         let data = match envelope.get("apiResultData") {
-            Some(Value::String(s)) => serde_json::from_str::<Value>(s)
-                .map_err(|e| CourierError::Malformed(format!("{service_code}: apiResultData is not JSON ({e})")))?,
+            Some(Value::String(s)) => serde_json::from_str::<Value>(s).map_err(|e| {
+                CourierError::Malformed(format!("{service_code}: apiResultData is not JSON ({e})"))
+            })?,
             Some(v @ Value::Object(_)) => v.clone(),
-            _ => return Err(CourierError::Malformed(format!("{service_code}: no apiResultData"))),
+            _ => {
+                return Err(CourierError::Malformed(format!(
+                    "{service_code}: no apiResultData"
+                )))
+            }
         };
         if data.get("success").and_then(Value::as_bool) != Some(true) {
             let code = text_of(&data, "errorCode");
@@ -189,7 +206,11 @@ impl SfClient {
             }
             return Err(CourierError::Rejected {
                 code: if code.is_empty() { "?".into() } else { code },
-                message: if message.is_empty() { "no message".into() } else { message },
+                message: if message.is_empty() {
+                    "no message".into()
+                } else {
+                    message
+                },
             });
         }
         Ok(data)
@@ -199,7 +220,9 @@ impl SfClient {
     /// Asking again with the same `order_id` returns the first waybill.
     pub fn create_order(&self, request: &ShipmentRequest) -> Result<Shipment, CourierError> {
         if request.order_id.is_empty() {
-            return Err(CourierError::NotConfigured("the shipment has no order id".into()));
+            return Err(CourierError::NotConfigured(
+                "the shipment has no order id".into(),
+            ));
         }
         let mut msg = json!({
             "language": "zh-CN",
@@ -243,7 +266,9 @@ impl SfClient {
         let url = text_of(file, "url");
         let token = text_of(file, "token");
         if url.is_empty() {
-            return Err(CourierError::Malformed("cloud print: file without url".into()));
+            return Err(CourierError::Malformed(
+                "cloud print: file without url".into(),
+            ));
         }
         let mut response = self
             .agent
@@ -267,7 +292,9 @@ impl SfClient {
             .read_to_vec()
             .map_err(|e| CourierError::Unreachable(format!("label download: {e}")))?;
         if !bytes.starts_with(b"%PDF") {
-            return Err(CourierError::Malformed("label download is not a PDF".into()));
+            return Err(CourierError::Malformed(
+                "label download is not a PDF".into(),
+            ));
         }
         Ok(bytes)
     }
@@ -290,7 +317,9 @@ pub fn parse_create_order(data: &Value) -> Result<Shipment, CourierError> {
         .ok_or_else(|| CourierError::Malformed("create order: empty waybillNoInfoList".into()))?;
     let waybill = text_of(main, "waybillNo");
     if waybill.is_empty() {
-        return Err(CourierError::Malformed("create order: waybill number missing".into()));
+        return Err(CourierError::Malformed(
+            "create order: waybill number missing".into(),
+        ));
     }
     let route = msg
         .get("routeLabelInfo")
@@ -318,7 +347,10 @@ impl Courier for SfClient {
     }
 
     fn describe(&self) -> String {
-        format!("SF open platform {} as partner {}", self.base_url, self.partner_id)
+        format!(
+            "SF open platform {} as partner {}",
+            self.base_url, self.partner_id
+        )
     }
 }
 
@@ -329,7 +361,10 @@ mod tests {
     #[test]
     fn url_encoding_follows_java_url_encoder() {
         assert_eq!(java_url_encode("a b*c-d_e.f~g"), "a+b*c-d_e.f%7Eg");
-        assert_eq!(java_url_encode("{\"k\":\"顺丰\"}"), "%7B%22k%22%3A%22%E9%A1%BA%E4%B8%B0%22%7D");
+        assert_eq!(
+            java_url_encode("{\"k\":\"顺丰\"}"),
+            "%7B%22k%22%3A%22%E9%A1%BA%E4%B8%B0%22%7D"
+        );
         assert_eq!(java_url_encode("/+=&"), "%2F%2B%3D%26");
     }
 
@@ -337,7 +372,11 @@ mod tests {
     fn digest_is_base64_of_md5_of_the_encoded_concatenation() {
         // MD5("abc") = 900150983cd24fb0d6963f7d28e17f72
         assert_eq!(msg_digest("a", "b", "c"), "kAFQmDzST7DWlj99KOF/cg==");
-        let d = msg_digest("{\"orderId\":\"0000250427000004\"}", "1700000000000", "check");
+        let d = msg_digest(
+            "{\"orderId\":\"0000250427000004\"}",
+            "1700000000000",
+            "check",
+        );
         assert_eq!(d.len(), 24);
     }
 

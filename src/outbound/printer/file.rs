@@ -18,7 +18,9 @@ pub struct FilePrinter {
 
 impl FilePrinter {
     pub fn new(dir: &Path) -> Self {
-        Self { dir: dir.to_path_buf() }
+        Self {
+            dir: dir.to_path_buf(),
+        }
     }
 
     /// Writes `job` and returns the final path.
@@ -27,7 +29,13 @@ impl FilePrinter {
         let stem: String = job
             .name
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
         let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
@@ -35,7 +43,10 @@ impl FilePrinter {
         let final_path = self.dir.join(&name);
         let temp_path = self.dir.join(format!(".{name}.tmp"));
         let result = (|| {
-            let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp_path)?;
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temp_path)?;
             file.write_all(job.pdf)?;
             file.sync_all()?;
             drop(file);
@@ -63,9 +74,8 @@ impl Printer for FilePrinter {
                 let text = format!("writing into {}: {e}", self.dir.display());
                 match e.kind() {
                     // A full disk or an unmounted share may come back; a permission problem won't.
-                    std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
-                        PrintOutcome::Failed(text)
-                    }
+                    std::io::ErrorKind::PermissionDenied
+                    | std::io::ErrorKind::ReadOnlyFilesystem => PrintOutcome::Failed(text),
                     _ => PrintOutcome::Retryable(text),
                 }
             }

@@ -172,7 +172,11 @@ impl RetryPolicy {
             return None;
         }
         let factor = 1i32 << (attempts - 1).min(20);
-        let delay = self.base.checked_mul(factor).unwrap_or(self.cap).min(self.cap);
+        let delay = self
+            .base
+            .checked_mul(factor)
+            .unwrap_or(self.cap)
+            .min(self.cap);
         Some(now + delay)
     }
 }
@@ -195,7 +199,10 @@ mod tests {
             .collect();
         assert_eq!(delays, vec![5, 10, 20, 40, 80, 160, 300, 300, 300]);
         assert_eq!(next_attempt_at(0, now), Some(now));
-        assert_eq!(next_attempt_at(19, now).map(|t| (t - now).num_seconds()), Some(300));
+        assert_eq!(
+            next_attempt_at(19, now).map(|t| (t - now).num_seconds()),
+            Some(300)
+        );
         assert_eq!(next_attempt_at(20, now), None);
         assert_eq!(next_attempt_at(u32::MAX, now), None);
     }

@@ -161,7 +161,10 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) {
             headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
         }
     }
-    let length: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let length: usize = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let mut body = vec![0; length];
     if reader.read_exact(&mut body).is_err() {
         return;
@@ -188,7 +191,12 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) {
         .get("content-type")
         .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
     {
-        return respond(stream, "415 Unsupported Media Type", "text/plain", b"form expected");
+        return respond(
+            stream,
+            "415 Unsupported Media Type",
+            "text/plain",
+            b"form expected",
+        );
     }
     let text = String::from_utf8_lossy(&body).into_owned();
     let fields: Vec<(String, String)> = text
@@ -201,15 +209,34 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) {
         .collect();
     let answer = {
         let mut st = state.lock().expect("state");
-        st.received.push(Received { fields: fields.clone() });
+        st.received.push(Received {
+            fields: fields.clone(),
+        });
         service(&mut st, &fields, port)
     };
-    respond(stream, "200 OK", "application/json;charset=UTF-8", answer.to_string().as_bytes());
+    respond(
+        stream,
+        "200 OK",
+        "application/json;charset=UTF-8",
+        answer.to_string().as_bytes(),
+    );
 }
 
 fn service(st: &mut State, fields: &[(String, String)], port: u16) -> Value {
-    let get = |k: &str| fields.iter().find(|(name, _)| name == k).map(|(_, v)| v.clone());
-    let required = ["partnerID", "requestID", "serviceCode", "timestamp", "msgDigest", "msgData"];
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(name, _)| name == k)
+            .map(|(_, v)| v.clone())
+    };
+    let required = [
+        "partnerID",
+        "requestID",
+        "serviceCode",
+        "timestamp",
+        "msgDigest",
+        "msgData",
+    ];
     for k in required {
         if get(k).is_none_or(|v| v.is_empty()) {
             return envelope("A1001", &format!("必传参数不可为空: {k}"), None);
@@ -229,8 +256,9 @@ fn service(st: &mut State, fields: &[(String, String)], port: u16) -> Value {
     if !["EXP_RECE_CREATE_ORDER", "COM_RECE_CLOUD_PRINT_WAYBILLS"].contains(&service.as_str()) {
         return envelope("A1004", "无对应服务权限", None);
     }
-    let expected = base64::engine::general_purpose::STANDARD
-        .encode(Md5::digest(java_encode(&format!("{msg_data}{timestamp}{CHECK_WORD}")).as_bytes()));
+    let expected = base64::engine::general_purpose::STANDARD.encode(Md5::digest(
+        java_encode(&format!("{msg_data}{timestamp}{CHECK_WORD}")).as_bytes(),
+    ));
     if digest != expected {
         return envelope("A1006", "数字签名无效", None);
     }
@@ -244,7 +272,13 @@ fn service(st: &mut State, fields: &[(String, String)], port: u16) -> Value {
     }
     st.request_ids.push(request_id);
     let Ok(msg) = serde_json::from_str::<Value>(&msg_data) else {
-        return envelope("A1000", "", Some(json!({"success": false, "errorCode": "1000", "errorMsg": "msgData 不是合法的 JSON"})));
+        return envelope(
+            "A1000",
+            "",
+            Some(
+                json!({"success": false, "errorCode": "1000", "errorMsg": "msgData 不是合法的 JSON"}),
+            ),
+        );
     };
     let data = match service.as_str() {
         "EXP_RECE_CREATE_ORDER" => create_order(st, &msg),
@@ -258,17 +292,26 @@ fn create_order(st: &mut State, msg: &Value) -> Value {
     if order_id.is_empty() {
         return json!({"success": false, "errorCode": "1010", "errorMsg": "订单号不能为空"});
     }
-    let contacts = msg["contactInfoList"].as_array().cloned().unwrap_or_default();
+    let contacts = msg["contactInfoList"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let recipient = contacts.iter().find(|c| c["contactType"] == 2);
     let sender = contacts.iter().find(|c| c["contactType"] == 1);
-    let address_of = |c: Option<&Value>| c.and_then(|c| c["address"].as_str()).unwrap_or("").to_string();
+    let address_of = |c: Option<&Value>| {
+        c.and_then(|c| c["address"].as_str())
+            .unwrap_or("")
+            .to_string()
+    };
     if address_of(sender).is_empty() {
         return json!({"success": false, "errorCode": "1011", "errorMsg": "寄件方详细地址不能为空"});
     }
     if address_of(recipient).is_empty() {
         return json!({"success": false, "errorCode": "1014", "errorMsg": "到件方详细地址不能为空"});
     }
-    let phone = recipient.and_then(|c| c["mobile"].as_str().or(c["tel"].as_str())).unwrap_or("");
+    let phone = recipient
+        .and_then(|c| c["mobile"].as_str().or(c["tel"].as_str()))
+        .unwrap_or("");
     if phone.is_empty() {
         return json!({"success": false, "errorCode": "1015", "errorMsg": "到件方联系电话不能为空"});
     }
@@ -299,13 +342,17 @@ fn create_order(st: &mut State, msg: &Value) -> Value {
 }
 
 fn cloud_print(st: &mut State, msg: &Value, port: u16) -> Value {
-    let waybill = msg["documents"][0]["masterWaybillNo"].as_str().unwrap_or("").to_string();
+    let waybill = msg["documents"][0]["masterWaybillNo"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     if !st.orders.values().any(|w| *w == waybill) {
         return json!({"success": false, "errorCode": "8016", "errorMessage": "运单号不存在"});
     }
     let id = format!("f{}", st.downloads.len() + 1);
     let token = format!("tok-{id}");
-    st.downloads.insert(id.clone(), (token.clone(), SF_LABEL_PDF.to_vec()));
+    st.downloads
+        .insert(id.clone(), (token.clone(), SF_LABEL_PDF.to_vec()));
     json!({
         "success": true, "requestId": "r1", "errorCode": null, "errorMessage": null,
         "obj": {"templateCode": msg["templateCode"], "fileType": "pdf", "files": [{

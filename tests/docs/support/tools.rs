@@ -65,7 +65,15 @@ pub fn rasterise_mono(pdf: &Path, dpi: u32) -> std::path::PathBuf {
     let stem = dir.join("page");
     let (ok, _, err) = run(
         "pdftoppm",
-        &["-r", &dpi.to_string(), "-mono", "-png", "-singlefile", &pdf.to_string_lossy(), &stem.to_string_lossy()],
+        &[
+            "-r",
+            &dpi.to_string(),
+            "-mono",
+            "-png",
+            "-singlefile",
+            &pdf.to_string_lossy(),
+            &stem.to_string_lossy(),
+        ],
     );
     assert!(ok, "pdftoppm failed: {err}");
     dir.join("page.png")
@@ -74,6 +82,18 @@ pub fn rasterise_mono(pdf: &Path, dpi: u32) -> std::path::PathBuf {
 /// Decoded symbols of the given zbar symbology (`code128`, `qrcode`) in an image, one per entry.
 pub fn zbar(image: &Path, symbology: &str) -> Vec<String> {
     let enable = format!("-S{symbology}.enable");
-    let (_, out, _) = run("zbarimg", &["--raw", "-q", "-Sdisable", &enable, &image.to_string_lossy()]);
-    out.lines().map(str::to_string).filter(|l| !l.is_empty()).collect()
+    let (_, out, _) = run(
+        "zbarimg",
+        &[
+            "--raw",
+            "-q",
+            "-Sdisable",
+            &enable,
+            &image.to_string_lossy(),
+        ],
+    );
+    out.lines()
+        .map(str::to_string)
+        .filter(|l| !l.is_empty())
+        .collect()
 }
