@@ -5,12 +5,13 @@ mod support;
 
 mod cli;
 mod desk;
+mod docs;
 mod import;
 mod intake;
 mod member;
 mod race;
-mod sla;
 mod reader;
 mod renewal_store;
+mod sla;
 mod store_story;
 mod token;

@@ -1,4 +1,4 @@
-//! The pure core: the platform's identifiers, money, the order and its state machine, the certificate
+//! The pure core: the platform's identifiers, money and tax, the order and its state machine, the certificate
 //! renewal rules and the masking of members' personal data. Nothing in here does I/O; every other area
 //! of keydesk builds on these types.
 
@@ -10,6 +10,7 @@ pub mod order_no;
 pub mod renewal;
 pub mod scan_text;
 pub mod status;
+pub mod tax;
 pub mod waybill;
 
 pub use money::Money;

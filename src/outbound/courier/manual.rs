@@ -1,0 +1,18 @@
+//! The `manual` courier: keydesk books nothing. Staff stick a pre-printed SF label on the parcel and
+//! scan (or type) its waybill, which the desk parses with the domain's waybill rules and records.
+
+use super::{Booking, Courier, CourierError, ShipmentRequest};
+
+/// Books nothing: every shipment needs a scanned waybill.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ManualCourier;
+
+impl Courier for ManualCourier {
+    fn book(&self, _request: &ShipmentRequest) -> Result<Booking, CourierError> {
+        Ok(Booking::NeedsScannedWaybill)
+    }
+
+    fn describe(&self) -> String {
+        "manual waybills (scan the pre-printed SF label)".to_string()
+    }
+}
