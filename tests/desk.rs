@@ -188,7 +188,7 @@ async fn the_runner_takes_a_parcel_from_scan_to_order_detail() {
     crate::support::load_demo(&db).await;
     keydesk::ops::operators::add_operator(db.store.as_ref(), "qin", "demo1234").await.unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(db.store.clone(), tx, "desk-1", Default::default());
+    let runner = Runner::new(db.store.clone(), tx, std::sync::Arc::new(keydesk::config::Config::default()));
     let mut app = App::new(Keymap::default(), "desk-1");
     let mut pending: Vec<Effect> = type_text(&mut app, "qin", Duration::from_millis(150));
     pending.extend(type_text(&mut app, "demo1234", Duration::from_millis(150)));
@@ -243,4 +243,53 @@ fn shipping_a_renewed_order_takes_one_key_and_a_scan() {
     app.update(Msg::OrderLoaded(Ok(OrderDetail { order: paid, receipts: vec![], audit: vec![] })));
     app.update(Msg::Key(key(KeyCode::F(9)), Instant::now()));
     assert!(app.prompt.is_none(), "a paid order cannot ship");
+}
+
+/// F10 on a received order, the PIN, and the renewal runs on a real SoftHSM key through the same code
+/// as `keydesk renew`: each step reported as it ends, the order renewed, the PIN never kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renewing_from_the_desk_shows_each_step_and_the_new_validity() {
+    let lab = crate::token::KeyLab::new();
+    // nextest runs each test in its own process, so the worker inherits this key folder alone.
+    std::env::set_var("SOFTHSM2_CONF", lab.hsm.join("softhsm2.conf"));
+    let store = keydesk::store::open(&lab.db_url(), 4, Duration::from_secs(5), false).await.unwrap();
+    let mut config = keydesk::config::Config::default();
+    config.ca.cert = Some(lab.ca_dir().join("ca.crt"));
+    config.ca.key = Some(lab.ca_dir().join("ca.key"));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let runner = Runner::new(store.clone(), tx, std::sync::Arc::new(config)).with_worker(keydesk::token::worker::WorkerProgram {
+        program: env!("CARGO_BIN_EXE_keydesk").into(),
+        args: vec!["token-worker".into()],
+    });
+    let mut app = signed_in();
+    let no = keydesk::domain::OrderNo::parse(crate::token::ORDER).unwrap();
+    let order = store.order_by_no(&no).await.unwrap().unwrap();
+    assert_eq!(order.status, Status::Received);
+    app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![] })));
+    app.update(Msg::Key(key(KeyCode::F(10)), Instant::now()));
+    assert!(app.prompt.as_ref().is_some_and(|p| p.pin));
+    let effects = type_text(&mut app, crate::token::PIN, Duration::from_millis(120));
+    assert!(app.prompt.is_none());
+    assert!(!format!("{effects:?}").contains(crate::token::PIN), "the PIN never shows in Debug");
+    insta::assert_snapshot!("renew_running", screen_text(&draw(&app, 80, 24)).replace(crate::token::PIN, "!!PIN!!"));
+    let mut pending = effects;
+    for _ in 0..40 {
+        for e in pending.drain(..) {
+            runner.run(e, Some("qin"));
+        }
+        let msg = tokio::time::timeout(Duration::from_secs(60), rx.recv()).await.expect("an answer").expect("open channel");
+        pending = app.update(msg);
+        if app.renewal.as_ref().is_some_and(|r| !r.running) && pending.is_empty() && app.busy == 0 {
+            break;
+        }
+    }
+    let r = app.renewal.as_ref().unwrap();
+    let (level, text) = r.result.clone().expect("a result");
+    assert_eq!(level, keydesk::desk::app::Level::Info, "{text}");
+    assert!(text.contains("续签完成"), "{text}");
+    let steps: Vec<&str> = r.steps.iter().map(|s| s.step).collect();
+    assert!(steps.contains(&"generate_key") && steps.contains(&"activate"), "{steps:?}");
+    assert_eq!(app.detail.as_ref().unwrap().order.status, Status::Renewed);
+    let screen = screen_text(&draw(&app, 100, 30));
+    assert!(screen.contains("续签完成") && !screen.contains(crate::token::PIN));
 }

@@ -35,7 +35,28 @@ pub enum Effect {
     Change { order_no: String, change: Change, reason: String },
     Reveal { order_no: String },
     Ship { order_no: String, waybill: String },
+    Renew { order_no: String, pin: Pin },
     Quit,
+}
+
+/// A key PIN on its way to the token worker: never printed, wiped from memory when dropped.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Pin(pub zeroize::Zeroizing<String>);
+
+impl std::fmt::Debug for Pin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pin(***)")
+    }
+}
+
+/// The renewal running (or last run) on the open order, step by step.
+#[derive(Debug, Clone, Default)]
+pub struct RenewProgress {
+    pub order_no: String,
+    pub steps: Vec<crate::ops::renew::StepReport>,
+    pub running: bool,
+    /// The result line: new validity, or what went wrong and how to resume.
+    pub result: Option<(Level, String)>,
 }
 
 /// An order with what the detail screen shows of its history.
@@ -58,6 +79,8 @@ pub enum Msg {
     BoardLoaded(Result<crate::sla::board::Board, String>),
     ChangeDone(Result<OrderDetail, String>),
     Revealed(Result<(), String>),
+    RenewStep(crate::ops::renew::StepReport),
+    RenewDone(Result<String, String>),
     /// Another desk changed something: reload what is on screen.
     ExternalChange,
     Database { up: bool, detail: String },
@@ -87,6 +110,8 @@ pub struct ReasonPrompt {
     pub reason: String,
     /// For holds: the reason chosen from the list.
     pub hold_reason: Option<usize>,
+    /// A PIN: shown as dots, sent once, never kept.
+    pub pin: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -135,6 +160,7 @@ pub struct App {
     pub detail: Option<OrderDetail>,
     pub revealed: bool,
     pub prompt: Option<ReasonPrompt>,
+    pub renewal: Option<RenewProgress>,
     pub help: bool,
     pub database_down: Option<String>,
     /// Scans taken while the database was down, sent again when it returns.
@@ -168,6 +194,7 @@ impl App {
             detail: None,
             revealed: false,
             prompt: None,
+            renewal: None,
             help: false,
             database_down: None,
             pending_scans: VecDeque::new(),
@@ -300,6 +327,28 @@ impl App {
                     Err(e) => self.say(Level::Error, e),
                 }
                 vec![]
+            }
+            Msg::RenewStep(step) => {
+                if let Some(r) = self.renewal.as_mut() {
+                    r.steps.push(step);
+                }
+                vec![]
+            }
+            Msg::RenewDone(result) => {
+                self.done();
+                let order_no = self.renewal.as_ref().map(|r| r.order_no.clone()).unwrap_or_default();
+                if let Some(r) = self.renewal.as_mut() {
+                    r.running = false;
+                    r.result = Some(match &result {
+                        Ok(text) => (Level::Info, text.clone()),
+                        Err(e) => (Level::Error, e.clone()),
+                    });
+                }
+                if order_no.is_empty() {
+                    vec![]
+                } else {
+                    self.start(Effect::LoadOrder { order_no })
+                }
             }
             Msg::ExternalChange => self.reload(),
             Msg::Database { up, detail } => {
@@ -489,7 +538,7 @@ impl App {
                 self.start(Effect::LoadBoard)
             }
             Action::Refresh => self.reload(),
-            Action::Hold | Action::Release | Action::Cancel | Action::Ship => self.open_prompt(action),
+            Action::Hold | Action::Release | Action::Cancel | Action::Ship | Action::Renew => self.open_prompt(action),
             Action::Reveal => match (&self.detail, self.screen) {
                 (Some(d), Screen::Order) if !self.revealed => {
                     let order_no = d.order.order_no.to_string();
@@ -509,16 +558,24 @@ impl App {
             Action::Hold => ("挂起订单", Change::Hold { reason: HoldReason::Other, resume_to: None }, Some(0)),
             Action::Release => ("解除挂起", Change::Release, None),
             Action::Ship => ("发货：扫描寄回运单", Change::MoveTo(Status::Shipped), None),
+            Action::Renew => ("续签：输入 KEY 的 PIN", Change::MoveTo(Status::Renewing), None),
             _ => ("取消订单", Change::MoveTo(Status::Cancelled), None),
         };
-        // Ask the domain first, so a change that cannot succeed is refused before any typing.
+        if action == Action::Renew && self.renewal.as_ref().is_some_and(|r| r.running) {
+            self.say(Level::Warn, "续签正在进行");
+            return vec![];
+        }
+        // Ask the domain first, so a change that cannot succeed is refused before any typing. A
+        // renewal already under way (renewing) resumes.
         let probe_reason = "-";
-        if let Err(e) = d.order.plan(&change, probe_reason) {
+        let resumes = action == Action::Renew && d.order.status == Status::Renewing;
+        if let (false, Err(e)) = (resumes, d.order.plan(&change, probe_reason)) {
             self.say(Level::Error, e.to_string());
             return vec![];
         }
-        let change = (action != Action::Ship).then_some(change);
-        self.prompt = Some(ReasonPrompt { title: title.into(), change, order_no: d.order.order_no.to_string(), reason: String::new(), hold_reason });
+        let pin = action == Action::Renew;
+        let change = (action != Action::Ship && !pin).then_some(change);
+        self.prompt = Some(ReasonPrompt { title: title.into(), change, order_no: d.order.order_no.to_string(), reason: String::new(), hold_reason, pin });
         vec![]
     }
 
@@ -545,7 +602,17 @@ impl App {
                 vec![]
             }
             KeyCode::Enter => {
-                let Some(prompt) = self.prompt.take() else { return vec![] };
+                let Some(mut prompt) = self.prompt.take() else { return vec![] };
+                if prompt.pin {
+                    if prompt.reason.is_empty() {
+                        self.say(Level::Warn, "请输入 PIN");
+                        self.prompt = Some(prompt);
+                        return vec![];
+                    }
+                    let pin = Pin(zeroize::Zeroizing::new(std::mem::take(&mut prompt.reason)));
+                    self.renewal = Some(RenewProgress { order_no: prompt.order_no.clone(), running: true, ..RenewProgress::default() });
+                    return self.start(Effect::Renew { order_no: prompt.order_no, pin });
+                }
                 let Some(change) = prompt.change.clone() else {
                     if prompt.reason.trim().is_empty() {
                         self.say(Level::Warn, "请扫描寄回运单");

@@ -23,8 +23,8 @@ pub const BOARD_LIMIT: usize = 20_000;
 pub struct Runner {
     store: Arc<dyn Store>,
     tx: UnboundedSender<Msg>,
-    desk: String,
-    sla: crate::sla::SlaSettings,
+    config: Arc<crate::config::Config>,
+    worker: crate::token::worker::WorkerProgram,
 }
 
 fn text(e: OpsError) -> String {
@@ -36,14 +36,20 @@ fn work_error(e: OpsError) -> WorkError {
 }
 
 impl Runner {
-    pub fn new(store: Arc<dyn Store>, tx: UnboundedSender<Msg>, desk: &str, sla: crate::sla::SlaSettings) -> Runner {
-        Runner { store, tx, desk: desk.to_string(), sla }
+    pub fn new(store: Arc<dyn Store>, tx: UnboundedSender<Msg>, config: Arc<crate::config::Config>) -> Runner {
+        Runner { store, tx, config, worker: crate::token::worker::WorkerProgram::current_exe() }
+    }
+
+    /// The program that runs token work (`keydesk token-worker`); tests point it at the built binary.
+    pub fn with_worker(mut self, worker: crate::token::worker::WorkerProgram) -> Runner {
+        self.worker = worker;
+        self
     }
 
     /// Starts one effect in the background.
     pub fn run(&self, effect: Effect, operator: Option<&str>) {
         let this = self.clone();
-        let actor = Actor { operator: operator.unwrap_or("").to_string(), desk: self.desk.clone() };
+        let actor = Actor { operator: operator.unwrap_or("").to_string(), desk: self.config.desk.name.clone() };
         tokio::spawn(async move {
             let msg = this.work(effect, actor).await;
             if let Some(msg) = msg {
@@ -71,7 +77,7 @@ impl Runner {
             Effect::LoadBoard => {
                 // The calendar is read again on each load, so a corrected year re-evaluates the board.
                 let result = async {
-                    let rules = crate::sla::ClockRules::load(&self.sla)?;
+                    let rules = crate::sla::ClockRules::load(&self.config.sla)?;
                     let now = chrono::Utc::now().with_timezone(&crate::sla::SHANGHAI);
                     ops::sla::board(s, &rules, now, BoardWindow::first(BOARD_LIMIT)).await
                 }
@@ -96,6 +102,13 @@ impl Runner {
                 .await;
                 Msg::ChangeDone(result.map_err(text))
             }
+            Effect::Renew { order_no, pin } => {
+                // The renewal's step callbacks are not Sync, so it runs on a blocking thread of its own.
+                let this = self.clone();
+                let handle = tokio::runtime::Handle::current();
+                let done = tokio::task::spawn_blocking(move || handle.block_on(this.renew(&order_no, pin, &actor))).await;
+                Msg::RenewDone(done.unwrap_or_else(|e| Err(format!("续签任务异常结束：{e}；重新续签即可继续"))))
+            }
             Effect::Reveal { order_no } => {
                 let result = async {
                     let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
@@ -106,6 +119,35 @@ impl Runner {
                 .await;
                 Msg::Revealed(result.map_err(text))
             }
+        })
+    }
+
+    /// Runs the journaled renewal (the same code as `keydesk renew`), reporting each step as it ends.
+    async fn renew(&self, order_no: &str, pin: super::app::Pin, actor: &Actor) -> Result<String, String> {
+        use crate::ops::renew::{renew, RenewContext, RenewResult, StepReport};
+        let no = OrderNo::parse(order_no).map_err(|e| e.to_string())?;
+        let config = &self.config;
+        let ca = crate::ca::from_settings(&config.ca).unwrap_or_else(|e| Box::new(crate::ca::UnavailableCa(e.to_string())));
+        let ctx = RenewContext {
+            module: crate::token::commands::choose_module(config, None),
+            worker: self.worker.clone(),
+            worker_timeout: crate::token::commands::worker_timeout(config),
+            ca: ca.as_ref(),
+            rules: &config.renewal,
+        };
+        let mut pin = Some(pin);
+        let mut pin_source = move || pin.take().map(|p| p.0).ok_or_else(|| "PIN 只能使用一次，请重新输入".to_string());
+        let tx = self.tx.clone();
+        let mut on_step = move |s: &StepReport| {
+            let _ = tx.send(Msg::RenewStep(s.clone()));
+        };
+        let outcome = renew(self.store.as_ref(), &ctx, &no, &mut pin_source, actor, &mut on_step).await.map_err(|e| e.to_string())?;
+        let validity = |c: &crate::ops::renew::CertSummary| {
+            format!("{} 至 {}", crate::ops::intake::local(c.not_before), crate::ops::intake::local(c.not_after))
+        };
+        Ok(match outcome.result {
+            RenewResult::AlreadyRenewed => format!("此前已续签：新证书 {}（{}）", outcome.new.serial, validity(&outcome.new)),
+            RenewResult::Renewed => format!("续签完成：原证书到期 {} → 新证书 {}（{}）", crate::ops::intake::local(outcome.old.not_after), outcome.new.serial, validity(&outcome.new)),
         })
     }
 

@@ -20,12 +20,13 @@ pub enum Action {
     Cancel,
     Reveal,
     Ship,
+    Renew,
     Refresh,
     Quit,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::Help,
         Action::Scan,
         Action::Search,
@@ -36,6 +37,7 @@ impl Action {
         Action::Cancel,
         Action::Reveal,
         Action::Ship,
+        Action::Renew,
         Action::Refresh,
         Action::Quit,
     ];
@@ -52,6 +54,7 @@ impl Action {
             Action::Cancel => "F7",
             Action::Reveal => "F8",
             Action::Ship => "F9",
+            Action::Renew => "F10",
             Action::Refresh => "Ctrl-R",
             Action::Quit => "Ctrl-Q",
         }
@@ -69,6 +72,7 @@ impl Action {
             Action::Cancel => "取消未支付订单（填写原因）",
             Action::Reveal => "显示完整个人信息（记入审计）",
             Action::Ship => "发货：扫描寄回运单，订单改为待收货",
+            Action::Renew => "续签：核对读卡器中的 KEY，输入 PIN，更新证书",
             Action::Refresh => "刷新",
             Action::Quit => "退出",
         }

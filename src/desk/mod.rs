@@ -27,7 +27,7 @@ pub async fn run(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<()> {
     let keymap = Keymap::new(&config.desk.keys).map_err(anyhow::Error::msg)?;
     let mut app = App::new(keymap, &config.desk.name);
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let runner = Runner::new(store, tx.clone(), &config.desk.name, config.sla.clone());
+    let runner = Runner::new(store, tx.clone(), Arc::new(config.clone()));
     runner.watch();
 
     // Terminal events are read on their own thread, so a slow frame never loses a scanned key.

@@ -339,7 +339,8 @@ fn render_order(app: &App, frame: &mut Frame, area: Rect) {
     }
     let km = &app.keymap;
     lines.push(Line::from(format!(
-        " {} 发货  {} 挂起  {} 解除  {} 取消  {} {}",
+        " {} 续签  {} 发货  {} 挂起  {} 解除  {} 取消  {} {}",
+        km.key_text(Action::Renew),
         km.key_text(Action::Ship),
         km.key_text(Action::Hold),
         km.key_text(Action::Release),
@@ -349,6 +350,10 @@ fn render_order(app: &App, frame: &mut Frame, area: Rect) {
     ))
     .fg(Color::DarkGray));
     frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" 订单详情 ")), info);
+    if let Some(r) = app.renewal.as_ref().filter(|r| r.order_no == o.order_no.as_str()) {
+        render_renewal(r, frame, timeline);
+        return;
+    }
     let events: Vec<Line> = d
         .audit
         .iter()
@@ -361,6 +366,25 @@ fn render_order(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(events).block(Block::bordered().title(" 时间线 ")), timeline);
 }
 
+fn render_renewal(r: &super::app::RenewProgress, frame: &mut Frame, area: Rect) {
+    let mut lines: Vec<Line> = r
+        .steps
+        .iter()
+        .map(|s| Line::from(format!(" ✓ {:<10} {:>8.1} ms（KEY {:>7.1} ms）{}", s.label, s.total_ms, s.token_ms, s.note)))
+        .collect();
+    if r.running {
+        lines.push(Line::from(" … 进行中（在 KEY 上生成密钥可能需要数秒，请勿拔出 KEY）").fg(Color::Yellow));
+    }
+    if let Some((level, text)) = &r.result {
+        let color = if *level == Level::Error { Color::Red } else { Color::Green };
+        lines.push(Line::from(format!(" {text}")).fg(color));
+        if *level == Level::Error {
+            lines.push(Line::from(" 插好正确的 KEY 后按 F10 重新续签：任务会从中断处继续，不会重复签发").fg(Color::DarkGray));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" 续签 ")), area);
+}
+
 fn render_prompt(app: &App, frame: &mut Frame, body: Rect) {
     let Some(p) = &app.prompt else { return };
     let mut lines = Vec::new();
@@ -371,8 +395,12 @@ fn render_prompt(app: &App, frame: &mut Frame, body: Rect) {
         }
         lines.push(Line::from(""));
     }
-    let label = if p.change.is_some() { "原因" } else { "运单" };
-    lines.push(Line::from(format!(" {label}：{}▏", p.reason)));
+    let (label, shown) = match (p.pin, p.change.is_some()) {
+        (true, _) => ("PIN", "•".repeat(p.reason.chars().count())),
+        (false, true) => ("原因", p.reason.clone()),
+        (false, false) => ("运单", p.reason.clone()),
+    };
+    lines.push(Line::from(format!(" {label}：{shown}▏")));
     lines.push(Line::from(" Enter 确认  Esc 取消").fg(Color::DarkGray));
     let height = lines.len() as u16 + 2;
     let area = centered(body, 50, height);

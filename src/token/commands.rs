@@ -36,7 +36,7 @@ pub fn choose_module(config: &Config, explicit: Option<String>) -> String {
     }
 }
 
-fn worker_timeout(config: &Config) -> Duration {
+pub fn worker_timeout(config: &Config) -> Duration {
     Duration::from_secs(config.token.worker_timeout_secs)
 }
 
