@@ -263,8 +263,10 @@ async fn renewing_from_the_desk_shows_each_step_and_the_new_validity() {
     });
     let mut app = signed_in();
     let no = keydesk::domain::OrderNo::parse(crate::token::ORDER).unwrap();
-    let order = store.order_by_no(&no).await.unwrap().unwrap();
+    let mut order = store.order_by_no(&no).await.unwrap().unwrap();
     assert_eq!(order.status, Status::Received);
+    // The receipt happened just now; pin it so the snapshot does not depend on the day it runs.
+    order.received_at = chrono::DateTime::parse_from_rfc3339("2026-11-27T10:15:00+08:00").ok().map(|t| t.with_timezone(&chrono::Utc));
     app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![] })));
     app.update(Msg::Key(key(KeyCode::F(10)), Instant::now()));
     assert!(app.prompt.as_ref().is_some_and(|p| p.pin));

@@ -47,7 +47,11 @@ both_backends!(a_hold_pauses_the_return_clock_and_a_release_resumes_it, async |d
     let states: Vec<Option<ClockState>> = released.rows.iter().map(|r| r.state()).collect();
     let first_on_track = states.iter().position(|s| *s == Some(ClockState::OnTrack)).unwrap_or(states.len());
     assert!(states[first_on_track..].iter().all(|s| *s != Some(ClockState::Breached)));
-    assert!(released.rows.iter().all(|r| matches!(r.clock, RowClock::Evaluated(_))), "2026 is in the calendar");
+    // Every clock is computed while today's year has a calendar (2024–2026 ship built in).
+    use chrono::Datelike;
+    if rules.calendar().has_year(chrono::Utc::now().year()) {
+        assert!(released.rows.iter().all(|r| matches!(r.clock, RowClock::Evaluated(_))));
+    }
 });
 
 both_backends!(the_report_counts_shipped_orders_as_met_or_missed, async |db: &TestDb| {
