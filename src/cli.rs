@@ -145,23 +145,6 @@ pub enum CalendarCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Card readers (PC/SC)
-    #[command(subcommand)]
-    Reader(ReaderCommand),
-    /// The member's key (PKCS#11)
-    #[command(subcommand)]
-    Token(TokenCommand),
-    /// Renew the certificate on the key in the reader for ORDER (journaled; run again to continue)
-    Renew(RenewArgs),
-    /// Demo and test helpers: a demo CA and SoftHSM keys that match demo orders
-    #[command(subcommand)]
-    Dev(crate::token::dev::DevCommand),
-    /// Internal: the token worker process (one per job; requests on stdin, answers on stdout)
-    #[command(hide = true)]
-    TokenWorker {
-        #[arg(long)]
-        module: String,
-    },
 }
 
 #[derive(Debug, Subcommand)]

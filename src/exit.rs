@@ -23,8 +23,6 @@ pub const CONFLICT: u8 = 20;
 pub const REFUSED: u8 = 21;
 /// The database does not answer.
 pub const DATABASE_UNAVAILABLE: u8 = 30;
-/// `calendar check`: the calendars load, but a warning needs attention (e.g. next year's is missing).
-pub const CALENDAR_WARNING: u8 = 50;
 /// `renew`: the key in the reader is not the order's (other serial or other certificate); the order is on hold.
 pub const RENEW_WRONG_KEY: u8 = 40;
 /// `renew`: the PIN is wrong, on its final try or locked (no login attempted then; the order is on hold).
@@ -35,3 +33,5 @@ pub const RENEW_TOKEN: u8 = 42;
 pub const RENEW_CA: u8 = 43;
 /// `renew`: a read-back or check failed; the job is kept.
 pub const RENEW_CHECK: u8 = 44;
+/// `calendar check`: the calendars load, but a warning needs attention (e.g. next year's is missing).
+pub const CALENDAR_WARNING: u8 = 50;
