@@ -11,7 +11,7 @@ use crate::domain::{mask, HoldReason, Order, Status};
 use crate::ops::intake::{local, IntakeResult, OrderOutcome};
 use crate::sla::board::RowClock;
 use crate::sla::due::{format_instant_zh, format_minutes_zh};
-use crate::sla::ClockState;
+use crate::sla::{ClockState, Policy};
 
 use super::app::{App, Level, Screen};
 use super::keymap::Action;
@@ -279,9 +279,13 @@ fn render_board(app: &App, frame: &mut Frame, area: Rect) {
         };
         let status = Status::from_code(&r.status_code).map(|s| s.label()).unwrap_or("");
         let style = if i == app.board_list.selected { Style::new().reversed() } else { state_style(r.state()) };
-        Row::new(vec![r.order_no.clone(), r.policy.label_zh().to_string(), state, due, left, status.to_string()]).style(style)
+        let policy = match r.policy {
+            Policy::Return => "寄回",
+            Policy::Invoice => "开票",
+        };
+        Row::new(vec![r.order_no.clone(), policy.to_string(), state, due, left, status.to_string()]).style(style)
     });
-    let widths = [Constraint::Length(16), Constraint::Length(9), Constraint::Length(8), Constraint::Length(24), Constraint::Length(12), Constraint::Min(6)];
+    let widths = [Constraint::Length(16), Constraint::Length(4), Constraint::Length(8), Constraint::Length(24), Constraint::Length(14), Constraint::Min(6)];
     let header = Row::new(vec!["订单号", "时限", "状态", "到期", "剩余工作时间", "订单"]).style(Style::new().bold());
     frame.render_widget(Table::new(rows, widths).header(header).block(block), list);
 }
