@@ -291,7 +291,10 @@ async fn renewing_from_the_desk_shows_each_step_and_the_new_validity() {
     assert!(text.contains("续签完成"), "{text}");
     let steps: Vec<&str> = r.steps.iter().map(|s| s.step).collect();
     assert!(steps.contains(&"generate_key") && steps.contains(&"activate"), "{steps:?}");
-    assert_eq!(app.detail.as_ref().unwrap().order.status, Status::Renewed);
+    let renewed = &app.detail.as_ref().unwrap().order;
+    assert_eq!(renewed.status, Status::Renewed);
+    assert_ne!(renewed.cert.serial, "E0C6774455113DC3", "the order shows the new certificate");
+    assert!(renewed.cert.not_after > chrono::DateTime::parse_from_rfc3339("2027-11-30T00:00:00Z").unwrap(), "old expiry + 1 year");
     let screen = screen_text(&draw(&app, 100, 30));
     assert!(screen.contains("续签完成") && !screen.contains(crate::token::PIN));
 }

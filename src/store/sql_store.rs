@@ -793,6 +793,19 @@ macro_rules! sql_store {
                     .await
                     .map_err(StoreError::from_sqlx)?;
                 Self::write_change(&mut tx, change, actor, at).await?;
+                // The renewed certificate is now the one on the key: the order shows it, and next
+                // year's renewal checks the key against it.
+                sqlx::query(
+                    "UPDATE orders SET cert_serial = (SELECT serial FROM issued_certificates WHERE job_id = $1), \
+                     cert_not_before = (SELECT not_before FROM issued_certificates WHERE job_id = $1), \
+                     cert_not_after = (SELECT not_after FROM issued_certificates WHERE job_id = $1) \
+                     WHERE id = $2 AND EXISTS (SELECT 1 FROM issued_certificates WHERE job_id = $1)",
+                )
+                .bind(job_id)
+                .bind(change.order_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::from_sqlx)?;
                 tx.commit().await.map_err(StoreError::from_sqlx)?;
                 Ok(self.load_by_ids(&[change.order_id]).await?.remove(0))
             }
