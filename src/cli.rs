@@ -350,6 +350,12 @@ pub enum PrintCommand {
     Queue(JsonFlag),
     /// Send the due jobs now (exit 1 if any failed)
     Retry(JsonFlag),
+    /// Print a job's document again as a new job flagged reprint (a label is drawn again, marked 重印)
+    Reprint {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -568,6 +574,11 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
         }
         Command::Print(PrintCommand::Queue(JsonFlag { json })) => documents::queue(store.as_ref(), json).await,
         Command::Print(PrintCommand::Retry(JsonFlag { json })) => documents::retry(store.as_ref(), &config, json).await,
+        Command::Print(PrintCommand::Reprint { id, json }) => {
+            let actor = actor(None)?;
+            ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
+            documents::reprint(store.as_ref(), &config, &actor, id, json).await
+        }
         Command::Renew(args) => {
             let actor = actor(None)?;
             ops::operators::require_operator(store.as_ref(), &actor.operator).await?;

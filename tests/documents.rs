@@ -74,6 +74,24 @@ both_backends!(invoice_is_issued_once_with_a_unique_number, async |db: &crate::s
         assert_eq!(third_now.invoice_status, InvoiceStatus::Issued);
         let again = keydesk::ops::invoice::attach_invoice(store.as_ref(), &third_now, "24110000000000009999", pdf, &qin).await.expect("attach again");
         assert!(matches!(again, InvoiceIssue::Existing(_)));
+
+        // A reprint is an explicit new job with the same bytes, flagged and audited.
+        let job = keydesk::store::NewPrintJob {
+            order_id: first.id,
+            kind: "invoice".into(),
+            printer: "invoice".into(),
+            name: format!("invoice-{}", doc.number),
+            pdf: doc.pdf.clone(),
+            media: None,
+            reprint: false,
+        };
+        let original = keydesk::ops::print::enqueue(store.as_ref(), &job, &qin, now()).await.expect("enqueue");
+        let copy = keydesk::ops::print::reprint(store.as_ref(), &original, &qin, now()).await.expect("reprint");
+        assert!(copy.reprint && !original.reprint);
+        assert_ne!(copy.id, original.id);
+        assert_eq!(store.print_job(copy.id).await.unwrap().expect("job").pdf, doc.pdf);
+        let audit = store.audit_for_order(first.id).await.unwrap();
+        assert!(audit.iter().any(|a| a.action == "print_reprint"), "{audit:?}");
     }
 });
 

@@ -239,3 +239,23 @@ pub async fn retry(store: &dyn Store, config: &Config, json: bool) -> Result<u8,
     }
     Ok(if report.failed.is_empty() { exit::OK } else { exit::FAILURE })
 }
+
+pub async fn reprint(store: &dyn Store, config: &Config, actor: &Actor, id: i64, json: bool) -> Result<u8, Failure> {
+    let original = store.print_job(id).await?.ok_or_else(|| Failure { code: exit::REFUSED, message: format!("没有打印任务 {id}") })?;
+    let at = now();
+    let job = if original.kind == "label" {
+        let order = store.order_by_id(original.order_id).await?.ok_or(OpsError::OrderNotFound(format!("id {}", original.order_id)))?;
+        let waybill = original.name.strip_prefix("label-").map(str::to_string);
+        let doc = ops::label::build_label(store, &font(config)?, &config.label, &order, waybill.as_deref(), at).await?;
+        ops::label::enqueue_label(store, &order, &doc, actor, at).await?
+    } else {
+        print::reprint(store, &original, actor, at).await?
+    };
+    let (p, code) = print_now(store, config, job).await?;
+    if json {
+        print_json(&p)?;
+    } else {
+        say_printed(&p);
+    }
+    Ok(code)
+}

@@ -37,6 +37,23 @@ pub async fn enqueue(store: &dyn Store, job: &NewPrintJob, actor: &Actor, at: Da
     Ok(store.enqueue_print(job, actor, at).await?)
 }
 
+/// Queues an invoice's stored PDF again, flagged reprint, with a `print_reprint` audit row. (A label
+/// is drawn again instead, so it carries the 重印 mark: see `ops::label`.)
+pub async fn reprint(store: &dyn Store, original: &PrintJobRecord, actor: &Actor, at: DateTime<Utc>) -> Result<PrintJobRecord, OpsError> {
+    let job = NewPrintJob {
+        order_id: original.order_id,
+        kind: original.kind.clone(),
+        printer: original.printer.clone(),
+        name: original.name.clone(),
+        pdf: original.pdf.clone(),
+        media: original.media.clone(),
+        reprint: true,
+    };
+    let record = enqueue(store, &job, actor, at).await?;
+    store.note(Some(original.order_id), "print_reprint", &format!("补打 {}（原任务 {}）", original.name, original.id), actor, at).await?;
+    Ok(record)
+}
+
 /// What one run of the queue did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RunReport {

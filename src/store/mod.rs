@@ -379,6 +379,7 @@ pub trait Store: Send + Sync {
     async fn update_print_job(&self, id: i64, update: &PrintJobUpdate) -> StoreResult<PrintJobRecord>;
     /// Jobs of the queue: every queued and failed job, and the done ones since `done_since`, oldest first.
     async fn print_jobs(&self, done_since: DateTime<Utc>) -> StoreResult<Vec<PrintJobRecord>>;
+    async fn print_job(&self, id: i64) -> StoreResult<Option<PrintJobRecord>>;
     /// All print jobs of one order, oldest first.
     async fn print_jobs_for_order(&self, order_id: i64) -> StoreResult<Vec<PrintJobRecord>>;
 }

@@ -1003,6 +1003,16 @@ macro_rules! sql_store {
                 Ok(rows.into_iter().map(Into::into).collect())
             }
 
+            async fn print_job(&self, id: i64) -> $crate::store::StoreResult<Option<$crate::store::PrintJobRecord>> {
+                let sql = format!("SELECT {} FROM print_jobs WHERE id = $1", $crate::store::rows::PRINT_JOB_COLUMNS);
+                let row: Option<$crate::store::rows::PrintJobRow> = sqlx::query_as(&sql)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(row.map(Into::into))
+            }
+
             async fn print_jobs_for_order(&self, order_id: i64) -> $crate::store::StoreResult<Vec<$crate::store::PrintJobRecord>> {
                 let sql = format!("SELECT {} FROM print_jobs WHERE order_id = $1 ORDER BY id", $crate::store::rows::PRINT_JOB_COLUMNS);
                 let rows: Vec<$crate::store::rows::PrintJobRow> = sqlx::query_as(&sql)
