@@ -186,11 +186,14 @@ pub struct InvoiceDocument {
     pub issued_at: DateTime<Utc>,
 }
 
+/// Draws the invoice page for the number it is given.
+pub type InvoiceRenderer<'a> = Box<dyn FnOnce(&str) -> Result<Vec<u8>, String> + Send + 'a>;
+
 /// Where an invoice's number and PDF come from.
 pub enum InvoiceSource<'a> {
     /// keydesk draws the page: the store allocates the next number and calls the renderer with it,
     /// inside the transaction that stores the result.
-    Allocate(Box<dyn FnOnce(&str) -> Result<Vec<u8>, String> + Send + 'a>),
+    Allocate(InvoiceRenderer<'a>),
     /// The official PDF the tax platform returned, with its number.
     Attach { number: String, pdf: Vec<u8> },
 }
