@@ -226,3 +226,44 @@ fn cli_label_writes_a_pdf_with_the_recipient_and_a_readable_barcode() {
         .unwrap();
     assert!(!status.status.success());
 }
+
+both_backends!(concurrent_issues_share_one_invoice_per_order_and_never_a_number, async |db: &crate::support::TestDb| {
+    load_demo(db).await;
+    let settings = Arc::new(invoice_settings());
+    let nos = ["0000261121000001", "0000261122000002", "0000261123000003", "0000261124000004"];
+    let mut tasks = Vec::new();
+    for round in 0..2 {
+        for n in nos {
+            let store = db.store.clone();
+            let settings = settings.clone();
+            tasks.push(tokio::spawn(async move {
+                let order = store.order_by_no(&no(n)).await.unwrap().unwrap();
+                let qin = actor(&format!("desk{round}"));
+                keydesk::ops::invoice::issue_invoice(store.as_ref(), font(), &settings, &order, &qin).await.map(|i| (n, i.document().clone()))
+            }));
+        }
+    }
+    let mut by_order: HashMap<&str, Vec<keydesk::store::InvoiceDocument>> = HashMap::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok((n, doc)) => by_order.entry(n).or_default().push(doc),
+            // A desk that planned on a version another desk changed meanwhile is told so; nothing written.
+            Err(keydesk::ops::OpsError::Store(keydesk::store::StoreError::Conflict { .. })) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let mut numbers = Vec::new();
+    for n in nos {
+        let order = db.store.order_by_no(&no(n)).await.unwrap().unwrap();
+        let stored = db.store.invoice_document(order.id).await.unwrap().expect("issued");
+        for doc in by_order.get(n).into_iter().flatten() {
+            assert_eq!(*doc, stored);
+        }
+        let audit = db.store.audit_for_order(order.id).await.unwrap();
+        assert_eq!(audit.iter().filter(|a| a.action == "invoice_issued").count(), 1);
+        numbers.push(stored.number);
+    }
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), nos.len());
+});
