@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod documents;
+
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
@@ -59,6 +61,26 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Draw an order's return label (its outbound SF waybill, or --waybill); write it and/or print it
+    Label {
+        order_no: String,
+        /// The SF waybill for the label when the order has none recorded (a label never allocates one)
+        #[arg(long, value_name = "SF…")]
+        waybill: Option<String>,
+        /// Write the PDF here
+        #[arg(long, value_name = "FILE.pdf")]
+        out: Option<PathBuf>,
+        /// Queue it on the label printer and print now
+        #[arg(long)]
+        print: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issue an order's VAT e-invoice (once; later calls return the stored one), or attach the official one
+    Invoice(InvoiceArgs),
+    /// The durable print queue
+    #[command(subcommand)]
+    Print(PrintCommand),
     /// Desk operators
     #[command(subcommand)]
     Operator(OperatorCommand),
@@ -276,6 +298,50 @@ pub struct IntakeArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct InvoiceArgs {
+    #[command(subcommand)]
+    pub attach: Option<InvoiceCommand>,
+    /// The order (issues its invoice if it has none yet)
+    pub order_no: Option<String>,
+    /// Write the stored PDF here
+    #[arg(long, value_name = "FILE.pdf")]
+    pub out: Option<PathBuf>,
+    /// Queue it on the invoice printer and print now
+    #[arg(long)]
+    pub print: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InvoiceCommand {
+    /// Store the official invoice PDF the tax platform returned, with its 20-digit number
+    Attach {
+        order_no: String,
+        file: PathBuf,
+        #[arg(long, value_name = "N")]
+        number: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PrintCommand {
+    /// Jobs waiting or failed, and those printed in the last 24 hours
+    Queue(JsonFlag),
+    /// Send the due jobs now (exit 1 if any failed)
+    Retry(JsonFlag),
+    /// Print a job's document again as a new job flagged reprint (a label is drawn again, marked 重印)
+    Reprint {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args)]
 pub struct JsonFlag {
     #[arg(long)]
     pub json: bool,
@@ -472,6 +538,29 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
         Command::Reader(ReaderCommand::Watch { json, no_identify }) => crate::token::commands::reader_watch(store, &config, json, !no_identify).await.map(|_| exit::OK),
         Command::Token(TokenCommand::Show { serial, module, json }) => {
             crate::token::commands::token_show(store.as_ref(), &config, serial.as_deref(), module, json).await.map(|_| exit::OK)
+        }
+        Command::Label { order_no, waybill, out, print, json } => {
+            let actor = actor(None)?;
+            ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
+            documents::label(store.as_ref(), &config, &actor, &order_no, waybill.as_deref(), out, print, json).await
+        }
+        Command::Invoice(InvoiceArgs { attach: Some(InvoiceCommand::Attach { order_no, file, number, json }), .. }) => {
+            let actor = actor(None)?;
+            ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
+            documents::attach(store.as_ref(), &actor, &order_no, &file, &number, json).await
+        }
+        Command::Invoice(InvoiceArgs { attach: None, order_no, out, print, json }) => {
+            let order_no = order_no.ok_or_else(|| Failure { code: exit::USAGE, message: "请指明订单号：keydesk invoice ORDER --out FILE.pdf".into() })?;
+            let actor = actor(None)?;
+            ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
+            documents::invoice(store.as_ref(), &config, &actor, &order_no, out, print, json).await
+        }
+        Command::Print(PrintCommand::Queue(JsonFlag { json })) => documents::queue(store.as_ref(), json).await,
+        Command::Print(PrintCommand::Retry(JsonFlag { json })) => documents::retry(store.as_ref(), &config, json).await,
+        Command::Print(PrintCommand::Reprint { id, json }) => {
+            let actor = actor(None)?;
+            ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
+            documents::reprint(store.as_ref(), &config, &actor, id, json).await
         }
         Command::Renew(args) => {
             let actor = actor(None)?;

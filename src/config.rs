@@ -20,6 +20,16 @@ pub struct Config {
     pub member: MemberSettings,
     pub token: TokenSettings,
     pub ca: CaSettings,
+    /// `[font]`: the CJK font labels and invoices are drawn with.
+    pub font: crate::docs::FontSettings,
+    /// `[label]`: the sender and stock of the return label.
+    pub label: crate::docs::LabelSettings,
+    /// `[invoice]`: the seller and the service line of the e-invoice.
+    pub invoice: crate::docs::InvoiceSettings,
+    /// `[printer.label]`, `[printer.invoice]`: where labels and invoices print.
+    pub printer: crate::outbound::printer::PrintersSettings,
+    /// `[courier]`: how return shipments are booked.
+    pub courier: crate::outbound::courier::CourierSettings,
 }
 
 /// `[token]`: how the desk reaches the member's key.

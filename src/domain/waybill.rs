@@ -102,7 +102,7 @@ fn recognise(s: &str) -> Option<Carrier> {
         Some(Carrier::Deppon)
     } else if s.len() == 13
         && b[..2].iter().all(u8::is_ascii_uppercase)
-        && all_digits(&s[2..11])
+        && b[2..11].iter().all(u8::is_ascii_digit)
         && b[11..].iter().all(u8::is_ascii_uppercase)
     {
         Some(Carrier::PostInternational)

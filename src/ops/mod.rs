@@ -6,8 +6,11 @@ pub mod change;
 pub mod generate;
 pub mod import;
 pub mod intake;
+pub mod invoice;
+pub mod label;
 pub mod member;
 pub mod operators;
+pub mod print;
 pub mod ship;
 pub mod sla;
 pub mod renew;
@@ -30,6 +33,10 @@ pub enum OpsError {
     #[error("操作员或密码错误")]
     BadCredentials,
     #[error(transparent)]
+    Doc(#[from] crate::docs::DocError),
+    #[error(transparent)]
+    Font(#[from] crate::docs::FontError),
+    #[error(transparent)]
     Sla(#[from] crate::sla::SlaError),
 }
 
@@ -40,7 +47,7 @@ impl OpsError {
         match self {
             OpsError::Store(StoreError::Conflict { .. }) => exit::CONFLICT,
             OpsError::Store(StoreError::Unavailable(_)) => exit::DATABASE_UNAVAILABLE,
-            OpsError::Rule(_) | OpsError::OrderNotFound(_) => exit::REFUSED,
+            OpsError::Rule(_) | OpsError::OrderNotFound(_) | OpsError::Store(StoreError::Refused(_)) => exit::REFUSED,
             _ => exit::FAILURE,
         }
     }

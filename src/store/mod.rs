@@ -41,6 +41,9 @@ pub enum StoreError {
     Database(String),
     #[error("数据库迁移失败：{0}")]
     Migration(String),
+    /// The write was refused by a rule the database enforces (a duplicate invoice number, …).
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl StoreError {
@@ -183,6 +186,81 @@ pub struct InvoiceDocument {
     pub issued_at: DateTime<Utc>,
 }
 
+/// Draws the invoice page for the number it is given.
+pub type InvoiceRenderer<'a> = Box<dyn FnOnce(&str) -> Result<Vec<u8>, String> + Send + 'a>;
+
+/// Where an invoice's number and PDF come from.
+pub enum InvoiceSource<'a> {
+    /// keydesk draws the page: the store allocates the next number and calls the renderer with it,
+    /// inside the transaction that stores the result.
+    Allocate(InvoiceRenderer<'a>),
+    /// The official PDF the tax platform returned, with its number.
+    Attach { number: String, pdf: Vec<u8> },
+}
+
+/// What issuing wrote, or found already written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InvoiceIssue {
+    /// Issued now (with its `invoice_issued` audit row).
+    New(InvoiceDocument),
+    /// The order already had this invoice; nothing written.
+    Existing(InvoiceDocument),
+}
+
+impl InvoiceIssue {
+    pub fn document(&self) -> &InvoiceDocument {
+        match self {
+            InvoiceIssue::New(d) | InvoiceIssue::Existing(d) => d,
+        }
+    }
+}
+
+/// A document to print, written to the queue before any printer is asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPrintJob {
+    pub order_id: i64,
+    /// `label` or `invoice`.
+    pub kind: String,
+    /// The configured printer's name (`label` or `invoice`).
+    pub printer: String,
+    /// The job name the printer shows.
+    pub name: String,
+    pub pdf: Vec<u8>,
+    pub media: Option<String>,
+    pub reprint: bool,
+}
+
+/// One job of the print queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PrintJobRecord {
+    pub id: i64,
+    pub order_id: i64,
+    pub kind: String,
+    pub printer: String,
+    pub name: String,
+    #[serde(skip)]
+    pub pdf: Vec<u8>,
+    pub media: Option<String>,
+    pub reprint: bool,
+    /// `queued`, `done` or `failed`.
+    pub state: String,
+    pub attempts: i64,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub operator: String,
+    pub desk: String,
+    pub created_at: DateTime<Utc>,
+    pub printed_at: Option<DateTime<Utc>>,
+}
+
+/// The result of one print attempt, as the queue records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrintJobUpdate {
+    Done { printed_at: DateTime<Utc> },
+    Retry { attempts: i64, next_attempt_at: DateTime<Utc>, error: String },
+    Failed { attempts: i64, error: String },
+}
+
 /// A member action, checked against the member view, ready to be written with its audit row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberChange {
@@ -285,6 +363,28 @@ pub trait Store: Send + Sync {
     /// Commits the last step: the job done and the order moved (`renewing` → `renewed`) with its audit row.
     async fn finish_renewal(&self, job_id: i64, change: &PlannedChange, result: &StepResult, actor: &Actor, at: DateTime<Utc>) -> StoreResult<Order>;
     async fn renewal_journal(&self, job_id: i64) -> StoreResult<Vec<JournalEntry>>;
+
+    // Documents (issue 5): invoices and the print queue.
+
+    /// Issues the order's invoice in one transaction: the number (allocated from the `invoice` counter,
+    /// or the attached one, which must be unused), the PDF with its sha256, `invoice_status = issued`
+    /// (version checked) and the `invoice_issued` audit row. An order that already has an invoice gets
+    /// it back unchanged.
+    async fn issue_invoice(&self, order_id: i64, order_no: &OrderNo, expected_version: i64, source: InvoiceSource<'_>, actor: &Actor, at: DateTime<Utc>) -> StoreResult<InvoiceIssue>;
+    /// Writes a job to the print queue (state `queued`, due at `at`).
+    async fn enqueue_print(&self, job: &NewPrintJob, actor: &Actor, at: DateTime<Utc>) -> StoreResult<PrintJobRecord>;
+    /// Queued jobs due at `now`, oldest first.
+    async fn due_print_jobs(&self, now: DateTime<Utc>) -> StoreResult<Vec<PrintJobRecord>>;
+    /// Takes a due job for one attempt by moving its `next_attempt_at` to `lease_until`; false when
+    /// another desk took it first.
+    async fn claim_print_job(&self, id: i64, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> StoreResult<bool>;
+    /// Records the result of an attempt.
+    async fn update_print_job(&self, id: i64, update: &PrintJobUpdate) -> StoreResult<PrintJobRecord>;
+    /// Jobs of the queue: every queued and failed job, and the done ones since `done_since`, oldest first.
+    async fn print_jobs(&self, done_since: DateTime<Utc>) -> StoreResult<Vec<PrintJobRecord>>;
+    async fn print_job(&self, id: i64) -> StoreResult<Option<PrintJobRecord>>;
+    /// All print jobs of one order, oldest first.
+    async fn print_jobs_for_order(&self, order_id: i64) -> StoreResult<Vec<PrintJobRecord>>;
 }
 
 /// Opens the database named by the URL (`sqlite:` or `postgres://`) and, when asked, migrates it.

@@ -584,3 +584,62 @@ impl From<IssuedRow> for IssuedCertificate {
         }
     }
 }
+
+pub const PRINT_JOB_COLUMNS: &str = "id, order_id, kind, printer, name, pdf, media, reprint, state, attempts, \
+next_attempt_at, last_error, operator, desk, created_at, printed_at";
+
+#[derive(Debug, sqlx::FromRow)]
+pub struct PrintJobRow {
+    id: i64,
+    order_id: i64,
+    kind: String,
+    printer: String,
+    name: String,
+    pdf: Vec<u8>,
+    media: Option<String>,
+    reprint: bool,
+    state: String,
+    attempts: i64,
+    next_attempt_at: DateTime<Utc>,
+    last_error: Option<String>,
+    operator: String,
+    desk: String,
+    created_at: DateTime<Utc>,
+    printed_at: Option<DateTime<Utc>>,
+}
+
+impl From<PrintJobRow> for super::PrintJobRecord {
+    fn from(r: PrintJobRow) -> Self {
+        super::PrintJobRecord {
+            id: r.id,
+            order_id: r.order_id,
+            kind: r.kind,
+            printer: r.printer,
+            name: r.name,
+            pdf: r.pdf,
+            media: r.media,
+            reprint: r.reprint,
+            state: r.state,
+            attempts: r.attempts,
+            next_attempt_at: r.next_attempt_at,
+            last_error: r.last_error,
+            operator: r.operator,
+            desk: r.desk,
+            created_at: r.created_at,
+            printed_at: r.printed_at,
+        }
+    }
+}
+
+/// The 20-digit number of the `seq`-th invoice keydesk drew: the two-digit year, `11` (Beijing), then
+/// the sequence zero-padded to 16 digits. The sequence never repeats, so neither does the number.
+pub fn invoice_number(year: i32, seq: i64) -> String {
+    format!("{:02}11{:016}", year.rem_euclid(100), seq)
+}
+
+/// Hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(bytes);
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -820,6 +820,221 @@ macro_rules! sql_store {
                 .map_err($crate::store::StoreError::from_sqlx)?;
                 Ok(rows.into_iter().map(Into::into).collect())
             }
+
+            async fn issue_invoice(
+                &self,
+                order_id: i64,
+                order_no: &$crate::domain::OrderNo,
+                expected_version: i64,
+                source: $crate::store::InvoiceSource<'_>,
+                actor: &$crate::store::Actor,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<$crate::store::InvoiceIssue> {
+                use chrono::Datelike;
+                use $crate::store::{rows, InvoiceIssue, InvoiceSource, StoreError};
+                let attached_number = match &source {
+                    InvoiceSource::Attach { number, .. } => Some(number.clone()),
+                    InvoiceSource::Allocate(_) => None,
+                };
+                let existing_or_refuse = |existing: $crate::store::InvoiceDocument| match &attached_number {
+                    Some(n) if *n != existing.number => Err(StoreError::Refused(format!(
+                        "订单 {order_no} 已开具发票 {}，不能再上传发票 {n}",
+                        existing.number
+                    ))),
+                    _ => Ok(InvoiceIssue::Existing(existing)),
+                };
+                let mut tx = self.begin_write().await?;
+                let existing = sqlx::query_as::<_, rows::InvoiceRow>(rows::SELECT_INVOICE_DOCUMENT)
+                    .bind(order_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                if let Some(row) = existing {
+                    return existing_or_refuse(row.into());
+                }
+                let (number, pdf, how) = match source {
+                    InvoiceSource::Allocate(render) => {
+                        let seq: i64 = sqlx::query_scalar("UPDATE counters SET value = value + 1 WHERE name = 'invoice' RETURNING value")
+                            .fetch_one(&mut *tx)
+                            .await
+                            .map_err(StoreError::from_sqlx)?;
+                        let number = rows::invoice_number(at.with_timezone(&$crate::sla::SHANGHAI).year(), seq);
+                        let pdf = render(&number).map_err(|e| StoreError::Refused(format!("发票无法生成：{e}")))?;
+                        (number, pdf, "开具")
+                    }
+                    InvoiceSource::Attach { number, pdf } => (number, pdf, "上传"),
+                };
+                let sha256 = rows::sha256_hex(&pdf);
+                let inserted = sqlx::query("INSERT INTO invoices (order_id, number, pdf, sha256, issued_at) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(order_id)
+                    .bind(number.as_str())
+                    .bind(pdf.as_slice())
+                    .bind(sha256.as_str())
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await;
+                if let Err(e) = inserted {
+                    let unique = matches!(&e, sqlx::Error::Database(db) if db.is_unique_violation());
+                    drop(tx);
+                    if !unique {
+                        return Err(StoreError::from_sqlx(e));
+                    }
+                    // Another desk issued this order's invoice meanwhile, or the number is taken.
+                    return match <Self as $crate::store::Store>::invoice_document(self, order_id).await? {
+                        Some(doc) => existing_or_refuse(doc),
+                        None => Err(StoreError::Refused(format!("发票号码 {number} 已用于其他订单"))),
+                    };
+                }
+                let done = sqlx::query(
+                    "UPDATE orders SET invoice_status = 'issued', updated_at = $1, version = version + 1 WHERE id = $2 AND version = $3",
+                )
+                .bind(at)
+                .bind(order_id)
+                .bind(expected_version)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::Conflict { order_no: order_no.to_string() });
+                }
+                sqlx::query(rows::INSERT_AUDIT)
+                    .bind(Some(order_id))
+                    .bind(at)
+                    .bind(actor.operator.as_str())
+                    .bind(actor.desk.as_str())
+                    .bind("invoice_issued")
+                    .bind(None::<&str>)
+                    .bind(None::<&str>)
+                    .bind(format!("{how}发票 {number}"))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                tx.commit().await.map_err(StoreError::from_sqlx)?;
+                Ok(InvoiceIssue::New($crate::store::InvoiceDocument { number, pdf, sha256, issued_at: at }))
+            }
+
+            async fn enqueue_print(
+                &self,
+                job: &$crate::store::NewPrintJob,
+                actor: &$crate::store::Actor,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<$crate::store::PrintJobRecord> {
+                let sql = format!(
+                    "INSERT INTO print_jobs (order_id, kind, printer, name, pdf, media, reprint, state, attempts, next_attempt_at, \
+                     operator, desk, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', 0, $8, $9, $10, $8) RETURNING {}",
+                    $crate::store::rows::PRINT_JOB_COLUMNS
+                );
+                let row: $crate::store::rows::PrintJobRow = sqlx::query_as(&sql)
+                    .bind(job.order_id)
+                    .bind(job.kind.as_str())
+                    .bind(job.printer.as_str())
+                    .bind(job.name.as_str())
+                    .bind(job.pdf.as_slice())
+                    .bind(job.media.as_deref())
+                    .bind(job.reprint)
+                    .bind(at)
+                    .bind(actor.operator.as_str())
+                    .bind(actor.desk.as_str())
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(row.into())
+            }
+
+            async fn due_print_jobs(&self, now: chrono::DateTime<chrono::Utc>) -> $crate::store::StoreResult<Vec<$crate::store::PrintJobRecord>> {
+                let sql = format!("SELECT {} FROM print_jobs WHERE state = 'queued' AND next_attempt_at <= $1 ORDER BY id", $crate::store::rows::PRINT_JOB_COLUMNS);
+                let rows: Vec<$crate::store::rows::PrintJobRow> = sqlx::query_as(&sql)
+                    .bind(now)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn claim_print_job(
+                &self,
+                id: i64,
+                now: chrono::DateTime<chrono::Utc>,
+                lease_until: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE print_jobs SET next_attempt_at = $1 WHERE id = $2 AND state = 'queued' AND next_attempt_at <= $3",
+                )
+                .bind(lease_until)
+                .bind(id)
+                .bind(now)
+                .execute(&self.pool)
+                .await
+                .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn update_print_job(
+                &self,
+                id: i64,
+                update: &$crate::store::PrintJobUpdate,
+            ) -> $crate::store::StoreResult<$crate::store::PrintJobRecord> {
+                use $crate::store::PrintJobUpdate;
+                use $crate::store::StoreError;
+                let q = match update {
+                    PrintJobUpdate::Done { printed_at } => sqlx::query(
+                        "UPDATE print_jobs SET state = 'done', attempts = attempts + 1, last_error = NULL, printed_at = $1 WHERE id = $2",
+                    )
+                    .bind(*printed_at)
+                    .bind(id),
+                    PrintJobUpdate::Retry { attempts, next_attempt_at, error } => sqlx::query(
+                        "UPDATE print_jobs SET attempts = $1, next_attempt_at = $2, last_error = $3 WHERE id = $4 AND state = 'queued'",
+                    )
+                    .bind(*attempts)
+                    .bind(*next_attempt_at)
+                    .bind(error.as_str())
+                    .bind(id),
+                    PrintJobUpdate::Failed { attempts, error } => sqlx::query(
+                        "UPDATE print_jobs SET state = 'failed', attempts = $1, last_error = $2 WHERE id = $3 AND state = 'queued'",
+                    )
+                    .bind(*attempts)
+                    .bind(error.as_str())
+                    .bind(id),
+                };
+                q.execute(&self.pool).await.map_err(StoreError::from_sqlx)?;
+                let sql = format!("SELECT {} FROM print_jobs WHERE id = $1", $crate::store::rows::PRINT_JOB_COLUMNS);
+                let row: $crate::store::rows::PrintJobRow =
+                    sqlx::query_as(&sql).bind(id).fetch_one(&self.pool).await.map_err(StoreError::from_sqlx)?;
+                Ok(row.into())
+            }
+
+            async fn print_jobs(&self, done_since: chrono::DateTime<chrono::Utc>) -> $crate::store::StoreResult<Vec<$crate::store::PrintJobRecord>> {
+                let sql = format!(
+                    "SELECT {} FROM print_jobs WHERE state <> 'done' OR printed_at >= $1 ORDER BY id",
+                    $crate::store::rows::PRINT_JOB_COLUMNS
+                );
+                let rows: Vec<$crate::store::rows::PrintJobRow> = sqlx::query_as(&sql)
+                    .bind(done_since)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn print_job(&self, id: i64) -> $crate::store::StoreResult<Option<$crate::store::PrintJobRecord>> {
+                let sql = format!("SELECT {} FROM print_jobs WHERE id = $1", $crate::store::rows::PRINT_JOB_COLUMNS);
+                let row: Option<$crate::store::rows::PrintJobRow> = sqlx::query_as(&sql)
+                    .bind(id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn print_jobs_for_order(&self, order_id: i64) -> $crate::store::StoreResult<Vec<$crate::store::PrintJobRecord>> {
+                let sql = format!("SELECT {} FROM print_jobs WHERE order_id = $1 ORDER BY id", $crate::store::rows::PRINT_JOB_COLUMNS);
+                let rows: Vec<$crate::store::rows::PrintJobRow> = sqlx::query_as(&sql)
+                    .bind(order_id)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
         }
     };
 }

@@ -5,4 +5,4 @@ mod invoice_pdf;
 mod label_pdf;
 mod printers;
 mod sf_client;
-mod support;
+pub(crate) mod support;

@@ -1,0 +1,110 @@
+//! The durable print queue. A document is written to `print_jobs` before any printer is asked, so a
+//! crash or a printer that is off loses nothing; `run_due` sends the due jobs through their printer
+//! (the blocking adapters run on `spawn_blocking`), backs off on `Retryable` per [`RetryPolicy`] and
+//! marks a job failed on `Failed` or when the attempts run out. A reprint is a new job, flagged.
+//!
+//! Several desks may run the queue: a job is claimed for one attempt by moving its `next_attempt_at`
+//! forward (a lease), so only one desk sends it. A desk that dies mid-print leaves the job due again
+//! after the lease: printing is at-least-once.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Serialize;
+
+use crate::outbound::printer::{PrintJob, PrintOutcome, Printer, RetryPolicy};
+use crate::store::{Actor, NewPrintJob, PrintJobRecord, PrintJobUpdate, Store};
+
+use super::OpsError;
+
+/// How long a claimed job is reserved for the desk that sends it.
+const LEASE: TimeDelta = TimeDelta::minutes(2);
+
+/// The printers by name (`label`, `invoice`).
+pub type Printers = HashMap<String, Arc<dyn Printer>>;
+
+/// The configured printers, by name.
+pub fn printers_from_settings(settings: &crate::outbound::printer::PrintersSettings) -> Printers {
+    let mut printers = Printers::new();
+    printers.insert("label".into(), Arc::from(crate::outbound::printer::printer_from_settings(&settings.label)));
+    printers.insert("invoice".into(), Arc::from(crate::outbound::printer::printer_from_settings(&settings.invoice)));
+    printers
+}
+
+/// Writes a job to the queue; nothing is printed yet.
+pub async fn enqueue(store: &dyn Store, job: &NewPrintJob, actor: &Actor, at: DateTime<Utc>) -> Result<PrintJobRecord, OpsError> {
+    Ok(store.enqueue_print(job, actor, at).await?)
+}
+
+/// Queues an invoice's stored PDF again, flagged reprint, with a `print_reprint` audit row. (A label
+/// is drawn again instead, so it carries the 重印 mark: see `ops::label`.)
+pub async fn reprint(store: &dyn Store, original: &PrintJobRecord, actor: &Actor, at: DateTime<Utc>) -> Result<PrintJobRecord, OpsError> {
+    let job = NewPrintJob {
+        order_id: original.order_id,
+        kind: original.kind.clone(),
+        printer: original.printer.clone(),
+        name: original.name.clone(),
+        pdf: original.pdf.clone(),
+        media: original.media.clone(),
+        reprint: true,
+    };
+    let record = enqueue(store, &job, actor, at).await?;
+    store.note(Some(original.order_id), "print_reprint", &format!("补打 {}（原任务 {}）", original.name, original.id), actor, at).await?;
+    Ok(record)
+}
+
+/// What one run of the queue did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunReport {
+    pub printed: Vec<PrintJobRecord>,
+    pub retrying: Vec<PrintJobRecord>,
+    pub failed: Vec<PrintJobRecord>,
+}
+
+/// Sends every job due at `now` through its printer, once each.
+pub async fn run_due(store: &dyn Store, printers: &Printers, policy: &RetryPolicy, now: DateTime<Utc>) -> Result<RunReport, OpsError> {
+    let mut report = RunReport::default();
+    for job in store.due_print_jobs(now).await? {
+        if !store.claim_print_job(job.id, now, now + LEASE).await? {
+            continue;
+        }
+        let attempts = job.attempts + 1;
+        let outcome = match printers.get(&job.printer) {
+            None => PrintOutcome::Failed(format!("没有名为 {} 的打印机", job.printer)),
+            Some(printer) => {
+                let printer = Arc::clone(printer);
+                let (name, pdf, media) = (job.name.clone(), job.pdf.clone(), job.media.clone());
+                tokio::task::spawn_blocking(move || printer.print(&PrintJob { name: &name, pdf: &pdf, media: media.as_deref() }))
+                    .await
+                    .unwrap_or_else(|e| PrintOutcome::Retryable(format!("print task failed: {e}")))
+            }
+        };
+        let finished = crate::store::now();
+        let update = match outcome {
+            PrintOutcome::Printed { .. } => PrintJobUpdate::Done { printed_at: finished },
+            PrintOutcome::Retryable(error) => match policy.next_attempt_at(attempts.try_into().unwrap_or(u32::MAX), finished) {
+                Some(next_attempt_at) => PrintJobUpdate::Retry { attempts, next_attempt_at, error },
+                None => PrintJobUpdate::Failed { attempts, error: format!("重试 {attempts} 次仍未打印：{error}") },
+            },
+            PrintOutcome::Failed(error) => PrintJobUpdate::Failed { attempts, error },
+        };
+        let record = store.update_print_job(job.id, &update).await?;
+        match update {
+            PrintJobUpdate::Done { .. } => report.printed.push(record),
+            PrintJobUpdate::Retry { .. } => report.retrying.push(record),
+            PrintJobUpdate::Failed { .. } => report.failed.push(record),
+        }
+    }
+    Ok(report)
+}
+
+/// The state's label for people.
+pub fn state_label(state: &str) -> &'static str {
+    match state {
+        "queued" => "排队中",
+        "done" => "已打印",
+        "failed" => "打印失败",
+        _ => "未知",
+    }
+}

@@ -1,0 +1,269 @@
+//! Documents wired to orders and the database (issue 5): invoice issue and attach, the durable print
+//! queue against a real IPP printer, and `keydesk label` end to end.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::TimeDelta;
+use keydesk::docs::InvoiceSettings;
+use keydesk::domain::{InvoiceStatus, OrderNo};
+use keydesk::ops::print::{run_due, Printers};
+use keydesk::outbound::printer::{IppPrinter, Printer, RetryPolicy};
+use keydesk::store::{now, InvoiceIssue};
+
+use crate::both_backends;
+use crate::docs::support::{font, ippeve::IppEvePrinter, tools};
+use crate::support::{actor, load_demo};
+
+fn invoice_settings() -> InvoiceSettings {
+    InvoiceSettings {
+        seller_name: "北京阳光七采科技有限公司".into(),
+        seller_tax_id: "91110108MA0000000X".into(),
+        issuer_name: "秦经理".into(),
+        ..InvoiceSettings::default()
+    }
+}
+
+fn no(s: &str) -> OrderNo {
+    OrderNo::parse(s).expect("order number")
+}
+
+both_backends!(invoice_is_issued_once_with_a_unique_number, async |db: &crate::support::TestDb| {
+    let store = db.store.clone();
+    {
+        load_demo(db).await;
+        let qin = actor("qin");
+        let settings = invoice_settings();
+        let first = store.order_by_no(&no("0000261121000001")).await.unwrap().unwrap();
+        let issued = keydesk::ops::invoice::issue_invoice(store.as_ref(), font(), &settings, &first, &qin).await.expect("issue");
+        let InvoiceIssue::New(doc) = issued else { panic!("expected a new invoice: {issued:?}") };
+        assert_eq!(doc.number.len(), 20);
+        assert!(doc.number.bytes().all(|b| b.is_ascii_digit()), "{}", doc.number);
+        assert!(doc.pdf.starts_with(b"%PDF-"));
+
+        // Issuing again (with the order as it is now, or as planned before) returns the same bytes.
+        let reloaded = store.order_by_no(&no("0000261121000001")).await.unwrap().unwrap();
+        assert_eq!(reloaded.invoice_status, InvoiceStatus::Issued);
+        for order in [&reloaded, &first] {
+            let again = keydesk::ops::invoice::issue_invoice(store.as_ref(), font(), &settings, order, &qin).await.expect("again");
+            assert_eq!(again, InvoiceIssue::Existing(doc.clone()));
+        }
+        let audit = store.audit_for_order(first.id).await.unwrap();
+        assert_eq!(audit.iter().filter(|a| a.action == "invoice_issued").count(), 1, "{audit:?}");
+        assert_eq!(store.invoice_document(first.id).await.unwrap(), Some(doc.clone()));
+        let member = store.member_order(&first.order_no).await.unwrap().expect("member view");
+        assert_eq!(member.invoice_number.as_deref(), Some(doc.number.as_str()));
+
+        // The next order gets another number; numbers are never reused.
+        let second = store.order_by_no(&no("0000261122000002")).await.unwrap().unwrap();
+        let next = keydesk::ops::invoice::issue_invoice(store.as_ref(), font(), &settings, &second, &qin).await.expect("issue");
+        assert_ne!(next.document().number, doc.number);
+        assert!(next.document().number > doc.number);
+
+        // Attach: 20 digits, and never a number already used.
+        let third = store.order_by_no(&no("0000261123000003")).await.unwrap().unwrap();
+        let pdf = doc.pdf.clone();
+        assert!(keydesk::ops::invoice::attach_invoice(store.as_ref(), &third, "123", pdf.clone(), &qin).await.is_err());
+        let dup = keydesk::ops::invoice::attach_invoice(store.as_ref(), &third, &doc.number, pdf.clone(), &qin).await;
+        assert!(dup.is_err(), "{dup:?}");
+        let attached = keydesk::ops::invoice::attach_invoice(store.as_ref(), &third, "24110000000000009999", pdf.clone(), &qin).await.expect("attach");
+        assert!(matches!(attached, InvoiceIssue::New(_)));
+        let third_now = store.order_by_no(&no("0000261123000003")).await.unwrap().unwrap();
+        assert_eq!(third_now.invoice_status, InvoiceStatus::Issued);
+        let again = keydesk::ops::invoice::attach_invoice(store.as_ref(), &third_now, "24110000000000009999", pdf, &qin).await.expect("attach again");
+        assert!(matches!(again, InvoiceIssue::Existing(_)));
+
+        // A reprint is an explicit new job with the same bytes, flagged and audited.
+        let job = keydesk::store::NewPrintJob {
+            order_id: first.id,
+            kind: "invoice".into(),
+            printer: "invoice".into(),
+            name: format!("invoice-{}", doc.number),
+            pdf: doc.pdf.clone(),
+            media: None,
+            reprint: false,
+        };
+        let original = keydesk::ops::print::enqueue(store.as_ref(), &job, &qin, now()).await.expect("enqueue");
+        let copy = keydesk::ops::print::reprint(store.as_ref(), &original, &qin, now()).await.expect("reprint");
+        assert!(copy.reprint && !original.reprint);
+        assert_ne!(copy.id, original.id);
+        assert_eq!(store.print_job(copy.id).await.unwrap().expect("job").pdf, doc.pdf);
+        let audit = store.audit_for_order(first.id).await.unwrap();
+        assert!(audit.iter().any(|a| a.action == "print_reprint"), "{audit:?}");
+    }
+});
+
+/// The programs a real IPP printer needs (see `docs::support::ippeve`).
+fn ippeve_tools() -> bool {
+    ["ippeveprinter", "dbus-daemon", "avahi-daemon", "unshare"].iter().all(|t| tools::require(t))
+}
+
+fn dead_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    port
+}
+
+fn label_printer(uri: &str) -> Printers {
+    let printer: Arc<dyn Printer> = Arc::new(IppPrinter::new(uri, "", Duration::from_secs(5)));
+    HashMap::from([("label".to_string(), printer)])
+}
+
+both_backends!(queued_label_waits_for_the_printer_then_prints, async |db: &crate::support::TestDb| {
+    let store = db.store.clone();
+    {
+        if !ippeve_tools() {
+            return;
+        }
+        load_demo(db).await;
+        let qin = actor("qin");
+        let order = store.order_by_no(&no("0000261121000001")).await.unwrap().unwrap();
+        let t0 = now();
+        let label = keydesk::ops::label::build_label(store.as_ref(), font(), &Default::default(), &order, Some("SF1234567890123"), t0)
+            .await
+            .expect("label");
+        assert!(!label.reprint);
+        let job = keydesk::ops::label::enqueue_label(store.as_ref(), &order, &label, &qin, t0).await.expect("enqueue");
+        assert_eq!((job.state.as_str(), job.attempts), ("queued", 0));
+
+        // The printer is off: the job stays queued, with its attempt counted and a later retry time.
+        let policy = RetryPolicy::default();
+        let off = label_printer(&format!("ipp://127.0.0.1:{}/ipp/print", dead_port()));
+        let report = run_due(store.as_ref(), &off, &policy, now()).await.expect("run");
+        assert_eq!((report.printed.len(), report.retrying.len(), report.failed.len()), (0, 1, 0));
+        let waiting = &report.retrying[0];
+        assert_eq!((waiting.state.as_str(), waiting.attempts), ("queued", 1));
+        assert!(waiting.next_attempt_at > t0, "{waiting:?}");
+        assert!(waiting.last_error.is_some());
+        // Not due yet: nothing is sent.
+        let report = run_due(store.as_ref(), &off, &policy, now()).await.expect("run");
+        assert!(report.printed.is_empty() && report.retrying.is_empty());
+
+        // The printer is up: the job prints when it is due (ippeveprinter may answer busy first).
+        let printer = IppEvePrinter::start();
+        let on = label_printer(&printer.uri());
+        let mut at = waiting.next_attempt_at;
+        let mut done = None;
+        for _ in 0..20 {
+            let report = run_due(store.as_ref(), &on, &policy, at).await.expect("run");
+            assert!(report.failed.is_empty(), "{report:?}\n{}", printer.log());
+            if let Some(j) = report.printed.into_iter().next() {
+                done = Some(j);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            at += TimeDelta::minutes(10);
+        }
+        let done = done.unwrap_or_else(|| panic!("never printed\n{}", printer.log()));
+        assert_eq!(done.state, "done");
+        assert!(done.printed_at.is_some());
+        let spooled = printer.wait_for_document(Duration::from_secs(10));
+        assert_eq!(spooled, label.pdf);
+
+        // A label printed before makes the next one a reprint, audited.
+        let again = keydesk::ops::label::build_label(store.as_ref(), font(), &Default::default(), &order, Some("SF1234567890123"), now())
+            .await
+            .expect("label");
+        assert!(again.reprint);
+        let reprint = keydesk::ops::label::enqueue_label(store.as_ref(), &order, &again, &qin, now()).await.expect("enqueue");
+        assert!(reprint.reprint);
+        let audit = store.audit_for_order(order.id).await.unwrap();
+        assert!(audit.iter().any(|a| a.action == "label_reprint"), "{audit:?}");
+    }
+});
+
+#[test]
+fn cli_label_writes_a_pdf_with_the_recipient_and_a_readable_barcode() {
+    if !tools::require("pdftotext") || !tools::require("pdftoppm") || !tools::require("zbarimg") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        use std::io::Write;
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_keydesk"));
+        c.args(args)
+            .current_dir(dir.path())
+            .env_remove("KEYDESK_CONFIG")
+            .env_remove("KEYDESK_OPERATOR")
+            .env("KEYDESK_DATABASE__URL", format!("sqlite://{}", dir.path().join("k.db").display()))
+            .env("KEYDESK_LOG__DIR", dir.path().join("logs"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        out
+    };
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo-orders.json");
+    run(&["import", "orders", fixtures], None);
+    run(&["operator", "add", "qin", "--password-stdin"], Some("2468\n"));
+    let out = dir.path().join("label.pdf");
+    let out_s = out.to_string_lossy().to_string();
+    let printed = run(&["--operator", "qin", "label", "0000261121000001", "--waybill", "SF1234567890123", "--out", &out_s, "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
+    assert_eq!(v["label"]["waybill"], "SF1234567890123");
+    let text = tools::pdftotext(&out);
+    for part in ["秦晓明", "15909346015", "丰台路18号"] {
+        assert!(text.contains(part), "{part} missing from\n{text}");
+    }
+    let png = tools::rasterise_mono(&out, 203);
+    assert_eq!(tools::zbar(&png, "code128"), vec!["SF1234567890123".to_string()]);
+
+    // Without a waybill on the order or on the command line, no label (and no waybill is invented).
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_keydesk"));
+    let status = c
+        .args(["--operator", "qin", "label", "0000261122000002", "--out", &out_s])
+        .current_dir(dir.path())
+        .env_remove("KEYDESK_CONFIG")
+        .env("KEYDESK_DATABASE__URL", format!("sqlite://{}", dir.path().join("k.db").display()))
+        .env("KEYDESK_LOG__DIR", dir.path().join("logs"))
+        .output()
+        .unwrap();
+    assert!(!status.status.success());
+}
+
+both_backends!(concurrent_issues_share_one_invoice_per_order_and_never_a_number, async |db: &crate::support::TestDb| {
+    load_demo(db).await;
+    let settings = Arc::new(invoice_settings());
+    let nos = ["0000261121000001", "0000261122000002", "0000261123000003", "0000261124000004"];
+    let mut tasks = Vec::new();
+    for round in 0..2 {
+        for n in nos {
+            let store = db.store.clone();
+            let settings = settings.clone();
+            tasks.push(tokio::spawn(async move {
+                let order = store.order_by_no(&no(n)).await.unwrap().unwrap();
+                let qin = actor(&format!("desk{round}"));
+                keydesk::ops::invoice::issue_invoice(store.as_ref(), font(), &settings, &order, &qin).await.map(|i| (n, i.document().clone()))
+            }));
+        }
+    }
+    let mut by_order: HashMap<&str, Vec<keydesk::store::InvoiceDocument>> = HashMap::new();
+    for t in tasks {
+        match t.await.unwrap() {
+            Ok((n, doc)) => by_order.entry(n).or_default().push(doc),
+            // A desk that planned on a version another desk changed meanwhile is told so; nothing written.
+            Err(keydesk::ops::OpsError::Store(keydesk::store::StoreError::Conflict { .. })) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    let mut numbers = Vec::new();
+    for n in nos {
+        let order = db.store.order_by_no(&no(n)).await.unwrap().unwrap();
+        let stored = db.store.invoice_document(order.id).await.unwrap().expect("issued");
+        for doc in by_order.get(n).into_iter().flatten() {
+            assert_eq!(*doc, stored);
+        }
+        let audit = db.store.audit_for_order(order.id).await.unwrap();
+        assert_eq!(audit.iter().filter(|a| a.action == "invoice_issued").count(), 1);
+        numbers.push(stored.number);
+    }
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), nos.len());
+});
