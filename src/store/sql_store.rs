@@ -123,6 +123,17 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            /// The rows one query returns for one key (an order's receipts, a job's journal, the print jobs
+            /// due at a time, …), as domain values.
+            async fn all_by_key<R, T, K>(&self, sql: &str, key: K) -> $crate::store::StoreResult<Vec<T>>
+            where
+                R: for<'r> sqlx::FromRow<'r, <$db as sqlx::Database>::Row> + Send + Unpin + Into<T>,
+                K: for<'q> sqlx::Encode<'q, $db> + sqlx::Type<$db> + Send + 'static,
+            {
+                let rows: Vec<R> = sqlx::query_as(sql).bind(key).fetch_all(&self.pool).await.map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
             async fn load_by_ids(&self, ids: &[i64]) -> $crate::store::StoreResult<Vec<$crate::domain::Order>> {
                 let mut out = Vec::with_capacity(ids.len());
                 for id in ids {
@@ -437,26 +448,20 @@ macro_rules! sql_store {
             }
 
             async fn receipts_for_order(&self, order_id: i64) -> $crate::store::StoreResult<Vec<$crate::store::Receipt>> {
-                let rows: Vec<$crate::store::rows::ReceiptRow> = sqlx::query_as(
+                self.all_by_key::<$crate::store::rows::ReceiptRow, _, _>(
                     "SELECT order_id, waybill, received_at, operator, desk FROM receipts WHERE order_id = $1 ORDER BY id",
+                    order_id,
                 )
-                .bind(order_id)
-                .fetch_all(&self.pool)
                 .await
-                .map_err($crate::store::StoreError::from_sqlx)?;
-                Ok(rows.into_iter().map(Into::into).collect())
             }
 
             async fn audit_for_order(&self, order_id: i64) -> $crate::store::StoreResult<Vec<$crate::store::AuditEntry>> {
-                let rows: Vec<$crate::store::rows::AuditRow> = sqlx::query_as(
+                self.all_by_key::<$crate::store::rows::AuditRow, _, _>(
                     "SELECT id, order_id, at, operator, desk, action, from_status, to_status, reason FROM audit_log \
                      WHERE order_id = $1 ORDER BY id",
+                    order_id,
                 )
-                .bind(order_id)
-                .fetch_all(&self.pool)
                 .await
-                .map_err($crate::store::StoreError::from_sqlx)?;
-                Ok(rows.into_iter().map(Into::into).collect())
             }
 
             async fn note(
@@ -767,12 +772,7 @@ macro_rules! sql_store {
 
             async fn issued_certificates_for_order(&self, order_id: i64) -> $crate::store::StoreResult<Vec<$crate::token::job::IssuedCertificate>> {
                 let sql = format!("{} WHERE order_id = $1 ORDER BY id", $crate::store::rows::SELECT_ISSUED);
-                let rows: Vec<$crate::store::rows::IssuedRow> = sqlx::query_as(&sql)
-                    .bind(order_id)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::store::StoreError::from_sqlx)?;
-                Ok(rows.into_iter().map(Into::into).collect())
+                self.all_by_key::<$crate::store::rows::IssuedRow, _, _>(&sql, order_id).await
             }
 
             async fn finish_renewal(
@@ -811,14 +811,11 @@ macro_rules! sql_store {
             }
 
             async fn renewal_journal(&self, job_id: i64) -> $crate::store::StoreResult<Vec<$crate::token::job::JournalEntry>> {
-                let rows: Vec<$crate::store::rows::JournalRow> = sqlx::query_as(
+                self.all_by_key::<$crate::store::rows::JournalRow, _, _>(
                     "SELECT id, job_id, step, phase, detail, elapsed_us, token_us, at FROM renewal_journal WHERE job_id = $1 ORDER BY id",
+                    job_id,
                 )
-                .bind(job_id)
-                .fetch_all(&self.pool)
                 .await
-                .map_err($crate::store::StoreError::from_sqlx)?;
-                Ok(rows.into_iter().map(Into::into).collect())
             }
 
             async fn issue_invoice(
@@ -943,12 +940,7 @@ macro_rules! sql_store {
 
             async fn due_print_jobs(&self, now: chrono::DateTime<chrono::Utc>) -> $crate::store::StoreResult<Vec<$crate::store::PrintJobRecord>> {
                 let sql = format!("SELECT {} FROM print_jobs WHERE state = 'queued' AND next_attempt_at <= $1 ORDER BY id", $crate::store::rows::PRINT_JOB_COLUMNS);
-                let rows: Vec<$crate::store::rows::PrintJobRow> = sqlx::query_as(&sql)
-                    .bind(now)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::store::StoreError::from_sqlx)?;
-                Ok(rows.into_iter().map(Into::into).collect())
+                self.all_by_key::<$crate::store::rows::PrintJobRow, _, _>(&sql, now).await
             }
 
             async fn claim_print_job(
@@ -1008,12 +1000,7 @@ macro_rules! sql_store {
                     "SELECT {} FROM print_jobs WHERE state <> 'done' OR printed_at >= $1 ORDER BY id",
                     $crate::store::rows::PRINT_JOB_COLUMNS
                 );
-                let rows: Vec<$crate::store::rows::PrintJobRow> = sqlx::query_as(&sql)
-                    .bind(done_since)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::store::StoreError::from_sqlx)?;
-                Ok(rows.into_iter().map(Into::into).collect())
+                self.all_by_key::<$crate::store::rows::PrintJobRow, _, _>(&sql, done_since).await
             }
 
             async fn print_job(&self, id: i64) -> $crate::store::StoreResult<Option<$crate::store::PrintJobRecord>> {
@@ -1028,12 +1015,7 @@ macro_rules! sql_store {
 
             async fn print_jobs_for_order(&self, order_id: i64) -> $crate::store::StoreResult<Vec<$crate::store::PrintJobRecord>> {
                 let sql = format!("SELECT {} FROM print_jobs WHERE order_id = $1 ORDER BY id", $crate::store::rows::PRINT_JOB_COLUMNS);
-                let rows: Vec<$crate::store::rows::PrintJobRow> = sqlx::query_as(&sql)
-                    .bind(order_id)
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err($crate::store::StoreError::from_sqlx)?;
-                Ok(rows.into_iter().map(Into::into).collect())
+                self.all_by_key::<$crate::store::rows::PrintJobRow, _, _>(&sql, order_id).await
             }
         }
     };
