@@ -298,3 +298,49 @@ async fn renewing_from_the_desk_shows_each_step_and_the_new_validity() {
     let screen = screen_text(&draw(&app, 100, 30));
     assert!(screen.contains("续签完成") && !screen.contains(crate::token::PIN));
 }
+
+/// F11 on a shipped order prints the return label and the invoice through the durable queue (here to a
+/// folder printer); a printer that cannot print keeps the jobs queued and says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn printing_from_the_desk_sends_the_label_and_the_invoice() {
+    use keydesk::outbound::printer::PrinterBackend;
+    let db = TestDb::sqlite().await;
+    crate::support::load_demo(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = keydesk::config::Config::default();
+    config.invoice.seller_name = "北京阳光七采电子商务有限公司".into();
+    config.invoice.seller_tax_id = "91110108MA00000001".into();
+    for (printer, sub) in [(&mut config.printer.label, "label"), (&mut config.printer.invoice, "invoice")] {
+        printer.backend = PrinterBackend::File;
+        printer.dir = dir.path().join(sub);
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let runner = Runner::new(db.store.clone(), tx, std::sync::Arc::new(config));
+    let shipped = db
+        .store
+        .list_orders(&keydesk::store::ListQuery { status: Some(Status::Shipped), limit: 1, after_id: 0 })
+        .await
+        .unwrap()
+        .remove(0);
+    let mut app = signed_in();
+    app.update(Msg::OrderLoaded(Ok(OrderDetail { order: shipped.clone(), receipts: vec![], audit: vec![] })));
+    let effects = app.update(Msg::Key(key(KeyCode::F(11)), Instant::now()));
+    assert_eq!(effects, vec![Effect::Print { order_no: shipped.order_no.to_string() }]);
+    runner.run(effects[0].clone(), Some("qin"));
+    let msg = tokio::time::timeout(Duration::from_secs(60), rx.recv()).await.unwrap().unwrap();
+    let Msg::Printed(result) = &msg else { panic!("{msg:?}") };
+    let text = result.clone().unwrap();
+    assert_eq!(text, "面单：已打印；发票：已打印");
+    for sub in ["label", "invoice"] {
+        let files: Vec<_> = std::fs::read_dir(dir.path().join(sub)).unwrap().collect();
+        assert_eq!(files.len(), 1, "{sub}");
+    }
+    let issued = db.store.order_by_id(shipped.id).await.unwrap().unwrap();
+    assert_eq!(issued.invoice_status, keydesk::domain::InvoiceStatus::Issued);
+    app.update(msg);
+
+    // A paid order has no return waybill yet: F11 asks to ship first and starts nothing.
+    app.update(Msg::OrderLoaded(Ok(OrderDetail { order: demo_orders().remove(0), receipts: vec![], audit: vec![] })));
+    assert!(app.update(Msg::Key(key(KeyCode::F(11)), Instant::now())).is_empty());
+    db.cleanup().await;
+}

@@ -14,7 +14,7 @@ use crate::ops::intake::local;
 use crate::ops::print::{self, RunReport};
 use crate::ops::{self, OpsError};
 use crate::outbound::printer::RetryPolicy;
-use crate::store::{now, Actor, InvoiceIssue, NewPrintJob, PrintJobRecord, Store};
+use crate::store::{now, Actor, InvoiceIssue, PrintJobRecord, Store};
 
 async fn order(store: &dyn Store, order_no: &str) -> Result<Order, Failure> {
     let no = OrderNo::parse(order_no).map_err(|e| Failure { code: exit::REFUSED, message: e.to_string() })?;
@@ -127,10 +127,7 @@ pub async fn label(
 pub async fn invoice(store: &dyn Store, config: &Config, actor: &Actor, order_no: &str, out: Option<PathBuf>, print: bool, json: bool) -> Result<u8, Failure> {
     need_output(&out, print)?;
     let order = order(store, order_no).await?;
-    let issue = match store.invoice_document(order.id).await? {
-        Some(doc) => InvoiceIssue::Existing(doc),
-        None => ops::invoice::issue_invoice(store, &font(config)?, &config.invoice, &order, actor).await?,
-    };
+    let issue = ops::invoice::issued_or_issue(store, &font(config)?, &config.invoice, &order, actor).await?;
     let doc = issue.document();
     if let Some(path) = &out {
         write_pdf(path, &doc.pdf)?;
@@ -138,17 +135,7 @@ pub async fn invoice(store: &dyn Store, config: &Config, actor: &Actor, order_no
     let mut code = exit::OK;
     let mut printed = None;
     if print {
-        let reprint = store.print_jobs_for_order(order.id).await?.iter().any(|j| j.kind == "invoice" && j.state != "failed");
-        let job = NewPrintJob {
-            order_id: order.id,
-            kind: "invoice".into(),
-            printer: "invoice".into(),
-            name: format!("invoice-{}", doc.number),
-            pdf: doc.pdf.clone(),
-            media: None,
-            reprint,
-        };
-        let job = print::enqueue(store, &job, actor, now()).await?;
+        let job = ops::invoice::enqueue_invoice(store, &order, doc, actor, now()).await?;
         let (p, c) = print_now(store, config, job).await?;
         code = c;
         printed = Some(p);

@@ -36,6 +36,7 @@ pub enum Effect {
     Reveal { order_no: String },
     Ship { order_no: String, waybill: String },
     Renew { order_no: String, pin: Pin },
+    Print { order_no: String },
     Quit,
 }
 
@@ -80,6 +81,7 @@ pub enum Msg {
     ChangeDone(Result<OrderDetail, String>),
     Revealed(Result<(), String>),
     RenewStep(crate::ops::renew::StepReport),
+    Printed(Result<String, String>),
     RenewDone(Result<String, String>),
     /// Another desk changed something: reload what is on screen.
     ExternalChange,
@@ -328,6 +330,14 @@ impl App {
                 }
                 vec![]
             }
+            Msg::Printed(result) => {
+                self.done();
+                match result {
+                    Ok(text) => self.say(Level::Info, text),
+                    Err(e) => self.say(Level::Error, e),
+                }
+                self.reload()
+            }
             Msg::RenewStep(step) => {
                 if let Some(r) = self.renewal.as_mut() {
                     r.steps.push(step);
@@ -539,6 +549,18 @@ impl App {
             }
             Action::Refresh => self.reload(),
             Action::Hold | Action::Release | Action::Cancel | Action::Ship | Action::Renew => self.open_prompt(action),
+            Action::Print => match (&self.detail, self.screen) {
+                (Some(d), Screen::Order) if d.order.outbound_waybill.is_some() => {
+                    let order_no = d.order.order_no.to_string();
+                    self.say(Level::Info, "正在生成并打印面单和发票…");
+                    self.start(Effect::Print { order_no })
+                }
+                (Some(_), Screen::Order) => {
+                    self.say(Level::Warn, "请先发货（F9）扫描寄回运单，再打印面单和发票");
+                    vec![]
+                }
+                _ => vec![],
+            },
             Action::Reveal => match (&self.detail, self.screen) {
                 (Some(d), Screen::Order) if !self.revealed => {
                     let order_no = d.order.order_no.to_string();

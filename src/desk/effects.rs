@@ -109,6 +109,16 @@ impl Runner {
                 let done = tokio::task::spawn_blocking(move || handle.block_on(this.renew(&order_no, pin, &actor))).await;
                 Msg::RenewDone(done.unwrap_or_else(|e| Err(format!("续签任务异常结束：{e}；重新续签即可继续"))))
             }
+            Effect::Print { order_no } => {
+                let result = async {
+                    let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
+                    let order = s.order_by_no(&no).await?.ok_or_else(|| OpsError::OrderNotFound(order_no.clone()))?;
+                    let done = ops::print::print_label_and_invoice(s, &self.config, &order, &actor).await?;
+                    Ok::<_, OpsError>(format!("面单：{}；发票：{}", done.label, done.invoice))
+                }
+                .await;
+                Msg::Printed(result.map_err(text))
+            }
             Effect::Reveal { order_no } => {
                 let result = async {
                     let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;

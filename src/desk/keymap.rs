@@ -21,12 +21,13 @@ pub enum Action {
     Reveal,
     Ship,
     Renew,
+    Print,
     Refresh,
     Quit,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::Help,
         Action::Scan,
         Action::Search,
@@ -38,6 +39,7 @@ impl Action {
         Action::Reveal,
         Action::Ship,
         Action::Renew,
+        Action::Print,
         Action::Refresh,
         Action::Quit,
     ];
@@ -55,6 +57,7 @@ impl Action {
             Action::Reveal => "F8",
             Action::Ship => "F9",
             Action::Renew => "F10",
+            Action::Print => "F11",
             Action::Refresh => "Ctrl-R",
             Action::Quit => "Ctrl-Q",
         }
@@ -73,6 +76,7 @@ impl Action {
             Action::Reveal => "显示完整个人信息（记入审计）",
             Action::Ship => "发货：扫描寄回运单，订单改为待收货",
             Action::Renew => "续签：核对读卡器中的 KEY，输入 PIN，更新证书",
+            Action::Print => "打印寄回面单和发票（发货后）",
             Action::Refresh => "刷新",
             Action::Quit => "退出",
         }

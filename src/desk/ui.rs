@@ -343,9 +343,10 @@ fn render_order(app: &App, frame: &mut Frame, area: Rect) {
     }
     let km = &app.keymap;
     lines.push(Line::from(format!(
-        " {} 续签  {} 发货  {} 挂起  {} 解除  {} 取消  {} {}",
+        " {} 续签  {} 发货  {} 打印  {} 挂起  {} 解除  {} 取消  {} {}",
         km.key_text(Action::Renew),
         km.key_text(Action::Ship),
+        km.key_text(Action::Print),
         km.key_text(Action::Hold),
         km.key_text(Action::Release),
         km.key_text(Action::Cancel),

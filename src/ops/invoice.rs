@@ -102,3 +102,32 @@ pub async fn attach_invoice(store: &dyn Store, order: &Order, number: &str, pdf:
     let source = InvoiceSource::Attach { number: number.to_string(), pdf };
     Ok(store.issue_invoice(order.id, &order.order_no, order.version, source, actor, now()).await?)
 }
+
+/// The order's invoice: the stored one, or issued now.
+pub async fn issued_or_issue(store: &dyn Store, font: &DocFont, settings: &InvoiceSettings, order: &Order, actor: &Actor) -> Result<InvoiceIssue, OpsError> {
+    Ok(match store.invoice_document(order.id).await? {
+        Some(doc) => InvoiceIssue::Existing(doc),
+        None => issue_invoice(store, font, settings, order, actor).await?,
+    })
+}
+
+/// Queues the stored invoice on the invoice printer; a second print of it is a reprint.
+pub async fn enqueue_invoice(
+    store: &dyn Store,
+    order: &Order,
+    doc: &crate::store::InvoiceDocument,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> Result<crate::store::PrintJobRecord, OpsError> {
+    let reprint = store.print_jobs_for_order(order.id).await?.iter().any(|j| j.kind == "invoice" && j.state != "failed");
+    let job = crate::store::NewPrintJob {
+        order_id: order.id,
+        kind: "invoice".into(),
+        printer: "invoice".into(),
+        name: format!("invoice-{}", doc.number),
+        pdf: doc.pdf.clone(),
+        media: None,
+        reprint,
+    };
+    super::print::enqueue(store, &job, actor, at).await
+}

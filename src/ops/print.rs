@@ -108,3 +108,37 @@ pub fn state_label(state: &str) -> &'static str {
         _ => "未知",
     }
 }
+
+/// Where the label and the invoice of an order went: printed now, or waiting in the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocumentsPrinted {
+    pub label: String,
+    pub invoice: String,
+}
+
+/// 打印: the return label and the invoice of a shipped order, through the durable queue; the due jobs
+/// are sent at once. The desk's F11 and `keydesk label/invoice --print` share these steps.
+pub async fn print_label_and_invoice(
+    store: &dyn Store,
+    config: &crate::config::Config,
+    order: &crate::domain::Order,
+    actor: &Actor,
+) -> Result<DocumentsPrinted, OpsError> {
+    let at = crate::store::now();
+    let font = crate::docs::DocFont::load(&config.font).map_err(|e| OpsError::Invalid(format!("字体无法加载：{e}")))?;
+    let label = super::label::build_label(store, &font, &config.label, order, None, at).await?;
+    let label_job = super::label::enqueue_label(store, order, &label, actor, at).await?;
+    let invoice = super::invoice::issued_or_issue(store, &font, &config.invoice, order, actor).await?;
+    let invoice_job = super::invoice::enqueue_invoice(store, order, invoice.document(), actor, at).await?;
+    let report = run_due(store, &printers_from_settings(&config.printer), &RetryPolicy::default(), at).await?;
+    let fate = |id: i64| {
+        if report.printed.iter().any(|j| j.id == id) {
+            "已打印"
+        } else if report.failed.iter().any(|j| j.id == id) {
+            "打印失败（见 keydesk print queue）"
+        } else {
+            "已排队，打印机恢复后自动重试"
+        }
+    };
+    Ok(DocumentsPrinted { label: fate(label_job.id).to_string(), invoice: fate(invoice_job.id).to_string() })
+}
