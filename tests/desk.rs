@@ -344,3 +344,19 @@ async fn printing_from_the_desk_sends_the_label_and_the_invoice() {
     assert!(app.update(Msg::Key(key(KeyCode::F(11)), Instant::now())).is_empty());
     db.cleanup().await;
 }
+
+#[test]
+fn the_reader_panel_follows_pcscd_readers_and_keys() {
+    use keydesk::token::reader::ReaderEvent as E;
+    let mut app = signed_in();
+    assert_eq!(app.reader.summary(), "未连接读卡器");
+    app.update(Msg::Reader(E::ServiceUnavailable { message: "NoService".into() }));
+    assert!(app.reader.summary().contains("pcscd 未响应"));
+    app.update(Msg::Reader(E::ServiceAvailable));
+    app.update(Msg::Reader(E::ReaderAdded { reader: "Virtual PCD 00 00".into() }));
+    assert_eq!(app.reader.summary(), "读卡器空：请插入客户的 KEY");
+    app.update(Msg::Reader(E::CardInserted { reader: "Virtual PCD 00 00".into(), atr: "3B 9F 95".into(), vendor: Some("飞天".into()), module: "m.so".into() }));
+    assert!(app.reader.summary().contains("已插入 KEY（飞天，ATR 3B 9F 95）"), "{}", app.reader.summary());
+    app.update(Msg::Reader(E::CardRemoved { reader: "Virtual PCD 00 00".into() }));
+    assert_eq!(app.reader.summary(), "读卡器空：请插入客户的 KEY");
+}

@@ -40,6 +40,60 @@ pub enum Effect {
     Quit,
 }
 
+/// What the reader panel shows: pcscd's state and each reader with the key in it, if any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReaderPanel {
+    /// `Some(message)` while pcscd does not answer.
+    pub service_down: Option<String>,
+    /// Reader name → the inserted key's ATR and vendor, `None` when empty.
+    pub readers: std::collections::BTreeMap<String, Option<(String, String)>>,
+}
+
+impl ReaderPanel {
+    pub fn apply(&mut self, event: crate::token::reader::ReaderEvent) {
+        use crate::token::reader::ReaderEvent as E;
+        match event {
+            E::ServiceUnavailable { message } => {
+                self.service_down = Some(message);
+                self.readers.clear();
+            }
+            E::ServiceAvailable => self.service_down = None,
+            E::ReaderAdded { reader } => {
+                self.readers.entry(reader).or_insert(None);
+            }
+            E::ReaderRemoved { reader } => {
+                self.readers.remove(&reader);
+            }
+            E::CardInserted { reader, atr, vendor, .. } => {
+                self.readers.insert(reader, Some((atr, vendor.unwrap_or_else(|| "默认模块".into()))));
+            }
+            E::CardRemoved { reader } => {
+                self.readers.insert(reader, None);
+            }
+        }
+    }
+
+    /// One line: no pcscd, no reader, empty, or the key that is in.
+    pub fn summary(&self) -> String {
+        if let Some(m) = &self.service_down {
+            return format!("读卡器服务 pcscd 未响应（{m}）");
+        }
+        if self.readers.is_empty() {
+            return "未连接读卡器".into();
+        }
+        let keys: Vec<String> = self
+            .readers
+            .iter()
+            .filter_map(|(r, k)| k.as_ref().map(|(atr, vendor)| format!("{r}：已插入 KEY（{vendor}，ATR {atr}）")))
+            .collect();
+        if keys.is_empty() {
+            "读卡器空：请插入客户的 KEY".into()
+        } else {
+            keys.join("；")
+        }
+    }
+}
+
 /// A key PIN on its way to the token worker: never printed, wiped from memory when dropped.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Pin(pub zeroize::Zeroizing<String>);
@@ -82,6 +136,7 @@ pub enum Msg {
     Revealed(Result<(), String>),
     RenewStep(crate::ops::renew::StepReport),
     Printed(Result<String, String>),
+    Reader(crate::token::reader::ReaderEvent),
     RenewDone(Result<String, String>),
     /// Another desk changed something: reload what is on screen.
     ExternalChange,
@@ -163,6 +218,7 @@ pub struct App {
     pub revealed: bool,
     pub prompt: Option<ReasonPrompt>,
     pub renewal: Option<RenewProgress>,
+    pub reader: ReaderPanel,
     pub help: bool,
     pub database_down: Option<String>,
     /// Scans taken while the database was down, sent again when it returns.
@@ -197,6 +253,7 @@ impl App {
             revealed: false,
             prompt: None,
             renewal: None,
+            reader: ReaderPanel::default(),
             help: false,
             database_down: None,
             pending_scans: VecDeque::new(),
@@ -328,6 +385,10 @@ impl App {
                     Ok(()) => self.revealed = true,
                     Err(e) => self.say(Level::Error, e),
                 }
+                vec![]
+            }
+            Msg::Reader(event) => {
+                self.reader.apply(event);
                 vec![]
             }
             Msg::Printed(result) => {

@@ -30,6 +30,17 @@ pub async fn run(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<()> {
     let runner = Runner::new(store, tx.clone(), Arc::new(config.clone()));
     runner.watch();
 
+    // The reader panel: PC/SC presence only (never a reset of the member's card), on its own thread.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    {
+        let (stop, tx, token) = (stop.clone(), tx.clone(), config.token.clone());
+        std::thread::spawn(move || {
+            crate::token::reader::watch(&token, std::time::Duration::from_secs(1), &stop, &mut |event| {
+                let _ = tx.send(Msg::Reader(event));
+            })
+        });
+    }
+
     // Terminal events are read on their own thread, so a slow frame never loses a scanned key.
     let keys = tx.clone();
     std::thread::spawn(move || loop {
@@ -77,5 +88,6 @@ pub async fn run(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<()> {
     }
     .await;
     ratatui::restore();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
     result
 }

@@ -297,7 +297,7 @@ fn render_order(app: &App, frame: &mut Frame, area: Rect) {
     };
     let o = &d.order;
     let show = |full: &str, masked: String| if app.revealed { full.to_string() } else { masked };
-    let [info, timeline] = Layout::vertical([Constraint::Length(11), Constraint::Min(3)]).areas(area);
+    let [info, timeline] = Layout::vertical([Constraint::Length(12), Constraint::Min(3)]).areas(area);
     let mut lines = vec![
         Line::from(vec![
             Span::styled(format!(" {} ", o.order_no), Style::new().bold()),
@@ -341,6 +341,7 @@ fn render_order(app: &App, frame: &mut Frame, area: Rect) {
     if let Some(h) = &o.hold {
         lines.push(Line::from(format!(" 挂起：{} {}（解除后回到「{}」）", h.reason.label(), h.note, h.resume_to.label())).fg(Color::Yellow));
     }
+    lines.push(Line::from(format!(" 读卡器：{}", app.reader.summary())).fg(Color::Cyan));
     let km = &app.keymap;
     lines.push(Line::from(format!(
         " {} 续签  {} 发货  {} 打印  {} 挂起  {} 解除  {} 取消  {} {}",
