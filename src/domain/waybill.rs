@@ -201,6 +201,14 @@ mod tests {
     }
 
     #[test]
+    fn multibyte_input_of_postal_length_is_invalid_not_a_panic() {
+        // Found by the property test: 13 bytes that are not 13 characters once sliced the string inside one.
+        for raw in ["AA0ΣꫛA𝒥", "WK=ѨꫩE𝒥"] {
+            assert!(matches!(Waybill::parse(raw), Err(WaybillError::Invalid(_))), "{raw}");
+        }
+    }
+
+    #[test]
     fn swallowed_prefix_is_offered_for_thirteen_digits_only() {
         assert_eq!(Waybill::with_swallowed_prefix("1234567890123").unwrap().as_str(), "SF1234567890123");
         assert!(Waybill::with_swallowed_prefix("123456789012").is_none());
