@@ -55,9 +55,10 @@ pub enum Command {
     /// Ship a renewed key back: record its outbound SF waybill and move the order to shipped, once
     Ship {
         order_no: String,
-        /// The return waybill (scanned from the label SF's client printed)
+        /// The return waybill scanned from the label SF's client printed; without it the shipment is
+        /// booked with the configured courier (courier.backend = "sf")
         #[arg(long, value_name = "SF…")]
-        waybill: String,
+        waybill: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -469,7 +470,7 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
             let actor = actor(None)?;
             ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
             let no = OrderNo::parse(&order_no).map_err(|e| Failure { code: exit::REFUSED, message: e.to_string() })?;
-            let (order, fresh) = match ops::ship::ship(store.as_ref(), &no, &waybill, &actor).await? {
+            let (order, fresh) = match ops::book::ship_with_courier(store.as_ref(), &config, &no, waybill.as_deref(), &actor).await? {
                 ops::ship::Shipped::Now(o) => (o, true),
                 ops::ship::Shipped::Before(o) => (o, false),
             };

@@ -267,3 +267,53 @@ both_backends!(concurrent_issues_share_one_invoice_per_order_and_never_a_number,
     numbers.dedup();
     assert_eq!(numbers.len(), nos.len());
 });
+
+/// With `courier.backend = "sf"`, shipping without a scanned waybill books the return with SF (here the
+/// local mock that checks SF's signature), records the waybill and SF's routing data once, and the label
+/// carries the route code.
+both_backends!(shipping_books_the_return_with_sf_and_the_label_carries_the_route, async |db: &crate::support::TestDb| {
+    use crate::docs::support::sf_mock::{self, SfMock};
+    use keydesk::outbound::courier::{CourierBackend, Secret};
+    load_demo(db).await;
+    let s = db.store.as_ref();
+    let mock = SfMock::start();
+    let mut config = keydesk::config::Config::default();
+    config.courier.backend = CourierBackend::Sf;
+    config.courier.sf_base_url = mock.url();
+    config.courier.partner_id = sf_mock::PARTNER_ID.to_string();
+    config.courier.check_word = Secret::new(sf_mock::CHECK_WORD);
+    config.courier.monthly_account = "0101234567".to_string();
+    config.courier.timeout_secs = 5;
+    let renewed = s
+        .list_orders(&keydesk::store::ListQuery { status: Some(keydesk::domain::Status::Renewed), limit: 1, after_id: 0 })
+        .await
+        .unwrap()
+        .remove(0);
+    let shipped = keydesk::ops::book::ship_with_courier(s, &config, &renewed.order_no, None, &actor("qin")).await.unwrap();
+    let keydesk::ops::ship::Shipped::Now(order) = shipped else { panic!("shipped now") };
+    assert_eq!(order.outbound_waybill.as_ref().map(|w| w.as_str()), Some("SF1234567890123"));
+    assert_eq!(mock.received().len(), 1, "one call to SF");
+    let route = keydesk::ops::book::route_of(s, order.id).await.unwrap().expect("routing data");
+    assert_eq!(route.dest_route_label, "755WE-571A");
+    // Booking again (a re-run) asks SF nothing and keeps the waybill.
+    let again = keydesk::ops::book::book_return(s, &config, &order, &actor("qin")).await.unwrap();
+    assert_eq!(again, keydesk::ops::book::Booked::Waybill(order.outbound_waybill.clone().unwrap()));
+    assert_eq!(mock.received().len(), 1);
+    let label = keydesk::ops::label::build_label(s, font(), &config.label, &order, None, keydesk::store::now()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("label.pdf");
+    std::fs::write(&pdf, &label.pdf).unwrap();
+    assert!(tools::pdftotext(&pdf).contains("755WE-571A"), "the route code is on the label");
+    assert!(s.audit_for_order(order.id).await.unwrap().iter().any(|a| a.action == "book"));
+
+    // The manual backend cannot book: it asks for the scanned waybill and writes nothing.
+    let other = s
+        .list_orders(&keydesk::store::ListQuery { status: Some(keydesk::domain::Status::Renewed), limit: 1, after_id: order.id })
+        .await
+        .unwrap()
+        .remove(0);
+    let manual = keydesk::config::Config::default();
+    let err = keydesk::ops::book::ship_with_courier(s, &manual, &other.order_no, None, &actor("qin")).await.unwrap_err();
+    assert!(err.to_string().contains("请扫描"), "{err}");
+    assert_eq!(s.order_by_id(other.id).await.unwrap().unwrap().version, other.version);
+});

@@ -640,7 +640,7 @@ impl App {
         let (title, change, hold_reason) = match action {
             Action::Hold => ("挂起订单", Change::Hold { reason: HoldReason::Other, resume_to: None }, Some(0)),
             Action::Release => ("解除挂起", Change::Release, None),
-            Action::Ship => ("发货：扫描寄回运单", Change::MoveTo(Status::Shipped), None),
+            Action::Ship => ("发货：扫描寄回运单（留空则向顺丰下单）", Change::MoveTo(Status::Shipped), None),
             Action::Renew => ("续签：输入 KEY 的 PIN", Change::MoveTo(Status::Renewing), None),
             _ => ("取消订单", Change::MoveTo(Status::Cancelled), None),
         };
@@ -697,11 +697,7 @@ impl App {
                     return self.start(Effect::Renew { order_no: prompt.order_no, pin });
                 }
                 let Some(change) = prompt.change.clone() else {
-                    if prompt.reason.trim().is_empty() {
-                        self.say(Level::Warn, "请扫描寄回运单");
-                        self.prompt = Some(prompt);
-                        return vec![];
-                    }
+                    // An empty waybill books the shipment with the configured courier (SF).
                     return self.start(Effect::Ship { order_no: prompt.order_no, waybill: prompt.reason });
                 };
                 let change = match (change, prompt.hold_reason) {

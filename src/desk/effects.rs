@@ -96,7 +96,7 @@ impl Runner {
             Effect::Ship { order_no, waybill } => {
                 let result = async {
                     let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
-                    ops::ship::ship(s, &no, &waybill, &actor).await?;
+                    ops::book::ship_with_courier(s, &self.config, &no, Some(&waybill), &actor).await?;
                     load_detail(s, &order_no).await
                 }
                 .await;

@@ -58,6 +58,8 @@ pub async fn build_label(
 ) -> Result<LabelDoc, OpsError> {
     let waybill = label_waybill(order, waybill)?;
     let reprint = printed_before(store, order.id).await?;
+    // SF's route code and QR, when the return shipment was booked with SF.
+    let route = super::book::route_of(store, order.id).await?;
     let ship = &order.ship_to;
     let data = LabelData {
         waybill: waybill.as_str().to_string(),
@@ -70,8 +72,8 @@ pub async fn build_label(
         },
         pieces: 1,
         printed_at: at.with_timezone(&crate::sla::SHANGHAI),
-        route_code: None,
-        qr_code: None,
+        route_code: route.as_ref().map(|r| r.dest_route_label.clone()).filter(|c| !c.is_empty()),
+        qr_code: route.as_ref().map(|r| r.two_dimension_code.clone()).filter(|c| !c.is_empty()),
         reprint,
         remark: None,
     };

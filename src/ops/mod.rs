@@ -2,6 +2,7 @@
 //! endpoint later) calls these functions, so the faces cannot drift apart. Each takes the store and
 //! whatever adapters it needs, checks the domain rules, and writes the change with its audit row.
 
+pub mod book;
 pub mod change;
 pub mod generate;
 pub mod import;

@@ -166,6 +166,17 @@ pub struct ClockFacts {
     pub events: Vec<AuditEntry>,
 }
 
+/// A return shipment the courier booked, to be recorded on the order planned at `expected_version`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookedShipment {
+    pub order_id: i64,
+    pub order_no: OrderNo,
+    pub expected_version: i64,
+    pub status: Status,
+    pub waybill: Waybill,
+    pub route_json: Option<String>,
+}
+
 /// Which orders' clocks to load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClockScope {
@@ -331,6 +342,10 @@ pub trait Store: Send + Sync {
     async fn note(&self, order_id: Option<i64>, action: &str, reason: &str, actor: &Actor, at: DateTime<Utc>) -> StoreResult<()>;
     /// The newest audit row's id (0 when none): another desk's change moves it.
     async fn last_audit_id(&self) -> StoreResult<i64>;
+    /// Records the return shipment booked with the courier: its waybill and routing data (JSON), once.
+    async fn record_booking(&self, change: &BookedShipment, actor: &Actor, at: DateTime<Utc>) -> StoreResult<()>;
+    /// The routing data of the order's booked return shipment, if the courier gave any.
+    async fn outbound_route(&self, order_id: i64) -> StoreResult<Option<String>>;
     /// The facts the working-day clocks are computed from, for the orders in scope.
     async fn clock_facts(&self, scope: ClockScope) -> StoreResult<Vec<ClockFacts>>;
 

@@ -494,6 +494,53 @@ macro_rules! sql_store {
                     .map_err($crate::store::StoreError::from_sqlx)
             }
 
+            async fn record_booking(
+                &self,
+                b: &$crate::store::BookedShipment,
+                actor: &$crate::store::Actor,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<()> {
+                use $crate::store::StoreError;
+                let mut tx = self.begin_write().await?;
+                let done = sqlx::query(
+                    "UPDATE orders SET outbound_waybill = $1, outbound_route = $2, version = version + 1, updated_at = $3 \
+                     WHERE id = $4 AND version = $5 AND outbound_waybill IS NULL",
+                )
+                .bind(b.waybill.as_str())
+                .bind(b.route_json.as_deref())
+                .bind(at)
+                .bind(b.order_id)
+                .bind(b.expected_version)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::Conflict { order_no: b.order_no.to_string() });
+                }
+                sqlx::query($crate::store::rows::INSERT_AUDIT)
+                    .bind(Some(b.order_id))
+                    .bind(at)
+                    .bind(actor.operator.as_str())
+                    .bind(actor.desk.as_str())
+                    .bind("book")
+                    .bind(Some(b.status.code()))
+                    .bind(Some(b.status.code()))
+                    .bind(format!("顺丰下单，回寄运单 {}", b.waybill))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                tx.commit().await.map_err(StoreError::from_sqlx)
+            }
+
+            async fn outbound_route(&self, order_id: i64) -> $crate::store::StoreResult<Option<String>> {
+                let route: Option<Option<String>> = sqlx::query_scalar("SELECT outbound_route FROM orders WHERE id = $1")
+                    .bind(order_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(route.flatten())
+            }
+
             async fn clock_facts(&self, scope: $crate::store::ClockScope) -> $crate::store::StoreResult<Vec<$crate::store::ClockFacts>> {
                 use $crate::store::rows::{self, AuditRow, ClockOrderRow};
                 use $crate::store::StoreError;
