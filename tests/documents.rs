@@ -268,9 +268,9 @@ both_backends!(concurrent_issues_share_one_invoice_per_order_and_never_a_number,
     assert_eq!(numbers.len(), nos.len());
 });
 
-/// With `courier.backend = "sf"`, shipping without a scanned waybill books the return with SF (here the
-/// local mock that checks SF's signature), records the waybill and SF's routing data once, and the label
-/// carries the route code.
+// With `courier.backend = "sf"`, shipping without a scanned waybill books the return with SF (here the
+// local mock that checks SF's signature), records the waybill and SF's routing data once, and the label
+// carries the route code.
 both_backends!(shipping_books_the_return_with_sf_and_the_label_carries_the_route, async |db: &crate::support::TestDb| {
     use crate::docs::support::sf_mock::{self, SfMock};
     use keydesk::outbound::courier::{CourierBackend, Secret};

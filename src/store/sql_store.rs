@@ -28,6 +28,34 @@ macro_rules! sql_store {
                 rows.into_iter().map($crate::domain::Order::try_from).collect()
             }
 
+            /// Writes one audit row: who (`actor`) did `action` to the order (if any) at `at`, from and to
+            /// which status, and why. Every write of the store goes through here.
+            #[allow(clippy::too_many_arguments)]
+            async fn insert_audit(
+                conn: &mut <$db as sqlx::Database>::Connection,
+                order_id: Option<i64>,
+                at: chrono::DateTime<chrono::Utc>,
+                actor: &$crate::store::Actor,
+                action: &str,
+                from: Option<&str>,
+                to: Option<&str>,
+                reason: &str,
+            ) -> $crate::store::StoreResult<()> {
+                sqlx::query($crate::store::rows::INSERT_AUDIT)
+                    .bind(order_id)
+                    .bind(at)
+                    .bind(actor.operator.as_str())
+                    .bind(actor.desk.as_str())
+                    .bind(action)
+                    .bind(from)
+                    .bind(to)
+                    .bind(reason)
+                    .execute(conn)
+                    .await
+                    .map_err($crate::store::StoreError::from_sqlx)?;
+                Ok(())
+            }
+
             /// Writes one planned change and its audit row inside `tx`, checking the version.
             async fn write_change(
                 tx: &mut sqlx::Transaction<'static, $db>,
@@ -60,18 +88,7 @@ macro_rules! sql_store {
                 if done.rows_affected() != 1 {
                     return Err(StoreError::Conflict { order_no: change.order_no.to_string() });
                 }
-                sqlx::query($crate::store::rows::INSERT_AUDIT)
-                    .bind(Some(change.order_id))
-                    .bind(at)
-                    .bind(actor.operator.as_str())
-                    .bind(actor.desk.as_str())
-                    .bind(change.action)
-                    .bind(Some(t.from.code()))
-                    .bind(Some(t.to.code()))
-                    .bind(t.reason.as_str())
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(StoreError::from_sqlx)?;
+                Self::insert_audit(&mut **tx, Some(change.order_id), at, actor, change.action, Some(t.from.code()), Some(t.to.code()), t.reason.as_str()).await?;
                 Ok(())
             }
 
@@ -245,18 +262,7 @@ macro_rules! sql_store {
                         }
                     };
                     if from != Some(to) {
-                        sqlx::query(rows::INSERT_AUDIT)
-                            .bind(Some(id))
-                            .bind(at)
-                            .bind(actor.operator.as_str())
-                            .bind(actor.desk.as_str())
-                            .bind("import")
-                            .bind(from.map(|s| s.code()))
-                            .bind(Some(to.code()))
-                            .bind("平台订单导入")
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(StoreError::from_sqlx)?;
+                        Self::insert_audit(&mut *tx, Some(id), at, actor, "import", from.map(|s| s.code()), Some(to.code()), "平台订单导入").await?;
                     }
                 }
                 tx.commit().await.map_err(StoreError::from_sqlx)?;
@@ -420,18 +426,7 @@ macro_rules! sql_store {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(StoreError::from_sqlx)?;
-                sqlx::query($crate::store::rows::INSERT_AUDIT)
-                    .bind(None::<i64>)
-                    .bind(at)
-                    .bind(actor.operator.as_str())
-                    .bind(actor.desk.as_str())
-                    .bind("unmatched_parcel")
-                    .bind(None::<&str>)
-                    .bind(None::<&str>)
-                    .bind(format!("无主包裹 {}", waybill))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::from_sqlx)?;
+                Self::insert_audit(&mut *tx, None, at, actor, "unmatched_parcel", None, None, &format!("无主包裹 {}", waybill)).await?;
                 tx.commit().await.map_err(StoreError::from_sqlx)?;
                 Ok(id)
             }
@@ -472,18 +467,8 @@ macro_rules! sql_store {
                 actor: &$crate::store::Actor,
                 at: chrono::DateTime<chrono::Utc>,
             ) -> $crate::store::StoreResult<()> {
-                sqlx::query($crate::store::rows::INSERT_AUDIT)
-                    .bind(order_id)
-                    .bind(at)
-                    .bind(actor.operator.as_str())
-                    .bind(actor.desk.as_str())
-                    .bind(action)
-                    .bind(None::<&str>)
-                    .bind(None::<&str>)
-                    .bind(reason)
-                    .execute(&self.pool)
-                    .await
-                    .map_err($crate::store::StoreError::from_sqlx)?;
+                let mut conn = self.pool.acquire().await.map_err($crate::store::StoreError::from_sqlx)?;
+                Self::insert_audit(&mut conn, order_id, at, actor, action, None, None, reason).await?;
                 Ok(())
             }
 
@@ -517,18 +502,7 @@ macro_rules! sql_store {
                 if done.rows_affected() != 1 {
                     return Err(StoreError::Conflict { order_no: b.order_no.to_string() });
                 }
-                sqlx::query($crate::store::rows::INSERT_AUDIT)
-                    .bind(Some(b.order_id))
-                    .bind(at)
-                    .bind(actor.operator.as_str())
-                    .bind(actor.desk.as_str())
-                    .bind("book")
-                    .bind(Some(b.status.code()))
-                    .bind(Some(b.status.code()))
-                    .bind(format!("顺丰下单，回寄运单 {}", b.waybill))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::from_sqlx)?;
+                Self::insert_audit(&mut *tx, Some(b.order_id), at, actor, "book", Some(b.status.code()), Some(b.status.code()), &format!("顺丰下单，回寄运单 {}", b.waybill)).await?;
                 tx.commit().await.map_err(StoreError::from_sqlx)
             }
 
@@ -802,18 +776,7 @@ macro_rules! sql_store {
                 if done.rows_affected() != 1 {
                     return Err(StoreError::Conflict { order_no: change.order_no.to_string() });
                 }
-                sqlx::query($crate::store::rows::INSERT_AUDIT)
-                    .bind(Some(change.order_id))
-                    .bind(at)
-                    .bind(actor.operator.as_str())
-                    .bind(actor.desk.as_str())
-                    .bind(change.action.audit_action())
-                    .bind(Some(from.code()))
-                    .bind(Some(to.code()))
-                    .bind(change.reason.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::from_sqlx)?;
+                Self::insert_audit(&mut *tx, Some(change.order_id), at, actor, change.action.audit_action(), Some(from.code()), Some(to.code()), change.reason.as_str()).await?;
                 tx.commit().await.map_err(StoreError::from_sqlx)
             }
 
@@ -941,18 +904,7 @@ macro_rules! sql_store {
                 if done.rows_affected() != 1 {
                     return Err(StoreError::Conflict { order_no: order_no.to_string() });
                 }
-                sqlx::query(rows::INSERT_AUDIT)
-                    .bind(Some(order_id))
-                    .bind(at)
-                    .bind(actor.operator.as_str())
-                    .bind(actor.desk.as_str())
-                    .bind("invoice_issued")
-                    .bind(None::<&str>)
-                    .bind(None::<&str>)
-                    .bind(format!("{how}发票 {number}"))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(StoreError::from_sqlx)?;
+                Self::insert_audit(&mut *tx, Some(order_id), at, actor, "invoice_issued", None, None, &format!("{how}发票 {number}")).await?;
                 tx.commit().await.map_err(StoreError::from_sqlx)?;
                 Ok(InvoiceIssue::New($crate::store::InvoiceDocument { number, pdf, sha256, issued_at: at }))
             }
