@@ -159,6 +159,7 @@ fn screens_at_80_by_24() {
 #[test]
 fn the_board_draws_only_what_fits() {
     use keydesk::sla::board::{build_board, BoardOrder, BoardWindow};
+    use keydesk::sla::trend::{Trend, TrendFacts};
     use keydesk::sla::{ClockEvents, ClockRules, Policy, SlaSettings};
     let rules = ClockRules::load(&SlaSettings::default()).unwrap();
     let start = chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00+08:00").unwrap();
@@ -175,6 +176,15 @@ fn the_board_draws_only_what_fits() {
     let mut app = signed_in();
     app.update(Msg::Key(key(KeyCode::F(4)), Instant::now()));
     app.update(Msg::BoardLoaded(Ok(board)));
+    let facts: Vec<TrendFacts> = (0..14 * 6)
+        .map(|i| {
+            let received = now - chrono::Duration::hours(4 * i);
+            let shipped = (i % 3 != 0).then(|| received + chrono::Duration::hours(30));
+            let due = received + chrono::Duration::hours(if i % 7 == 0 { 20 } else { 60 });
+            TrendFacts { received_at: Some(received), shipped_at: shipped.filter(|s| *s < now), due_at: Some(due) }
+        })
+        .collect();
+    app.update(Msg::TrendLoaded(Ok(Trend::build(&facts, now, 14))));
     for _ in 0..3 {
         app.update(Msg::Key(key(KeyCode::PageDown), Instant::now()));
     }
@@ -355,8 +365,99 @@ fn the_reader_panel_follows_pcscd_readers_and_keys() {
     app.update(Msg::Reader(E::ServiceAvailable));
     app.update(Msg::Reader(E::ReaderAdded { reader: "Virtual PCD 00 00".into() }));
     assert_eq!(app.reader.summary(), "读卡器空：请插入客户的 KEY");
-    app.update(Msg::Reader(E::CardInserted { reader: "Virtual PCD 00 00".into(), atr: "3B 9F 95".into(), vendor: Some("飞天".into()), module: "m.so".into() }));
-    assert!(app.reader.summary().contains("已插入 KEY（飞天，ATR 3B 9F 95）"), "{}", app.reader.summary());
+    let effects = app.update(Msg::Reader(E::CardInserted { reader: "Virtual PCD 00 00".into(), atr: "3B 9F 95".into(), vendor: Some("飞天".into()), module: "m.so".into() }));
+    assert_eq!(effects, vec![Effect::Identify { reader: "Virtual PCD 00 00".into(), atr: "3B 9F 95".into(), module: "m.so".into() }]);
+    assert!(app.reader.summary().contains("已插入 KEY（飞天，ATR 3B 9F 95，识别中…）"), "{}", app.reader.summary());
     app.update(Msg::Reader(E::CardRemoved { reader: "Virtual PCD 00 00".into() }));
     assert_eq!(app.reader.summary(), "读卡器空：请插入客户的 KEY");
+    // A late identification of a key already pulled changes nothing.
+    app.update(Msg::KeyIdentified { reader: "Virtual PCD 00 00".into(), atr: "3B 9F 95".into(), result: Ok(vec![]) });
+    assert_eq!(app.reader.summary(), "读卡器空：请插入客户的 KEY");
 }
+
+fn identified(serial: &str, order_no: &str, pin: keydesk::token::pkcs11::PinFlags) -> keydesk::token::identify::IdentifiedKey {
+    keydesk::token::identify::IdentifiedKey {
+        serial: serial.into(),
+        label: "UKey".into(),
+        pin,
+        order_no: Some(order_no.into()),
+        company: Some("巨蟹宫科技".into()),
+        holder: Some("秦*".into()),
+        status_label: Some("已收件"),
+        certificate_matches: true,
+    }
+}
+
+/// Opens `order`, inserts a key and identifies it as `key`.
+fn with_key_in_reader(order: keydesk::domain::Order, key_id: keydesk::token::identify::IdentifiedKey) -> App {
+    use keydesk::token::reader::ReaderEvent as E;
+    let mut app = signed_in();
+    app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![] })));
+    app.update(Msg::Reader(E::ReaderAdded { reader: "Virtual PCD 00 00".into() }));
+    app.update(Msg::Reader(E::CardInserted { reader: "Virtual PCD 00 00".into(), atr: "3B".into(), vendor: None, module: "m.so".into() }));
+    app.update(Msg::KeyIdentified { reader: "Virtual PCD 00 00".into(), atr: "3B".into(), result: Ok(vec![key_id]) });
+    app
+}
+
+#[test]
+fn before_f10_the_desk_says_whether_the_key_is_the_orders_and_its_pin_state() {
+    use keydesk::desk::reader_panel::KeyVerdict;
+    use keydesk::token::pkcs11::PinFlags;
+    let received = demo_orders().into_iter().find(|o| o.status == Status::Received).unwrap();
+
+    // The order's own key: the PIN prompt opens and says the PIN state.
+    let final_try = PinFlags { final_try: true, count_low: true, ..PinFlags::default() };
+    let mut app = with_key_in_reader(received.clone(), identified(&received.key_serial, received.order_no.as_str(), final_try));
+    assert!(matches!(app.reader.verdict(&received), KeyVerdict::Matches { certificate_matches: true, .. }));
+    insta::assert_snapshot!("order_key_matches", screen_text(&draw(&app, 80, 24)));
+    app.update(Msg::Key(key(KeyCode::F(10)), Instant::now()));
+    assert!(app.prompt.as_ref().is_some_and(|p| p.pin));
+    assert!(screen_text(&draw(&app, 80, 24)).contains("PIN 仅剩最后一次机会"));
+
+    // Another order's key: refused before any PIN try is spent.
+    let mut app = with_key_in_reader(received.clone(), identified("FT0000000099", "0000261121000009", PinFlags::default()));
+    assert!(app.update(Msg::Key(key(KeyCode::F(10)), Instant::now())).is_empty());
+    assert!(app.prompt.is_none());
+    let said = app.message.clone().unwrap().1;
+    assert!(said.contains("FT0000000099") && said.contains("不是本订单的") && said.contains("0000261121000009"), "{said}");
+    assert!(screen_text(&draw(&app, 80, 24)).contains("不是本订单的"));
+
+    // The order's key with its PIN locked: refused too.
+    let locked = PinFlags { locked: true, ..PinFlags::default() };
+    let mut app = with_key_in_reader(received.clone(), identified(&received.key_serial, received.order_no.as_str(), locked));
+    app.update(Msg::Key(key(KeyCode::F(10)), Instant::now()));
+    assert!(app.prompt.is_none());
+    assert!(app.message.clone().unwrap().1.contains("PIN 已锁定"));
+}
+
+// Another desk's change reaches this desk's runner as `ExternalChange`: pushed by PostgreSQL
+// (LISTEN/NOTIFY on the audit log), polled on SQLite. The issue asks for ≤ 2 s; the wait here is
+// generous (shared machines), and the time taken is printed.
+crate::both_backends!(another_desks_change_shows_up, async |db: &TestDb| {
+    crate::support::load_demo(db).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let runner = Runner::new(db.store.clone(), tx, std::sync::Arc::new(keydesk::config::Config::default()));
+    runner.watch();
+    // Let the watcher take its first look (the poll's baseline, or the LISTEN).
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    while rx.try_recv().is_ok() {}
+
+    let other = keydesk::store::open(&db.url, 2, Duration::from_secs(5), false).await.unwrap();
+    let order = demo_orders().into_iter().find(|o| o.status == Status::Received).unwrap();
+    let started = Instant::now();
+    keydesk::ops::change::change_order(other.as_ref(), &order.order_no, &Change::Hold { reason: keydesk::domain::HoldReason::Other, resume_to: None }, "另一台工作台", &crate::support::actor("li"))
+        .await
+        .unwrap();
+    let seen = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match rx.recv().await {
+                Some(Msg::ExternalChange) => return,
+                Some(_) => {}
+                None => panic!("the watcher stopped"),
+            }
+        }
+    })
+    .await;
+    assert!(seen.is_ok(), "no ExternalChange within 10 s");
+    eprintln!("another desk's change seen after {:?} on {:?}", started.elapsed(), db.store.backend());
+});

@@ -117,3 +117,29 @@ fn calendar_check_lists_the_built_in_years() {
     let warned = !v["warnings"].as_array().unwrap().is_empty();
     assert_eq!(code == keydesk::exit::CALENDAR_WARNING as i32, warned);
 }
+
+both_backends!(the_two_week_chart_counts_receipts_shipments_and_late_clocks, async |db: &TestDb| {
+    load_demo(db).await;
+    let s = db.store.as_ref();
+    let rules = ClockRules::load(&SlaSettings::default()).unwrap();
+    let now = at("2026-11-30T10:00:00+08:00");
+    let trend = ops::sla::trend(s, &rules, now, 14).await.unwrap();
+    assert_eq!(trend.days.len(), 14);
+    assert_eq!(trend.days[13].day.to_string(), "2026-11-30");
+    let day = |d: &str| trend.days.iter().find(|c| c.day.to_string() == d).copied().unwrap();
+    // Demo: 5 shipped on Wed 11-25 and 6 on Sat 11-21, all on time.
+    assert_eq!((day("2026-11-25").shipped, day("2026-11-21").shipped), (5, 6));
+    // Every order received in the window is counted once, on its Beijing date.
+    let all = s.list_orders(&keydesk::store::ListQuery { status: None, limit: 1000, after_id: 0 }).await.unwrap();
+    let first = trend.days[0].day;
+    let received = all
+        .iter()
+        .filter_map(|o| o.received_at)
+        .filter(|t| keydesk::sla::WorkingTime::shanghai_date(t.with_timezone(&keydesk::sla::SHANGHAI)) >= first)
+        .count();
+    assert_eq!(trend.totals().0 as usize, received);
+    // Late: exactly the open return clocks already past due (shipped ones were all on time).
+    let board = ops::sla::board(s, &rules, now, BoardWindow::all()).await.unwrap();
+    let breached = board.rows.iter().filter(|r| r.policy == Policy::Return && r.state() == Some(ClockState::Breached)).count();
+    assert_eq!(trend.totals().2 as usize, breached);
+});

@@ -12,6 +12,7 @@ use crate::ops::intake::{IntakeOutcome, IntakeResult};
 use crate::store::{AuditEntry, Receipt, UnmatchedParcel};
 
 use super::keymap::{Action, Keymap};
+pub use super::reader_panel::ReaderPanel;
 use super::scan_detector::ScanDetector;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,66 +33,16 @@ pub enum Effect {
     Search { text: String },
     LoadUnmatched,
     LoadBoard,
+    /// The board's two-week chart.
+    LoadTrend,
     Change { order_no: String, change: Change, reason: String },
     Reveal { order_no: String },
     Ship { order_no: String, waybill: String },
     Renew { order_no: String, pin: Pin },
     Print { order_no: String },
+    /// Which key is in `reader`, and whose (the module the ATR chose).
+    Identify { reader: String, atr: String, module: String },
     Quit,
-}
-
-/// What the reader panel shows: pcscd's state and each reader with the key in it, if any.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ReaderPanel {
-    /// `Some(message)` while pcscd does not answer.
-    pub service_down: Option<String>,
-    /// Reader name → the inserted key's ATR and vendor, `None` when empty.
-    pub readers: std::collections::BTreeMap<String, Option<(String, String)>>,
-}
-
-impl ReaderPanel {
-    pub fn apply(&mut self, event: crate::token::reader::ReaderEvent) {
-        use crate::token::reader::ReaderEvent as E;
-        match event {
-            E::ServiceUnavailable { message } => {
-                self.service_down = Some(message);
-                self.readers.clear();
-            }
-            E::ServiceAvailable => self.service_down = None,
-            E::ReaderAdded { reader } => {
-                self.readers.entry(reader).or_insert(None);
-            }
-            E::ReaderRemoved { reader } => {
-                self.readers.remove(&reader);
-            }
-            E::CardInserted { reader, atr, vendor, .. } => {
-                self.readers.insert(reader, Some((atr, vendor.unwrap_or_else(|| "默认模块".into()))));
-            }
-            E::CardRemoved { reader } => {
-                self.readers.insert(reader, None);
-            }
-        }
-    }
-
-    /// One line: no pcscd, no reader, empty, or the key that is in.
-    pub fn summary(&self) -> String {
-        if let Some(m) = &self.service_down {
-            return format!("读卡器服务 pcscd 未响应（{m}）");
-        }
-        if self.readers.is_empty() {
-            return "未连接读卡器".into();
-        }
-        let keys: Vec<String> = self
-            .readers
-            .iter()
-            .filter_map(|(r, k)| k.as_ref().map(|(atr, vendor)| format!("{r}：已插入 KEY（{vendor}，ATR {atr}）")))
-            .collect();
-        if keys.is_empty() {
-            "读卡器空：请插入客户的 KEY".into()
-        } else {
-            keys.join("；")
-        }
-    }
 }
 
 /// A key PIN on its way to the token worker: never printed, wiped from memory when dropped.
@@ -132,11 +83,13 @@ pub enum Msg {
     SearchDone(Result<Vec<Order>, String>),
     UnmatchedLoaded(Result<Vec<UnmatchedParcel>, String>),
     BoardLoaded(Result<crate::sla::board::Board, String>),
+    TrendLoaded(Result<crate::sla::trend::Trend, String>),
     ChangeDone(Result<OrderDetail, String>),
     Revealed(Result<(), String>),
     RenewStep(crate::ops::renew::StepReport),
     Printed(Result<String, String>),
     Reader(crate::token::reader::ReaderEvent),
+    KeyIdentified { reader: String, atr: String, result: Result<Vec<crate::token::identify::IdentifiedKey>, String> },
     RenewDone(Result<String, String>),
     /// Another desk changed something: reload what is on screen.
     ExternalChange,
@@ -214,6 +167,7 @@ pub struct App {
     pub unmatched: Vec<UnmatchedParcel>,
     pub board: Option<crate::sla::board::Board>,
     pub board_list: ListState,
+    pub trend: Option<crate::sla::trend::Trend>,
     pub detail: Option<OrderDetail>,
     pub revealed: bool,
     pub prompt: Option<ReasonPrompt>,
@@ -249,6 +203,7 @@ impl App {
             unmatched: Vec::new(),
             board: None,
             board_list: ListState::default(),
+            trend: None,
             detail: None,
             revealed: false,
             prompt: None,
@@ -272,6 +227,13 @@ impl App {
             self.busy += 1;
         }
         vec![effect]
+    }
+
+    /// The board and its chart, loaded side by side.
+    fn load_board(&mut self) -> Vec<Effect> {
+        let mut effects = self.start(Effect::LoadBoard);
+        effects.extend(self.start(Effect::LoadTrend));
+        effects
     }
 
     fn done(&mut self) {
@@ -379,6 +341,14 @@ impl App {
                 }
                 vec![]
             }
+            Msg::TrendLoaded(result) => {
+                self.done();
+                match result {
+                    Ok(trend) => self.trend = Some(trend),
+                    Err(e) => self.say(Level::Error, e),
+                }
+                vec![]
+            }
             Msg::Revealed(result) => {
                 self.done();
                 match result {
@@ -387,8 +357,16 @@ impl App {
                 }
                 vec![]
             }
-            Msg::Reader(event) => {
-                self.reader.apply(event);
+            Msg::Reader(event) => match self.reader.apply(event) {
+                // Identification is quick and needs no PIN; it is not counted as busy work.
+                Some((reader, module)) => {
+                    let atr = self.reader.atr_in(&reader).unwrap_or_default().to_string();
+                    vec![Effect::Identify { reader, atr, module }]
+                }
+                None => vec![],
+            },
+            Msg::KeyIdentified { reader, atr, result } => {
+                self.reader.identified(&reader, &atr, result);
                 vec![]
             }
             Msg::Printed(result) => {
@@ -444,7 +422,7 @@ impl App {
     /// Reloads what the current screen shows.
     fn reload(&mut self) -> Vec<Effect> {
         match self.screen {
-            Screen::Board => self.start(Effect::LoadBoard),
+            Screen::Board => self.load_board(),
             Screen::Order => match &self.detail {
                 Some(d) => {
                     let order_no = d.order.order_no.to_string();
@@ -606,7 +584,7 @@ impl App {
             }
             Action::Board => {
                 self.screen = Screen::Board;
-                self.start(Effect::LoadBoard)
+                self.load_board()
             }
             Action::Refresh => self.reload(),
             Action::Hold | Action::Release | Action::Cancel | Action::Ship | Action::Renew => self.open_prompt(action),
@@ -657,6 +635,11 @@ impl App {
             return vec![];
         }
         let pin = action == Action::Renew;
+        // Another order's key, or a locked PIN: refused before a PIN try is spent.
+        if let Some(refusal) = pin.then(|| self.reader.verdict(&d.order).refusal()).flatten() {
+            self.say(Level::Error, refusal);
+            return vec![];
+        }
         let change = (action != Action::Ship && !pin).then_some(change);
         self.prompt = Some(ReasonPrompt { title: title.into(), change, order_no: d.order.order_no.to_string(), reason: String::new(), hold_reason, pin });
         vec![]

@@ -1,6 +1,7 @@
 //! The effects runner: does the desk's background work (database, later token, printer, courier) on
 //! tokio tasks and reports back as messages, so no key press ever waits for I/O. A watcher pings the
-//! database and notices other desks' changes (polling the audit log each second, on both backends).
+//! database each second and passes on other desks' changes (LISTEN/NOTIFY on PostgreSQL, polling the
+//! audit log on SQLite).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +19,8 @@ use super::app::{Effect, Msg, OrderDetail, WorkError};
 pub const WATCH_INTERVAL: Duration = Duration::from_secs(1);
 /// The most clocks the board keeps (the screen draws only the rows that fit).
 pub const BOARD_LIMIT: usize = 20_000;
+/// Days in the board's chart.
+pub const TREND_DAYS: u32 = 14;
 
 #[derive(Clone)]
 pub struct Runner {
@@ -84,6 +87,15 @@ impl Runner {
                 .await;
                 Msg::BoardLoaded(result.map_err(text))
             }
+            Effect::LoadTrend => {
+                let result = async {
+                    let rules = crate::sla::ClockRules::load(&self.config.sla)?;
+                    let now = chrono::Utc::now().with_timezone(&crate::sla::SHANGHAI);
+                    ops::sla::trend(s, &rules, now, TREND_DAYS).await
+                }
+                .await;
+                Msg::TrendLoaded(result.map_err(text))
+            }
             Effect::Change { order_no, change, reason } => {
                 let result = async {
                     let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
@@ -118,6 +130,11 @@ impl Runner {
                 }
                 .await;
                 Msg::Printed(result.map_err(text))
+            }
+            Effect::Identify { reader, atr, module } => {
+                let timeout = crate::token::commands::worker_timeout(&self.config);
+                let result = crate::token::identify::identify(s, &self.worker, &module, timeout, &reader).await;
+                Msg::KeyIdentified { reader, atr, result }
             }
             Effect::Reveal { order_no } => {
                 let result = async {
@@ -161,10 +178,29 @@ impl Runner {
         })
     }
 
-    /// Watches the database: up or down, and whether anything changed since the last look.
+    /// Watches the database: up or down (a ping each second), and other desks' changes — pushed by
+    /// PostgreSQL (LISTEN/NOTIFY), or noticed by polling the audit log on SQLite.
     pub fn watch(&self) {
         let this = self.clone();
         tokio::spawn(async move {
+            let pushed = match this.store.change_feed().await {
+                Ok(Some(mut feed)) => {
+                    let tx = this.tx.clone();
+                    tokio::spawn(async move {
+                        while feed.recv().await.is_some() {
+                            if tx.send(Msg::ExternalChange).is_err() {
+                                return;
+                            }
+                        }
+                    });
+                    true
+                }
+                Ok(None) => false,
+                Err(e) => {
+                    tracing::warn!(error = %e, "change feed unavailable; polling the audit log instead");
+                    false
+                }
+            };
             let mut last_seen: Option<i64> = None;
             let mut was_up = true;
             loop {
@@ -177,7 +213,8 @@ impl Runner {
                                 return;
                             }
                         }
-                        if last_seen.is_some_and(|seen| seen != id) && this.tx.send(Msg::ExternalChange).is_err() {
+                        let moved = last_seen.is_some_and(|seen| seen != id);
+                        if moved && !pushed && this.tx.send(Msg::ExternalChange).is_err() {
                             return;
                         }
                         last_seen = Some(id);

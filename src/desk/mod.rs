@@ -6,6 +6,7 @@
 pub mod app;
 pub mod effects;
 pub mod keymap;
+pub mod reader_panel;
 pub mod scan_detector;
 pub mod ui;
 

@@ -4,8 +4,9 @@
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style, Stylize};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Clear, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::domain::{mask, HoldReason, Order, Status};
 use crate::ops::intake::{local, IntakeResult, OrderOutcome};
@@ -15,6 +16,7 @@ use crate::sla::{ClockState, Policy};
 
 use super::app::{App, Level, Screen};
 use super::keymap::Action;
+use super::reader_panel::{pin_state, KeyVerdict};
 
 pub fn render(app: &App, frame: &mut Frame) {
     let banner_height = u16::from(app.database_down.is_some());
@@ -41,12 +43,28 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
 }
 
+/// At most `n` terminal columns (a CJK character takes two), with an ellipsis when cut.
 fn short(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(n).collect::<String>())
+    if s.width() <= n {
+        return s.to_string();
     }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > n {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+/// `s` padded with spaces to `n` terminal columns (format's `{:<n}` counts characters, not columns).
+fn pad(s: &str, n: usize) -> String {
+    format!("{s}{}", " ".repeat(n.saturating_sub(s.width())))
 }
 
 fn render_top(app: &App, frame: &mut Frame, area: Rect) {
@@ -247,10 +265,55 @@ fn state_style(state: Option<ClockState>) -> Style {
     }
 }
 
+/// The chart takes seven rows when the board has room for it (at 80×24 it does).
+const CHART_ROWS: u16 = 7;
+
+/// Received, shipped and gone late per day for the last two weeks: three bars a day.
+fn render_trend(app: &App, frame: &mut Frame, area: Rect) {
+    let Some(trend) = &app.trend else {
+        frame.render_widget(Paragraph::new(" 正在统计近两周…").block(Block::new().borders(Borders::TOP)), area);
+        return;
+    };
+    let (r, s, l) = trend.totals();
+    let today = trend.days.last().copied();
+    let title = Line::from(vec![
+        Span::raw(" 近两周 "),
+        Span::styled("■收件 ", Style::new().fg(Color::Cyan)),
+        Span::styled("■发货 ", Style::new().fg(Color::Green)),
+        Span::styled("■逾期 ", Style::new().fg(Color::Red)),
+        Span::raw(format!(
+            " 合计 {r}/{s}/{l}  今日 {}/{}/{} ",
+            today.map_or(0, |d| d.received),
+            today.map_or(0, |d| d.shipped),
+            today.map_or(0, |d| d.late)
+        )),
+    ]);
+    let groups: Vec<BarGroup> = trend
+        .days
+        .iter()
+        .map(|d| {
+            let bar = |v: u32, color: Color| Bar::new(u64::from(v)).style(Style::new().fg(color)).text_value(String::new());
+            BarGroup::new([bar(d.received, Color::Cyan), bar(d.shipped, Color::Green), bar(d.late, Color::Red)])
+                .label(Line::from(d.day.format("%d").to_string()).centered())
+        })
+        .collect();
+    let chart = BarChart::grouped(groups)
+        .block(Block::new().borders(Borders::TOP).title(title))
+        .bar_width(1)
+        .bar_gap(0)
+        .group_gap(2)
+        .max(u64::from(trend.peak().max(1)));
+    frame.render_widget(chart, area);
+}
+
 fn render_board(app: &App, frame: &mut Frame, area: Rect) {
-    let [counts, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(3)]).areas(area);
+    let chart_rows = if area.height >= CHART_ROWS + 8 { CHART_ROWS } else { 0 };
+    let [counts, chart, list] = Layout::vertical([Constraint::Length(1), Constraint::Length(chart_rows), Constraint::Min(3)]).areas(area);
+    if chart_rows > 0 {
+        render_trend(app, frame, chart);
+    }
     let Some(board) = &app.board else {
-        frame.render_widget(Paragraph::new(" 正在计算看板…"), area);
+        frame.render_widget(Paragraph::new(" 正在计算看板…"), counts);
         return;
     };
     let c = &board.counts;
@@ -341,7 +404,7 @@ fn render_order(app: &App, frame: &mut Frame, area: Rect) {
     if let Some(h) = &o.hold {
         lines.push(Line::from(format!(" 挂起：{} {}（解除后回到「{}」）", h.reason.label(), h.note, h.resume_to.label())).fg(Color::Yellow));
     }
-    lines.push(Line::from(format!(" 读卡器：{}", app.reader.summary())).fg(Color::Cyan));
+    lines.push(key_line(&app.reader.verdict(o)));
     let km = &app.keymap;
     lines.push(Line::from(format!(
         " {} 续签  {} 发货  {} 打印  {} 挂起  {} 解除  {} 取消  {} {}",
@@ -372,11 +435,30 @@ fn render_order(app: &App, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(events).block(Block::bordered().title(" 时间线 ")), timeline);
 }
 
+/// Whether the key in the reader is this order's, before F10.
+fn key_line(verdict: &KeyVerdict) -> Line<'static> {
+    let (text, color) = match verdict {
+        KeyVerdict::NoKey(why) => (format!(" 读卡器：{why}"), Color::Cyan),
+        KeyVerdict::Identifying => (" 读卡器：正在识别插入的 KEY…".to_string(), Color::Cyan),
+        KeyVerdict::Failed(e) => (format!(" 读卡器：识别 KEY 失败：{e}"), Color::Red),
+        KeyVerdict::Matches { serial, certificate_matches, pin } => (
+            format!(
+                " 读卡器：KEY {serial} 是本订单的 KEY（{}；{}）",
+                if *certificate_matches { "证书相符" } else { "未找到订单中的证书" },
+                pin_state(pin)
+            ),
+            if pin.locked || pin.final_try { Color::Red } else if pin.count_low || !certificate_matches { Color::Yellow } else { Color::Green },
+        ),
+        other => (format!(" 读卡器：{}", other.refusal().unwrap_or_default()), Color::Red),
+    };
+    Line::from(text).fg(color)
+}
+
 fn render_renewal(r: &super::app::RenewProgress, frame: &mut Frame, area: Rect) {
     let mut lines: Vec<Line> = r
         .steps
         .iter()
-        .map(|s| Line::from(format!(" ✓ {:<10} {:>8.1} ms（KEY {:>7.1} ms）{}", s.label, s.total_ms, s.token_ms, s.note)))
+        .map(|s| Line::from(format!(" ✓ {} {:>8.1} ms（KEY {:>7.1} ms）{}", pad(&s.label, 12), s.total_ms, s.token_ms, s.note)))
         .collect();
     if r.running {
         lines.push(Line::from(" … 进行中（在 KEY 上生成密钥可能需要数秒，请勿拔出 KEY）").fg(Color::Yellow));
@@ -407,6 +489,16 @@ fn render_prompt(app: &App, frame: &mut Frame, body: Rect) {
         (false, false) => ("运单", p.reason.clone()),
     };
     lines.push(Line::from(format!(" {label}：{shown}▏")));
+    if p.pin {
+        let verdict = app.detail.as_ref().map(|d| app.reader.verdict(&d.order));
+        match verdict.as_ref().and_then(KeyVerdict::pin_text) {
+            Some(state) => {
+                let warn = matches!(&verdict, Some(KeyVerdict::Matches { pin, .. }) if pin.final_try || pin.count_low);
+                lines.push(Line::from(format!(" {state}")).fg(if warn { Color::Red } else { Color::Green }));
+            }
+            None => lines.push(Line::from(" KEY 的 PIN 状态未知：续签时由 KEY 核对").fg(Color::DarkGray)),
+        }
+    }
     lines.push(Line::from(" Enter 确认  Esc 取消").fg(Color::DarkGray));
     let height = lines.len() as u16 + 2;
     let area = centered(body, 50, height);

@@ -8,6 +8,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use crate::domain::{InvoiceStatus, Status};
 use crate::sla::board::{build_board, Board, BoardOrder, BoardWindow};
 use crate::sla::report::{summarise, ClosedClock, SlaReport};
+use crate::sla::trend::{Trend, TrendFacts};
 use crate::sla::{ClockEvents, ClockRules, PauseInterval, Policy, SHANGHAI};
 use crate::store::{ClockFacts, ClockScope, Store};
 
@@ -98,4 +99,25 @@ pub async fn report(store: &dyn Store, rules: &ClockRules, from: DateTime<Utc>, 
         }
     }
     Ok((summarise(&closed), problems))
+}
+
+/// The board's chart: received, shipped and gone late per day over the last `days` days up to `now`.
+/// A return clock whose calendar year is missing has no due instant and is not counted as late.
+pub async fn trend(store: &dyn Store, rules: &ClockRules, now: DateTime<FixedOffset>, days: u32) -> Result<Trend, OpsError> {
+    let today = crate::sla::WorkingTime::shanghai_date(now);
+    let first = today - chrono::Duration::days(i64::from(days.max(1)) - 1);
+    let from = first.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(SHANGHAI).single()).map_or(now, |t| t).with_timezone(&Utc);
+    let facts = store.clock_facts(ClockScope::ActiveSince { from }).await?;
+    let counted: Vec<TrendFacts> = facts
+        .iter()
+        .map(|f| {
+            let due_at = clocks_of(f)
+                .into_iter()
+                .find(|c| c.clock.policy == Policy::Return)
+                .and_then(|c| rules.evaluate(&c.clock, now).ok())
+                .map(|e| e.schedule.due_at);
+            TrendFacts { received_at: f.received_at.map(shanghai), shipped_at: f.shipped_at.map(shanghai), due_at }
+        })
+        .collect();
+    Ok(Trend::build(&counted, now, days))
 }

@@ -5,7 +5,7 @@
 //! except reading calendar files in `Calendar::load`.
 //!
 //! Entry points for the shell: [`ClockRules::load`] from [`SlaSettings`], then [`ClockRules::evaluate`] per
-//! order, [`board::build_board`] for the screen, [`report::summarise`] for closed clocks,
+//! order, [`board::build_board`] for the screen, [`report::summarise`] for closed clocks, [`trend::Trend::build`] for the board's two-week chart,
 //! [`due::compute_due`] for `keydesk sla due`, and [`Calendar::check`] for `keydesk calendar check`.
 
 
@@ -16,6 +16,7 @@ pub mod due;
 pub mod error;
 pub mod report;
 pub mod settings;
+pub mod trend;
 pub mod working_time;
 
 #[cfg(test)]

@@ -184,6 +184,8 @@ pub enum ClockScope {
     Open,
     /// Orders shipped, or invoiced, in `[from, to)`.
     StoppedBetween { from: DateTime<Utc>, to: DateTime<Utc> },
+    /// The open ones, and those received or shipped since `from` (the board's chart).
+    ActiveSince { from: DateTime<Utc> },
 }
 
 /// An issued invoice as stored (table `invoices`, migration 0002): the document a member downloads.
@@ -342,6 +344,10 @@ pub trait Store: Send + Sync {
     async fn note(&self, order_id: Option<i64>, action: &str, reason: &str, actor: &Actor, at: DateTime<Utc>) -> StoreResult<()>;
     /// The newest audit row's id (0 when none): another desk's change moves it.
     async fn last_audit_id(&self) -> StoreResult<i64>;
+    /// Changes pushed by the database as they are committed (PostgreSQL LISTEN/NOTIFY on the audit
+    /// log); `None` where the desk must poll [`Store::last_audit_id`] (SQLite). Bursts are coalesced:
+    /// one message means "something changed, look again".
+    async fn change_feed(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<()>>>;
     /// Records the return shipment booked with the courier: its waybill and routing data (JSON), once.
     async fn record_booking(&self, change: &BookedShipment, actor: &Actor, at: DateTime<Utc>) -> StoreResult<()>;
     /// The routing data of the order's booked return shipment, if the courier gave any.

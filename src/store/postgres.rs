@@ -59,4 +59,39 @@ impl PgStore {
     }
 }
 
+/// The channel the audit log's trigger notifies (migration 0006).
+pub const CHANGES_CHANNEL: &str = "keydesk_changes";
+
+impl PgStore {
+    /// LISTEN on [`CHANGES_CHANNEL`] over a connection of its own. The listener reconnects by itself
+    /// when the database drops; after a gap it reports a change, since notifications sent meanwhile
+    /// are lost. Ends when the receiver is dropped.
+    async fn listen_for_changes(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<()>>> {
+        let mut listener = sqlx::postgres::PgListener::connect_with(&self.pool).await.map_err(StoreError::from_sqlx)?;
+        listener.listen(CHANGES_CHANNEL).await.map_err(StoreError::from_sqlx)?;
+        let (tx, rx) = tokio::sync::mpsc::channel(1);
+        tokio::spawn(async move {
+            loop {
+                let next = tokio::select! {
+                    n = listener.try_recv() => n,
+                    _ = tx.closed() => return,
+                };
+                match next {
+                    // A full channel already says "look again": coalesce.
+                    Ok(Some(_)) | Ok(None) => {
+                        if let Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) = tx.try_send(()) {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "LISTEN {CHANGES_CHANNEL}: connection lost, reconnecting");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
+                }
+            }
+        });
+        Ok(Some(rx))
+    }
+}
+
 sql_store!(PgStore, Postgres, Backend::Postgres, "BEGIN", MIGRATOR);

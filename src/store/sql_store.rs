@@ -472,6 +472,10 @@ macro_rules! sql_store {
                 Ok(())
             }
 
+            async fn change_feed(&self) -> $crate::store::StoreResult<Option<tokio::sync::mpsc::Receiver<()>>> {
+                self.listen_for_changes().await
+            }
+
             async fn last_audit_id(&self) -> $crate::store::StoreResult<i64> {
                 sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM audit_log")
                     .fetch_one(&self.pool)
@@ -518,9 +522,10 @@ macro_rules! sql_store {
             async fn clock_facts(&self, scope: $crate::store::ClockScope) -> $crate::store::StoreResult<Vec<$crate::store::ClockFacts>> {
                 use $crate::store::rows::{self, AuditRow, ClockOrderRow};
                 use $crate::store::StoreError;
-                let (filter, window) = match scope {
-                    $crate::store::ClockScope::Open => (rows::CLOCK_OPEN, None),
-                    $crate::store::ClockScope::StoppedBetween { from, to } => (rows::CLOCK_STOPPED, Some((from, to))),
+                let (filter, from, to) = match scope {
+                    $crate::store::ClockScope::Open => (rows::CLOCK_OPEN, None, None),
+                    $crate::store::ClockScope::StoppedBetween { from, to } => (rows::CLOCK_STOPPED, Some(from), Some(to)),
+                    $crate::store::ClockScope::ActiveSince { from } => (rows::CLOCK_ACTIVE_SINCE, Some(from), None),
                 };
                 let orders_sql = format!(
                     "SELECT o.id, o.order_no, o.status, o.paid_at, o.received_at, o.docs_approved_at, o.shipped_at, \
@@ -533,9 +538,9 @@ macro_rules! sql_store {
                 );
                 let mut orders_q = sqlx::query_as::<_, ClockOrderRow>(&orders_sql);
                 let mut events_q = sqlx::query_as::<_, AuditRow>(&events_sql);
-                if let Some((from, to)) = window {
-                    orders_q = orders_q.bind(from).bind(to);
-                    events_q = events_q.bind(from).bind(to);
+                for bound in [from, to].into_iter().flatten() {
+                    orders_q = orders_q.bind(bound);
+                    events_q = events_q.bind(bound);
                 }
                 let orders = orders_q.fetch_all(&self.pool).await.map_err(StoreError::from_sqlx)?;
                 let events = events_q.fetch_all(&self.pool).await.map_err(StoreError::from_sqlx)?;

@@ -59,4 +59,11 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// SQLite cannot push changes to another process: the desk polls.
+    async fn listen_for_changes(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<()>>> {
+        Ok(None)
+    }
+}
+
 sql_store!(SqliteStore, Sqlite, Backend::Sqlite, "BEGIN IMMEDIATE", MIGRATOR);

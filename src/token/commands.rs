@@ -11,14 +11,14 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::job::{match_certificate, KeyMatch};
-use super::pkcs11::{PinFlags, TokenError, TokenReport};
+use super::identify::{identify, orders_for_key, IdentifiedKey};
+use super::pkcs11::{TokenError, TokenReport};
 use super::reader::{self, ReaderEvent};
 use super::worker::{TokenWorker, WorkerError, WorkerProgram};
 use crate::ca::x509;
 use crate::cli::{print_json, Failure, RenewArgs};
 use crate::config::Config;
-use crate::domain::{mask, Order, OrderNo};
+use crate::domain::OrderNo;
 use crate::exit;
 use crate::ops::renew::{self, RenewContext, RenewResult, StepReport};
 use crate::store::{Actor, Store};
@@ -38,56 +38,6 @@ pub fn choose_module(config: &Config, explicit: Option<String>) -> String {
 
 pub fn worker_timeout(config: &Config) -> Duration {
     Duration::from_secs(config.token.worker_timeout_secs)
-}
-
-/// The orders whose key serial is this token's.
-async fn orders_for_key(store: &dyn Store, serial: &str) -> Result<Vec<Order>, Failure> {
-    Ok(store.search_orders(serial, 20).await?.into_iter().filter(|o| o.key_serial == serial).collect())
-}
-
-/// A key and its order, ready for the screen.
-#[derive(Debug, Serialize)]
-pub struct IdentifiedKey {
-    pub serial: String,
-    pub label: String,
-    pub pin: PinFlags,
-    pub order_no: Option<String>,
-    pub company: Option<String>,
-    pub holder: Option<String>,
-    pub status_label: Option<&'static str>,
-    /// The order's certificate (serial and subject) is on the key.
-    pub certificate_matches: bool,
-}
-
-fn identified(report: &TokenReport, orders: &[Order]) -> IdentifiedKey {
-    let order = orders.iter().find(|o| matches!(match_certificate(o, report, None), KeyMatch::OrderCertificate(..))).or(orders.first());
-    IdentifiedKey {
-        serial: report.token.serial.clone(),
-        label: report.token.label.clone(),
-        pin: report.token.pin,
-        order_no: order.map(|o| o.order_no.to_string()),
-        company: order.map(|o| o.company.clone()),
-        holder: order.map(|o| mask::name(&o.holder_name)),
-        status_label: order.map(|o| o.status.label()),
-        certificate_matches: order.is_some_and(|o| matches!(match_certificate(o, report, None), KeyMatch::OrderCertificate(..))),
-    }
-}
-
-/// Identifies the keys behind a reader: the module's tokens whose slot names the reader (all tokens
-/// when none does, as with SoftHSM), each matched to its order.
-async fn identify(store: &dyn Store, config: &Config, module: &str, reader_name: &str) -> Result<Vec<IdentifiedKey>, String> {
-    let mut worker = TokenWorker::spawn(&WorkerProgram::current_exe(), module, worker_timeout(config)).await.map_err(|e| e.to_string())?;
-    let tokens = worker.tokens().await.map_err(|e| e.to_string())?;
-    let for_reader: Vec<_> = tokens.iter().filter(|t| !reader_name.is_empty() && t.slot_description.contains(reader_name)).cloned().collect();
-    let chosen = if for_reader.is_empty() { tokens } else { for_reader };
-    let mut out = Vec::new();
-    for t in chosen {
-        let report = worker.inspect(&t.serial).await.map_err(|e| e.to_string())?;
-        let orders = orders_for_key(store, &t.serial).await.map_err(|e| e.message)?;
-        out.push(identified(&report, &orders));
-    }
-    worker.close().await;
-    Ok(out)
 }
 
 #[derive(Serialize)]
@@ -137,7 +87,7 @@ pub async fn reader_watch(store: Arc<dyn Store>, config: &Config, json: bool, id
                 let Some((seen, event)) = next else { break };
                 emit_line(json, &event, &event.describe());
                 if let (true, ReaderEvent::CardInserted { reader, module, .. }) = (identify_keys, &event) {
-                    let result = identify(store.as_ref(), config, module, reader).await;
+                    let result = identify(store.as_ref(), &WorkerProgram::current_exe(), module, worker_timeout(config), reader).await;
                     let elapsed_ms = seen.elapsed().as_secs_f64() * 1e3;
                     let (keys, error) = match result {
                         Ok(k) => (k, None),
@@ -199,7 +149,7 @@ pub async fn token_show(store: &dyn Store, config: &Config, serial: Option<&str>
             .iter()
             .filter_map(|o| o.value.as_deref().and_then(|v| hex::decode(v).ok()).and_then(|d| x509::parse_certificate(&d).ok()))
             .collect();
-        let orders = orders_for_key(store, &s).await?.into_iter().map(|o| format!("{} {}", o.order_no, o.status.label())).collect();
+        let orders = orders_for_key(store, &s).await.map_err(Failure::from)?.into_iter().map(|o| format!("{} {}", o.order_no, o.status.label())).collect();
         views.push(TokenView { report, certificates, orders });
     }
     worker.close().await;
