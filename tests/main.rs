@@ -6,6 +6,7 @@ mod support;
 mod cli;
 mod desk;
 mod docs;
+mod e2e;
 mod documents;
 mod import;
 mod intake;

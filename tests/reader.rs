@@ -2,20 +2,17 @@
 //! here. There is one pcscd per machine, so these tests run one at a time (a lock in this binary, and the
 //! `pcscd` test group in .config/nextest.toml); each starts pcscd itself and stops it afterwards.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::token::{KeyLab, ORDER};
 
-static ONE_PCSCD: Mutex<()> = Mutex::new(());
+pub(crate) static ONE_PCSCD: Mutex<()> = Mutex::new(());
 
-const VPCD_PORT: u16 = 35963;
-const ATR: &str = "3B8F8001804F0CA0000003060300030000000068";
+use keydesk::token::virtual_card::{DEMO_ATR as ATR, VPCD_PORT};
 
 /// pcscd in the foreground, started and stopped by the test.
 struct Pcscd {
@@ -70,58 +67,12 @@ impl Drop for Pcscd {
     }
 }
 
-/// A virtual card: connected to vpcd = inserted; closed = removed. Answers power and ATR requests;
-/// every APDU gets "instruction not supported" (the desk never sends any).
-struct VirtualCard {
-    stop: Arc<AtomicBool>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
+/// The library's virtual card (also `keydesk dev virtual-card`), inserted into vpcd's first reader.
+struct VirtualCard;
 
 impl VirtualCard {
-    fn insert(atr_hex: &str) -> VirtualCard {
-        let atr = hex::decode(atr_hex).unwrap();
-        let stream = TcpStream::connect(("127.0.0.1", VPCD_PORT)).expect("vpcd port");
-        stream.set_nodelay(true).unwrap();
-        stream.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || serve_card(stream, &atr, &flag));
-        VirtualCard { stop, thread: Some(thread) }
-    }
-
-    fn remove(mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-fn serve_card(mut s: TcpStream, atr: &[u8], stop: &AtomicBool) {
-    let frame = |payload: &[u8]| [&(payload.len() as u16).to_be_bytes()[..], payload].concat();
-    while !stop.load(Ordering::Relaxed) {
-        let mut len = [0u8; 2];
-        match s.read_exact(&mut len) {
-            Ok(()) => {}
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
-            Err(_) => return,
-        }
-        let mut msg = vec![0u8; u16::from_be_bytes(len) as usize];
-        let _ = s.set_read_timeout(None);
-        if s.read_exact(&mut msg).is_err() {
-            return;
-        }
-        let _ = s.set_read_timeout(Some(Duration::from_millis(100)));
-        let reply = match msg.as_slice() {
-            [4] => Some(frame(atr)),
-            [_] => None,
-            _ => Some(frame(&[0x6D, 0x00])),
-        };
-        if let Some(r) = reply {
-            if s.write_all(&r).is_err() {
-                return;
-            }
-        }
+    fn insert(atr_hex: &str) -> keydesk::token::virtual_card::VirtualCard {
+        keydesk::token::virtual_card::VirtualCard::insert(VPCD_PORT, &hex::decode(atr_hex).unwrap()).expect("vpcd port")
     }
 }
 

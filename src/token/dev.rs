@@ -62,6 +62,15 @@ pub enum DevCommand {
         #[arg(long, default_value_t = 4)]
         limit: usize,
     },
+    /// Insert a virtual card into the vpcd virtual reader until interrupted (demo and tests)
+    VirtualCard {
+        /// The card's ATR, hex (the demo's maps to SoftHSM in scripts/demo's configuration)
+        #[arg(long, default_value = super::virtual_card::DEMO_ATR)]
+        atr: String,
+        /// The vpcd reader's port (35963 is `Virtual PCD 00 00`)
+        #[arg(long, default_value_t = super::virtual_card::VPCD_PORT)]
+        port: u16,
+    },
 }
 
 /// Creates the demo CA in `dir` unless it is there; returns it.
@@ -154,6 +163,24 @@ pub async fn run(cmd: DevCommand, config: &Config) -> Result<u8, String> {
                 println!("KEY {}  订单 {}  {}  证书 {} 到期 {}", o.key_serial, o.order_no, o.company, o.cert.serial, o.cert.not_after);
             }
             println!("\n  export SOFTHSM2_CONF={}\n  export KEYDESK_CA__CERT={}\n  export KEYDESK_CA__KEY={}\n  PIN：{pin}", dir.conf().display(), ca_dir.join("ca.crt").display(), ca_dir.join("ca.key").display());
+        }
+        DevCommand::VirtualCard { atr, port } => {
+            let atr = hex::decode(atr.replace(' ', "")).map_err(|e| format!("ATR is not hex: {e}"))?;
+            let card = super::virtual_card::VirtualCard::insert(port, &atr)
+                .map_err(|e| format!("vpcd reader on port {port} does not answer ({e}): start pcscd with vsmartcard-vpcd"))?;
+            println!("虚拟 KEY 已插入 vpcd 读卡器（端口 {port}，ATR {}）；Ctrl-C 拔出", hex::encode_upper(&atr));
+            loop {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => break,
+                    _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {
+                        if !card.is_inserted() {
+                            return Err("vpcd closed the connection (pcscd stopped?)".into());
+                        }
+                    }
+                }
+            }
+            card.remove();
+            println!("虚拟 KEY 已拔出");
         }
     }
     Ok(exit::OK)
