@@ -501,3 +501,27 @@ fn no_response_ever_leaks_personal_data_sqlite() {
 fn no_response_ever_leaks_personal_data_postgres() {
     no_leaks_on(|| Box::pin(TestDb::postgres()));
 }
+
+// The timeline's renewing time is stamped on the order by the audit log's trigger (migration 0006):
+// the member sees it as soon as the desk moves the order, and a second move keeps the latest time.
+both_backends!(the_timeline_follows_the_desks_moves, async |db: &TestDb| {
+    load_demo(db).await;
+    let s = db.store.as_ref();
+    let o = first_with_status(s, Status::Received).await;
+    let server = start_endpoint(db, MemberSettings::default()).await;
+    let path = format!("/api/v1/orders/{}?phone_tail={}", o.order_no, o.phone_tail());
+    let before = get(server.addr, &path).await.json();
+    assert_eq!(before["timeline"][2]["done"], false);
+    assert!(before["timeline"][2]["at"].is_null());
+
+    let change = keydesk::domain::order::Change::MoveTo(Status::Renewing);
+    keydesk::ops::change::change_order(s, &o.order_no, &change, "开始续签", &crate::support::actor("qin")).await.unwrap();
+    let moved = s.audit_for_order(o.id).await.unwrap().pop().unwrap();
+    assert_eq!(moved.to_status.as_deref(), Some("renewing"));
+    let after = get(server.addr, &path).await.json();
+    assert_eq!(after["status"]["code"], "renewing");
+    assert_eq!(after["timeline"][2]["done"], true);
+    let at = chrono::DateTime::parse_from_rfc3339(after["timeline"][2]["at"].as_str().unwrap()).unwrap();
+    assert_eq!(at.with_timezone(&chrono::Utc).timestamp_micros(), moved.at.timestamp_micros());
+    server.stop().await;
+});

@@ -363,7 +363,7 @@ pub fn clock_facts(orders: Vec<ClockOrderRow>, events: Vec<AuditRow>) -> Result<
         .collect()
 }
 
-/// The member view of one order, by order number (`member_orders`, migration 0002).
+/// The member view of one order, by order number (`member_orders`, migrations 0002 and 0006).
 pub const SELECT_MEMBER_ORDER: &str = "SELECT id, version, order_no, kind, status, hold_reason, invoice_status, created_at, \
 paid_at, phone_tail, holder_masked, phone_masked, ship_region, inbound_carrier, inbound_waybill_raw, received_at, \
 renewing_at, renewed_at, outbound_waybill, shipped_at, completed_at, invoice_number FROM member_orders WHERE order_no = $1";
@@ -402,6 +402,53 @@ pub struct MemberOrderRow {
     shipped_at: Option<DateTime<Utc>>,
     completed_at: Option<DateTime<Utc>>,
     invoice_number: Option<String>,
+}
+
+impl MemberOrderRow {
+    /// The same row read through rusqlite (the SQLite member endpoint's direct reads, `sqlite.rs`):
+    /// columns in `SELECT_MEMBER_ORDER`'s order, times as the RFC 3339 text sqlx writes.
+    pub fn from_rusqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<MemberOrderRow> {
+        fn time(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+            let Some(text) = r.get::<_, Option<String>>(i)? else { return Ok(None) };
+            parse_sqlite_time(&text)
+                .map(Some)
+                .ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, format!("not a time: {text:?}").into()))
+        }
+        Ok(MemberOrderRow {
+            id: r.get(0)?,
+            version: r.get(1)?,
+            order_no: r.get(2)?,
+            kind: r.get(3)?,
+            status: r.get(4)?,
+            hold_reason: r.get(5)?,
+            invoice_status: r.get(6)?,
+            created_at: time(r, 7)?.ok_or(rusqlite::Error::InvalidColumnType(7, "created_at".into(), rusqlite::types::Type::Null))?,
+            paid_at: time(r, 8)?,
+            phone_tail: r.get(9)?,
+            holder_masked: r.get(10)?,
+            phone_masked: r.get(11)?,
+            ship_region: r.get(12)?,
+            inbound_carrier: r.get(13)?,
+            inbound_waybill_raw: r.get(14)?,
+            received_at: time(r, 15)?,
+            renewing_at: time(r, 16)?,
+            renewed_at: time(r, 17)?,
+            outbound_waybill: r.get(18)?,
+            shipped_at: time(r, 19)?,
+            completed_at: time(r, 20)?,
+            invoice_number: r.get(21)?,
+        })
+    }
+}
+
+/// A time as SQLite holds it: RFC 3339 (what sqlx writes), or `YYYY-MM-DD HH:MM:SS[.f][±HH:MM]`, a
+/// naive one being UTC.
+pub fn parse_sqlite_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f%:z"))
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").ok().map(|n| n.and_utc()))
 }
 
 impl TryFrom<MemberOrderRow> for MemberOrder {

@@ -1,5 +1,5 @@
 -- Other desks' changes, pushed (issue 6), PostgreSQL only. Forward-only. SQLite has no counterpart:
--- the desk polls the audit log there, so ../sqlite has no 0006.
+-- the desk polls the audit log there, so ../sqlite has no 0007.
 --
 -- Every change to an order writes an audit row in the same transaction, so one trigger on the audit
 -- log tells every listening desk (LISTEN keydesk_changes) when it commits. The payload is the order
