@@ -41,6 +41,9 @@ pub struct TokenSettings {
     /// Seconds a token worker may take for one operation (key generation on a real UKey takes seconds)
     /// before it is killed; the job stays where its journal says and a re-run continues it.
     pub worker_timeout_secs: u64,
+    /// Seconds key generation usually takes on the desk's keys: the scale of the desk's progress gauge
+    /// while the key generates its new pair (PKCS#11 reports no progress).
+    pub keygen_typical_secs: u64,
     /// Vendor modules chosen by the card's ATR; the longest matching prefix wins.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub vendors: Vec<VendorModule>,
@@ -48,7 +51,7 @@ pub struct TokenSettings {
 
 impl Default for TokenSettings {
     fn default() -> Self {
-        TokenSettings { module: PathBuf::from("/usr/lib/softhsm/libsofthsm2.so"), worker_timeout_secs: 120, vendors: Vec::new() }
+        TokenSettings { module: PathBuf::from("/usr/lib/softhsm/libsofthsm2.so"), worker_timeout_secs: 120, keygen_typical_secs: 20, vendors: Vec::new() }
     }
 }
 
@@ -331,6 +334,9 @@ impl Config {
             if value == 0 {
                 return Err(bad(key, "must be at least 1"));
             }
+        }
+        if self.token.keygen_typical_secs == 0 {
+            return Err(bad("token.keygen_typical_secs", "must be at least 1"));
         }
         if self.token.worker_timeout_secs == 0 {
             return Err(bad("token.worker_timeout_secs", "must be at least 1"));

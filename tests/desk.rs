@@ -118,7 +118,7 @@ fn scans_wait_while_the_database_is_down_and_go_when_it_returns() {
 fn a_change_the_rules_forbid_is_refused_before_any_typing() {
     let mut app = signed_in();
     let order = demo_orders().remove(0); // paid
-    app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![] })));
+    app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![], prints: vec![] })));
     assert!(app.update(Msg::Key(key(KeyCode::F(7)), Instant::now())).is_empty());
     assert!(app.prompt.is_none(), "a paid order cannot be cancelled");
     app.update(Msg::Key(key(KeyCode::F(5)), Instant::now()));
@@ -146,7 +146,7 @@ fn screens_at_80_by_24() {
     app.update(Msg::SearchDone(Ok(orders.iter().filter(|o| o.status == Status::Paid).take(5).cloned().collect())));
     insta::assert_snapshot!("search", screen_text(&draw(&app, 80, 24)));
 
-    let detail = OrderDetail { order: orders.iter().find(|o| o.status == Status::OnHold).unwrap().clone(), receipts: vec![], audit: vec![] };
+    let detail = OrderDetail { order: orders.iter().find(|o| o.status == Status::OnHold).unwrap().clone(), receipts: vec![], audit: vec![], prints: vec![] };
     app.update(Msg::OrderLoaded(Ok(detail)));
     let text = screen_text(&draw(&app, 80, 24));
     assert!(!text.contains(&orders.iter().find(|o| o.status == Status::OnHold).unwrap().contact_phone), "masked until revealed");
@@ -244,13 +244,13 @@ async fn the_runner_takes_a_parcel_from_scan_to_order_detail() {
 fn shipping_a_renewed_order_takes_one_key_and_a_scan() {
     let mut app = signed_in();
     let order = demo_orders().into_iter().find(|o| o.status == Status::Renewed).unwrap();
-    app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![] })));
+    app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![], prints: vec![] })));
     app.update(Msg::Key(key(KeyCode::F(9)), Instant::now()));
     assert!(app.prompt.is_some());
     let effects = type_text(&mut app, "SF1234567890123", Duration::from_millis(4));
     assert!(matches!(&effects[..], [Effect::Ship { waybill, .. }] if waybill == "SF1234567890123"), "{effects:?}");
     let paid = demo_orders().remove(0);
-    app.update(Msg::OrderLoaded(Ok(OrderDetail { order: paid, receipts: vec![], audit: vec![] })));
+    app.update(Msg::OrderLoaded(Ok(OrderDetail { order: paid, receipts: vec![], audit: vec![], prints: vec![] })));
     app.update(Msg::Key(key(KeyCode::F(9)), Instant::now()));
     assert!(app.prompt.is_none(), "a paid order cannot ship");
 }
@@ -277,7 +277,7 @@ async fn renewing_from_the_desk_shows_each_step_and_the_new_validity() {
     assert_eq!(order.status, Status::Received);
     // The receipt happened just now; pin it so the snapshot does not depend on the day it runs.
     order.received_at = chrono::DateTime::parse_from_rfc3339("2026-11-27T10:15:00+08:00").ok().map(|t| t.with_timezone(&chrono::Utc));
-    app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![] })));
+    app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![], prints: vec![] })));
     app.update(Msg::Key(key(KeyCode::F(10)), Instant::now()));
     assert!(app.prompt.as_ref().is_some_and(|p| p.pin));
     let effects = type_text(&mut app, crate::token::PIN, Duration::from_millis(120));
@@ -333,7 +333,7 @@ async fn printing_from_the_desk_sends_the_label_and_the_invoice() {
         .unwrap()
         .remove(0);
     let mut app = signed_in();
-    app.update(Msg::OrderLoaded(Ok(OrderDetail { order: shipped.clone(), receipts: vec![], audit: vec![] })));
+    app.update(Msg::OrderLoaded(Ok(OrderDetail { order: shipped.clone(), receipts: vec![], audit: vec![], prints: vec![] })));
     let effects = app.update(Msg::Key(key(KeyCode::F(11)), Instant::now()));
     assert_eq!(effects, vec![Effect::Print { order_no: shipped.order_no.to_string() }]);
     runner.run(effects[0].clone(), Some("qin"));
@@ -350,7 +350,7 @@ async fn printing_from_the_desk_sends_the_label_and_the_invoice() {
     app.update(msg);
 
     // A paid order has no return waybill yet: F11 asks to ship first and starts nothing.
-    app.update(Msg::OrderLoaded(Ok(OrderDetail { order: demo_orders().remove(0), receipts: vec![], audit: vec![] })));
+    app.update(Msg::OrderLoaded(Ok(OrderDetail { order: demo_orders().remove(0), receipts: vec![], audit: vec![], prints: vec![] })));
     assert!(app.update(Msg::Key(key(KeyCode::F(11)), Instant::now())).is_empty());
     db.cleanup().await;
 }
@@ -392,7 +392,7 @@ fn identified(serial: &str, order_no: &str, pin: keydesk::token::pkcs11::PinFlag
 fn with_key_in_reader(order: keydesk::domain::Order, key_id: keydesk::token::identify::IdentifiedKey) -> App {
     use keydesk::token::reader::ReaderEvent as E;
     let mut app = signed_in();
-    app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![] })));
+    app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![], prints: vec![] })));
     app.update(Msg::Reader(E::ReaderAdded { reader: "Virtual PCD 00 00".into() }));
     app.update(Msg::Reader(E::CardInserted { reader: "Virtual PCD 00 00".into(), atr: "3B".into(), vendor: None, module: "m.so".into() }));
     app.update(Msg::KeyIdentified { reader: "Virtual PCD 00 00".into(), atr: "3B".into(), result: Ok(vec![key_id]) });
@@ -461,3 +461,70 @@ crate::both_backends!(another_desks_change_shows_up, async |db: &TestDb| {
     assert!(seen.is_ok(), "no ExternalChange within 10 s");
     eprintln!("another desk's change seen after {:?} on {:?}", started.elapsed(), db.store.backend());
 });
+
+/// The print queue runs in the background: a job waiting in the queue goes out without anyone asking,
+/// and the desk's corner says how the queue stands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_print_worker_sends_waiting_jobs_and_reports_the_queue() {
+    use keydesk::outbound::printer::PrinterBackend;
+    let db = TestDb::sqlite().await;
+    crate::support::load_demo(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = keydesk::config::Config::default();
+    config.printer.label.backend = PrinterBackend::File;
+    config.printer.label.dir = dir.path().join("label");
+    let order = db.store.list_orders(&keydesk::store::ListQuery { status: Some(Status::Shipped), limit: 1, after_id: 0 }).await.unwrap().remove(0);
+    let job = keydesk::store::NewPrintJob {
+        order_id: order.id,
+        kind: "label".into(),
+        printer: "label".into(),
+        name: "label-test".into(),
+        pdf: b"%PDF-1.4 test".to_vec(),
+        media: None,
+        reprint: false,
+    };
+    keydesk::ops::print::enqueue(db.store.as_ref(), &job, &crate::support::actor("qin"), keydesk::store::now()).await.unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let runner = Runner::new(db.store.clone(), tx, std::sync::Arc::new(config));
+    runner.print_worker();
+    let msg = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.unwrap().unwrap();
+    let Msg::PrintQueue(Ok(status)) = &msg else { panic!("{msg:?}") };
+    assert_eq!((status.queued, status.failed, status.printed_since), (0, 0, 1), "{status:?}");
+    assert_eq!(std::fs::read_dir(dir.path().join("label")).unwrap().count(), 1);
+    let mut app = signed_in();
+    app.update(msg);
+    assert!(screen_text(&draw(&app, 80, 24)).contains("今日已打印 1"));
+
+    // A failure turns the corner red and says what to fix.
+    let failed = keydesk::ops::print::QueueStatus { queued: 1, failed: 1, printed_since: 1, last_error: Some("打印机无响应".into()) };
+    app.update(Msg::PrintQueue(Ok(failed)));
+    let screen = screen_text(&draw(&app, 80, 24));
+    assert!(screen.contains("打印失败 1 · 排队 1"), "{screen}");
+    assert!(app.message.as_ref().is_some_and(|(_, m)| m.contains("打印机无响应")));
+    db.cleanup().await;
+}
+
+/// Key generation: a gauge against the usual time, moved by the clock's ticks; gone once it ends.
+#[test]
+fn key_generation_shows_a_gauge_that_moves_with_the_clock() {
+    use keydesk::desk::app::RenewProgress;
+    use keydesk::ops::renew::StepReport;
+    let order = demo_orders().into_iter().find(|o| o.status == Status::Received).unwrap();
+    let mut app = signed_in();
+    app.update(Msg::OrderLoaded(Ok(OrderDetail { order: order.clone(), receipts: vec![], audit: vec![], prints: vec![] })));
+    let report = |step: &'static str, label: &'static str| StepReport { step, label, total_ms: 12.5, token_ms: 10.0, own_ms: 2.5, note: String::new() };
+    app.renewal = Some(RenewProgress { order_no: order.order_no.to_string(), running: true, ..RenewProgress::default() });
+    let t0 = Instant::now();
+    app.update(Msg::Tick(t0));
+    for (step, label) in [("identify", "识别 KEY"), ("login", "登录 KEY"), ("start", "开始续签")] {
+        app.update(Msg::RenewStep(report(step, label)));
+    }
+    app.update(Msg::Tick(t0 + Duration::from_millis(3000)));
+    assert_eq!(app.renewal.as_ref().unwrap().running_step(), Some(keydesk::token::job::RenewalStep::GenerateKey));
+    let screen = screen_text(&draw(&app, 80, 24));
+    assert!(screen.contains("在 KEY 上生成新密钥 3.0 秒 / 通常约 20 秒"), "{screen}");
+    insta::assert_snapshot!("renew_generating_key", screen);
+    app.update(Msg::RenewStep(report("generate_key", "生成新密钥")));
+    let screen = screen_text(&draw(&app, 80, 24));
+    assert!(!screen.contains("在 KEY 上生成新密钥") && screen.contains("生成证书请求"), "{screen}");
+}

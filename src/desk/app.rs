@@ -61,8 +61,27 @@ pub struct RenewProgress {
     pub order_no: String,
     pub steps: Vec<crate::ops::renew::StepReport>,
     pub running: bool,
+    /// When the step now running began (the previous one's end), and the latest tick.
+    pub step_since: Option<Instant>,
+    pub now: Option<Instant>,
     /// The result line: new validity, or what went wrong and how to resume.
     pub result: Option<(Level, String)>,
+}
+
+impl RenewProgress {
+    /// The journaled step running now: the one after the last reported (before `start`, none).
+    pub fn running_step(&self) -> Option<crate::token::job::RenewalStep> {
+        use crate::token::job::RenewalStep;
+        if !self.running {
+            return None;
+        }
+        self.steps.iter().rev().find_map(|s| RenewalStep::from_code(s.step)).and_then(RenewalStep::next)
+    }
+
+    /// How long the running step has taken so far (to the last tick).
+    pub fn running_for(&self) -> Option<std::time::Duration> {
+        Some(self.now?.saturating_duration_since(self.step_since?))
+    }
 }
 
 /// An order with what the detail screen shows of its history.
@@ -71,11 +90,17 @@ pub struct OrderDetail {
     pub order: Order,
     pub receipts: Vec<Receipt>,
     pub audit: Vec<AuditEntry>,
+    /// The order's print jobs (label, invoice, reprints), oldest first.
+    pub prints: Vec<crate::store::PrintJobRecord>,
 }
 
 #[derive(Debug, Clone)]
 pub enum Msg {
     Key(KeyEvent, Instant),
+    /// The clock, a few times a second: running timers (the key generation gauge) move on.
+    Tick(Instant),
+    /// The print queue after the background run: what waits, what failed.
+    PrintQueue(Result<crate::ops::print::QueueStatus, String>),
     Paste(String),
     SignedIn(Result<String, String>),
     IntakeDone { scan: String, result: Result<IntakeOutcome, WorkError> },
@@ -173,6 +198,9 @@ pub struct App {
     pub prompt: Option<ReasonPrompt>,
     pub renewal: Option<RenewProgress>,
     pub reader: ReaderPanel,
+    pub print_queue: Option<crate::ops::print::QueueStatus>,
+    /// How long key generation usually takes on a real key (`token.keygen_typical_secs`): the gauge's scale.
+    pub keygen_typical: std::time::Duration,
     pub help: bool,
     pub database_down: Option<String>,
     /// Scans taken while the database was down, sent again when it returns.
@@ -209,6 +237,8 @@ impl App {
             prompt: None,
             renewal: None,
             reader: ReaderPanel::default(),
+            print_queue: None,
+            keygen_typical: std::time::Duration::from_secs(20),
             help: false,
             database_down: None,
             pending_scans: VecDeque::new(),
@@ -365,6 +395,27 @@ impl App {
                 }
                 None => vec![],
             },
+            Msg::Tick(at) => {
+                if let Some(r) = self.renewal.as_mut().filter(|r| r.running) {
+                    r.now = Some(at);
+                    r.step_since.get_or_insert(at);
+                }
+                vec![]
+            }
+            Msg::PrintQueue(result) => {
+                match result {
+                    Ok(status) => {
+                        let newly_failed = status.failed > self.print_queue.as_ref().map_or(0, |q| q.failed);
+                        if newly_failed {
+                            let why = status.last_error.clone().unwrap_or_default();
+                            self.say(Level::Error, format!("打印失败：{why}（检查打印机后在命令行运行 keydesk print queue / print reprint）"));
+                        }
+                        self.print_queue = Some(status);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "print queue run failed"),
+                }
+                vec![]
+            }
             Msg::KeyIdentified { reader, atr, result } => {
                 self.reader.identified(&reader, &atr, result);
                 vec![]
@@ -380,6 +431,7 @@ impl App {
             Msg::RenewStep(step) => {
                 if let Some(r) = self.renewal.as_mut() {
                     r.steps.push(step);
+                    r.step_since = r.now;
                 }
                 vec![]
             }

@@ -1,5 +1,6 @@
-//! The effects runner: does the desk's background work (database, later token, printer, courier) on
-//! tokio tasks and reports back as messages, so no key press ever waits for I/O. A watcher pings the
+//! The effects runner: does the desk's background work (database, token, CA, printer, courier) on
+//! tokio tasks and reports back as messages, so no key press ever waits for I/O. A print worker runs
+//! the durable print queue every few seconds. A watcher pings the
 //! database each second and passes on other desks' changes (LISTEN/NOTIFY on PostgreSQL, polling the
 //! audit log on SQLite).
 
@@ -19,6 +20,8 @@ use super::app::{Effect, Msg, OrderDetail, WorkError};
 pub const WATCH_INTERVAL: Duration = Duration::from_secs(1);
 /// The most clocks the board keeps (the screen draws only the rows that fit).
 pub const BOARD_LIMIT: usize = 20_000;
+/// How often the desk runs the print queue.
+pub const PRINT_INTERVAL: Duration = Duration::from_secs(5);
 /// Days in the board's chart.
 pub const TREND_DAYS: u32 = 14;
 
@@ -178,6 +181,29 @@ impl Runner {
         })
     }
 
+    /// Runs the print queue in the background every [`PRINT_INTERVAL`]: jobs that waited for a printer
+    /// (off, out of paper, busy) go out when it is back, with the queue's back-off; each run reports
+    /// how the queue stands. Several desks may do this at once (a job is claimed before it is sent).
+    pub fn print_worker(&self) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            let printers = ops::print::printers_from_settings(&this.config.printer);
+            let policy = crate::outbound::printer::RetryPolicy::default();
+            loop {
+                let today = chrono::Utc::now().with_timezone(&crate::sla::SHANGHAI).date_naive();
+                let since = today
+                    .and_hms_opt(0, 0, 0)
+                    .and_then(|t| t.and_local_timezone(crate::sla::SHANGHAI).single())
+                    .map_or_else(chrono::Utc::now, |t| t.with_timezone(&chrono::Utc));
+                let result = ops::print::run_and_report(this.store.as_ref(), &printers, &policy, since).await;
+                if this.tx.send(Msg::PrintQueue(result.map(|(_, status)| status).map_err(text))).is_err() {
+                    return;
+                }
+                tokio::time::sleep(PRINT_INTERVAL).await;
+            }
+        });
+    }
+
     /// Watches the database: up or down (a ping each second), and other desks' changes — pushed by
     /// PostgreSQL (LISTEN/NOTIFY), or noticed by polling the audit log on SQLite.
     pub fn watch(&self) {
@@ -236,5 +262,6 @@ async fn load_detail(s: &dyn Store, order_no: &str) -> Result<OrderDetail, OpsEr
     let order = s.order_by_no(&no).await?.ok_or_else(|| OpsError::OrderNotFound(order_no.to_string()))?;
     let receipts = s.receipts_for_order(order.id).await?;
     let audit = s.audit_for_order(order.id).await?;
-    Ok(OrderDetail { order, receipts, audit })
+    let prints = s.print_jobs_for_order(order.id).await?;
+    Ok(OrderDetail { order, receipts, audit, prints })
 }

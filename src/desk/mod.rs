@@ -23,13 +23,32 @@ use app::{App, Effect, Msg};
 use effects::Runner;
 use keymap::Keymap;
 
+/// How often running timers move on screen.
+const TICK: std::time::Duration = std::time::Duration::from_millis(250);
+
 /// Runs the desk until the operator quits.
 pub async fn run(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<()> {
     let keymap = Keymap::new(&config.desk.keys).map_err(anyhow::Error::msg)?;
     let mut app = App::new(keymap, &config.desk.name);
+    app.keygen_typical = std::time::Duration::from_secs(config.token.keygen_typical_secs);
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let runner = Runner::new(store, tx.clone(), Arc::new(config.clone()));
     runner.watch();
+    runner.print_worker();
+    {
+        // The clock for running timers (the key generation gauge).
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(TICK);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+            loop {
+                every.tick().await;
+                if tx.send(Msg::Tick(Instant::now())).is_err() {
+                    return;
+                }
+            }
+        });
+    }
 
     // The reader panel: PC/SC presence only (never a reset of the member's card), on its own thread.
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -4,7 +4,7 @@
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style, Stylize};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Clear, Gauge, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
@@ -101,7 +101,20 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
         };
         spans.push(Span::styled(format!(" {text}"), Style::new().fg(color)));
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let queue = print_queue_span(app);
+    let [left, right] = Layout::horizontal([Constraint::Min(10), Constraint::Length(queue.width() as u16)]).areas(area);
+    frame.render_widget(Paragraph::new(Line::from(spans)), left);
+    frame.render_widget(Paragraph::new(Line::from(queue)), right);
+}
+
+/// The print queue, always in the corner: what waits (yellow), what failed (red), what printed today.
+fn print_queue_span(app: &App) -> Span<'static> {
+    match &app.print_queue {
+        None => Span::raw(""),
+        Some(q) if q.failed > 0 => Span::styled(format!(" 打印失败 {} · 排队 {} ", q.failed, q.queued), Style::new().fg(Color::White).bg(Color::Red)),
+        Some(q) if q.queued > 0 => Span::styled(format!(" 打印排队 {} ", q.queued), Style::new().fg(Color::Black).bg(Color::Yellow)),
+        Some(q) => Span::styled(format!(" 今日已打印 {} ", q.printed_since), Style::new().fg(Color::DarkGray)),
+    }
 }
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -396,9 +409,10 @@ fn render_order(app: &App, frame: &mut Frame, area: Rect) {
             show(&format!("{}{}", o.ship_to.region, o.ship_to.address), mask::address(&o.ship_to.region, &o.ship_to.address))
         )),
         Line::from(format!(
-            " 寄回运单：{}   发票：{}",
+            " 寄回运单：{}   发票：{}{}",
             o.outbound_waybill.as_ref().map(|w| w.as_str()).unwrap_or("-"),
-            o.invoice_status.label()
+            o.invoice_status.label(),
+            prints_text(&d.prints)
         )),
     ];
     if let Some(h) = &o.hold {
@@ -420,7 +434,7 @@ fn render_order(app: &App, frame: &mut Frame, area: Rect) {
     .fg(Color::DarkGray));
     frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" 订单详情 ")), info);
     if let Some(r) = app.renewal.as_ref().filter(|r| r.order_no == o.order_no.as_str()) {
-        render_renewal(r, frame, timeline);
+        render_renewal(r, app.keygen_typical, frame, timeline);
         return;
     }
     let events: Vec<Line> = d
@@ -433,6 +447,25 @@ fn render_order(app: &App, frame: &mut Frame, area: Rect) {
         })
         .collect();
     frame.render_widget(Paragraph::new(events).block(Block::bordered().title(" 时间线 ")), timeline);
+}
+
+/// The order's documents in the print queue: the newest job of each kind and its state.
+fn prints_text(prints: &[crate::store::PrintJobRecord]) -> String {
+    let newest = |kind: &str| prints.iter().rev().find(|j| j.kind == kind);
+    let parts: Vec<String> = [("label", "面单"), ("invoice", "发票")]
+        .into_iter()
+        .filter_map(|(kind, name)| {
+            newest(kind).map(|j| {
+                let retry = if j.state == "queued" && j.attempts > 0 { format!("（已试 {} 次）", j.attempts) } else { String::new() };
+                format!("{name}{}{retry}", crate::ops::print::state_label(&j.state))
+            })
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("   打印：{}", parts.join(" · "))
+    }
 }
 
 /// Whether the key in the reader is this order's, before F10.
@@ -454,14 +487,16 @@ fn key_line(verdict: &KeyVerdict) -> Line<'static> {
     Line::from(text).fg(color)
 }
 
-fn render_renewal(r: &super::app::RenewProgress, frame: &mut Frame, area: Rect) {
+fn render_renewal(r: &super::app::RenewProgress, typical: std::time::Duration, frame: &mut Frame, area: Rect) {
     let mut lines: Vec<Line> = r
         .steps
         .iter()
         .map(|s| Line::from(format!(" ✓ {} {:>8.1} ms（KEY {:>7.1} ms）{}", pad(&s.label, 12), s.total_ms, s.token_ms, s.note)))
         .collect();
-    if r.running {
-        lines.push(Line::from(" … 进行中（在 KEY 上生成密钥可能需要数秒，请勿拔出 KEY）").fg(Color::Yellow));
+    let generating = r.running_step() == Some(crate::token::job::RenewalStep::GenerateKey);
+    if r.running && !generating {
+        let step = r.running_step().map_or("正在识别并登录 KEY", |s| s.label());
+        lines.push(Line::from(format!(" … {step}（请勿拔出 KEY）")).fg(Color::Yellow));
     }
     if let Some((level, text)) = &r.result {
         let color = if *level == Level::Error { Color::Red } else { Color::Green };
@@ -470,7 +505,21 @@ fn render_renewal(r: &super::app::RenewProgress, frame: &mut Frame, area: Rect) 
             lines.push(Line::from(" 插好正确的 KEY 后按 F10 重新续签：任务会从中断处继续，不会重复签发").fg(Color::DarkGray));
         }
     }
-    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" 续签 ")), area);
+    let block = Block::bordered().title(" 续签 ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if !generating || inner.height < 3 {
+        frame.render_widget(Paragraph::new(lines), inner);
+        return;
+    }
+    // Key generation on a real key takes seconds with no progress from PKCS#11: the gauge fills
+    // against the usual time (`token.keygen_typical_secs`) and says how long it has been.
+    let [text, gauge] = Layout::vertical([Constraint::Length(lines.len() as u16), Constraint::Length(1)]).areas(inner);
+    frame.render_widget(Paragraph::new(lines), text);
+    let elapsed = r.running_for().unwrap_or_default();
+    let ratio = (elapsed.as_secs_f64() / typical.as_secs_f64().max(0.1)).min(0.99);
+    let label = format!("在 KEY 上生成新密钥 {:.1} 秒 / 通常约 {} 秒，请勿拔出 KEY", elapsed.as_secs_f64(), typical.as_secs());
+    frame.render_widget(Gauge::default().ratio(ratio).label(label).gauge_style(Style::new().fg(Color::Yellow)), gauge);
 }
 
 fn render_prompt(app: &App, frame: &mut Frame, body: Rect) {
