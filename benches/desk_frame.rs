@@ -1,4 +1,4 @@
-//! One frame of the desk's board with 10,000 open orders, drawn on ratatui's TestBackend at 120×40:
+//! One frame of the desk's board with 10,000 open orders and its two-week chart, drawn on ratatui's TestBackend at 120×40:
 //! the median of many frames (target ≤ 2 ms). `cargo bench --bench desk_frame`.
 
 use std::time::Instant;
@@ -7,6 +7,7 @@ use keydesk::desk::app::{App, Msg};
 use keydesk::desk::keymap::Keymap;
 use keydesk::desk::ui;
 use keydesk::sla::board::{build_board, BoardOrder, BoardWindow};
+use keydesk::sla::trend::{Trend, TrendFacts};
 use keydesk::sla::{ClockEvents, ClockRules, Policy, SlaSettings};
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -29,6 +30,14 @@ fn main() {
     app.update(Msg::SignedIn(Ok("qin".into())));
     app.update(Msg::Key(KeyEvent::new(KeyCode::F(4), KeyModifiers::NONE), Instant::now()));
     app.update(Msg::BoardLoaded(Ok(board)));
+    // The two-week chart over the same orders (received over the last days, a third shipped).
+    let facts: Vec<TrendFacts> = (0..10_000i64)
+        .map(|i| {
+            let received = now - chrono::Duration::minutes(i * 2);
+            TrendFacts { received_at: Some(received), shipped_at: (i % 3 == 0).then(|| received + chrono::Duration::hours(20)).filter(|s| *s < now), due_at: Some(received + chrono::Duration::hours(48)) }
+        })
+        .collect();
+    app.update(Msg::TrendLoaded(Ok(Trend::build(&facts, now, 14))));
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
     let mut times = Vec::new();
     for i in 0..400 {
