@@ -59,17 +59,15 @@ impl PgStore {
     }
 }
 
+/// The channel the audit log's trigger notifies (migration 0007).
+pub const CHANGES_CHANNEL: &str = "keydesk_changes";
+
 impl PgStore {
     /// PostgreSQL's driver is asynchronous already: member lookups go through the pool.
     fn member_order_direct(&self, _no: &crate::domain::OrderNo) -> Option<StoreResult<Option<crate::domain::member::MemberOrder>>> {
         None
     }
-}
 
-/// The channel the audit log's trigger notifies (migration 0007).
-pub const CHANGES_CHANNEL: &str = "keydesk_changes";
-
-impl PgStore {
     /// LISTEN on [`CHANGES_CHANNEL`] over a connection of its own. The listener reconnects by itself
     /// when the database drops; after a gap it reports a change, since notifications sent meanwhile
     /// are lost. Ends when the receiver is dropped.
