@@ -1,5 +1,5 @@
 //! The working-day clocks of real orders: recorded events from the store become clock inputs (starts,
-//! holds as pauses, shipping or invoice issue as the stop), and the `sla` core computes the board and
+//! holds as pauses, shipping or invoice issue as the stop), and the `sla` core computes the board, its two-week chart and
 //! the met/missed report. Everything is recomputed from the events, so a corrected calendar re-evaluates
 //! every open order.
 
