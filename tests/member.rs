@@ -525,3 +525,29 @@ both_backends!(the_timeline_follows_the_desks_moves, async |db: &TestDb| {
     assert_eq!(at.with_timezone(&chrono::Utc).timestamp_micros(), moved.at.timestamp_micros());
     server.stop().await;
 });
+
+// The endpoint keeps its lookup connections between requests; when the database drops them (a
+// restart), the next lookup opens a new one instead of failing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookups_survive_the_database_dropping_their_connections() {
+    use sqlx::Connection;
+    let db = TestDb::postgres().await;
+    load_demo(&db).await;
+    let o = first_with_status(db.store.as_ref(), Status::Shipped).await;
+    let server = start_endpoint(&db, MemberSettings::default()).await;
+    let path = format!("/api/v1/orders/{}?phone_tail={}", o.order_no, o.phone_tail());
+    assert_eq!(get(server.addr, &path).await.status, 200);
+    let name = db.url.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+    let mut admin = sqlx::PgConnection::connect(&crate::support::pg_admin_url()).await.unwrap();
+    let dropped: Vec<bool> = sqlx::query_scalar("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        .bind(&name)
+        .fetch_all(&mut admin)
+        .await
+        .unwrap();
+    assert!(!dropped.is_empty(), "the endpoint's connections were there to drop");
+    let again = get(server.addr, &path).await;
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json()["order_no"], o.order_no.as_str());
+    server.stop().await;
+    db.cleanup().await;
+}

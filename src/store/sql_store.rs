@@ -584,7 +584,7 @@ macro_rules! sql_store {
                 &self,
                 no: &$crate::domain::OrderNo,
             ) -> $crate::store::StoreResult<Option<$crate::domain::member::MemberOrder>> {
-                if let Some(read) = self.member_order_direct(no) {
+                if let Some(read) = self.member_order_direct(no).await {
                     return read;
                 }
                 let row = sqlx::query_as::<_, $crate::store::rows::MemberOrderRow>($crate::store::rows::SELECT_MEMBER_ORDER)

@@ -120,7 +120,7 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
-    fn member_order_direct(&self, no: &crate::domain::OrderNo) -> Option<StoreResult<Option<crate::domain::member::MemberOrder>>> {
+    async fn member_order_direct(&self, no: &crate::domain::OrderNo) -> Option<StoreResult<Option<crate::domain::member::MemberOrder>>> {
         self.direct.as_ref().map(|d| d.member_order(no.as_str()))
     }
 
