@@ -2,8 +2,9 @@
 //! reader, the demo key inserted, SoftHSM demo keys, a fresh SQLite demo database) with both printers
 //! pointed at real IPP printers (ippeveprinter). Keys go in with `tmux send-keys` — the scan as one
 //! burst, like a USB scanner — and the test reads the screen with `capture-pane`: sign in, scan,
-//! Enter, the reader panel saying the key is the order's, F10 + PIN, F9 + return waybill, F11. Then
-//! the database and the printers' spools are checked independently (poppler for the PDFs).
+//! Enter, the reader panel saying the key is the order's, F10 + PIN, F9 + return waybill, F11 with the
+//! invoice printer off (queued, then sent by the desk's print worker once the printer is on). Then the
+//! database and the printers' spools are checked independently (poppler for the PDFs).
 //! It starts pcscd through the demo, so it runs in the `pcscd` test group with the reader tests.
 
 use std::path::Path;
@@ -97,7 +98,9 @@ fn the_demos_happy_path_in_a_real_terminal() {
     }
     assert!(!vpcd_listening(), "another pcscd is running; stop it (one pcscd per machine) before this test");
     let label_printer = IppEvePrinter::start();
-    let invoice_printer = IppEvePrinter::start_with_media(&[]);
+    // The invoice printer is off at first: nothing listens on its port until later.
+    let invoice_port = crate::docs::support::ippeve::free_port();
+    let invoice_uri = format!("ipp://127.0.0.1:{invoice_port}/ipp/print");
     let dir = tempfile::tempdir().unwrap();
     let tmux = Tmux { socket: format!("keydesk-e2e-{}", std::process::id()) };
     let root = env!("CARGO_MANIFEST_DIR");
@@ -112,7 +115,7 @@ fn the_demos_happy_path_in_a_real_terminal() {
         .env("KEYDESK_PRINTER__LABEL__BACKEND", "ipp")
         .env("KEYDESK_PRINTER__LABEL__URI", label_printer.uri())
         .env("KEYDESK_PRINTER__INVOICE__BACKEND", "ipp")
-        .env("KEYDESK_PRINTER__INVOICE__URI", invoice_printer.uri())
+        .env("KEYDESK_PRINTER__INVOICE__URI", &invoice_uri)
         .env("TERM", "xterm-256color")
         .status()
         .expect("tmux");
@@ -151,8 +154,14 @@ fn the_demos_happy_path_in_a_real_terminal() {
     tmux.literal(OUTBOUND);
     tmux.keys(&["Enter"]);
     tmux.wait_for(&format!("寄回运单：{OUTBOUND}"), long, logs);
+    // F11 with the invoice printer off: the label prints, the invoice waits in the queue and the corner
+    // says so; once the printer is on, the desk's print worker sends it without anyone asking.
     tmux.keys(&["F11"]);
-    tmux.wait_for("面单：已打印；发票：已打印", long, logs);
+    tmux.wait_for("面单：已打印；发票：已排队，打印机恢复后自动重试", long, logs);
+    tmux.wait_for("打印排队 1", long, logs);
+    let invoice_printer = IppEvePrinter::start_on_port(invoice_port, &[]);
+    let printed = tmux.wait_for("今日已打印 2", long, logs);
+    assert!(printed.contains("发票已打印"), "the order line shows the invoice printed:\n{printed}");
 
     // The database, read on its own: shipped with the waybill, invoice issued, every step audited
     // with the operator and the demo desk.

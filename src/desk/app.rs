@@ -410,7 +410,12 @@ impl App {
                             let why = status.last_error.clone().unwrap_or_default();
                             self.say(Level::Error, format!("打印失败：{why}（检查打印机后在命令行运行 keydesk print queue / print reprint）"));
                         }
+                        let changed = self.print_queue.as_ref() != Some(&status);
                         self.print_queue = Some(status);
+                        // The open order shows its documents' print state: look again when the queue moved.
+                        if changed && self.screen == Screen::Order && self.prompt.is_none() {
+                            return self.reload();
+                        }
                     }
                     Err(e) => tracing::warn!(error = %e, "print queue run failed"),
                 }

@@ -20,7 +20,8 @@ pub struct IppEvePrinter {
     children: Vec<Child>,
 }
 
-fn free_port() -> u16 {
+/// A loopback port nothing listens on now (for a printer that is "off" until started on it).
+pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("local addr").port()
 }
@@ -51,6 +52,11 @@ impl IppEvePrinter {
     /// Starts dbus, avahi and a printer offering `media`; returns when it accepts connections.
     /// An empty list keeps ippeveprinter's own defaults (office paper sizes).
     pub fn start_with_media(media: &[&str]) -> Self {
+        Self::start_on_port(free_port(), media)
+    }
+
+    /// The same, on a given loopback port (one the code under test was told about while it was off).
+    pub fn start_on_port(port: u16, media: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut printer = Self {
             port: 0,
@@ -134,7 +140,7 @@ impl IppEvePrinter {
 
         let spool = root.join("spool");
         std::fs::create_dir_all(&spool).expect("spool dir");
-        printer.port = free_port();
+        printer.port = port;
         let mut command = Command::new("ippeveprinter");
         if let Some(default) = media.first() {
             let attrs = root.join("media.conf");
