@@ -515,12 +515,11 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
         }
         Command::Sla(SlaCommand::Report { from, to, json }) => {
             let rules = clock_rules(&config)?;
-            let day_start = |d: chrono::NaiveDate| {
-                d.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(crate::sla::SHANGHAI).single()).map(|t| t.with_timezone(&chrono::Utc))
-            };
-            let (Some(start), Some(end)) = (day_start(from), to.succ_opt().and_then(day_start)) else {
+            let day_start = |d: chrono::NaiveDate| crate::sla::working_time::shanghai_instant(d, 0).with_timezone(&chrono::Utc);
+            let Some(end) = to.succ_opt().map(day_start) else {
                 return Err(fail("日期超出范围"));
             };
+            let start = day_start(from);
             let (report, problems) = ops::sla::report(store.as_ref(), &rules, start, end).await?;
             if json {
                 print_json(&serde_json::json!({ "report": report, "problems": problems }))?;

@@ -462,13 +462,11 @@ crate::both_backends!(another_desks_change_shows_up, async |db: &TestDb| {
     eprintln!("another desk's change seen after {:?} on {:?}", started.elapsed(), db.store.backend());
 });
 
-/// The print queue runs in the background: a job waiting in the queue goes out without anyone asking,
-/// and the desk's corner says how the queue stands.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_print_worker_sends_waiting_jobs_and_reports_the_queue() {
+// The print queue runs in the background: a job waiting in the queue goes out without anyone asking,
+// and the desk's corner says how the queue stands.
+crate::both_backends!(the_print_worker_sends_waiting_jobs_and_reports_the_queue, async |db: &TestDb| {
     use keydesk::outbound::printer::PrinterBackend;
-    let db = TestDb::sqlite().await;
-    crate::support::load_demo(&db).await;
+    crate::support::load_demo(db).await;
     let dir = tempfile::tempdir().unwrap();
     let mut config = keydesk::config::Config::default();
     config.printer.label.backend = PrinterBackend::File;
@@ -496,13 +494,12 @@ async fn the_print_worker_sends_waiting_jobs_and_reports_the_queue() {
     assert!(screen_text(&draw(&app, 80, 24)).contains("今日已打印 1"));
 
     // A failure turns the corner red and says what to fix.
-    let failed = keydesk::ops::print::QueueStatus { queued: 1, failed: 1, printed_since: 1, last_error: Some("打印机无响应".into()) };
+    let failed = keydesk::store::PrintQueueStatus { queued: 1, failed: 1, printed_since: 1, last_error: Some("打印机无响应".into()) };
     app.update(Msg::PrintQueue(Ok(failed)));
     let screen = screen_text(&draw(&app, 80, 24));
     assert!(screen.contains("打印失败 1 · 排队 1"), "{screen}");
     assert!(app.message.as_ref().is_some_and(|(_, m)| m.contains("打印机无响应")));
-    db.cleanup().await;
-}
+});
 
 /// Key generation: a gauge against the usual time, moved by the clock's ticks; gone once it ends.
 #[test]

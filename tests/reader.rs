@@ -67,13 +67,9 @@ impl Drop for Pcscd {
     }
 }
 
-/// The library's virtual card (also `keydesk dev virtual-card`), inserted into vpcd's first reader.
-struct VirtualCard;
-
-impl VirtualCard {
-    fn insert(atr_hex: &str) -> keydesk::token::virtual_card::VirtualCard {
-        keydesk::token::virtual_card::VirtualCard::insert(VPCD_PORT, &hex::decode(atr_hex).unwrap()).expect("vpcd port")
-    }
+/// Inserts the library's virtual card (also `keydesk dev virtual-card`) into vpcd's first reader.
+fn insert_card(atr_hex: &str) -> keydesk::token::virtual_card::VirtualCard {
+    keydesk::token::virtual_card::VirtualCard::insert(VPCD_PORT, &hex::decode(atr_hex).unwrap()).expect("vpcd port")
 }
 
 /// `keydesk reader watch --json`, its lines on a channel.
@@ -141,7 +137,7 @@ fn inserted_key_is_reported_with_its_vendor_and_matched_to_its_order_within_300_
     let added = watch.expect("reader_added", Duration::from_secs(10));
     assert!(added["reader"].as_str().unwrap().starts_with("Virtual PCD"));
 
-    let card = VirtualCard::insert(ATR);
+    let card = insert_card(ATR);
     let inserted = watch.expect("card_inserted", Duration::from_secs(5));
     assert_eq!(inserted["atr"], ATR);
     assert_eq!(inserted["vendor"], "演示厂商", "the ATR chose the vendor's module");
@@ -174,7 +170,7 @@ fn the_watch_survives_pcscd_absent_and_restarting() {
     watch.expect("service_unavailable", Duration::from_secs(10));
     let pcscd = Pcscd::start();
     watch.expect("service_available", Duration::from_secs(10));
-    let card = VirtualCard::insert(ATR);
+    let card = insert_card(ATR);
     let inserted = watch.expect("card_inserted", Duration::from_secs(10));
     assert_eq!(inserted["atr"], ATR);
     card.remove();

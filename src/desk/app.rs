@@ -100,7 +100,7 @@ pub enum Msg {
     /// The clock, a few times a second: running timers (the key generation gauge) move on.
     Tick(Instant),
     /// The print queue after the background run: what waits, what failed.
-    PrintQueue(Result<crate::ops::print::QueueStatus, String>),
+    PrintQueue(Result<crate::store::PrintQueueStatus, String>),
     Paste(String),
     SignedIn(Result<String, String>),
     IntakeDone { scan: String, result: Result<IntakeOutcome, WorkError> },
@@ -198,7 +198,7 @@ pub struct App {
     pub prompt: Option<ReasonPrompt>,
     pub renewal: Option<RenewProgress>,
     pub reader: ReaderPanel,
-    pub print_queue: Option<crate::ops::print::QueueStatus>,
+    pub print_queue: Option<crate::store::PrintQueueStatus>,
     /// How long key generation usually takes on a real key (`token.keygen_typical_secs`): the gauge's scale.
     pub keygen_typical: std::time::Duration,
     pub help: bool,
@@ -389,10 +389,7 @@ impl App {
             }
             Msg::Reader(event) => match self.reader.apply(event) {
                 // Identification is quick and needs no PIN; it is not counted as busy work.
-                Some((reader, module)) => {
-                    let atr = self.reader.atr_in(&reader).unwrap_or_default().to_string();
-                    vec![Effect::Identify { reader, atr, module }]
-                }
+                Some((reader, atr, module)) => vec![Effect::Identify { reader, atr, module }],
                 None => vec![],
             },
             Msg::Tick(at) => {

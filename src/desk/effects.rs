@@ -191,10 +191,7 @@ impl Runner {
             let policy = crate::outbound::printer::RetryPolicy::default();
             loop {
                 let today = chrono::Utc::now().with_timezone(&crate::sla::SHANGHAI).date_naive();
-                let since = today
-                    .and_hms_opt(0, 0, 0)
-                    .and_then(|t| t.and_local_timezone(crate::sla::SHANGHAI).single())
-                    .map_or_else(chrono::Utc::now, |t| t.with_timezone(&chrono::Utc));
+                let since = crate::sla::working_time::shanghai_instant(today, 0).with_timezone(&chrono::Utc);
                 let result = ops::print::run_and_report(this.store.as_ref(), &printers, &policy, since).await;
                 if this.tx.send(Msg::PrintQueue(result.map(|(_, status)| status).map_err(text))).is_err() {
                     return;

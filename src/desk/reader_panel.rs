@@ -86,8 +86,8 @@ pub fn pin_state(pin: &PinFlags) -> &'static str {
 }
 
 impl ReaderPanel {
-    /// Applies a pcscd event; returns the (reader, module) to identify when a key was inserted.
-    pub fn apply(&mut self, event: ReaderEvent) -> Option<(String, String)> {
+    /// Applies a pcscd event; returns the (reader, ATR, module) to identify when a key was inserted.
+    pub fn apply(&mut self, event: ReaderEvent) -> Option<(String, String, String)> {
         match event {
             ReaderEvent::ServiceUnavailable { message } => {
                 self.service_down = Some(message);
@@ -101,9 +101,9 @@ impl ReaderPanel {
                 self.readers.remove(&reader);
             }
             ReaderEvent::CardInserted { reader, atr, vendor, module } => {
-                let key = InsertedKey { atr, vendor: vendor.unwrap_or_else(|| "默认模块".into()), module: module.clone(), identity: Identity::Pending };
+                let key = InsertedKey { atr: atr.clone(), vendor: vendor.unwrap_or_else(|| "默认模块".into()), module: module.clone(), identity: Identity::Pending };
                 self.readers.insert(reader.clone(), Some(key));
-                return Some((reader, module));
+                return Some((reader, atr, module));
             }
             ReaderEvent::CardRemoved { reader } => {
                 self.readers.insert(reader, None);
@@ -126,11 +126,6 @@ impl ReaderPanel {
 
     fn inserted(&self) -> impl Iterator<Item = (&String, &InsertedKey)> {
         self.readers.iter().filter_map(|(r, k)| k.as_ref().map(|k| (r, k)))
-    }
-
-    /// The ATR of the key in `reader`, if any.
-    pub fn atr_in(&self, reader: &str) -> Option<&str> {
-        self.readers.get(reader).and_then(|k| k.as_ref()).map(|k| k.atr.as_str())
     }
 
     /// One line: no pcscd, no reader, empty, or the keys that are in (with whose they are).

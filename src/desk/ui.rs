@@ -491,7 +491,7 @@ fn render_renewal(r: &super::app::RenewProgress, typical: std::time::Duration, f
     let mut lines: Vec<Line> = r
         .steps
         .iter()
-        .map(|s| Line::from(format!(" ✓ {} {:>8.1} ms（KEY {:>7.1} ms）{}", pad(&s.label, 12), s.total_ms, s.token_ms, s.note)))
+        .map(|s| Line::from(format!(" ✓ {} {:>8.1} ms（KEY {:>7.1} ms）{}", pad(s.label, 12), s.total_ms, s.token_ms, s.note)))
         .collect();
     let generating = r.running_step() == Some(crate::token::job::RenewalStep::GenerateKey);
     if r.running && !generating {

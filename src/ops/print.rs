@@ -14,7 +14,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
 use crate::outbound::printer::{PrintJob, PrintOutcome, Printer, RetryPolicy};
-use crate::store::{Actor, NewPrintJob, PrintJobRecord, PrintJobUpdate, Store};
+use crate::store::{Actor, NewPrintJob, PrintJobRecord, PrintJobUpdate, PrintQueueStatus, Store};
 
 use super::OpsError;
 
@@ -99,35 +99,11 @@ pub async fn run_due(store: &dyn Store, printers: &Printers, policy: &RetryPolic
     Ok(report)
 }
 
-/// The print queue at a glance: what waits, what failed (with the latest error), what printed today.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct QueueStatus {
-    pub queued: usize,
-    pub failed: usize,
-    pub printed_since: usize,
-    /// The newest error of a job still waiting or failed: what staff should fix (paper, power, cable).
-    pub last_error: Option<String>,
-}
-
-impl QueueStatus {
-    /// Summarises `jobs` (the queue's open jobs and those printed since some instant).
-    pub fn of(jobs: &[PrintJobRecord]) -> QueueStatus {
-        let open = jobs.iter().filter(|j| j.state != "done");
-        QueueStatus {
-            queued: jobs.iter().filter(|j| j.state == "queued").count(),
-            failed: jobs.iter().filter(|j| j.state == "failed").count(),
-            printed_since: jobs.iter().filter(|j| j.state == "done").count(),
-            last_error: open.filter_map(|j| j.last_error.clone().map(|e| (j.id, e))).max_by_key(|(id, _)| *id).map(|(_, e)| e),
-        }
-    }
-}
-
 /// Sends what is due, then tells how the queue stands (printed counted since `since`). The desk runs
 /// this every few seconds, so a job that waited for a printer goes out when the printer is back.
-pub async fn run_and_report(store: &dyn Store, printers: &Printers, policy: &RetryPolicy, since: DateTime<Utc>) -> Result<(RunReport, QueueStatus), OpsError> {
+pub async fn run_and_report(store: &dyn Store, printers: &Printers, policy: &RetryPolicy, since: DateTime<Utc>) -> Result<(RunReport, PrintQueueStatus), OpsError> {
     let report = run_due(store, printers, policy, crate::store::now()).await?;
-    let jobs = store.print_jobs(since).await?;
-    Ok((report, QueueStatus::of(&jobs)))
+    Ok((report, store.print_queue_status(since).await?))
 }
 
 /// The state's label for people.

@@ -9,6 +9,7 @@ use crate::domain::{InvoiceStatus, Status};
 use crate::sla::board::{build_board, Board, BoardOrder, BoardWindow};
 use crate::sla::report::{summarise, ClosedClock, SlaReport};
 use crate::sla::trend::{Trend, TrendFacts};
+use crate::sla::working_time::shanghai_instant;
 use crate::sla::{ClockEvents, ClockRules, PauseInterval, Policy, SHANGHAI};
 use crate::store::{ClockFacts, ClockScope, Store};
 
@@ -106,7 +107,7 @@ pub async fn report(store: &dyn Store, rules: &ClockRules, from: DateTime<Utc>, 
 pub async fn trend(store: &dyn Store, rules: &ClockRules, now: DateTime<FixedOffset>, days: u32) -> Result<Trend, OpsError> {
     let today = crate::sla::WorkingTime::shanghai_date(now);
     let first = today - chrono::Duration::days(i64::from(days.max(1)) - 1);
-    let from = first.and_hms_opt(0, 0, 0).and_then(|t| t.and_local_timezone(SHANGHAI).single()).map_or(now, |t| t).with_timezone(&Utc);
+    let from = shanghai_instant(first, 0).with_timezone(&Utc);
     let facts = store.clock_facts(ClockScope::ActiveSince { from }).await?;
     let counted: Vec<TrendFacts> = facts
         .iter()

@@ -266,6 +266,17 @@ pub struct PrintJobRecord {
     pub printed_at: Option<DateTime<Utc>>,
 }
 
+/// The print queue at a glance: what waits, what failed (with the latest error), what printed since
+/// some instant. Counted by the database; no document is read.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PrintQueueStatus {
+    pub queued: usize,
+    pub failed: usize,
+    pub printed_since: usize,
+    /// The newest error of a job still waiting or failed: what staff should fix (paper, power, cable).
+    pub last_error: Option<String>,
+}
+
 /// The result of one print attempt, as the queue records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PrintJobUpdate {
@@ -403,6 +414,8 @@ pub trait Store: Send + Sync {
     async fn update_print_job(&self, id: i64, update: &PrintJobUpdate) -> StoreResult<PrintJobRecord>;
     /// Jobs of the queue: every queued and failed job, and the done ones since `done_since`, oldest first.
     async fn print_jobs(&self, done_since: DateTime<Utc>) -> StoreResult<Vec<PrintJobRecord>>;
+    /// How the queue stands: jobs waiting, failed, and printed since `done_since`.
+    async fn print_queue_status(&self, done_since: DateTime<Utc>) -> StoreResult<PrintQueueStatus>;
     async fn print_job(&self, id: i64) -> StoreResult<Option<PrintJobRecord>>;
     /// All print jobs of one order, oldest first.
     async fn print_jobs_for_order(&self, order_id: i64) -> StoreResult<Vec<PrintJobRecord>>;

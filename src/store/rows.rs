@@ -319,8 +319,8 @@ impl From<OperatorRow> for OperatorRecord {
 /// Which orders a clock query covers; `$1`/`$2` bound to the window for the stopped scope.
 pub const CLOCK_OPEN: &str = "o.status IN ('paid', 'received', 'renewing', 'renewed', 'on_hold') \
 OR (o.invoice_status = 'pending' AND o.status IN ('shipped', 'completed'))";
-pub const CLOCK_ACTIVE_SINCE: &str = "o.status IN ('paid', 'received', 'renewing', 'renewed', 'on_hold') \
-OR o.received_at >= $1 OR o.shipped_at >= $1";
+/// Added to [`CLOCK_OPEN`] for the board's chart: received or shipped since `$1`.
+pub const CLOCK_ACTIVE_SINCE: &str = "o.received_at >= $1 OR o.shipped_at >= $1";
 pub const CLOCK_STOPPED: &str = "(o.shipped_at >= $1 AND o.shipped_at < $2) OR EXISTS (SELECT 1 FROM audit_log i \
 WHERE i.order_id = o.id AND i.action = 'invoice_issued' AND i.at >= $1 AND i.at < $2)";
 

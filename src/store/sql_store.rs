@@ -523,9 +523,11 @@ macro_rules! sql_store {
                 use $crate::store::rows::{self, AuditRow, ClockOrderRow};
                 use $crate::store::StoreError;
                 let (filter, from, to) = match scope {
-                    $crate::store::ClockScope::Open => (rows::CLOCK_OPEN, None, None),
-                    $crate::store::ClockScope::StoppedBetween { from, to } => (rows::CLOCK_STOPPED, Some(from), Some(to)),
-                    $crate::store::ClockScope::ActiveSince { from } => (rows::CLOCK_ACTIVE_SINCE, Some(from), None),
+                    $crate::store::ClockScope::Open => (rows::CLOCK_OPEN.to_string(), None, None),
+                    $crate::store::ClockScope::StoppedBetween { from, to } => (rows::CLOCK_STOPPED.to_string(), Some(from), Some(to)),
+                    $crate::store::ClockScope::ActiveSince { from } => {
+                        (format!("{} OR {}", rows::CLOCK_OPEN, rows::CLOCK_ACTIVE_SINCE), Some(from), None)
+                    }
                 };
                 let orders_sql = format!(
                     "SELECT o.id, o.order_no, o.status, o.paid_at, o.received_at, o.docs_approved_at, o.shipped_at, \
@@ -1008,6 +1010,25 @@ macro_rules! sql_store {
                     $crate::store::rows::PRINT_JOB_COLUMNS
                 );
                 self.all_by_key::<$crate::store::rows::PrintJobRow, _, _>(&sql, done_since).await
+            }
+
+            async fn print_queue_status(&self, done_since: chrono::DateTime<chrono::Utc>) -> $crate::store::StoreResult<$crate::store::PrintQueueStatus> {
+                use $crate::store::StoreError;
+                let counts: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT state, COUNT(*) FROM print_jobs WHERE state <> 'done' OR printed_at >= $1 GROUP BY state",
+                )
+                .bind(done_since)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+                let last_error: Option<String> = sqlx::query_scalar(
+                    "SELECT last_error FROM print_jobs WHERE state <> 'done' AND last_error IS NOT NULL ORDER BY id DESC LIMIT 1",
+                )
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+                let of = |state: &str| counts.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n as usize);
+                Ok($crate::store::PrintQueueStatus { queued: of("queued"), failed: of("failed"), printed_since: of("done"), last_error })
             }
 
             async fn print_job(&self, id: i64) -> $crate::store::StoreResult<Option<$crate::store::PrintJobRecord>> {
