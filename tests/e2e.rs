@@ -61,12 +61,15 @@ impl Tmux {
                 return screen;
             }
             if started.elapsed() > timeout {
-                let log = std::fs::read_dir(logs.join("logs"))
+                let mut log = std::fs::read_dir(logs.join("logs"))
                     .into_iter()
                     .flatten()
                     .flatten()
                     .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
                     .collect::<String>();
+                for file in ["pcscd.log", "virtual-card.log"] {
+                    log += &format!("\n--- {file} ---\n{}", std::fs::read_to_string(logs.join(file)).unwrap_or_else(|e| e.to_string()));
+                }
                 panic!("「{what}」 not on screen within {timeout:?}:\n{screen}\n--- desk log ---\n{log}");
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -97,6 +100,12 @@ fn the_demos_happy_path_in_a_real_terminal() {
         }
     }
     assert!(!vpcd_listening(), "another pcscd is running; stop it (one pcscd per machine) before this test");
+    // The reader tests before this one stop their pcscd; let the process be gone before the demo looks.
+    let since = Instant::now();
+    while Command::new("pidof").arg("pcscd").output().is_ok_and(|o| o.status.success()) {
+        assert!(since.elapsed() < Duration::from_secs(10), "a pcscd is still running");
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let label_printer = IppEvePrinter::start();
     // The invoice printer is off at first: nothing listens on its port until later.
     let invoice_port = crate::docs::support::ippeve::free_port();

@@ -45,6 +45,9 @@ fn is_service_down(e: PcscError) -> bool {
     matches!(e, PcscError::NoService | PcscError::ServiceStopped | PcscError::InvalidHandle | PcscError::CommError | PcscError::InternalError)
 }
 
+/// How often an empty reader list is taken again.
+const EMPTY_RELIST: Duration = Duration::from_secs(2);
+
 /// What the watch knows of one reader.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Seen {
@@ -102,9 +105,13 @@ fn watch_context(ctx: &Context, settings: &TokenSettings, stop: &AtomicBool, kno
         let mut states: Vec<ReaderState> = readers.iter().map(|r| ReaderState::new(r.clone(), State::UNAWARE)).collect();
         states.push(ReaderState::new(pcsc::PNP_NOTIFICATION(), State::UNAWARE));
         let mut first = true;
+        let listed = std::time::Instant::now();
         'readers: while !stop.load(Ordering::Relaxed) {
             match ctx.get_status_change(if first { Duration::ZERO } else { Duration::from_millis(500) }, &mut states) {
                 Ok(()) => {}
+                // Readers from pcscd's configuration (vpcd's) are not announced as plugged in: a list
+                // taken while pcscd was still starting stays empty, so an empty one is taken again.
+                Err(PcscError::Timeout) if !first && readers.is_empty() && listed.elapsed() >= EMPTY_RELIST => break 'readers,
                 Err(PcscError::Timeout) if !first => continue,
                 Err(PcscError::Timeout) => {}
                 Err(e) if is_service_down(e) => return Err(e),
