@@ -46,10 +46,10 @@ fn main() {
 
 async fn run(backend: &str, store: Arc<dyn Store>, big: u64) {
     let s = store.as_ref();
-    keydesk::ops::generate::generate(s, SEED, 0..SMALL, |_, _| {}).await.expect("load small");
+    keydesk::ops::generate::generate(s, SEED, 0..SMALL, chrono::Utc::now(), |_, _| {}).await.expect("load small");
     let small = measure(s, SMALL).await;
     let started = Instant::now();
-    keydesk::ops::generate::generate(s, SEED, SMALL..big, |_, _| {}).await.expect("load big");
+    keydesk::ops::generate::generate(s, SEED, SMALL..big, chrono::Utc::now(), |_, _| {}).await.expect("load big");
     let load = started.elapsed();
     let large = measure(s, big).await;
     println!(
@@ -66,7 +66,7 @@ async fn run(backend: &str, store: Arc<dyn Store>, big: u64) {
 
 /// Median and p99 in microseconds of looking up random existing waybills among `count` orders.
 async fn measure(s: &dyn Store, count: u64) -> (f64, f64) {
-    let now = store::now();
+    let now = chrono::Utc::now();
     let mut rng = rand::rngs::StdRng::seed_from_u64(count);
     let waybills: Vec<Waybill> = (0..SAMPLES)
         .map(|_| {

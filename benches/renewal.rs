@@ -51,17 +51,19 @@ fn main() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
         run(d, &["operator", "add", "bench", "--password-stdin"], "bench\n");
-        run(d, &["import", "orders", fixtures], "");
-        run(d, &["intake", "SF1402000000000"], "");
+        // The demo order moved to today and its key made as a vendor makes one (its own serial).
+        let (orders, keyed) = (d.join("orders.json"), d.join("orders-keyed.json"));
+        run(d, &["dev", "demo-orders", "--orders", fixtures, "--out", orders.to_str().unwrap()], "");
         run(
             d,
             &[
-                "dev", "provision-token", "--softhsm-dir", d.join("hsm").to_str().unwrap(), "--serial", "15510216518",
-                "--subject", "CN=051@秦晓明@ZS00000toubiao00,O=北京巨蟹宫科技有限公司,C=CN", "--cert-serial", "E0C6774455113DC3",
-                "--not-before", "2025-12-01T05:50:07Z", "--not-after", "2026-12-01T05:50:07Z", "--ca-dir", d.join("ca").to_str().unwrap(),
+                "dev", "provision-demo", "--softhsm-dir", d.join("hsm").to_str().unwrap(), "--ca-dir", d.join("ca").to_str().unwrap(),
+                "--orders", orders.to_str().unwrap(), "--out", keyed.to_str().unwrap(), "--limit", "1",
             ],
             "",
         );
+        run(d, &["import", "orders", keyed.to_str().unwrap()], "");
+        run(d, &["intake", "SF1402000000000"], "");
         let started = std::time::Instant::now();
         let out = run(d, &["renew", ORDER, "--pin-stdin", "--json"], "123456\n");
         wall.push(started.elapsed().as_secs_f64() * 1e3);

@@ -389,15 +389,19 @@ pub(crate) fn fail(message: impl Into<String>) -> Failure {
 
 pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, Failure> {
     let command = cli.command.unwrap_or(Command::Desk);
+    let clock = crate::clock::Clock::from_env().map_err(|e| Failure { code: exit::USAGE, message: e })?;
+    if !clock.is_system() {
+        tracing::warn!(now = %clock.now(), "the clock is pinned by {} (tests and demos only)", crate::clock::NOW_VAR);
+    }
     if let Command::Config(ConfigCommand::Show) = command {
         println!("# from {source}");
         print!("{}", toml::to_string_pretty(&config).map_err(|e| fail(e.to_string()))?);
         return Ok(exit::OK);
     }
     match command {
-        Command::Sla(SlaCommand::Due { policy, events, pauses, at, json }) => return sla_due(&config, policy, &events, &pauses, at.as_deref(), json),
-        Command::Calendar(CalendarCommand::Check { json }) => return calendar_check(&config, json),
-        Command::Serve(args) => return serve(&config, args).await,
+        Command::Sla(SlaCommand::Due { policy, events, pauses, at, json }) => return sla_due(&config, policy, &events, &pauses, at.as_deref(), json, &clock),
+        Command::Calendar(CalendarCommand::Check { json }) => return calendar_check(&config, json, &clock),
+        Command::Serve(args) => return serve(&config, args, clock).await,
         _ => {}
     }
     let command = match command {
@@ -405,7 +409,7 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
             crate::token::worker::serve(&module).map_err(|e| fail(format!("token worker: {e}")))?;
             return Ok(exit::OK);
         }
-        Command::Dev(cmd) => return crate::token::dev::run(cmd, &config).await.map_err(fail),
+        Command::Dev(cmd) => return crate::token::dev::run(cmd, &config, &clock).await.map_err(fail),
         other => other,
     };
     let store = open_store(&config).await?;
@@ -418,7 +422,7 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
     };
     match command {
         Command::Desk if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
-            crate::desk::run(&config, store).await.map_err(|e| fail(e.to_string()))?;
+            crate::desk::run(&config, store, clock).await.map_err(|e| fail(e.to_string()))?;
             Ok(exit::OK)
         }
         Command::Desk => desk_overview(store.as_ref()).await,
@@ -433,7 +437,7 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
             if actor.operator != "import" {
                 ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
             }
-            let summary = ops::import::import_orders(store.as_ref(), &text, &actor).await?;
+            let summary = ops::import::import_orders(store.as_ref(), &text, &actor, &clock).await?;
             if json {
                 print_json(&summary)?;
             } else {
@@ -441,12 +445,12 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
             }
             Ok(exit::OK)
         }
-        Command::Fixtures(FixturesCommand::Generate { orders, seed }) => generate(store.as_ref(), orders, seed).await,
-        Command::Order(cmd) => order_command(store.as_ref(), cmd, actor).await,
+        Command::Fixtures(FixturesCommand::Generate { orders, seed }) => generate(store.as_ref(), orders, seed, &clock).await,
+        Command::Order(cmd) => order_command(store.as_ref(), cmd, actor, &clock).await,
         Command::Intake(args) => {
             let actor = actor(None)?;
             ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
-            let outcome = ops::intake::intake(store.as_ref(), &args.scan, &actor).await?;
+            let outcome = ops::intake::intake(store.as_ref(), &args.scan, &actor, &clock).await?;
             if args.json {
                 print_json(&outcome)?;
             } else {
@@ -470,7 +474,7 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
             let actor = actor(None)?;
             ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
             let no = OrderNo::parse(&order_no).map_err(|e| Failure { code: exit::REFUSED, message: e.to_string() })?;
-            let (order, fresh) = match ops::book::ship_with_courier(store.as_ref(), &config, &no, waybill.as_deref(), &actor).await? {
+            let (order, fresh) = match ops::book::ship_with_courier(store.as_ref(), &config, &no, waybill.as_deref(), &actor, &clock).await? {
                 ops::ship::Shipped::Now(o) => (o, true),
                 ops::ship::Shipped::Before(o) => (o, false),
             };
@@ -498,13 +502,13 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
         }
         Command::Operator(OperatorCommand::Add { name, password_stdin }) => {
             let secret = read_secret(password_stdin)?;
-            let record = ops::operators::add_operator(store.as_ref(), &name, &secret).await?;
+            let record = ops::operators::add_operator(store.as_ref(), &name, &secret, &clock).await?;
             eprintln!("已添加操作员 {}", record.name);
             Ok(exit::OK)
         }
         Command::Sla(SlaCommand::Board { at, limit, json }) => {
             let rules = clock_rules(&config)?;
-            let now = sla_instant(at.as_deref())?;
+            let now = sla_instant(at.as_deref(), &clock)?;
             let board = ops::sla::board(store.as_ref(), &rules, now, crate::sla::board::BoardWindow::first(limit)).await?;
             if json {
                 print_json(&board)?;
@@ -535,44 +539,44 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
         Command::Sla(SlaCommand::Due { .. }) | Command::Calendar(_) | Command::Config(_) | Command::Serve(_) | Command::TokenWorker { .. } | Command::Dev(_) => {
             Ok(exit::OK)
         }
-        Command::Reader(ReaderCommand::Watch { json, no_identify }) => crate::token::commands::reader_watch(store, &config, json, !no_identify).await.map(|_| exit::OK),
+        Command::Reader(ReaderCommand::Watch { json, no_identify }) => crate::token::commands::reader_watch(store, &config, json, !no_identify, &clock).await.map(|_| exit::OK),
         Command::Token(TokenCommand::Show { serial, module, json }) => {
             crate::token::commands::token_show(store.as_ref(), &config, serial.as_deref(), module, json).await.map(|_| exit::OK)
         }
         Command::Label { order_no, waybill, out, print, json } => {
             let actor = actor(None)?;
             ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
-            documents::label(store.as_ref(), &config, &actor, &order_no, waybill.as_deref(), out, print, json).await
+            documents::label(store.as_ref(), &config, &actor, &order_no, waybill.as_deref(), out, print, json, &clock).await
         }
         Command::Invoice(InvoiceArgs { attach: Some(InvoiceCommand::Attach { order_no, file, number, json }), .. }) => {
             let actor = actor(None)?;
             ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
-            documents::attach(store.as_ref(), &actor, &order_no, &file, &number, json).await
+            documents::attach(store.as_ref(), &actor, &order_no, &file, &number, json, &clock).await
         }
         Command::Invoice(InvoiceArgs { attach: None, order_no, out, print, json }) => {
             let order_no = order_no.ok_or_else(|| Failure { code: exit::USAGE, message: "请指明订单号：keydesk invoice ORDER --out FILE.pdf".into() })?;
             let actor = actor(None)?;
             ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
-            documents::invoice(store.as_ref(), &config, &actor, &order_no, out, print, json).await
+            documents::invoice(store.as_ref(), &config, &actor, &order_no, out, print, json, &clock).await
         }
-        Command::Print(PrintCommand::Queue(JsonFlag { json })) => documents::queue(store.as_ref(), json).await,
-        Command::Print(PrintCommand::Retry(JsonFlag { json })) => documents::retry(store.as_ref(), &config, json).await,
+        Command::Print(PrintCommand::Queue(JsonFlag { json })) => documents::queue(store.as_ref(), json, &clock).await,
+        Command::Print(PrintCommand::Retry(JsonFlag { json })) => documents::retry(store.as_ref(), &config, json, &clock).await,
         Command::Print(PrintCommand::Reprint { id, json }) => {
             let actor = actor(None)?;
             ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
-            documents::reprint(store.as_ref(), &config, &actor, id, json).await
+            documents::reprint(store.as_ref(), &config, &actor, id, json, &clock).await
         }
         Command::Renew(args) => {
             let actor = actor(None)?;
             ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
-            crate::token::commands::renew(store.as_ref(), &config, args, &actor).await
+            crate::token::commands::renew(store.as_ref(), &config, args, &actor, &clock).await
         }
     }
 }
 
 /// `keydesk serve`: migrate with the desk's login when it is also the endpoint's (else the desk must
 /// have migrated), then serve with least privilege until Ctrl-C or SIGTERM.
-async fn serve(config: &Config, args: ServeArgs) -> Result<u8, Failure> {
+async fn serve(config: &Config, args: ServeArgs, clock: crate::clock::Clock) -> Result<u8, Failure> {
     let settings = config.member.clone();
     let listen = match args.listen {
         Some(addr) => addr,
@@ -588,7 +592,7 @@ async fn serve(config: &Config, args: ServeArgs) -> Result<u8, Failure> {
         &settings.pg_role,
     )
     .await?;
-    let running = crate::member::start(listen, crate::member::App::new(store, settings, clock_rules(config)?))
+    let running = crate::member::start(listen, crate::member::App::new(store, settings, clock_rules(config)?, clock))
         .await
         .map_err(|e| fail(format!("cannot listen on {listen}: {e}")))?;
     eprintln!("keydesk serve: listening on http://{}", running.addr);
@@ -624,14 +628,14 @@ fn clock_rules(config: &Config) -> Result<crate::sla::ClockRules, Failure> {
     crate::sla::ClockRules::load(&config.sla).map_err(|e| fail(e.to_string()))
 }
 
-fn sla_instant(text: Option<&str>) -> Result<chrono::DateTime<chrono::FixedOffset>, Failure> {
+fn sla_instant(text: Option<&str>, clock: &crate::clock::Clock) -> Result<chrono::DateTime<chrono::FixedOffset>, Failure> {
     match text {
         Some(t) => crate::sla::due::parse_instant(t).map_err(|e| Failure { code: exit::USAGE, message: e.to_string() }),
-        None => Ok(chrono::Utc::now().with_timezone(&crate::sla::SHANGHAI)),
+        None => Ok(clock.now_local()),
     }
 }
 
-fn sla_due(config: &Config, policy: crate::sla::Policy, events: &[String], pauses: &[String], at: Option<&str>, json: bool) -> Result<u8, Failure> {
+fn sla_due(config: &Config, policy: crate::sla::Policy, events: &[String], pauses: &[String], at: Option<&str>, json: bool, clock: &crate::clock::Clock) -> Result<u8, Failure> {
     let usage = |e: crate::sla::SlaError| Failure { code: exit::USAGE, message: e.to_string() };
     let args = crate::sla::due::DueArgs {
         policy,
@@ -639,7 +643,7 @@ fn sla_due(config: &Config, policy: crate::sla::Policy, events: &[String], pause
         pauses: pauses.iter().map(|p| crate::sla::due::parse_pause(p)).collect::<Result<_, _>>().map_err(usage)?,
     };
     let rules = clock_rules(config)?;
-    let report = crate::sla::due::compute_due(&rules, &args, sla_instant(at)?).map_err(|e| fail(e.to_string()))?;
+    let report = crate::sla::due::compute_due(&rules, &args, sla_instant(at, clock)?).map_err(|e| fail(e.to_string()))?;
     if json {
         print_json(&report)?;
     } else {
@@ -648,9 +652,9 @@ fn sla_due(config: &Config, policy: crate::sla::Policy, events: &[String], pause
     Ok(exit::OK)
 }
 
-fn calendar_check(config: &Config, json: bool) -> Result<u8, Failure> {
+fn calendar_check(config: &Config, json: bool, clock: &crate::clock::Clock) -> Result<u8, Failure> {
     let calendar = crate::sla::Calendar::load(&config.sla).map_err(|e| fail(e.to_string()))?;
-    let today = chrono::Utc::now().with_timezone(&crate::sla::SHANGHAI).date_naive();
+    let today = clock.now_local().date_naive();
     let check = calendar.check(&config.sla, today);
     if json {
         print_json(&check)?;
@@ -676,6 +680,7 @@ async fn order_command(
     store: &dyn Store,
     cmd: OrderCommand,
     actor: impl Fn(Option<&str>) -> Result<Actor, Failure>,
+    clock: &crate::clock::Clock,
 ) -> Result<u8, Failure> {
     let parse_no = |s: &str| OrderNo::parse(s).map_err(|e| Failure { code: exit::REFUSED, message: e.to_string() });
     match cmd {
@@ -715,20 +720,20 @@ async fn order_command(
             Ok(if orders.is_empty() && !json { exit::REFUSED } else { exit::OK })
         }
         OrderCommand::Hold { order_no, reason, note, json } => {
-            change(store, &parse_no(&order_no)?, Change::Hold { reason, resume_to: None }, &note, actor(None)?, json).await
+            change(store, &parse_no(&order_no)?, Change::Hold { reason, resume_to: None }, &note, actor(None)?, json, clock).await
         }
         OrderCommand::Release { order_no, note, json } => {
-            change(store, &parse_no(&order_no)?, Change::Release, &note, actor(None)?, json).await
+            change(store, &parse_no(&order_no)?, Change::Release, &note, actor(None)?, json, clock).await
         }
         OrderCommand::Cancel { order_no, note, json } => {
-            change(store, &parse_no(&order_no)?, Change::MoveTo(Status::Cancelled), &note, actor(None)?, json).await
+            change(store, &parse_no(&order_no)?, Change::MoveTo(Status::Cancelled), &note, actor(None)?, json, clock).await
         }
     }
 }
 
-async fn change(store: &dyn Store, no: &OrderNo, change: Change, note: &str, actor: Actor, json: bool) -> Result<u8, Failure> {
+async fn change(store: &dyn Store, no: &OrderNo, change: Change, note: &str, actor: Actor, json: bool, clock: &crate::clock::Clock) -> Result<u8, Failure> {
     ops::operators::require_operator(store, &actor.operator).await?;
-    let order = ops::change::change_order(store, no, &change, note, &actor).await?;
+    let order = ops::change::change_order(store, no, &change, note, &actor, clock).await?;
     if json {
         print_json(&OrderView::of(&order))?;
     } else {
@@ -755,10 +760,10 @@ async fn desk_overview(store: &dyn Store) -> Result<u8, Failure> {
     Ok(exit::OK)
 }
 
-async fn generate(store: &dyn Store, count: u64, seed: u64) -> Result<u8, Failure> {
+async fn generate(store: &dyn Store, count: u64, seed: u64, clock: &crate::clock::Clock) -> Result<u8, Failure> {
     let started = Instant::now();
     let show_progress = std::io::stderr().is_terminal();
-    ops::generate::generate(store, seed, 0..count, |done, total| {
+    ops::generate::generate(store, seed, 0..count, clock.now(), |done, total| {
         if show_progress {
             eprint!("\r生成订单 {done}/{total}（{:.0}%）", done as f64 * 100.0 / total.max(1) as f64);
         }
@@ -805,6 +810,7 @@ pub struct OrderView<'a> {
     pub contact_phone: String,
     pub key_serial: &'a str,
     pub cert_serial: &'a str,
+    pub cert_not_before: chrono::DateTime<chrono::Utc>,
     pub cert_not_after: chrono::DateTime<chrono::Utc>,
     pub cert_seal: &'static str,
     pub paid_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -833,8 +839,9 @@ impl<'a> OrderView<'a> {
             account: &o.account,
             holder: mask::name(&o.holder_name),
             contact_phone: mask::phone(&o.contact_phone),
-            key_serial: &o.key_serial,
+            key_serial: o.key_serial.as_str(),
             cert_serial: &o.cert.serial,
+            cert_not_before: o.cert.not_before,
             cert_not_after: o.cert.not_after,
             cert_seal: o.cert.seal.code(),
             paid_at: o.paid_at,

@@ -5,8 +5,10 @@
 #![forbid(unsafe_code)]
 
 pub mod ca;
+pub mod clock;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod desk;
 pub mod docs;
 pub mod domain;

@@ -80,7 +80,7 @@ pub fn order(seed: u64, index: u64, now: DateTime<Utc>) -> Order {
         holder_name: holder.clone(),
         company: company.clone(),
         contact_phone: phone.clone(),
-        key_serial,
+        key_serial: key_serial.into(),
         cert: Certificate {
             serial: format!("{:016X}", rng.random::<u64>()),
             subject: format!("CN={holder}@{company},O={company},C=CN"),

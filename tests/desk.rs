@@ -40,7 +40,7 @@ fn signed_in() -> App {
 }
 
 fn demo_orders() -> Vec<keydesk::domain::Order> {
-    let mut orders = keydesk::ops::import::parse_export(&demo_json()).unwrap();
+    let mut orders = keydesk::ops::import::parse_export(&demo_json(), crate::support::clock().now()).unwrap();
     for (i, o) in orders.iter_mut().enumerate() {
         o.id = i as i64 + 1;
     }
@@ -196,9 +196,9 @@ fn the_board_draws_only_what_fits() {
 async fn the_runner_takes_a_parcel_from_scan_to_order_detail() {
     let db = TestDb::sqlite().await;
     crate::support::load_demo(&db).await;
-    keydesk::ops::operators::add_operator(db.store.as_ref(), "qin", "demo1234").await.unwrap();
+    keydesk::ops::operators::add_operator(db.store.as_ref(), "qin", "demo1234", &crate::support::clock()).await.unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(db.store.clone(), tx, std::sync::Arc::new(keydesk::config::Config::default()));
+    let runner = Runner::new(db.store.clone(), tx, std::sync::Arc::new(keydesk::config::Config::default()), crate::support::clock());
     let mut app = App::new(Keymap::default(), "desk-1");
     let mut pending: Vec<Effect> = type_text(&mut app, "qin", Duration::from_millis(150));
     pending.extend(type_text(&mut app, "demo1234", Duration::from_millis(150)));
@@ -267,7 +267,7 @@ async fn renewing_from_the_desk_shows_each_step_and_the_new_validity() {
     config.ca.cert = Some(lab.ca_dir().join("ca.crt"));
     config.ca.key = Some(lab.ca_dir().join("ca.key"));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(store.clone(), tx, std::sync::Arc::new(config)).with_worker(keydesk::token::worker::WorkerProgram {
+    let runner = Runner::new(store.clone(), tx, std::sync::Arc::new(config), keydesk::clock::Clock::system()).with_worker(keydesk::token::worker::WorkerProgram {
         program: env!("CARGO_BIN_EXE_keydesk").into(),
         args: vec!["token-worker".into()],
     });
@@ -275,7 +275,13 @@ async fn renewing_from_the_desk_shows_each_step_and_the_new_validity() {
     let no = keydesk::domain::OrderNo::parse(crate::token::ORDER).unwrap();
     let mut order = store.order_by_no(&no).await.unwrap().unwrap();
     assert_eq!(order.status, Status::Received);
-    // The receipt happened just now; pin it so the snapshot does not depend on the day it runs.
+    // The order is the demo's moved to today, its key's serial the token's own: the screen shows the
+    // fixture's values instead, so the snapshot does not depend on the day it runs or the key made.
+    let fixture = demo_orders().into_iter().find(|o| o.order_no == no).unwrap();
+    assert!(order.key_serial.is(&lab.key_serial));
+    order.key_serial = fixture.key_serial;
+    order.cert.not_after = fixture.cert.not_after;
+    order.paid_at = fixture.paid_at;
     order.received_at = chrono::DateTime::parse_from_rfc3339("2026-11-27T10:15:00+08:00").ok().map(|t| t.with_timezone(&chrono::Utc));
     app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![], prints: vec![] })));
     app.update(Msg::Key(key(KeyCode::F(10)), Instant::now()));
@@ -304,7 +310,7 @@ async fn renewing_from_the_desk_shows_each_step_and_the_new_validity() {
     let renewed = &app.detail.as_ref().unwrap().order;
     assert_eq!(renewed.status, Status::Renewed);
     assert_ne!(renewed.cert.serial, "E0C6774455113DC3", "the order shows the new certificate");
-    assert!(renewed.cert.not_after > chrono::DateTime::parse_from_rfc3339("2027-11-30T00:00:00Z").unwrap(), "old expiry + 1 year");
+    assert!(renewed.cert.not_after > chrono::Utc::now() + chrono::Duration::days(360), "old expiry + 1 year");
     let screen = screen_text(&draw(&app, 100, 30));
     assert!(screen.contains("续签完成") && !screen.contains(crate::token::PIN));
 }
@@ -325,7 +331,7 @@ async fn printing_from_the_desk_sends_the_label_and_the_invoice() {
         printer.dir = dir.path().join(sub);
     }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(db.store.clone(), tx, std::sync::Arc::new(config));
+    let runner = Runner::new(db.store.clone(), tx, std::sync::Arc::new(config), crate::support::clock());
     let shipped = db
         .store
         .list_orders(&keydesk::store::ListQuery { status: Some(Status::Shipped), limit: 1, after_id: 0 })
@@ -407,7 +413,7 @@ fn before_f10_the_desk_says_whether_the_key_is_the_orders_and_its_pin_state() {
 
     // The order's own key: the PIN prompt opens and says the PIN state.
     let final_try = PinFlags { final_try: true, count_low: true, ..PinFlags::default() };
-    let mut app = with_key_in_reader(received.clone(), identified(&received.key_serial, received.order_no.as_str(), final_try));
+    let mut app = with_key_in_reader(received.clone(), identified(received.key_serial.as_str(), received.order_no.as_str(), final_try));
     assert!(matches!(app.reader.verdict(&received), KeyVerdict::Matches { certificate_matches: true, .. }));
     insta::assert_snapshot!("order_key_matches", screen_text(&draw(&app, 80, 24)));
     app.update(Msg::Key(key(KeyCode::F(10)), Instant::now()));
@@ -424,7 +430,7 @@ fn before_f10_the_desk_says_whether_the_key_is_the_orders_and_its_pin_state() {
 
     // The order's key with its PIN locked: refused too.
     let locked = PinFlags { locked: true, ..PinFlags::default() };
-    let mut app = with_key_in_reader(received.clone(), identified(&received.key_serial, received.order_no.as_str(), locked));
+    let mut app = with_key_in_reader(received.clone(), identified(received.key_serial.as_str(), received.order_no.as_str(), locked));
     app.update(Msg::Key(key(KeyCode::F(10)), Instant::now()));
     assert!(app.prompt.is_none());
     assert!(app.message.clone().unwrap().1.contains("PIN 已锁定"));
@@ -436,7 +442,7 @@ fn before_f10_the_desk_says_whether_the_key_is_the_orders_and_its_pin_state() {
 crate::both_backends!(another_desks_change_shows_up, async |db: &TestDb| {
     crate::support::load_demo(db).await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(db.store.clone(), tx, std::sync::Arc::new(keydesk::config::Config::default()));
+    let runner = Runner::new(db.store.clone(), tx, std::sync::Arc::new(keydesk::config::Config::default()), crate::support::clock());
     runner.watch();
     // Let the watcher take its first look (the poll's baseline, or the LISTEN).
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -445,7 +451,7 @@ crate::both_backends!(another_desks_change_shows_up, async |db: &TestDb| {
     let other = keydesk::store::open(&db.url, 2, Duration::from_secs(5), false).await.unwrap();
     let order = demo_orders().into_iter().find(|o| o.status == Status::Received).unwrap();
     let started = Instant::now();
-    keydesk::ops::change::change_order(other.as_ref(), &order.order_no, &Change::Hold { reason: keydesk::domain::HoldReason::Other, resume_to: None }, "另一台工作台", &crate::support::actor("li"))
+    keydesk::ops::change::change_order(other.as_ref(), &order.order_no, &Change::Hold { reason: keydesk::domain::HoldReason::Other, resume_to: None }, "另一台工作台", &crate::support::actor("li"), &crate::support::clock())
         .await
         .unwrap();
     let seen = tokio::time::timeout(Duration::from_secs(10), async {
@@ -481,9 +487,9 @@ crate::both_backends!(the_print_worker_sends_waiting_jobs_and_reports_the_queue,
         media: None,
         reprint: false,
     };
-    keydesk::ops::print::enqueue(db.store.as_ref(), &job, &crate::support::actor("qin"), keydesk::store::now()).await.unwrap();
+    keydesk::ops::print::enqueue(db.store.as_ref(), &job, &crate::support::actor("qin"), crate::support::now()).await.unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(db.store.clone(), tx, std::sync::Arc::new(config));
+    let runner = Runner::new(db.store.clone(), tx, std::sync::Arc::new(config), crate::support::clock());
     runner.print_worker();
     let msg = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.unwrap().unwrap();
     let Msg::PrintQueue(Ok(status)) = &msg else { panic!("{msg:?}") };

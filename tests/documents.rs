@@ -11,7 +11,8 @@ use keydesk::docs::InvoiceSettings;
 use keydesk::domain::{InvoiceStatus, OrderNo};
 use keydesk::ops::print::{run_due, Printers};
 use keydesk::outbound::printer::{IppPrinter, Printer, RetryPolicy};
-use keydesk::store::{now, InvoiceIssue};
+use keydesk::store::InvoiceIssue;
+use crate::support::now;
 
 use crate::both_backends;
 use crate::docs::support::{font, ippeve::IppEvePrinter, tools};
@@ -37,7 +38,7 @@ both_backends!(invoice_is_issued_once_with_a_unique_number, async |db: &crate::s
         let qin = actor("qin");
         let settings = invoice_settings();
         let first = store.order_by_no(&no("0000261121000001")).await.unwrap().unwrap();
-        let issued = keydesk::ops::invoice::issue_invoice(store.as_ref(), font(), &settings, &first, &qin).await.expect("issue");
+        let issued = keydesk::ops::invoice::issue_invoice(store.as_ref(), font(), &settings, &first, &qin, &crate::support::clock()).await.expect("issue");
         let InvoiceIssue::New(doc) = issued else { panic!("expected a new invoice: {issued:?}") };
         assert_eq!(doc.number.len(), 20);
         assert!(doc.number.bytes().all(|b| b.is_ascii_digit()), "{}", doc.number);
@@ -47,7 +48,7 @@ both_backends!(invoice_is_issued_once_with_a_unique_number, async |db: &crate::s
         let reloaded = store.order_by_no(&no("0000261121000001")).await.unwrap().unwrap();
         assert_eq!(reloaded.invoice_status, InvoiceStatus::Issued);
         for order in [&reloaded, &first] {
-            let again = keydesk::ops::invoice::issue_invoice(store.as_ref(), font(), &settings, order, &qin).await.expect("again");
+            let again = keydesk::ops::invoice::issue_invoice(store.as_ref(), font(), &settings, order, &qin, &crate::support::clock()).await.expect("again");
             assert_eq!(again, InvoiceIssue::Existing(doc.clone()));
         }
         let audit = store.audit_for_order(first.id).await.unwrap();
@@ -58,21 +59,21 @@ both_backends!(invoice_is_issued_once_with_a_unique_number, async |db: &crate::s
 
         // The next order gets another number; numbers are never reused.
         let second = store.order_by_no(&no("0000261122000002")).await.unwrap().unwrap();
-        let next = keydesk::ops::invoice::issue_invoice(store.as_ref(), font(), &settings, &second, &qin).await.expect("issue");
+        let next = keydesk::ops::invoice::issue_invoice(store.as_ref(), font(), &settings, &second, &qin, &crate::support::clock()).await.expect("issue");
         assert_ne!(next.document().number, doc.number);
         assert!(next.document().number > doc.number);
 
         // Attach: 20 digits, and never a number already used.
         let third = store.order_by_no(&no("0000261123000003")).await.unwrap().unwrap();
         let pdf = doc.pdf.clone();
-        assert!(keydesk::ops::invoice::attach_invoice(store.as_ref(), &third, "123", pdf.clone(), &qin).await.is_err());
-        let dup = keydesk::ops::invoice::attach_invoice(store.as_ref(), &third, &doc.number, pdf.clone(), &qin).await;
+        assert!(keydesk::ops::invoice::attach_invoice(store.as_ref(), &third, "123", pdf.clone(), &qin, &crate::support::clock()).await.is_err());
+        let dup = keydesk::ops::invoice::attach_invoice(store.as_ref(), &third, &doc.number, pdf.clone(), &qin, &crate::support::clock()).await;
         assert!(dup.is_err(), "{dup:?}");
-        let attached = keydesk::ops::invoice::attach_invoice(store.as_ref(), &third, "24110000000000009999", pdf.clone(), &qin).await.expect("attach");
+        let attached = keydesk::ops::invoice::attach_invoice(store.as_ref(), &third, "24110000000000009999", pdf.clone(), &qin, &crate::support::clock()).await.expect("attach");
         assert!(matches!(attached, InvoiceIssue::New(_)));
         let third_now = store.order_by_no(&no("0000261123000003")).await.unwrap().unwrap();
         assert_eq!(third_now.invoice_status, InvoiceStatus::Issued);
-        let again = keydesk::ops::invoice::attach_invoice(store.as_ref(), &third_now, "24110000000000009999", pdf, &qin).await.expect("attach again");
+        let again = keydesk::ops::invoice::attach_invoice(store.as_ref(), &third_now, "24110000000000009999", pdf, &qin, &crate::support::clock()).await.expect("attach again");
         assert!(matches!(again, InvoiceIssue::Existing(_)));
 
         // A reprint is an explicit new job with the same bytes, flagged and audited.
@@ -132,14 +133,14 @@ both_backends!(queued_label_waits_for_the_printer_then_prints, async |db: &crate
         // The printer is off: the job stays queued, with its attempt counted and a later retry time.
         let policy = RetryPolicy::default();
         let off = label_printer(&format!("ipp://127.0.0.1:{}/ipp/print", dead_port()));
-        let report = run_due(store.as_ref(), &off, &policy, now()).await.expect("run");
+        let report = run_due(store.as_ref(), &off, &policy, &crate::support::clock()).await.expect("run");
         assert_eq!((report.printed.len(), report.retrying.len(), report.failed.len()), (0, 1, 0));
         let waiting = &report.retrying[0];
         assert_eq!((waiting.state.as_str(), waiting.attempts), ("queued", 1));
         assert!(waiting.next_attempt_at > t0, "{waiting:?}");
         assert!(waiting.last_error.is_some());
         // Not due yet: nothing is sent.
-        let report = run_due(store.as_ref(), &off, &policy, now()).await.expect("run");
+        let report = run_due(store.as_ref(), &off, &policy, &crate::support::clock()).await.expect("run");
         assert!(report.printed.is_empty() && report.retrying.is_empty());
 
         // The printer is up: the job prints when it is due (ippeveprinter may answer busy first).
@@ -148,7 +149,7 @@ both_backends!(queued_label_waits_for_the_printer_then_prints, async |db: &crate
         let mut at = waiting.next_attempt_at;
         let mut done = None;
         for _ in 0..20 {
-            let report = run_due(store.as_ref(), &on, &policy, at).await.expect("run");
+            let report = run_due(store.as_ref(), &on, &policy, &crate::support::clock()).await.expect("run");
             assert!(report.failed.is_empty(), "{report:?}\n{}", printer.log());
             if let Some(j) = report.printed.into_iter().next() {
                 done = Some(j);
@@ -239,7 +240,7 @@ both_backends!(concurrent_issues_share_one_invoice_per_order_and_never_a_number,
             tasks.push(tokio::spawn(async move {
                 let order = store.order_by_no(&no(n)).await.unwrap().unwrap();
                 let qin = actor(&format!("desk{round}"));
-                keydesk::ops::invoice::issue_invoice(store.as_ref(), font(), &settings, &order, &qin).await.map(|i| (n, i.document().clone()))
+                keydesk::ops::invoice::issue_invoice(store.as_ref(), font(), &settings, &order, &qin, &crate::support::clock()).await.map(|i| (n, i.document().clone()))
             }));
         }
     }
@@ -289,17 +290,17 @@ both_backends!(shipping_books_the_return_with_sf_and_the_label_carries_the_route
         .await
         .unwrap()
         .remove(0);
-    let shipped = keydesk::ops::book::ship_with_courier(s, &config, &renewed.order_no, None, &actor("qin")).await.unwrap();
+    let shipped = keydesk::ops::book::ship_with_courier(s, &config, &renewed.order_no, None, &actor("qin"), &crate::support::clock()).await.unwrap();
     let keydesk::ops::ship::Shipped::Now(order) = shipped else { panic!("shipped now") };
     assert_eq!(order.outbound_waybill.as_ref().map(|w| w.as_str()), Some("SF1234567890123"));
     assert_eq!(mock.received().len(), 1, "one call to SF");
     let route = keydesk::ops::book::route_of(s, order.id).await.unwrap().expect("routing data");
     assert_eq!(route.dest_route_label, "755WE-571A");
     // Booking again (a re-run) asks SF nothing and keeps the waybill.
-    let again = keydesk::ops::book::book_return(s, &config, &order, &actor("qin")).await.unwrap();
+    let again = keydesk::ops::book::book_return(s, &config, &order, &actor("qin"), &crate::support::clock()).await.unwrap();
     assert_eq!(again, keydesk::ops::book::Booked::Waybill(order.outbound_waybill.clone().unwrap()));
     assert_eq!(mock.received().len(), 1);
-    let label = keydesk::ops::label::build_label(s, font(), &config.label, &order, None, keydesk::store::now()).await.unwrap();
+    let label = keydesk::ops::label::build_label(s, font(), &config.label, &order, None, crate::support::now()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("label.pdf");
     std::fs::write(&pdf, &label.pdf).unwrap();
@@ -313,7 +314,7 @@ both_backends!(shipping_books_the_return_with_sf_and_the_label_carries_the_route
         .unwrap()
         .remove(0);
     let manual = keydesk::config::Config::default();
-    let err = keydesk::ops::book::ship_with_courier(s, &manual, &other.order_no, None, &actor("qin")).await.unwrap_err();
+    let err = keydesk::ops::book::ship_with_courier(s, &manual, &other.order_no, None, &actor("qin"), &crate::support::clock()).await.unwrap_err();
     assert!(err.to_string().contains("请扫描"), "{err}");
     assert_eq!(s.order_by_id(other.id).await.unwrap().unwrap().version, other.version);
 });

@@ -26,7 +26,7 @@ fn bad_records_are_named_by_index_and_field() {
         ("{\"not\": \"an array\"}".to_string(), "not a JSON array"),
     ];
     for (json, want) in cases {
-        let err = ops::import::parse_export(&json).unwrap_err().to_string();
+        let err = ops::import::parse_export(&json, crate::support::clock().now()).unwrap_err().to_string();
         assert!(err.contains(want), "want {want:?} in {err:?}");
     }
 }
@@ -34,7 +34,7 @@ fn bad_records_are_named_by_index_and_field() {
 both_backends!(a_bad_record_imports_nothing, async |db: &TestDb| {
     let s = db.store.as_ref();
     let bad = with_record_changed(40, |r| r["term_years"] = 0.into());
-    let err = ops::import::import_orders(s, &bad, &actor("import")).await.unwrap_err();
+    let err = ops::import::import_orders(s, &bad, &actor("import"), &crate::support::clock()).await.unwrap_err();
     assert!(err.to_string().contains("record 40"), "{err}");
     assert_eq!(s.count_orders().await.unwrap(), 0, "nothing half-written");
 });
@@ -42,7 +42,7 @@ both_backends!(a_bad_record_imports_nothing, async |db: &TestDb| {
 #[test]
 fn demo_fixtures_cover_every_status_and_the_edge_cases() {
     use keydesk::domain::Status;
-    let orders = ops::import::parse_export(&demo_json()).unwrap();
+    let orders = ops::import::parse_export(&demo_json(), crate::support::clock().now()).unwrap();
     assert!(orders.len() >= 60);
     for status in Status::ALL {
         assert!(orders.iter().any(|o| o.status == status), "no demo order is {status}");

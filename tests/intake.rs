@@ -25,7 +25,7 @@ both_backends!(noisy_scan_receives_the_order_then_reports_already_received, asyn
     let s = db.store.as_ref();
     let o = order(s, "0000261121000001").await;
     let scan = format!("{}\r\n", o.inbound.waybill.as_deref().unwrap().to_lowercase());
-    let first = intake(s, &scan, &actor("qin")).await.unwrap();
+    let first = intake(s, &scan, &actor("qin"), &crate::support::clock()).await.unwrap();
     assert_eq!(first.result, IntakeResult::Matched, "{}", first.message);
     assert_eq!(first.orders.len(), 1);
     assert_eq!(first.orders[0].outcome, OrderOutcome::Received);
@@ -35,7 +35,7 @@ both_backends!(noisy_scan_receives_the_order_then_reports_already_received, asyn
     assert_eq!(after.received_by.as_deref(), Some("qin"));
     assert_eq!(s.receipts_for_order(o.id).await.unwrap().len(), 1);
 
-    let second = intake(s, &scan, &actor("wang")).await.unwrap();
+    let second = intake(s, &scan, &actor("wang"), &crate::support::clock()).await.unwrap();
     assert_eq!(second.result, IntakeResult::AlreadyReceived);
     assert!(second.message.contains("由 qin 收件"), "{}", second.message);
     assert_eq!(s.receipts_for_order(o.id).await.unwrap().len(), 1, "no second receipt");
@@ -48,7 +48,7 @@ both_backends!(one_parcel_with_two_keys_receives_both, async |db: &TestDb| {
     let a = order(s, "0000261125000015").await;
     let b = order(s, "0000261126000016").await;
     assert_eq!(a.inbound.waybill, b.inbound.waybill, "fixture: a shared waybill");
-    let out = intake(s, a.inbound.waybill.as_deref().unwrap(), &actor("qin")).await.unwrap();
+    let out = intake(s, a.inbound.waybill.as_deref().unwrap(), &actor("qin"), &crate::support::clock()).await.unwrap();
     assert_eq!(out.result, IntakeResult::Matched);
     assert_eq!(out.orders.len(), 2);
     assert!(out.message.contains("2 个 KEY"), "{}", out.message);
@@ -61,7 +61,7 @@ both_backends!(unpaid_parcel_is_recorded_and_held, async |db: &TestDb| {
     load_demo(db).await;
     let s = db.store.as_ref();
     let o = by_status_with_waybill(s, Status::Unpaid).await;
-    let out = intake(s, o.inbound.waybill.as_deref().unwrap(), &actor("qin")).await.unwrap();
+    let out = intake(s, o.inbound.waybill.as_deref().unwrap(), &actor("qin"), &crate::support::clock()).await.unwrap();
     assert_eq!(out.result, IntakeResult::Unpaid);
     assert_eq!(out.result.exit_code(), keydesk::exit::INTAKE_UNPAID);
     let after = s.order_by_id(o.id).await.unwrap().unwrap();
@@ -69,15 +69,15 @@ both_backends!(unpaid_parcel_is_recorded_and_held, async |db: &TestDb| {
     let hold = after.hold.unwrap();
     assert_eq!((hold.reason, hold.resume_to), (HoldReason::UnpaidParcel, Status::Received));
     assert!(after.received_at.is_some());
-    assert_eq!(intake(s, o.inbound.waybill.as_deref().unwrap(), &actor("qin")).await.unwrap().result, IntakeResult::AlreadyReceived);
+    assert_eq!(intake(s, o.inbound.waybill.as_deref().unwrap(), &actor("qin"), &crate::support::clock()).await.unwrap().result, IntakeResult::AlreadyReceived);
 });
 
 both_backends!(unknown_parcel_goes_to_the_unmatched_queue_once, async |db: &TestDb| {
     load_demo(db).await;
     let s = db.store.as_ref();
-    let out = intake(s, "SF9999999999999", &actor("qin")).await.unwrap();
+    let out = intake(s, "SF9999999999999", &actor("qin"), &crate::support::clock()).await.unwrap();
     assert_eq!(out.result, IntakeResult::Unknown);
-    let again = intake(s, "sf9999999999999", &actor("wang")).await.unwrap();
+    let again = intake(s, "sf9999999999999", &actor("wang"), &crate::support::clock()).await.unwrap();
     assert_eq!(again.result, IntakeResult::Unknown);
     assert!(again.message.contains("已于"), "{}", again.message);
     let queue = s.unmatched_parcels().await.unwrap();
@@ -88,10 +88,10 @@ both_backends!(unknown_parcel_goes_to_the_unmatched_queue_once, async |db: &Test
 both_backends!(other_couriers_and_garbage_are_refused_without_writes, async |db: &TestDb| {
     load_demo(db).await;
     let s = db.store.as_ref();
-    let not_sf = intake(s, "YT7345678901234", &actor("qin")).await.unwrap();
+    let not_sf = intake(s, "YT7345678901234", &actor("qin"), &crate::support::clock()).await.unwrap();
     assert_eq!(not_sf.result, IntakeResult::NotSf);
     assert!(not_sf.message.contains("not SF Express"), "{}", not_sf.message);
-    let invalid = intake(s, "hello?", &actor("qin")).await.unwrap();
+    let invalid = intake(s, "hello?", &actor("qin"), &crate::support::clock()).await.unwrap();
     assert_eq!(invalid.result, IntakeResult::Invalid);
     assert!(s.unmatched_parcels().await.unwrap().is_empty());
 });
@@ -101,7 +101,7 @@ both_backends!(a_swallowed_sf_prefix_still_matches, async |db: &TestDb| {
     let s = db.store.as_ref();
     let o = order(s, "0000261122000002").await;
     let digits = o.inbound.waybill.as_deref().unwrap().trim_start_matches("SF").to_string();
-    let out = intake(s, &digits, &actor("qin")).await.unwrap();
+    let out = intake(s, &digits, &actor("qin"), &crate::support::clock()).await.unwrap();
     assert_eq!(out.result, IntakeResult::Matched, "{}", out.message);
     assert!(out.message.contains("缺少 SF 前缀"), "{}", out.message);
 });
@@ -110,7 +110,7 @@ both_backends!(parcel_for_a_cancelled_order_is_recorded_for_return, async |db: &
     load_demo(db).await;
     let s = db.store.as_ref();
     let o = by_status_with_waybill(s, Status::Cancelled).await;
-    let out = intake(s, o.inbound.waybill.as_deref().unwrap(), &actor("qin")).await.unwrap();
+    let out = intake(s, o.inbound.waybill.as_deref().unwrap(), &actor("qin"), &crate::support::clock()).await.unwrap();
     assert_eq!(out.result, IntakeResult::Closed);
     let after = s.order_by_id(o.id).await.unwrap().unwrap();
     assert_eq!(after.status, Status::Cancelled);
@@ -123,16 +123,16 @@ both_backends!(a_renewed_key_ships_once_with_its_waybill, async |db: &TestDb| {
     let s = db.store.as_ref();
     let renewed = by_status_with_waybill(s, Status::Renewed).await;
     let no = renewed.order_no.clone();
-    let shipped = ship(s, &no, "sf1234567890123", &actor("qin")).await.unwrap();
+    let shipped = ship(s, &no, "sf1234567890123", &actor("qin"), &crate::support::clock()).await.unwrap();
     let Shipped::Now(o) = shipped else { panic!("first ship writes") };
     assert_eq!((o.status, o.outbound_waybill.as_ref().map(|w| w.as_str())), (Status::Shipped, Some("SF1234567890123")));
     assert!(o.shipped_at.is_some());
-    assert!(matches!(ship(s, &no, "SF1234567890123", &actor("qin")).await.unwrap(), Shipped::Before(_)), "same waybill: nothing");
-    let other = ship(s, &no, "SF9999999999990", &actor("qin")).await.unwrap_err();
+    assert!(matches!(ship(s, &no, "SF1234567890123", &actor("qin"), &crate::support::clock()).await.unwrap(), Shipped::Before(_)), "same waybill: nothing");
+    let other = ship(s, &no, "SF9999999999990", &actor("qin"), &crate::support::clock()).await.unwrap_err();
     assert!(other.to_string().contains("已用运单"), "{other}");
-    let not_sf = ship(s, &order(s, "0000261121000001").await.order_no, "YT1234567890123", &actor("qin")).await.unwrap_err();
+    let not_sf = ship(s, &order(s, "0000261121000001").await.order_no, "YT1234567890123", &actor("qin"), &crate::support::clock()).await.unwrap_err();
     assert!(not_sf.to_string().contains("not SF"), "{not_sf}");
-    let paid = ship(s, &order(s, "0000261121000001").await.order_no, "SF1234567890124", &actor("qin")).await.unwrap_err();
+    let paid = ship(s, &order(s, "0000261121000001").await.order_no, "SF1234567890124", &actor("qin"), &crate::support::clock()).await.unwrap_err();
     assert!(paid.to_string().contains("不能改为"), "{paid}");
     let audit = s.audit_for_order(o.id).await.unwrap();
     assert_eq!(audit.iter().filter(|a| a.action == "ship").count(), 1);

@@ -90,7 +90,7 @@ pub async fn send_json(addr: SocketAddr, method: &str, target: &str, body: serde
 
 pub async fn start_endpoint(db: &TestDb, settings: MemberSettings) -> Running {
     let store = store::open_member(&db.url, 4, Duration::from_secs(5), &settings.pg_role).await.expect("open member store");
-    member::start("127.0.0.1:0".parse().unwrap(), App::new(store, settings, keydesk::sla::ClockRules::load(&Default::default()).unwrap())).await.expect("start endpoint")
+    member::start("127.0.0.1:0".parse().unwrap(), App::new(store, settings, keydesk::sla::ClockRules::load(&Default::default()).unwrap(), crate::support::clock())).await.expect("start endpoint")
 }
 
 pub fn generous() -> MemberSettings {
@@ -321,7 +321,7 @@ both_backends!(invoice_is_downloaded_once_issued, async |db: &TestDb| {
 
 async fn insert_invoice(db: &TestDb, order_id: i64, number: &str, pdf: &[u8]) {
     let sql = "INSERT INTO invoices (order_id, number, pdf, sha256, issued_at) VALUES ($1, $2, $3, $4, $5)";
-    let at = keydesk::store::now();
+    let at = crate::support::now();
     if db.url.starts_with("sqlite:") {
         let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
         sqlx::query(sql).bind(order_id).bind(number).bind(pdf).bind("test").bind(at).execute(&pool).await.unwrap();
@@ -411,10 +411,10 @@ both_backends!(the_member_connection_can_do_member_actions_only, async |db: &Tes
     let member = store::open_member(&db.url, 2, Duration::from_secs(5), "keydesk_member").await.unwrap();
     let o = first_with_status(db.store.as_ref(), Status::Paid).await;
     assert!(member.member_order(&o.order_no).await.unwrap().is_some());
-    let demo = keydesk::ops::import::parse_export(&crate::support::demo_json()).unwrap();
-    let denied = member.import_orders(&demo[..1], &crate::support::actor("x"), keydesk::store::now()).await;
+    let demo = keydesk::ops::import::parse_export(&crate::support::demo_json(), crate::support::clock().now()).unwrap();
+    let denied = member.import_orders(&demo[..1], &crate::support::actor("x"), crate::support::now()).await;
     assert!(denied.is_err(), "the member connection must not write orders");
-    assert!(member.add_operator("mallory", "x", keydesk::store::now()).await.is_err());
+    assert!(member.add_operator("mallory", "x", crate::support::now()).await.is_err());
     if db.url.starts_with("postgres") {
         // The role reads the view, never the table with ID numbers and addresses.
         assert!(member.order_by_no(&o.order_no).await.is_err(), "keydesk_member must not read orders");
@@ -515,7 +515,7 @@ both_backends!(the_timeline_follows_the_desks_moves, async |db: &TestDb| {
     assert!(before["timeline"][2]["at"].is_null());
 
     let change = keydesk::domain::order::Change::MoveTo(Status::Renewing);
-    keydesk::ops::change::change_order(s, &o.order_no, &change, "开始续签", &crate::support::actor("qin")).await.unwrap();
+    keydesk::ops::change::change_order(s, &o.order_no, &change, "开始续签", &crate::support::actor("qin"), &crate::support::clock()).await.unwrap();
     let moved = s.audit_for_order(o.id).await.unwrap().pop().unwrap();
     assert_eq!(moved.to_status.as_deref(), Some("renewing"));
     let after = get(server.addr, &path).await.json();

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use keydesk::domain::order::Change;
 use keydesk::domain::{HoldReason, Order, Status};
 use keydesk::ops::intake::{intake, IntakeResult};
-use keydesk::store::{now, PlannedChange, Stamps, Store, StoreError};
+use keydesk::store::{PlannedChange, Stamps, Store, StoreError};
+use crate::support::now;
 
 use crate::both_backends;
 use crate::support::{actor, load_demo, TestDb};
@@ -69,7 +70,7 @@ both_backends!(two_desks_scanning_one_parcel_receive_it_once, async |db: &TestDb
             .map(|d| {
                 let store = store.clone();
                 let scan = scan.clone();
-                tokio::spawn(async move { intake(store.as_ref(), &scan, &actor(&format!("desk{d}"))).await })
+                tokio::spawn(async move { intake(store.as_ref(), &scan, &actor(&format!("desk{d}")), &crate::support::clock()).await })
             })
             .collect();
         let mut matched = 0;

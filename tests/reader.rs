@@ -158,7 +158,7 @@ fn inserted_key_is_reported_with_its_vendor_and_matched_to_its_order_within_300_
 #[test]
 fn the_watch_survives_pcscd_absent_and_restarting() {
     let _one = ONE_PCSCD.lock().unwrap_or_else(|e| e.into_inner());
-    let lab = KeyLab::empty();
+    let lab = KeyLab::new();
     let watch = Watch::start(&lab);
     watch.expect("service_unavailable", Duration::from_secs(5));
 

@@ -6,7 +6,8 @@ use chrono::Duration;
 use keydesk::domain::order::Change;
 use keydesk::domain::{OrderNo, Status};
 use keydesk::ops;
-use keydesk::store::{now, PlannedChange, Stamps, StoreError};
+use keydesk::store::{PlannedChange, Stamps, StoreError};
+use crate::support::now;
 use keydesk::token::job::{IssuedCertificate, JobState, NewRenewalJob, Phase, RenewalStep, StepResult};
 
 use crate::both_backends;
@@ -16,11 +17,11 @@ both_backends!(a_renewal_job_commits_its_steps_and_records_one_certificate, asyn
     load_demo(db).await;
     let s = db.store.as_ref();
     let no = OrderNo::parse("0000261121000001").unwrap();
-    let received = ops::change::change_order(s, &no, &Change::MoveTo(Status::Received), "", &actor("qin")).await.unwrap();
+    let received = ops::change::change_order(s, &no, &Change::MoveTo(Status::Received), "", &actor("qin"), &crate::support::clock()).await.unwrap();
     let at = now();
     let plan = NewRenewalJob {
         order_id: received.id,
-        key_serial: received.key_serial.clone(),
+        key_serial: received.key_serial.to_string(),
         algorithm: "rsa-2048".into(),
         new_key_id: "aa".into(),
         old_key_id: "01".into(),

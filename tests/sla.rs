@@ -29,12 +29,12 @@ both_backends!(a_hold_pauses_the_return_clock_and_a_release_resumes_it, async |d
     let before = ops::sla::board(s, &rules, now, BoardWindow::all()).await.unwrap();
     assert!(state_of(&before, &no).is_some_and(|st| st != ClockState::OnHold), "the received order has a running return clock");
 
-    ops::change::change_order(s, &no, &Change::Hold { reason: HoldReason::WrongKey, resume_to: None }, "寄错 KEY", &actor("qin")).await.unwrap();
+    ops::change::change_order(s, &no, &Change::Hold { reason: HoldReason::WrongKey, resume_to: None }, "寄错 KEY", &actor("qin"), &crate::support::clock()).await.unwrap();
     let held = ops::sla::board(s, &rules, chrono::Utc::now().with_timezone(&keydesk::sla::SHANGHAI), BoardWindow::all()).await.unwrap();
     assert_eq!(state_of(&held, &no), Some(ClockState::OnHold));
     assert!(held.counts.on_hold >= 1);
 
-    ops::change::change_order(s, &no, &Change::Release, "客户补寄", &actor("qin")).await.unwrap();
+    ops::change::change_order(s, &no, &Change::Release, "客户补寄", &actor("qin"), &crate::support::clock()).await.unwrap();
     let facts = s.clock_facts(ClockScope::Open).await.unwrap();
     let mine = facts.iter().find(|f| f.order_no == no.as_str()).unwrap();
     let clocks = ops::sla::clocks_of(mine);

@@ -11,10 +11,10 @@ use crate::support::{actor, demo_json, load_demo, TestDb};
 
 both_backends!(import_is_idempotent_and_lookups_find_orders, async |db: &TestDb| {
     let s = db.store.as_ref();
-    let first = ops::import::import_orders(s, &demo_json(), &actor("import")).await.unwrap();
+    let first = ops::import::import_orders(s, &demo_json(), &actor("import"), &crate::support::clock()).await.unwrap();
     assert!(first.inserted >= 60, "{first:?}");
     assert_eq!(first.updated, 0);
-    let again = ops::import::import_orders(s, &demo_json(), &actor("import")).await.unwrap();
+    let again = ops::import::import_orders(s, &demo_json(), &actor("import"), &crate::support::clock()).await.unwrap();
     assert_eq!(again.inserted, 0);
     assert_eq!(again.updated, first.inserted);
     assert_eq!(s.count_orders().await.unwrap() as u64, first.inserted);
@@ -40,7 +40,7 @@ both_backends!(import_is_idempotent_and_lookups_find_orders, async |db: &TestDb|
     assert!(page.len() == 10 && page.iter().all(|p| p.id > paid[0].id));
 
     // Nothing was lost on the way: an imported order reads back as it was parsed.
-    let parsed = ops::import::parse_export(&demo_json()).unwrap();
+    let parsed = ops::import::parse_export(&demo_json(), crate::support::clock().now()).unwrap();
     let want = parsed.iter().find(|p| p.order_no == no).unwrap();
     let mut got = o.clone();
     got.id = 0;
@@ -54,13 +54,13 @@ both_backends!(changes_write_audit_rows_and_bump_versions, async |db: &TestDb| {
     let s = db.store.as_ref();
     let no = OrderNo::parse("0000261121000001").unwrap();
     let before = s.order_by_no(&no).await.unwrap().unwrap();
-    let held = ops::change::change_order(s, &no, &Change::Hold { reason: HoldReason::DocumentsMissing, resume_to: None }, "缺公章", &actor("qin")).await.unwrap();
+    let held = ops::change::change_order(s, &no, &Change::Hold { reason: HoldReason::DocumentsMissing, resume_to: None }, "缺公章", &actor("qin"), &crate::support::clock()).await.unwrap();
     assert_eq!(held.status, Status::OnHold);
     assert_eq!(held.version, before.version + 1);
     assert_eq!(held.hold.as_ref().unwrap().resume_to, Status::Paid);
-    let err = ops::change::change_order(s, &no, &Change::MoveTo(Status::Shipped), "", &actor("qin")).await.unwrap_err();
+    let err = ops::change::change_order(s, &no, &Change::MoveTo(Status::Shipped), "", &actor("qin"), &crate::support::clock()).await.unwrap_err();
     assert!(err.to_string().contains("不能改为"), "{err}");
-    let released = ops::change::change_order(s, &no, &Change::Release, "已补齐", &actor("wang")).await.unwrap();
+    let released = ops::change::change_order(s, &no, &Change::Release, "已补齐", &actor("wang"), &crate::support::clock()).await.unwrap();
     assert_eq!(released.status, Status::Paid);
     assert!(released.hold.is_none());
     let audit = s.audit_for_order(before.id).await.unwrap();
@@ -81,10 +81,10 @@ both_backends!(reimport_keeps_desk_progress, async |db: &TestDb| {
     let s = db.store.as_ref();
     let no = OrderNo::parse("0000261121000001").unwrap();
     let o = s.order_by_no(&no).await.unwrap().unwrap();
-    s.add_operator("qin", "x", keydesk::store::now()).await.unwrap();
-    ops::intake::intake(s, o.inbound.waybill.as_deref().unwrap(), &actor("qin")).await.unwrap();
+    s.add_operator("qin", "x", crate::support::now()).await.unwrap();
+    ops::intake::intake(s, o.inbound.waybill.as_deref().unwrap(), &actor("qin"), &crate::support::clock()).await.unwrap();
     // The platform's next export still says "paid": the desk's "received" must survive it.
-    ops::import::import_orders(s, &demo_json(), &actor("import")).await.unwrap();
+    ops::import::import_orders(s, &demo_json(), &actor("import"), &crate::support::clock()).await.unwrap();
     let after = s.order_by_no(&no).await.unwrap().unwrap();
     assert_eq!(after.status, Status::Received);
     assert!(after.received_at.is_some());
@@ -92,10 +92,10 @@ both_backends!(reimport_keeps_desk_progress, async |db: &TestDb| {
 
 both_backends!(operators_are_unique_and_sign_in_checks_the_password, async |db: &TestDb| {
     let s = db.store.as_ref();
-    ops::operators::add_operator(s, "秦经理", "2468").await.unwrap();
-    let dup = ops::operators::add_operator(s, "秦经理", "1357").await.unwrap_err();
+    ops::operators::add_operator(s, "秦经理", "2468", &crate::support::clock()).await.unwrap();
+    let dup = ops::operators::add_operator(s, "秦经理", "1357", &crate::support::clock()).await.unwrap_err();
     assert!(dup.to_string().contains("已存在"), "{dup}");
-    assert!(ops::operators::add_operator(s, "x", "12").await.is_err(), "too short a secret");
+    assert!(ops::operators::add_operator(s, "x", "12", &crate::support::clock()).await.is_err(), "too short a secret");
     let rec = s.operator_by_name("秦经理").await.unwrap().unwrap();
     assert!(rec.password_hash.starts_with("$argon2"), "stored hashed");
     assert!(!rec.password_hash.contains("2468"));

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use keydesk::clock::Clock;
 use keydesk::store::{self, Actor, Store};
 use sqlx::Connection;
 
@@ -69,6 +70,19 @@ fn rand_suffix() -> String {
     (0..12).map(|_| char::from(b'a' + rng.random_range(0..26))).collect()
 }
 
+/// The tests' clock: it starts at the moment the demo fixture was written as of and ticks from there,
+/// one per test process, so tests over the demo orders see them as they were written on any day the
+/// suite runs (and under libfaketime).
+pub fn clock() -> Clock {
+    static CLOCK: std::sync::OnceLock<Clock> = std::sync::OnceLock::new();
+    CLOCK.get_or_init(|| Clock::starting_at(keydesk::demo::fixture_as_of())).clone()
+}
+
+/// The tests' clock's instant.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    clock().now()
+}
+
 pub fn actor(name: &str) -> Actor {
     Actor { operator: name.into(), desk: "test-desk".into() }
 }
@@ -79,7 +93,7 @@ pub fn demo_json() -> String {
 
 /// Loads the demo orders into the database.
 pub async fn load_demo(db: &TestDb) {
-    keydesk::ops::import::import_orders(db.store.as_ref(), &demo_json(), &actor("import")).await.expect("import demo orders");
+    keydesk::ops::import::import_orders(db.store.as_ref(), &demo_json(), &actor("import"), &crate::support::clock()).await.expect("import demo orders");
 }
 
 /// Runs one async test body on SQLite and on PostgreSQL.

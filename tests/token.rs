@@ -7,37 +7,62 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+use chrono::SubsecRound;
 use keydesk::exit;
 
 pub const ORDER: &str = "0000261121000001";
-pub const KEY_SERIAL: &str = "15510216518";
 pub const PIN: &str = "123456";
 const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+const SUBJECT: &str = "CN=051@秦晓明@ZS00000toubiao00,O=北京巨蟹宫科技有限公司,C=CN";
+const CERT_SERIAL: &str = "E0C6774455113DC3";
 
-/// A desk with one member key in the reader: the demo order 0000261121000001, received.
+/// A desk with one member key in the reader: the demo order 0000261121000001, moved to today and
+/// received. The key is made as a vendor makes one (the token chooses its serial) and the order names
+/// it as the platform does (upper case).
 pub struct KeyLab {
     pub dir: tempfile::TempDir,
     /// The SoftHSM folder the desk sees (tests may point it elsewhere: another key inserted).
     pub hsm: PathBuf,
+    /// The order's key编号, as the order records it.
+    pub key_serial: String,
 }
 
 impl KeyLab {
+    /// The demo order as the fixture has it relative to today: its certificate expires tomorrow.
     pub fn new() -> KeyLab {
-        let lab = KeyLab::empty();
-        lab.provision_order_key(&lab.hsm, KEY_SERIAL);
-        lab
+        KeyLab::with_certificate(None)
     }
 
-    /// Database with the demo orders (the order received) and the demo CA, but no key yet.
-    pub fn empty() -> KeyLab {
+    /// The order's certificate valid for a year to `now + expires_in` (negative: expired).
+    pub fn expiring_in(expires_in: chrono::TimeDelta) -> KeyLab {
+        let not_after = chrono::Utc::now().trunc_subsecs(0) + expires_in;
+        KeyLab::with_certificate(Some((not_after - chrono::Months::new(12), not_after)))
+    }
+
+    fn with_certificate(validity: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>) -> KeyLab {
         let dir = tempfile::tempdir().unwrap();
         let hsm = dir.path().join("hsm");
-        let lab = KeyLab { dir, hsm };
+        let mut lab = KeyLab { dir, hsm, key_serial: String::new() };
+        let orders = lab.dir.path().join("orders.json");
         let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo-orders.json");
+        lab.ok(&["dev", "demo-orders", "--orders", fixtures, "--out", orders.to_str().unwrap()]);
+        if let Some((from, until)) = validity {
+            let mut all: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&orders).unwrap()).unwrap();
+            let order = all.as_array_mut().unwrap().iter_mut().find(|o| o["order_no"] == ORDER).unwrap();
+            order["cert"]["not_before"] = from.to_rfc3339().into();
+            order["cert"]["not_after"] = until.to_rfc3339().into();
+            std::fs::write(&orders, all.to_string()).unwrap();
+        }
+        let keyed = lab.dir.path().join("orders-keyed.json");
+        lab.ok(&[
+            "dev", "provision-demo", "--softhsm-dir", lab.hsm.to_str().unwrap(), "--ca-dir", lab.ca_dir().to_str().unwrap(),
+            "--orders", orders.to_str().unwrap(), "--out", keyed.to_str().unwrap(), "--limit", "1",
+        ]);
+        let all: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&keyed).unwrap()).unwrap();
+        lab.key_serial = all.as_array().unwrap().iter().find(|o| o["order_no"] == ORDER).unwrap()["key_serial"].as_str().unwrap().to_string();
         lab.ok_stdin(&["operator", "add", "qin", "--password-stdin"], "2468\n");
-        lab.ok(&["import", "orders", fixtures]);
+        lab.ok(&["import", "orders", keyed.to_str().unwrap()]);
         lab.ok(&["intake", "SF1402000000000"]);
-        lab.ok(&["dev", "demo-ca", "--dir", lab.ca_dir().to_str().unwrap()]);
         lab
     }
 
@@ -49,14 +74,17 @@ impl KeyLab {
         format!("sqlite://{}", self.dir.path().join("k.db").display())
     }
 
-    /// A key with this serial carrying the order's certificate (and an encryption pair and a seal).
-    pub fn provision_order_key(&self, hsm: &Path, serial: &str) {
-        self.ok(&[
-            "dev", "provision-token", "--softhsm-dir", hsm.to_str().unwrap(), "--serial", serial,
-            "--subject", "CN=051@秦晓明@ZS00000toubiao00,O=北京巨蟹宫科技有限公司,C=CN",
-            "--cert-serial", "E0C6774455113DC3", "--not-before", "2025-12-01T05:50:07Z", "--not-after", "2026-12-01T05:50:07Z",
-            "--ca-dir", self.ca_dir().to_str().unwrap(), "--label", "ystoub00",
+    /// Another key (its own serial) carrying the order's certificate, in the SoftHSM folder `hsm`;
+    /// returns the serial that key chose.
+    pub fn provision_other_key(&self, hsm: &Path) -> String {
+        let order = self.order();
+        let out = self.ok(&[
+            "dev", "provision-token", "--softhsm-dir", hsm.to_str().unwrap(), "--subject", SUBJECT, "--cert-serial", CERT_SERIAL,
+            "--not-before", order["cert_not_before"].as_str().unwrap(), "--not-after", order["cert_not_after"].as_str().unwrap(),
+            "--ca-dir", self.ca_dir().to_str().unwrap(), "--label", "ystoub00", "--json",
         ]);
+        let made: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        made["serial"].as_str().unwrap().to_string()
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
@@ -205,8 +233,16 @@ fn assert_renewed_once(lab: &KeyLab, seal_before: &[u8], enc_before: &[u8], outc
     let info = openssl(&["x509", "-in", cert, "-noout", "-serial", "-enddate", "-subject", "-nameopt", "utf8,sep_comma_plus"]);
     let serial = outcome["new"]["serial"].as_str().unwrap();
     assert!(info.contains(&format!("serial={serial}")), "{info}");
-    // One year paid, renewed before expiry: the old expiry plus one year.
-    assert!(info.contains("notAfter=Dec  1 05:50:07 2027 GMT"), "{info}");
+    // One year paid: before expiry the old expiry plus one year, after it the issue time plus one year,
+    // to the second.
+    let at = |v: &serde_json::Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().with_timezone(&chrono::Utc);
+    let (old_expiry, issued, new_expiry) = (at(&outcome["old"]["not_after"]), at(&outcome["new"]["not_before"]), at(&outcome["new"]["not_after"]));
+    let from = if old_expiry > issued { old_expiry } else { issued };
+    let expected = from.checked_add_months(chrono::Months::new(12)).unwrap();
+    assert_eq!(new_expiry, expected, "the rule's expiry: {outcome}");
+    assert_eq!(issued.timestamp_subsec_nanos(), 0, "whole seconds");
+    let openssl_end = expected.format("notAfter=%b %e %H:%M:%S %Y GMT").to_string();
+    assert!(info.contains(&openssl_end), "{info} lacks {openssl_end}");
     assert!(info.contains("CN=051@秦晓明@ZS00000toubiao00"), "{info}");
 }
 
@@ -215,9 +251,11 @@ fn renewal_replaces_only_the_signing_pair_and_a_rerun_changes_nothing() {
     let lab = KeyLab::new();
     let seal = lab.read_object("data", "电子印章");
     let enc = lab.read_object("cert", "加密证书");
-    let show = lab.ok(&["token", "show", "--serial", KEY_SERIAL, "--json"]);
+    let show = lab.ok(&["token", "show", "--serial", &lab.key_serial, "--json"]);
     let shown: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
-    assert_eq!(shown[0]["token"]["serial"], KEY_SERIAL);
+    let reported = shown[0]["token"]["serial"].as_str().unwrap();
+    assert_ne!(reported, lab.key_serial, "SoftHSM reports its own serial in lower case");
+    assert_eq!(reported.to_uppercase(), lab.key_serial, "the order names it as the platform writes it");
     assert_eq!(shown[0]["certificates"][0]["serial"], "E0C6774455113DC3", "{shown}");
     assert!(shown[0]["objects"].as_array().unwrap().iter().all(|o| o["class"] != "private_key"), "no private objects without a PIN");
 
@@ -288,12 +326,13 @@ crash_at! {
 
 #[test]
 fn wrong_key_in_the_reader_is_refused_naming_both_serials_and_the_order_held() {
-    let lab = KeyLab::empty();
-    lab.provision_order_key(&lab.hsm, "88881234567");
+    let mut lab = KeyLab::new();
+    lab.hsm = lab.dir.path().join("other-hsm");
+    let other = lab.provision_other_key(&lab.hsm.clone());
     let out = lab.renew(&[]);
     assert_eq!(out.status.code(), Some(exit::RENEW_WRONG_KEY as i32));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("88881234567") && err.contains(KEY_SERIAL) && err.contains("wrong key"), "{err}");
+    assert!(err.contains(&other) && err.contains(&lab.key_serial) && err.contains("wrong key"), "{err}");
     let order = lab.order();
     assert_eq!(order["status"], "on_hold");
     assert_eq!(order["hold"]["reason"], "wrong_key");
@@ -311,7 +350,7 @@ fn a_different_key_inserted_mid_job_is_refused_and_the_job_continues_on_the_righ
     // The member's key is pulled and another one inserted: refused, order held, job kept.
     let right = lab.hsm.clone();
     lab.hsm = lab.dir.path().join("other-hsm");
-    lab.provision_order_key(&lab.hsm.clone(), "77770000002");
+    lab.provision_other_key(&lab.hsm.clone());
     let out = lab.renew(&[]);
     assert_eq!(out.status.code(), Some(exit::RENEW_WRONG_KEY as i32), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(lab.order()["hold"]["reason"], "wrong_key");
@@ -352,11 +391,9 @@ fn a_wrong_pin_stops_before_anything_is_written() {
     assert_eq!(lab.objects().len(), 7);
 }
 
-#[test]
-fn the_command_ca_runs_openssl_ca_with_the_planned_validity() {
-    let lab = KeyLab::new();
-    let seal = lab.read_object("data", "电子印章");
-    let enc = lab.read_object("cert", "加密证书");
+/// An `openssl ca` set up in the lab, run by the command CA. `dates` is how the script asks for the
+/// validity: the planned one, or the CA's own default of a year from now (a CA that ignores the plan).
+fn openssl_ca(lab: &KeyLab, dates: &str) -> PathBuf {
     let ca = lab.dir.path().join("openssl-ca");
     std::fs::create_dir_all(ca.join("new")).unwrap();
     std::fs::write(ca.join("index.txt"), "").unwrap();
@@ -377,20 +414,70 @@ fn the_command_ca_runs_openssl_ca_with_the_planned_validity() {
         &script,
         format!(
             "#!/bin/sh\nset -e\nopenssl ca -batch -config {d}/openssl.cnf -in /dev/stdin -out {d}/out.pem -notext \
-             -startdate \"$KEYDESK_NOT_BEFORE\" -enddate \"$KEYDESK_NOT_AFTER\" 2>>{d}/ca.log\ncat {d}/out.pem\n",
+             {dates} 2>>{d}/ca.log\ncat {d}/out.pem\n",
             d = ca.display()
         ),
     )
     .unwrap();
     let out = Command::new("chmod").args(["+x", script.to_str().unwrap()]).output().unwrap();
     assert!(out.status.success());
-    let outcome = {
-        let mut c = lab.command(&["renew", ORDER, "--pin-stdin", "--json"]);
-        c.env("KEYDESK_CA__BACKEND", "command").env("KEYDESK_CA__COMMAND", format!("[\"{}\"]", script.display())).env_remove("KEYDESK_CA__KEY");
-        let out = lab.run_stdin(c, &format!("{PIN}\n"));
-        assert_eq!(out.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&out.stderr), std::fs::read_to_string(ca.join("ca.log")).unwrap_or_default());
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
-    };
+    script
+}
+
+const PLANNED_DATES: &str = "-startdate \"$KEYDESK_NOT_BEFORE\" -enddate \"$KEYDESK_NOT_AFTER\"";
+
+fn renew_with_command_ca(lab: &KeyLab, script: &Path) -> Output {
+    let mut c = lab.command(&["renew", ORDER, "--pin-stdin", "--json"]);
+    c.env("KEYDESK_CA__BACKEND", "command").env("KEYDESK_CA__COMMAND", format!("[\"{}\"]", script.display())).env_remove("KEYDESK_CA__KEY");
+    lab.run_stdin(c, &format!("{PIN}\n"))
+}
+
+/// Renews through `openssl ca` and checks the result as [`assert_renewed_once`] does.
+fn renews_with_openssl_ca(lab: &KeyLab) -> serde_json::Value {
+    let seal = lab.read_object("data", "电子印章");
+    let enc = lab.read_object("cert", "加密证书");
+    let script = openssl_ca(lab, PLANNED_DATES);
+    let out = renew_with_command_ca(lab, &script);
+    let log = std::fs::read_to_string(script.with_file_name("ca.log")).unwrap_or_default();
+    assert_eq!(out.status.code(), Some(0), "{}{log}", String::from_utf8_lossy(&out.stderr));
+    let outcome = serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap();
     assert_eq!(outcome["new"]["serial"], "1000", "openssl's own serial");
-    assert_renewed_once(&lab, &seal, &enc, &outcome);
+    assert_renewed_once(lab, &seal, &enc, &outcome);
+    outcome
+}
+
+fn renews_with_the_local_ca(lab: &KeyLab) -> serde_json::Value {
+    let seal = lab.read_object("data", "电子印章");
+    let enc = lab.read_object("cert", "加密证书");
+    let outcome = lab.renew_ok();
+    assert_renewed_once(lab, &seal, &enc, &outcome);
+    outcome
+}
+
+fn expiry(outcome: &serde_json::Value, which: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(outcome[which]["not_after"].as_str().unwrap()).unwrap().with_timezone(&chrono::Utc)
+}
+
+#[test]
+fn the_command_ca_runs_openssl_ca_with_the_planned_validity() {
+    renews_with_openssl_ca(&KeyLab::new());
+}
+
+#[test]
+fn a_certificate_that_expired_a_month_ago_renews_for_a_year_from_issue_with_either_ca() {
+    for renew in [renews_with_the_local_ca, renews_with_openssl_ca] {
+        let lab = KeyLab::expiring_in(-chrono::TimeDelta::days(30));
+        let outcome = renew(&lab);
+        let from_now = expiry(&outcome, "new") - chrono::Utc::now();
+        assert!((from_now - chrono::TimeDelta::days(365)).num_days().abs() <= 1, "a year from now: {outcome}");
+    }
+}
+
+#[test]
+fn a_certificate_expiring_in_30_days_renews_for_a_year_from_its_old_expiry_with_either_ca() {
+    for renew in [renews_with_the_local_ca, renews_with_openssl_ca] {
+        let lab = KeyLab::expiring_in(chrono::TimeDelta::days(30));
+        let outcome = renew(&lab);
+        assert_eq!(expiry(&outcome, "new"), expiry(&outcome, "old").checked_add_months(chrono::Months::new(12)).unwrap(), "{outcome}");
+    }
 }

@@ -14,7 +14,8 @@ use crate::ops::intake::local;
 use crate::ops::print::{self, RunReport};
 use crate::ops::{self, OpsError};
 use crate::outbound::printer::RetryPolicy;
-use crate::store::{now, Actor, InvoiceIssue, PrintJobRecord, Store};
+use crate::clock::Clock;
+use crate::store::{Actor, InvoiceIssue, PrintJobRecord, Store};
 
 async fn order(store: &dyn Store, order_no: &str) -> Result<Order, Failure> {
     let no = OrderNo::parse(order_no).map_err(|e| Failure { code: exit::REFUSED, message: e.to_string() })?;
@@ -53,9 +54,9 @@ struct Printed {
 }
 
 /// Runs the due jobs (the new one among them) and reports what became of `job_id`.
-async fn print_now(store: &dyn Store, config: &Config, job: PrintJobRecord) -> Result<(Printed, u8), Failure> {
+async fn print_now(store: &dyn Store, config: &Config, job: PrintJobRecord, clock: &Clock) -> Result<(Printed, u8), Failure> {
     let printers = print::printers_from_settings(&config.printer);
-    let report = print::run_due(store, &printers, &RetryPolicy::default(), now()).await?;
+    let report = print::run_due(store, &printers, &RetryPolicy::default(), clock).await?;
     let find = |list: &[PrintJobRecord]| list.iter().find(|j| j.id == job.id).cloned();
     Ok(if let Some(j) = find(&report.printed) {
         (Printed { job: j, outcome: "printed" }, exit::OK)
@@ -90,11 +91,12 @@ pub async fn label(
     out: Option<PathBuf>,
     print: bool,
     json: bool,
+    clock: &Clock,
 ) -> Result<u8, Failure> {
     need_output(&out, print)?;
     let order = order(store, order_no).await?;
     let font = font(config)?;
-    let at = now();
+    let at = clock.now();
     let doc = ops::label::build_label(store, &font, &config.label, &order, waybill, at).await?;
     if let Some(path) = &out {
         write_pdf(path, &doc.pdf)?;
@@ -103,7 +105,7 @@ pub async fn label(
     let mut printed = None;
     if print {
         let job = ops::label::enqueue_label(store, &order, &doc, actor, at).await?;
-        let (p, c) = print_now(store, config, job).await?;
+        let (p, c) = print_now(store, config, job, clock).await?;
         code = c;
         printed = Some(p);
     }
@@ -124,10 +126,10 @@ pub async fn label(
     Ok(code)
 }
 
-pub async fn invoice(store: &dyn Store, config: &Config, actor: &Actor, order_no: &str, out: Option<PathBuf>, print: bool, json: bool) -> Result<u8, Failure> {
+pub async fn invoice(store: &dyn Store, config: &Config, actor: &Actor, order_no: &str, out: Option<PathBuf>, print: bool, json: bool, clock: &Clock) -> Result<u8, Failure> {
     need_output(&out, print)?;
     let order = order(store, order_no).await?;
-    let issue = ops::invoice::issued_or_issue(store, &font(config)?, &config.invoice, &order, actor).await?;
+    let issue = ops::invoice::issued_or_issue(store, &font(config)?, &config.invoice, &order, actor, clock).await?;
     let doc = issue.document();
     if let Some(path) = &out {
         write_pdf(path, &doc.pdf)?;
@@ -135,8 +137,8 @@ pub async fn invoice(store: &dyn Store, config: &Config, actor: &Actor, order_no
     let mut code = exit::OK;
     let mut printed = None;
     if print {
-        let job = ops::invoice::enqueue_invoice(store, &order, doc, actor, now()).await?;
-        let (p, c) = print_now(store, config, job).await?;
+        let job = ops::invoice::enqueue_invoice(store, &order, doc, actor, clock.now()).await?;
+        let (p, c) = print_now(store, config, job, clock).await?;
         code = c;
         printed = Some(p);
     }
@@ -165,10 +167,10 @@ pub async fn invoice(store: &dyn Store, config: &Config, actor: &Actor, order_no
     Ok(code)
 }
 
-pub async fn attach(store: &dyn Store, actor: &Actor, order_no: &str, file: &Path, number: &str, json: bool) -> Result<u8, Failure> {
+pub async fn attach(store: &dyn Store, actor: &Actor, order_no: &str, file: &Path, number: &str, json: bool, clock: &Clock) -> Result<u8, Failure> {
     let order = order(store, order_no).await?;
     let pdf = std::fs::read(file).map_err(|e| fail(format!("{}: {e}", file.display())))?;
-    let issue = ops::invoice::attach_invoice(store, &order, number, pdf, actor).await?;
+    let issue = ops::invoice::attach_invoice(store, &order, number, pdf, actor, clock).await?;
     let doc = issue.document();
     if json {
         print_json(&serde_json::json!({
@@ -199,8 +201,8 @@ fn job_line(j: &PrintJobRecord) -> String {
     )
 }
 
-pub async fn queue(store: &dyn Store, json: bool) -> Result<u8, Failure> {
-    let jobs = store.print_jobs(now() - TimeDelta::hours(24)).await?;
+pub async fn queue(store: &dyn Store, json: bool, clock: &Clock) -> Result<u8, Failure> {
+    let jobs = store.print_jobs(clock.now() - TimeDelta::hours(24)).await?;
     if json {
         print_json(&jobs)?;
     } else if jobs.is_empty() {
@@ -213,9 +215,9 @@ pub async fn queue(store: &dyn Store, json: bool) -> Result<u8, Failure> {
     Ok(exit::OK)
 }
 
-pub async fn retry(store: &dyn Store, config: &Config, json: bool) -> Result<u8, Failure> {
+pub async fn retry(store: &dyn Store, config: &Config, json: bool, clock: &Clock) -> Result<u8, Failure> {
     let printers = print::printers_from_settings(&config.printer);
-    let report: RunReport = print::run_due(store, &printers, &RetryPolicy::default(), now()).await?;
+    let report: RunReport = print::run_due(store, &printers, &RetryPolicy::default(), clock).await?;
     if json {
         print_json(&report)?;
     } else {
@@ -227,9 +229,9 @@ pub async fn retry(store: &dyn Store, config: &Config, json: bool) -> Result<u8,
     Ok(if report.failed.is_empty() { exit::OK } else { exit::FAILURE })
 }
 
-pub async fn reprint(store: &dyn Store, config: &Config, actor: &Actor, id: i64, json: bool) -> Result<u8, Failure> {
+pub async fn reprint(store: &dyn Store, config: &Config, actor: &Actor, id: i64, json: bool, clock: &Clock) -> Result<u8, Failure> {
     let original = store.print_job(id).await?.ok_or_else(|| Failure { code: exit::REFUSED, message: format!("没有打印任务 {id}") })?;
-    let at = now();
+    let at = clock.now();
     let job = if original.kind == "label" {
         let order = store.order_by_id(original.order_id).await?.ok_or(OpsError::OrderNotFound(format!("id {}", original.order_id)))?;
         let waybill = original.name.strip_prefix("label-").map(str::to_string);
@@ -238,7 +240,7 @@ pub async fn reprint(store: &dyn Store, config: &Config, actor: &Actor, id: i64,
     } else {
         print::reprint(store, &original, actor, at).await?
     };
-    let (p, code) = print_now(store, config, job).await?;
+    let (p, code) = print_now(store, config, job, clock).await?;
     if json {
         print_json(&p)?;
     } else {

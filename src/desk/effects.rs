@@ -12,7 +12,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::domain::OrderNo;
 use crate::sla::board::BoardWindow;
 use crate::ops::{self, OpsError};
-use crate::store::{now, Actor, Store, StoreError};
+use crate::clock::Clock;
+use crate::store::{Actor, Store, StoreError};
 
 use super::app::{Effect, Msg, OrderDetail, WorkError};
 
@@ -31,6 +32,7 @@ pub struct Runner {
     tx: UnboundedSender<Msg>,
     config: Arc<crate::config::Config>,
     worker: crate::token::worker::WorkerProgram,
+    clock: Clock,
 }
 
 fn text(e: OpsError) -> String {
@@ -42,8 +44,8 @@ fn work_error(e: OpsError) -> WorkError {
 }
 
 impl Runner {
-    pub fn new(store: Arc<dyn Store>, tx: UnboundedSender<Msg>, config: Arc<crate::config::Config>) -> Runner {
-        Runner { store, tx, config, worker: crate::token::worker::WorkerProgram::current_exe() }
+    pub fn new(store: Arc<dyn Store>, tx: UnboundedSender<Msg>, config: Arc<crate::config::Config>, clock: Clock) -> Runner {
+        Runner { store, tx, config, worker: crate::token::worker::WorkerProgram::current_exe(), clock }
     }
 
     /// The program that runs token work (`keydesk token-worker`); tests point it at the built binary.
@@ -74,7 +76,7 @@ impl Runner {
                 Msg::SignedIn(result)
             }
             Effect::Intake { scan } => {
-                let result = ops::intake::intake(s, &scan, &actor).await.map_err(work_error);
+                let result = ops::intake::intake(s, &scan, &actor, &self.clock).await.map_err(work_error);
                 Msg::IntakeDone { scan, result }
             }
             Effect::LoadOrder { order_no } => Msg::OrderLoaded(load_detail(s, &order_no).await.map_err(text)),
@@ -84,8 +86,7 @@ impl Runner {
                 // The calendar is read again on each load, so a corrected year re-evaluates the board.
                 let result = async {
                     let rules = crate::sla::ClockRules::load(&self.config.sla)?;
-                    let now = chrono::Utc::now().with_timezone(&crate::sla::SHANGHAI);
-                    ops::sla::board(s, &rules, now, BoardWindow::first(BOARD_LIMIT)).await
+                    ops::sla::board(s, &rules, self.clock.now_local(), BoardWindow::first(BOARD_LIMIT)).await
                 }
                 .await;
                 Msg::BoardLoaded(result.map_err(text))
@@ -93,8 +94,7 @@ impl Runner {
             Effect::LoadTrend => {
                 let result = async {
                     let rules = crate::sla::ClockRules::load(&self.config.sla)?;
-                    let now = chrono::Utc::now().with_timezone(&crate::sla::SHANGHAI);
-                    ops::sla::trend(s, &rules, now, TREND_DAYS).await
+                    ops::sla::trend(s, &rules, self.clock.now_local(), TREND_DAYS).await
                 }
                 .await;
                 Msg::TrendLoaded(result.map_err(text))
@@ -102,7 +102,7 @@ impl Runner {
             Effect::Change { order_no, change, reason } => {
                 let result = async {
                     let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
-                    ops::change::change_order(s, &no, &change, &reason, &actor).await?;
+                    ops::change::change_order(s, &no, &change, &reason, &actor, &self.clock).await?;
                     load_detail(s, &order_no).await
                 }
                 .await;
@@ -111,7 +111,7 @@ impl Runner {
             Effect::Ship { order_no, waybill } => {
                 let result = async {
                     let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
-                    ops::book::ship_with_courier(s, &self.config, &no, Some(&waybill), &actor).await?;
+                    ops::book::ship_with_courier(s, &self.config, &no, Some(&waybill), &actor, &self.clock).await?;
                     load_detail(s, &order_no).await
                 }
                 .await;
@@ -128,7 +128,7 @@ impl Runner {
                 let result = async {
                     let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
                     let order = s.order_by_no(&no).await?.ok_or_else(|| OpsError::OrderNotFound(order_no.clone()))?;
-                    let done = ops::print::print_label_and_invoice(s, &self.config, &order, &actor).await?;
+                    let done = ops::print::print_label_and_invoice(s, &self.config, &order, &actor, &self.clock).await?;
                     Ok::<_, OpsError>(format!("面单：{}；发票：{}", done.label, done.invoice))
                 }
                 .await;
@@ -143,7 +143,7 @@ impl Runner {
                 let result = async {
                     let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
                     let order = s.order_by_no(&no).await?.ok_or_else(|| OpsError::OrderNotFound(order_no.clone()))?;
-                    s.note(Some(order.id), "reveal", "显示完整个人信息", &actor, now()).await?;
+                    s.note(Some(order.id), "reveal", "显示完整个人信息", &actor, self.clock.now()).await?;
                     Ok::<(), OpsError>(())
                 }
                 .await;
@@ -164,6 +164,7 @@ impl Runner {
             worker_timeout: crate::token::commands::worker_timeout(config),
             ca: ca.as_ref(),
             rules: &config.renewal,
+            clock: &self.clock,
         };
         let mut pin = Some(pin);
         let mut pin_source = move || pin.take().map(|p| p.0).ok_or_else(|| "PIN 只能使用一次，请重新输入".to_string());
@@ -190,9 +191,9 @@ impl Runner {
             let printers = ops::print::printers_from_settings(&this.config.printer);
             let policy = crate::outbound::printer::RetryPolicy::default();
             loop {
-                let today = chrono::Utc::now().with_timezone(&crate::sla::SHANGHAI).date_naive();
+                let today = this.clock.now_local().date_naive();
                 let since = crate::sla::working_time::shanghai_instant(today, 0).with_timezone(&chrono::Utc);
-                let result = ops::print::run_and_report(this.store.as_ref(), &printers, &policy, since).await;
+                let result = ops::print::run_and_report(this.store.as_ref(), &printers, &policy, since, &this.clock).await;
                 if this.tx.send(Msg::PrintQueue(result.map(|(_, status)| status).map_err(text))).is_err() {
                     return;
                 }

@@ -27,12 +27,12 @@ use keymap::Keymap;
 const TICK: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Runs the desk until the operator quits.
-pub async fn run(config: &Config, store: Arc<dyn Store>) -> anyhow::Result<()> {
+pub async fn run(config: &Config, store: Arc<dyn Store>, clock: crate::clock::Clock) -> anyhow::Result<()> {
     let keymap = Keymap::new(&config.desk.keys).map_err(anyhow::Error::msg)?;
     let mut app = App::new(keymap, &config.desk.name);
     app.keygen_typical = std::time::Duration::from_secs(config.token.keygen_typical_secs);
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let runner = Runner::new(store, tx.clone(), Arc::new(config.clone()));
+    let runner = Runner::new(store, tx.clone(), Arc::new(config.clone()), clock);
     runner.watch();
     runner.print_worker();
     {

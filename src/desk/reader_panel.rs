@@ -174,7 +174,7 @@ impl ReaderPanel {
                 Identity::Failed(e) => failed = Some(e.clone()),
                 Identity::Known(ids) => {
                     for id in ids {
-                        if id.serial == order.key_serial {
+                        if order.key_serial.is(&id.serial) {
                             return KeyVerdict::Matches { serial: id.serial.clone(), certificate_matches: id.certificate_matches, pin: id.pin };
                         }
                         others.push(id.serial.clone());

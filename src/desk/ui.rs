@@ -214,7 +214,7 @@ fn order_rows<'a>(orders: &'a [Order], selected: usize, offset: usize, height: u
             o.status.label().to_string(),
             o.company.clone(),
             mask::name(&o.holder_name),
-            o.key_serial.clone(),
+            o.key_serial.to_string(),
             o.inbound.waybill.clone().unwrap_or_else(|| "-".into()),
         ])
         .style(style)

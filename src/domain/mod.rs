@@ -2,6 +2,7 @@
 //! renewal rules and the masking of members' personal data. Nothing in here does I/O; every other area
 //! of keydesk builds on these types.
 
+pub mod key_serial;
 pub mod mask;
 pub mod member;
 pub mod money;
@@ -13,6 +14,7 @@ pub mod status;
 pub mod tax;
 pub mod waybill;
 
+pub use key_serial::KeySerial;
 pub use money::Money;
 pub use order::{Order, OrderKind};
 pub use order_no::OrderNo;

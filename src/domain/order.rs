@@ -139,7 +139,7 @@ pub struct Order {
     pub holder_name: String,
     pub company: String,
     pub contact_phone: String,
-    pub key_serial: String,
+    pub key_serial: super::KeySerial,
     pub cert: Certificate,
     pub handler: Handler,
     pub inbound: Inbound,
@@ -313,7 +313,7 @@ pub(crate) mod tests {
             holder_name: "秦晓明".into(),
             company: "北京巨蟹宫科技有限公司".into(),
             contact_phone: "18812346015".into(),
-            key_serial: "15510216518".into(),
+            key_serial: crate::domain::KeySerial::new("15510216518"),
             cert: Certificate {
                 serial: "1A2B3C".into(),
                 subject: "CN=051@巨蟹宫@ZS00000toubiaoluoy".into(),

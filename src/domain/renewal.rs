@@ -1,8 +1,8 @@
 //! The certificate renewal rules of the platform: when a renewal may start (60 days before expiry, or
 //! any time after), which certificates must come by mail (single-seal ones issued before 2021-12-17),
-//! and the validity of the renewed certificate.
+//! and the validity of the renewed certificate, in whole seconds as X.509 carries it.
 
-use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Months, NaiveDate, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::order::{Certificate, Order, OrderKind, SealKind};
@@ -28,6 +28,9 @@ pub struct RenewalRules {
     /// Single-seal certificates issued before this date can only be renewed by mail.
     pub mail_only_before: NaiveDate,
     pub extend_from: ExtendFrom,
+    /// How far (seconds) a CA's validity may lie from the planned one and still be accepted; a CA
+    /// that answers further off is refused with both dates named.
+    pub validity_tolerance_secs: u32,
 }
 
 impl Default for RenewalRules {
@@ -36,6 +39,7 @@ impl Default for RenewalRules {
             window_days: 60,
             mail_only_before: NaiveDate::from_ymd_opt(2021, 12, 17).unwrap_or_default(),
             extend_from: ExtendFrom::OldExpiry,
+            validity_tolerance_secs: 1,
         }
     }
 }
@@ -89,14 +93,35 @@ impl RenewalRules {
         out
     }
 
-    /// The validity of the renewed certificate issued at `issued_at` for `term_years`.
+    /// The validity of the renewed certificate issued at `issued_at` for `term_years`: whole seconds
+    /// (an X.509 time carries no fraction), the start cut down to its second.
     pub fn new_validity(&self, old: &Certificate, issued_at: DateTime<Utc>, term_years: u32) -> (DateTime<Utc>, DateTime<Utc>) {
+        let start = issued_at.trunc_subsecs(0);
         let from = match self.extend_from {
-            ExtendFrom::OldExpiry if old.not_after > issued_at => old.not_after,
-            _ => issued_at,
+            ExtendFrom::OldExpiry if old.not_after > start => old.not_after.trunc_subsecs(0),
+            _ => start,
         };
         let until = from.checked_add_months(Months::new(12 * term_years)).unwrap_or(DateTime::<Utc>::MAX_UTC);
-        (issued_at, until)
+        (start, until)
+    }
+
+    /// Whether a validity the CA returned fits the planned one within the tolerance; if not, why,
+    /// with both dates.
+    pub fn check_validity(&self, planned: (DateTime<Utc>, DateTime<Utc>), returned: (DateTime<Utc>, DateTime<Utc>)) -> Result<(), String> {
+        let tolerance = Duration::seconds(i64::from(self.validity_tolerance_secs));
+        let off = |a: DateTime<Utc>, b: DateTime<Utc>| (a - b).abs() > tolerance;
+        let mut wrong = Vec::new();
+        if off(returned.0, planned.0) {
+            wrong.push(format!("生效时间 {}，续签规则要求 {}", returned.0, planned.0));
+        }
+        if off(returned.1, planned.1) {
+            wrong.push(format!("有效期至 {}，续签规则要求 {}", returned.1, planned.1));
+        }
+        if wrong.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{}（允许误差 {} 秒）", wrong.join("；"), self.validity_tolerance_secs))
+        }
     }
 }
 

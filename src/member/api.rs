@@ -102,7 +102,7 @@ pub async fn inbound_waybill(
 ) -> Result<Json<OrderJson>, ApiError> {
     let (raw_no, body) = (path_param(path)?, json_body(body)?);
     let (no, tail) = app.admit(ip, &raw_no, &body.phone_tail)?;
-    let result = member::set_inbound_waybill(app.store.as_ref(), &no, &tail, &body.waybill, &ip.to_string()).await;
+    let result = member::set_inbound_waybill(app.store.as_ref(), &no, &tail, &body.waybill, &ip.to_string(), &app.clock).await;
     Ok(Json(order_json(&app.settle(ip, &no, result)?, &app.rules)))
 }
 
@@ -114,7 +114,7 @@ pub async fn confirm_receipt(
 ) -> Result<Json<OrderJson>, ApiError> {
     let (raw_no, body) = (path_param(path)?, json_body(body)?);
     let (no, tail) = app.admit(ip, &raw_no, &body.phone_tail)?;
-    let result = member::confirm_receipt(app.store.as_ref(), &no, &tail, &ip.to_string()).await;
+    let result = member::confirm_receipt(app.store.as_ref(), &no, &tail, &ip.to_string(), &app.clock).await;
     Ok(Json(order_json(&app.settle(ip, &no, result)?, &app.rules)))
 }
 

@@ -45,6 +45,8 @@ pub struct Shared {
     pub settings: MemberSettings,
     /// The working-day calendar, for the ship-by time promised to members.
     pub rules: crate::sla::ClockRules,
+    /// Stamps the members' own changes (receipt confirmed, waybill entered).
+    pub clock: crate::clock::Clock,
 }
 
 /// The client's address as the endpoint sees it (peer, or the trusted proxy's header).
@@ -59,14 +61,14 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(store: Arc<dyn Store>, settings: MemberSettings, rules: crate::sla::ClockRules) -> App {
+    pub fn new(store: Arc<dyn Store>, settings: MemberSettings, rules: crate::sla::ClockRules, clock: crate::clock::Clock) -> App {
         let limiter = FailureLimiter::new(
             settings.failures_per_order,
             settings.failures_per_client,
             Duration::from_secs(settings.failure_window_secs),
             settings.limiter_capacity,
         );
-        let shared = Arc::new(Shared { store, limiter, metrics: Metrics::default(), settings, rules });
+        let shared = Arc::new(Shared { store, limiter, metrics: Metrics::default(), settings, rules, clock });
         let router = Router::new()
             .route("/", get(page::show).post(page::act))
             .route("/api/v1/orders/{order_no}", get(api::order))

@@ -71,8 +71,8 @@ async fn act_on(app: &Shared, ip: IpAddr, form: PageForm) -> Response {
     let store = app.store.as_ref();
     let client = ip.to_string();
     let (result, done) = match form.action.as_str() {
-        "inbound_waybill" => (member::set_inbound_waybill(store, &no, &tail, &form.waybill, &client).await, "寄件运单已保存"),
-        "confirm_receipt" => (member::confirm_receipt(store, &no, &tail, &client).await, "已确认收货，感谢使用"),
+        "inbound_waybill" => (member::set_inbound_waybill(store, &no, &tail, &form.waybill, &client, &app.clock).await, "寄件运单已保存"),
+        "confirm_receipt" => (member::confirm_receipt(store, &no, &tail, &client, &app.clock).await, "已确认收货，感谢使用"),
         "invoice" => {
             return match app.settle(ip, &no, member::invoice(store, &no, &tail).await) {
                 Ok((_, document)) => super::api::pdf_response(document),

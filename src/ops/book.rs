@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::domain::{Order, Status, Waybill};
 use crate::outbound::courier::{courier_from_settings, Booking, Contact, RouteLabel, ShipmentRequest};
-use crate::store::{now, Actor, BookedShipment, Store};
+use crate::clock::Clock;
+use crate::store::{Actor, BookedShipment, Store};
 
 use super::OpsError;
 
@@ -53,7 +54,7 @@ fn shipment_request(config: &Config, order: &Order) -> ShipmentRequest {
 }
 
 /// Books the order's return shipment once; a second call returns the recorded waybill.
-pub async fn book_return(store: &dyn Store, config: &Config, order: &Order, actor: &Actor) -> Result<Booked, OpsError> {
+pub async fn book_return(store: &dyn Store, config: &Config, order: &Order, actor: &Actor, clock: &Clock) -> Result<Booked, OpsError> {
     if let Some(w) = &order.outbound_waybill {
         return Ok(Booked::Waybill(w.clone()));
     }
@@ -81,7 +82,7 @@ pub async fn book_return(store: &dyn Store, config: &Config, order: &Order, acto
         waybill: waybill.clone(),
         route_json,
     };
-    store.record_booking(&booked, actor, now()).await?;
+    store.record_booking(&booked, actor, clock.now()).await?;
     Ok(Booked::Waybill(waybill))
 }
 
@@ -98,12 +99,13 @@ pub async fn ship_with_courier(
     no: &crate::domain::OrderNo,
     scanned: Option<&str>,
     actor: &Actor,
+    clock: &Clock,
 ) -> Result<super::ship::Shipped, OpsError> {
     let waybill = match scanned.map(str::trim).filter(|s| !s.is_empty()) {
         Some(raw) => raw.to_string(),
         None => {
             let order = store.order_by_no(no).await?.ok_or_else(|| OpsError::OrderNotFound(no.to_string()))?;
-            match book_return(store, config, &order, actor).await? {
+            match book_return(store, config, &order, actor, clock).await? {
                 Booked::Waybill(w) => w.to_string(),
                 Booked::ScanNeeded => {
                     return Err(OpsError::Invalid("请扫描顺丰客户端打印的寄回运单（courier.backend = \"manual\"）".into()));
@@ -111,5 +113,5 @@ pub async fn ship_with_courier(
             }
         }
     };
-    super::ship::ship(store, no, &waybill, actor).await
+    super::ship::ship(store, no, &waybill, actor, clock).await
 }

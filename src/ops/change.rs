@@ -3,11 +3,12 @@
 
 use crate::domain::order::Change;
 use crate::domain::{Order, OrderNo};
-use crate::store::{now, Actor, PlannedChange, Stamps, Store};
+use crate::clock::Clock;
+use crate::store::{Actor, PlannedChange, Stamps, Store};
 
 use super::OpsError;
 
-pub async fn change_order(store: &dyn Store, no: &OrderNo, change: &Change, reason: &str, actor: &Actor) -> Result<Order, OpsError> {
+pub async fn change_order(store: &dyn Store, no: &OrderNo, change: &Change, reason: &str, actor: &Actor, clock: &Clock) -> Result<Order, OpsError> {
     let order = store.order_by_no(no).await?.ok_or_else(|| OpsError::OrderNotFound(no.to_string()))?;
     let transition = order.plan(change, reason)?;
     let action = match change {
@@ -23,5 +24,5 @@ pub async fn change_order(store: &dyn Store, no: &OrderNo, change: &Change, reas
         stamps: Stamps::default(),
         action,
     };
-    Ok(store.apply_change(&planned, actor, now()).await?)
+    Ok(store.apply_change(&planned, actor, clock.now()).await?)
 }

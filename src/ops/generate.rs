@@ -4,16 +4,18 @@
 use std::ops::Range;
 
 use crate::domain::Order;
-use crate::store::{now, Store};
+use chrono::{DateTime, Utc};
+
+use crate::store::Store;
 
 use super::OpsError;
 
 /// Orders written per transaction.
 pub const BATCH: u64 = 10_000;
 
-/// Inserts the synthetic orders with indexes in `range` for `seed`; calls `progress(done, total)`.
-pub async fn generate(store: &dyn Store, seed: u64, range: Range<u64>, mut progress: impl FnMut(u64, u64)) -> Result<u64, OpsError> {
-    let at = now();
+/// Inserts the synthetic orders with indexes in `range` for `seed`, made as of `at`; calls
+/// `progress(done, total)`.
+pub async fn generate(store: &dyn Store, seed: u64, range: Range<u64>, at: DateTime<Utc>, mut progress: impl FnMut(u64, u64)) -> Result<u64, OpsError> {
     let total = range.end.saturating_sub(range.start);
     let mut next = range.start;
     while next < range.end {

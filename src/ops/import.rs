@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::order::{Certificate, Handler, Hold, Inbound, InvoiceDetails, SealKind, ShipTo};
 use crate::domain::{InvoiceStatus, Money, Order, OrderKind, OrderNo, Status, Waybill};
-use crate::store::{now, Actor, ImportSummary, Store};
+
+use crate::clock::Clock;
+use crate::store::{Actor, ImportSummary, Store};
 
 use super::OpsError;
 
@@ -102,15 +104,16 @@ pub enum ImportError {
     Duplicate { first: usize, second: usize, order_no: String },
 }
 
-/// Parses and checks a whole export; nothing is returned unless every record is good.
-pub fn parse_export(json: &str) -> Result<Vec<Order>, ImportError> {
+/// Parses and checks a whole export; nothing is returned unless every record is good. `at` stamps
+/// the orders' `updated_at`.
+pub fn parse_export(json: &str, at: DateTime<Utc>) -> Result<Vec<Order>, ImportError> {
     let values: Vec<serde_json::Value> = serde_json::from_str(json).map_err(|e| ImportError::NotAnArray(e.to_string()))?;
     let mut orders: Vec<Order> = Vec::with_capacity(values.len());
     let mut seen = std::collections::HashMap::new();
     for (index, value) in values.into_iter().enumerate() {
         let record: ImportRecord =
             serde_json::from_value(value).map_err(|e| ImportError::Record { index, message: e.to_string() })?;
-        let order = record.into_order(index)?;
+        let order = record.into_order(index, at)?;
         if let Some(first) = seen.insert(order.order_no.clone(), index) {
             return Err(ImportError::Duplicate { first, second: index, order_no: order.order_no.to_string() });
         }
@@ -120,7 +123,7 @@ pub fn parse_export(json: &str) -> Result<Vec<Order>, ImportError> {
 }
 
 impl ImportRecord {
-    pub fn into_order(self, index: usize) -> Result<Order, ImportError> {
+    pub fn into_order(self, index: usize, at: DateTime<Utc>) -> Result<Order, ImportError> {
         let no = self.order_no.clone();
         let field = |field: &'static str, message: String| ImportError::Field { index, order_no: no.clone(), field, message };
         let order_no = OrderNo::parse(&self.order_no).map_err(|e| field("order_no", e.to_string()))?;
@@ -203,7 +206,7 @@ impl ImportRecord {
             holder_name: self.holder_name.trim().to_string(),
             company: self.company.trim().to_string(),
             contact_phone: self.contact_phone.trim().to_string(),
-            key_serial: crate::domain::scan_text::canonical_identifier(&self.key_serial),
+            key_serial: crate::domain::KeySerial::new(&self.key_serial),
             cert: Certificate {
                 serial: self.cert.serial.trim().to_string(),
                 subject: self.cert.subject,
@@ -224,13 +227,14 @@ impl ImportRecord {
             received_by: self.received_by,
             outbound_waybill,
             shipped_at: self.shipped_at,
-            updated_at: now(),
+            updated_at: at,
         })
     }
 }
 
 /// Imports a whole export in one transaction.
-pub async fn import_orders(store: &dyn Store, json: &str, actor: &Actor) -> Result<ImportSummary, OpsError> {
-    let orders = parse_export(json).map_err(|e| OpsError::Invalid(e.to_string()))?;
-    Ok(store.import_orders(&orders, actor, now()).await?)
+pub async fn import_orders(store: &dyn Store, json: &str, actor: &Actor, clock: &Clock) -> Result<ImportSummary, OpsError> {
+    let at = clock.now();
+    let orders = parse_export(json, at).map_err(|e| OpsError::Invalid(e.to_string()))?;
+    Ok(store.import_orders(&orders, actor, at).await?)
 }

@@ -9,7 +9,8 @@ use crate::domain::order::ReceiptPlan;
 use crate::domain::waybill::WaybillError;
 use crate::domain::{mask, Order, Waybill};
 use crate::exit;
-use crate::store::{now, Actor, ParcelReceipt, PlannedChange, Stamps, Store, StoreError};
+use crate::clock::Clock;
+use crate::store::{Actor, ParcelReceipt, PlannedChange, Stamps, Store, StoreError};
 
 use super::OpsError;
 
@@ -78,10 +79,10 @@ pub struct IntakeOutcome {
 /// How many times a scan is re-planned when another desk changed one of its orders meanwhile.
 const CONFLICT_RETRIES: usize = 3;
 
-pub async fn intake(store: &dyn Store, raw_scan: &str, actor: &Actor) -> Result<IntakeOutcome, OpsError> {
+pub async fn intake(store: &dyn Store, raw_scan: &str, actor: &Actor, clock: &Clock) -> Result<IntakeOutcome, OpsError> {
     let mut last_conflict = None;
     for _ in 0..CONFLICT_RETRIES {
-        match intake_once(store, raw_scan, actor).await {
+        match intake_once(store, raw_scan, actor, clock).await {
             Err(OpsError::Store(e @ StoreError::Conflict { .. })) => last_conflict = Some(e),
             other => return other,
         }
@@ -89,7 +90,7 @@ pub async fn intake(store: &dyn Store, raw_scan: &str, actor: &Actor) -> Result<
     Err(OpsError::Store(last_conflict.unwrap_or(StoreError::Conflict { order_no: String::new() })))
 }
 
-async fn intake_once(store: &dyn Store, raw_scan: &str, actor: &Actor) -> Result<IntakeOutcome, OpsError> {
+async fn intake_once(store: &dyn Store, raw_scan: &str, actor: &Actor, clock: &Clock) -> Result<IntakeOutcome, OpsError> {
     let (waybill, orders, note) = match Waybill::parse(raw_scan) {
         Ok(w) => {
             let orders = store.orders_by_inbound_waybill(&w).await?;
@@ -101,7 +102,7 @@ async fn intake_once(store: &dyn Store, raw_scan: &str, actor: &Actor) -> Result
                 let orders = store.orders_by_inbound_waybill(&sf).await?;
                 if !orders.is_empty() {
                     let note = format!("扫描内容 {number} 缺少 SF 前缀，已按 {sf} 匹配");
-                    return finish(store, sf, orders, actor, Some(note)).await;
+                    return finish(store, sf, orders, actor, Some(note), clock.now()).await;
                 }
             }
             let message = WaybillError::NotSf { carrier, number: number.clone() }.to_string();
@@ -116,17 +117,16 @@ async fn intake_once(store: &dyn Store, raw_scan: &str, actor: &Actor) -> Result
         let message = match already_queued {
             Some(p) => format!("未找到运单 {waybill} 对应的订单；该包裹已于 {} 由 {} 登记在无主包裹队列", local(p.scanned_at), p.operator),
             None => {
-                store.record_unmatched_parcel(raw_scan.trim(), &waybill, actor, now()).await?;
+                store.record_unmatched_parcel(raw_scan.trim(), &waybill, actor, clock.now()).await?;
                 format!("未找到运单 {waybill} 对应的订单，已放入无主包裹队列（可按公司、手机尾号、账号、KEY 编号、订单号查找）")
             }
         };
         return Ok(IntakeOutcome { result: IntakeResult::Unknown, waybill: Some(waybill.to_string()), message, orders: vec![] });
     }
-    finish(store, waybill, orders, actor, note).await
+    finish(store, waybill, orders, actor, note, clock.now()).await
 }
 
-async fn finish(store: &dyn Store, waybill: Waybill, orders: Vec<Order>, actor: &Actor, note: Option<String>) -> Result<IntakeOutcome, OpsError> {
-    let at = now();
+async fn finish(store: &dyn Store, waybill: Waybill, orders: Vec<Order>, actor: &Actor, note: Option<String>, at: DateTime<Utc>) -> Result<IntakeOutcome, OpsError> {
     let mut changes = Vec::new();
     let mut outcomes = Vec::new();
     for order in &orders {
@@ -187,7 +187,7 @@ fn card(o: &Order, outcome: OrderOutcome) -> IntakeOrder {
         company: o.company.clone(),
         holder: mask::name(&o.holder_name),
         contact_phone: mask::phone(&o.contact_phone),
-        key_serial: o.key_serial.clone(),
+        key_serial: o.key_serial.to_string(),
         cert_not_after: o.cert.not_after,
         paid: o.paid_at.is_some(),
         docs_approved: o.handler.docs_approved,

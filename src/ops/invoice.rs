@@ -12,7 +12,8 @@ use chrono::{DateTime, Utc};
 use crate::docs::{render_invoice, DocFont, InvoiceBuyer, InvoiceData, InvoiceSettings};
 use crate::docs::invoice::InvoiceBackend;
 use crate::domain::{InvoiceStatus, Order, Status};
-use crate::store::{now, Actor, InvoiceIssue, InvoiceSource, Store};
+use crate::clock::Clock;
+use crate::store::{Actor, InvoiceIssue, InvoiceSource, Store};
 
 use super::OpsError;
 
@@ -60,6 +61,7 @@ pub async fn issue_invoice(
     settings: &InvoiceSettings,
     order: &Order,
     actor: &Actor,
+    clock: &Clock,
 ) -> Result<InvoiceIssue, OpsError> {
     if let Some(doc) = store.invoice_document(order.id).await? {
         return Ok(InvoiceIssue::Existing(doc));
@@ -71,7 +73,7 @@ pub async fn issue_invoice(
             order.order_no
         )));
     }
-    let at = now();
+    let at = clock.now();
     // Drawn once before the transaction with a placeholder number, so a missing glyph or a bad
     // amount is reported without taking a number.
     render_invoice(font, settings, &invoice_data(order, Some("0".repeat(20)), at))?;
@@ -91,7 +93,7 @@ pub fn check_number(number: &str) -> Result<(), OpsError> {
 }
 
 /// Stores the official invoice the tax platform returned (its PDF and 20-digit number).
-pub async fn attach_invoice(store: &dyn Store, order: &Order, number: &str, pdf: Vec<u8>, actor: &Actor) -> Result<InvoiceIssue, OpsError> {
+pub async fn attach_invoice(store: &dyn Store, order: &Order, number: &str, pdf: Vec<u8>, actor: &Actor, clock: &Clock) -> Result<InvoiceIssue, OpsError> {
     check_number(number)?;
     if !pdf.starts_with(b"%PDF-") {
         return Err(OpsError::Invalid("上传的文件不是 PDF".into()));
@@ -100,14 +102,14 @@ pub async fn attach_invoice(store: &dyn Store, order: &Order, number: &str, pdf:
         check_invoiceable(order)?;
     }
     let source = InvoiceSource::Attach { number: number.to_string(), pdf };
-    Ok(store.issue_invoice(order.id, &order.order_no, order.version, source, actor, now()).await?)
+    Ok(store.issue_invoice(order.id, &order.order_no, order.version, source, actor, clock.now()).await?)
 }
 
 /// The order's invoice: the stored one, or issued now.
-pub async fn issued_or_issue(store: &dyn Store, font: &DocFont, settings: &InvoiceSettings, order: &Order, actor: &Actor) -> Result<InvoiceIssue, OpsError> {
+pub async fn issued_or_issue(store: &dyn Store, font: &DocFont, settings: &InvoiceSettings, order: &Order, actor: &Actor, clock: &Clock) -> Result<InvoiceIssue, OpsError> {
     Ok(match store.invoice_document(order.id).await? {
         Some(doc) => InvoiceIssue::Existing(doc),
-        None => issue_invoice(store, font, settings, order, actor).await?,
+        None => issue_invoice(store, font, settings, order, actor, clock).await?,
     })
 }
 

@@ -8,7 +8,8 @@ use crate::domain::member::{MemberOrder, MemberRefusal};
 use crate::domain::order_no::OrderNoError;
 use crate::domain::waybill::WaybillError;
 use crate::domain::{Carrier, OrderNo, Waybill};
-use crate::store::{now, Actor, InvoiceDocument, MemberAction, MemberChange, Store, StoreError};
+use crate::clock::Clock;
+use crate::store::{Actor, InvoiceDocument, MemberAction, MemberChange, Store, StoreError};
 
 /// The last four digits of the contact phone, as a member typed them (full-width digits accepted).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -86,7 +87,7 @@ pub async fn look_up(store: &dyn Store, no: &OrderNo, tail: &PhoneTail) -> Resul
 
 /// The member enters or corrects the SF waybill of the parcel they sent, before it is received.
 /// Entering the same waybill again changes nothing.
-pub async fn set_inbound_waybill(store: &dyn Store, no: &OrderNo, tail: &PhoneTail, raw: &str, client: &str) -> Result<MemberOrder, MemberError> {
+pub async fn set_inbound_waybill(store: &dyn Store, no: &OrderNo, tail: &PhoneTail, raw: &str, client: &str, clock: &Clock) -> Result<MemberOrder, MemberError> {
     let order = look_up(store, no, tail).await?;
     let waybill = Waybill::parse(raw)?;
     order.may_set_inbound_waybill()?;
@@ -106,12 +107,12 @@ pub async fn set_inbound_waybill(store: &dyn Store, no: &OrderNo, tail: &PhoneTa
         },
         reason: format!("会员填写寄件运单 {waybill}（原 {before}）"),
     };
-    store.apply_member_change(&change, &member_actor(client), now()).await?;
+    store.apply_member_change(&change, &member_actor(client), clock.now()).await?;
     reread(store, no, tail).await
 }
 
 /// 确认收货: a shipped order becomes completed, once.
-pub async fn confirm_receipt(store: &dyn Store, no: &OrderNo, tail: &PhoneTail, client: &str) -> Result<MemberOrder, MemberError> {
+pub async fn confirm_receipt(store: &dyn Store, no: &OrderNo, tail: &PhoneTail, client: &str, clock: &Clock) -> Result<MemberOrder, MemberError> {
     let order = look_up(store, no, tail).await?;
     let transition = order.plan_confirm_receipt()?;
     let change = MemberChange {
@@ -121,7 +122,7 @@ pub async fn confirm_receipt(store: &dyn Store, no: &OrderNo, tail: &PhoneTail, 
         reason: transition.reason.clone(),
         action: MemberAction::Status(transition),
     };
-    match store.apply_member_change(&change, &member_actor(client), now()).await {
+    match store.apply_member_change(&change, &member_actor(client), clock.now()).await {
         Ok(()) => reread(store, no, tail).await,
         // Confirmed twice at once: the loser finds the order completed and says so.
         Err(StoreError::Conflict { order_no }) => {

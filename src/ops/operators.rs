@@ -5,14 +5,15 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
-use crate::store::{now, OperatorRecord, Store};
+use crate::clock::Clock;
+use crate::store::{OperatorRecord, Store};
 
 use super::OpsError;
 
 /// The shortest password or PIN accepted for an operator.
 pub const MIN_SECRET_LEN: usize = 4;
 
-pub async fn add_operator(store: &dyn Store, name: &str, secret: &str) -> Result<OperatorRecord, OpsError> {
+pub async fn add_operator(store: &dyn Store, name: &str, secret: &str, clock: &Clock) -> Result<OperatorRecord, OpsError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 32 || name.chars().any(char::is_control) {
         return Err(OpsError::Invalid("操作员名称需为 1–32 个字符".into()));
@@ -25,7 +26,7 @@ pub async fn add_operator(store: &dyn Store, name: &str, secret: &str) -> Result
         .hash_password(secret.as_bytes(), &salt)
         .map_err(|e| OpsError::Invalid(format!("cannot hash the password: {e}")))?
         .to_string();
-    Ok(store.add_operator(name, &hash, now()).await?)
+    Ok(store.add_operator(name, &hash, clock.now()).await?)
 }
 
 /// Signs an operator in; the same error for an unknown name and a wrong password.

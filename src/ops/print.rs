@@ -13,6 +13,7 @@ use std::sync::Arc;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
+use crate::clock::Clock;
 use crate::outbound::printer::{PrintJob, PrintOutcome, Printer, RetryPolicy};
 use crate::store::{Actor, NewPrintJob, PrintJobRecord, PrintJobUpdate, PrintQueueStatus, Store};
 
@@ -62,8 +63,9 @@ pub struct RunReport {
     pub failed: Vec<PrintJobRecord>,
 }
 
-/// Sends every job due at `now` through its printer, once each.
-pub async fn run_due(store: &dyn Store, printers: &Printers, policy: &RetryPolicy, now: DateTime<Utc>) -> Result<RunReport, OpsError> {
+/// Sends every job due now through its printer, once each.
+pub async fn run_due(store: &dyn Store, printers: &Printers, policy: &RetryPolicy, clock: &Clock) -> Result<RunReport, OpsError> {
+    let now = clock.now();
     let mut report = RunReport::default();
     for job in store.due_print_jobs(now).await? {
         if !store.claim_print_job(job.id, now, now + LEASE).await? {
@@ -80,7 +82,7 @@ pub async fn run_due(store: &dyn Store, printers: &Printers, policy: &RetryPolic
                     .unwrap_or_else(|e| PrintOutcome::Retryable(format!("print task failed: {e}")))
             }
         };
-        let finished = crate::store::now();
+        let finished = clock.now();
         let update = match outcome {
             PrintOutcome::Printed { .. } => PrintJobUpdate::Done { printed_at: finished },
             PrintOutcome::Retryable(error) => match policy.next_attempt_at(attempts.try_into().unwrap_or(u32::MAX), finished) {
@@ -101,8 +103,8 @@ pub async fn run_due(store: &dyn Store, printers: &Printers, policy: &RetryPolic
 
 /// Sends what is due, then tells how the queue stands (printed counted since `since`). The desk runs
 /// this every few seconds, so a job that waited for a printer goes out when the printer is back.
-pub async fn run_and_report(store: &dyn Store, printers: &Printers, policy: &RetryPolicy, since: DateTime<Utc>) -> Result<(RunReport, PrintQueueStatus), OpsError> {
-    let report = run_due(store, printers, policy, crate::store::now()).await?;
+pub async fn run_and_report(store: &dyn Store, printers: &Printers, policy: &RetryPolicy, since: DateTime<Utc>, clock: &Clock) -> Result<(RunReport, PrintQueueStatus), OpsError> {
+    let report = run_due(store, printers, policy, clock).await?;
     Ok((report, store.print_queue_status(since).await?))
 }
 
@@ -130,14 +132,15 @@ pub async fn print_label_and_invoice(
     config: &crate::config::Config,
     order: &crate::domain::Order,
     actor: &Actor,
+    clock: &Clock,
 ) -> Result<DocumentsPrinted, OpsError> {
-    let at = crate::store::now();
+    let at = clock.now();
     let font = crate::docs::DocFont::load(&config.font).map_err(|e| OpsError::Invalid(format!("字体无法加载：{e}")))?;
     let label = super::label::build_label(store, &font, &config.label, order, None, at).await?;
     let label_job = super::label::enqueue_label(store, order, &label, actor, at).await?;
-    let invoice = super::invoice::issued_or_issue(store, &font, &config.invoice, order, actor).await?;
+    let invoice = super::invoice::issued_or_issue(store, &font, &config.invoice, order, actor, clock).await?;
     let invoice_job = super::invoice::enqueue_invoice(store, order, invoice.document(), actor, at).await?;
-    let report = run_due(store, &printers_from_settings(&config.printer), &RetryPolicy::default(), at).await?;
+    let report = run_due(store, &printers_from_settings(&config.printer), &RetryPolicy::default(), clock).await?;
     let fate = |id: i64| {
         if report.printed.iter().any(|j| j.id == id) {
             "已打印"

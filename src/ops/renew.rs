@@ -14,12 +14,13 @@ use zeroize::Zeroizing;
 
 use super::OpsError;
 use crate::ca::x509::{self, CertFacts, KeyAlgorithm};
+use crate::clock::Clock;
 use crate::ca::{CaError, CertificateAuthority, IssueRequest};
 use crate::domain::order::Change;
 use crate::domain::renewal::{RenewalBlocker, RenewalRules};
 use crate::domain::{HoldReason, Order, OrderNo, Status};
 use crate::exit;
-use crate::store::{now, Actor, PlannedChange, Stamps, Store, StoreError};
+use crate::store::{Actor, PlannedChange, Stamps, Store, StoreError};
 use crate::token::job::{
     self, abort_point, match_certificate, pin_allows_login, IssuedCertificate, KeyMatch, NewRenewalJob, Phase, RenewalJob, RenewalStep,
     StepResult,
@@ -34,6 +35,8 @@ pub struct RenewContext<'a> {
     pub worker_timeout: Duration,
     pub ca: &'a dyn CertificateAuthority,
     pub rules: &'a RenewalRules,
+    /// Where every stamp, the renewal window and the new validity take the time from.
+    pub clock: &'a Clock,
 }
 
 /// One step as it ran: its whole time, the part spent in the token (module and key), and the rest
@@ -188,7 +191,7 @@ pub async fn renew(
     }
     match &running {
         None => {
-            let blockers = ctx.rules.blockers(&order, now());
+            let blockers = ctx.rules.blockers(&order, ctx.clock.now());
             if !blockers.is_empty() || order.status != Status::Received {
                 return Err(RenewError::NotRenewable(blockers));
             }
@@ -201,7 +204,7 @@ pub async fn renew(
     let result = run.drive(running, pin_source).await;
     if let (Err(e), Some((job_id, step))) = (&result, run.current) {
         // Best effort: the journal shows why the step stopped; the job stays where it was.
-        let _ = store.journal(job_id, step, Phase::Failed, &e.to_string(), now()).await;
+        let _ = store.journal(job_id, step, Phase::Failed, &e.to_string(), ctx.clock.now()).await;
     }
     if let Some(worker) = run.worker.take() {
         worker.close().await;
@@ -222,7 +225,7 @@ struct Run<'a, 'b> {
 }
 
 /// A step's stopwatch: total time, and the token's share taken from the worker.
-struct Clock(Instant);
+struct Stopwatch(Instant);
 
 impl<'a, 'b> Run<'a, 'b> {
     fn worker(&mut self) -> Result<&mut TokenWorker, RenewError> {
@@ -230,17 +233,17 @@ impl<'a, 'b> Run<'a, 'b> {
     }
 
     fn serial(&self) -> String {
-        self.order.key_serial.clone()
+        self.order.key_serial.to_string()
     }
 
     /// The step's times so far, for its journal row (the report after the commit includes the commit).
-    fn lap(&self, clock: &Clock) -> (i64, i64) {
+    fn lap(&self, clock: &Stopwatch) -> (i64, i64) {
         let total = clock.0.elapsed();
         let token = self.worker.as_ref().map(|w| w.token_time()).unwrap_or_default().min(total);
         (i64::try_from(total.as_micros()).unwrap_or(i64::MAX), i64::try_from(token.as_micros()).unwrap_or(i64::MAX))
     }
 
-    fn report(&mut self, step: &'static str, label: &'static str, clock: Clock, note: impl Into<String>) -> (i64, i64) {
+    fn report(&mut self, step: &'static str, label: &'static str, clock: Stopwatch, note: impl Into<String>) -> (i64, i64) {
         let total = clock.0.elapsed();
         let token = self.worker.as_mut().map(|w| w.take_token_time()).unwrap_or_default().min(total);
         let r = StepReport {
@@ -260,7 +263,7 @@ impl<'a, 'b> Run<'a, 'b> {
         let order = self.store.order_by_id(self.order.id).await?.ok_or_else(|| OpsError::OrderNotFound(self.order.order_no.to_string()))?;
         let transition = order.plan(&Change::Hold { reason, resume_to: None }, note).map_err(OpsError::from)?;
         let change = planned(&order, transition, "hold");
-        self.order = self.store.apply_change(&change, self.actor, now()).await?;
+        self.order = self.store.apply_change(&change, self.actor, self.ctx.clock.now()).await?;
         Ok(())
     }
 
@@ -269,7 +272,7 @@ impl<'a, 'b> Run<'a, 'b> {
         let serial = self.serial();
 
         // Identify: the key in the reader must be the order's, with the order's certificate.
-        let clock = Clock(Instant::now());
+        let clock = Stopwatch(Instant::now());
         self.worker = Some(TokenWorker::spawn(&self.ctx.worker, &self.ctx.module, self.ctx.worker_timeout).await?);
         let report = match self.worker()?.inspect(&serial).await {
             Ok(r) => r,
@@ -308,7 +311,7 @@ impl<'a, 'b> Run<'a, 'b> {
         self.report("identify", "识别 KEY", clock, format!("KEY {serial} 与订单 {} 相符", self.order.order_no));
 
         // Log in: the PIN is read now, handed to the worker over its pipe, and dropped (zeroized).
-        let clock = Clock(Instant::now());
+        let clock = Stopwatch(Instant::now());
         let pin = pin_source().map_err(RenewError::Pin)?;
         let login = self.worker()?.login(&serial, &pin).await;
         drop(pin);
@@ -338,7 +341,7 @@ impl<'a, 'b> Run<'a, 'b> {
         let old_id = hex::decode(&job.plan.old_key_id).map_err(|e| RenewError::Check(e.to_string()))?;
 
         while let Some(step) = job.step.next() {
-            let clock = Clock(Instant::now());
+            let clock = Stopwatch(Instant::now());
             match step {
                 RenewalStep::Start => {}
                 RenewalStep::GenerateKey => {
@@ -354,7 +357,7 @@ impl<'a, 'b> Run<'a, 'b> {
                     let note = if existed { "沿用上次生成的新密钥" } else { "已在 KEY 上生成" };
                     let (elapsed_us, token_us) = self.lap(&clock);
                     let result = StepResult { detail: note.into(), elapsed_us, token_us, public_key: Some(hex::encode(spki)), request_pem: None };
-                    job = self.store.commit_step(job.id, step, &result, now()).await?;
+                    job = self.store.commit_step(job.id, step, &result, self.ctx.clock.now()).await?;
                     self.report(step.code(), step.label(), clock, note);
                 }
                 RenewalStep::BuildRequest => {
@@ -371,7 +374,7 @@ impl<'a, 'b> Run<'a, 'b> {
                     }
                     let (elapsed_us, token_us) = self.lap(&clock);
                     let result = StepResult { detail: req.subject.clone(), elapsed_us, token_us, public_key: None, request_pem: Some(x509::request_pem(&csr)) };
-                    job = self.store.commit_step(job.id, step, &result, now()).await?;
+                    job = self.store.commit_step(job.id, step, &result, self.ctx.clock.now()).await?;
                     self.report(step.code(), step.label(), clock, req.subject);
                 }
                 RenewalStep::Issue => {
@@ -381,7 +384,7 @@ impl<'a, 'b> Run<'a, 'b> {
                     let cert = self.issue(&job).await?;
                     let (elapsed_us, token_us) = self.lap(&clock);
                     let result = StepResult { detail: format!("serial {} fingerprint {}", cert.serial, cert.fingerprint), elapsed_us, token_us, ..StepResult::default() };
-                    self.store.record_issued_certificate(&cert, &result, now()).await?;
+                    self.store.record_issued_certificate(&cert, &result, self.ctx.clock.now()).await?;
                     job = self.reload(job.id).await?;
                     self.report(step.code(), step.label(), clock, format!("序列号 {} 有效期至 {}", cert.serial, cert.not_after));
                 }
@@ -403,7 +406,7 @@ impl<'a, 'b> Run<'a, 'b> {
                     let note = if wrote { "已写入、读回并验证签名" } else { "证书已在 KEY 上，读回并验证签名" };
                     let (elapsed_us, token_us) = self.lap(&clock);
                     let result = StepResult { detail: format!("{note}; serial {}", issued.serial), elapsed_us, token_us, ..StepResult::default() };
-                    job = self.store.commit_step(job.id, step, &result, now()).await?;
+                    job = self.store.commit_step(job.id, step, &result, self.ctx.clock.now()).await?;
                     self.report(step.code(), step.label(), clock, note);
                 }
                 RenewalStep::Activate => {
@@ -425,7 +428,7 @@ impl<'a, 'b> Run<'a, 'b> {
                     let note = format!("移除旧对象 {removed} 个，其余 {} 个对象原样保留", job.plan.kept_objects.len());
                     let (elapsed_us, token_us) = self.lap(&clock);
                     let result = StepResult { detail: note.clone(), elapsed_us, token_us, ..StepResult::default() };
-                    job = self.store.commit_step(job.id, step, &result, now()).await?;
+                    job = self.store.commit_step(job.id, step, &result, self.ctx.clock.now()).await?;
                     self.report(step.code(), step.label(), clock, note);
                 }
                 RenewalStep::Finish => {
@@ -441,7 +444,7 @@ impl<'a, 'b> Run<'a, 'b> {
                     let change = planned(&order, transition, "renew");
                     let (elapsed_us, token_us) = self.lap(&clock);
                     let result = StepResult { detail: reason, elapsed_us, token_us, ..StepResult::default() };
-                    self.order = self.store.finish_renewal(job.id, &change, &result, self.actor, now()).await?;
+                    self.order = self.store.finish_renewal(job.id, &change, &result, self.actor, self.ctx.clock.now()).await?;
                     job = self.reload(job.id).await?;
                     self.report(step.code(), step.label(), clock, "订单已续签");
                 }
@@ -464,7 +467,7 @@ impl<'a, 'b> Run<'a, 'b> {
     }
 
     async fn intent(&mut self, job: &RenewalJob, step: RenewalStep, detail: &str) -> Result<(), RenewError> {
-        self.store.journal(job.id, step, Phase::Intent, detail, now()).await?;
+        self.store.journal(job.id, step, Phase::Intent, detail, self.ctx.clock.now()).await?;
         self.current = Some((job.id, step));
         abort_point(step, "intent");
         Ok(())
@@ -484,10 +487,10 @@ impl<'a, 'b> Run<'a, 'b> {
     /// Creates the job: the plan is fixed here (new CKA_ID, serial and validity of the new certificate,
     /// the objects to keep), and the order moves to `renewing`.
     async fn start(&mut self, old_obj: &ObjectInfo, old: &CertFacts) -> Result<RenewalJob, RenewError> {
-        let clock = Clock(Instant::now());
+        let clock = Stopwatch(Instant::now());
         let serial = self.serial();
         let logged_in = self.worker()?.inspect(&serial).await?;
-        let at = now();
+        let at = self.ctx.clock.now();
         let (not_before, not_after) = self.ctx.rules.new_validity(&self.order.cert, at, self.order.term_years);
         let mut new_serial: [u8; 16] = rand::random();
         new_serial[0] = (new_serial[0] & 0x7f) | 0x40;
@@ -545,9 +548,10 @@ impl<'a, 'b> Run<'a, 'b> {
         if x509::normalize_subject(&facts.subject) != x509::normalize_subject(&req.subject) {
             return Err(mismatch(&format!("主题 {} 不是 {}", facts.subject, req.subject)));
         }
-        if facts.not_after != p.planned_not_after {
-            return Err(mismatch(&format!("有效期至 {}，续签规则要求 {}", facts.not_after, p.planned_not_after)));
-        }
+        self.ctx
+            .rules
+            .check_validity((p.planned_not_before, p.planned_not_after), (facts.not_before, facts.not_after))
+            .map_err(|why| mismatch(&why))?;
         if let Some(ca) = self.ctx.ca.issuer() {
             x509::verify_issued_by(&der, ca).map_err(|e| mismatch(&format!("不是由配置的 CA 签发：{e}")))?;
         }
@@ -563,7 +567,7 @@ impl<'a, 'b> Run<'a, 'b> {
             fingerprint: facts.fingerprint,
             pem: x509::certificate_pem(&der),
             ca_backend: self.ctx.ca.backend().to_string(),
-            issued_at: now(),
+            issued_at: self.ctx.clock.now(),
         })
     }
 }

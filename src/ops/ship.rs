@@ -4,7 +4,8 @@
 
 use crate::domain::order::Change;
 use crate::domain::{Order, OrderNo, Status, Waybill};
-use crate::store::{now, Actor, PlannedChange, Stamps, Store};
+use crate::clock::Clock;
+use crate::store::{Actor, PlannedChange, Stamps, Store};
 
 use super::OpsError;
 
@@ -16,7 +17,8 @@ pub enum Shipped {
     Before(Order),
 }
 
-pub async fn ship(store: &dyn Store, no: &OrderNo, raw_waybill: &str, actor: &Actor) -> Result<Shipped, OpsError> {
+pub async fn ship(store: &dyn Store, no: &OrderNo, raw_waybill: &str, actor: &Actor, clock: &Clock) -> Result<Shipped, OpsError> {
+    let at = clock.now();
     let waybill = Waybill::parse(raw_waybill).map_err(|e| OpsError::Invalid(e.to_string()))?;
     let order = store.order_by_no(no).await?.ok_or_else(|| OpsError::OrderNotFound(no.to_string()))?;
     if let Some(existing) = &order.outbound_waybill {
@@ -33,8 +35,8 @@ pub async fn ship(store: &dyn Store, no: &OrderNo, raw_waybill: &str, actor: &Ac
         order_no: order.order_no.clone(),
         expected_version: order.version,
         transition,
-        stamps: Stamps { outbound_waybill: Some(waybill), shipped_at: Some(now()), ..Stamps::default() },
+        stamps: Stamps { outbound_waybill: Some(waybill), shipped_at: Some(at), ..Stamps::default() },
         action: "ship",
     };
-    Ok(Shipped::Now(store.apply_change(&change, actor, now()).await?))
+    Ok(Shipped::Now(store.apply_change(&change, actor, at).await?))
 }

@@ -450,8 +450,3 @@ pub async fn open_member(url: &str, max_connections: u32, connect_timeout: std::
     }
 }
 
-/// The current time at the database's precision (microseconds), so values round-trip exactly.
-pub fn now() -> DateTime<Utc> {
-    use chrono::SubsecRound;
-    Utc::now().trunc_subsecs(6)
-}

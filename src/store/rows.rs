@@ -74,7 +74,7 @@ macro_rules! push_order {
             .push_bind(o.company.clone())
             .push_bind(o.contact_phone.clone())
             .push_bind(o.phone_tail())
-            .push_bind(o.key_serial.clone())
+            .push_bind(o.key_serial.to_string())
             .push_bind(o.cert.serial.clone())
             .push_bind(o.cert.subject.clone())
             .push_bind(o.cert.not_before)
@@ -205,7 +205,7 @@ impl TryFrom<OrderRow> for Order {
             holder_name: r.holder_name,
             company: r.company,
             contact_phone: r.contact_phone,
-            key_serial: r.key_serial,
+            key_serial: r.key_serial.into(),
             cert: Certificate {
                 serial: r.cert_serial,
                 subject: r.cert_subject,
@@ -542,7 +542,7 @@ impl TryFrom<RenewalJobRow> for RenewalJob {
             step: RenewalStep::from_code(&r.step).ok_or_else(|| bad("step", &r.step))?,
             plan: NewRenewalJob {
                 order_id: r.order_id,
-                key_serial: r.key_serial,
+                key_serial: r.key_serial.into(),
                 algorithm: r.algorithm,
                 new_key_id: r.new_key_id,
                 old_key_id: r.old_key_id,

@@ -58,19 +58,19 @@ struct IdentifiedEvent {
     error: Option<String>,
 }
 
-fn emit_line<T: Serialize>(json: bool, event: &T, text: &str) {
+fn emit_line<T: Serialize>(json: bool, event: &T, text: &str, clock: &crate::clock::Clock) {
     let mut out = std::io::stdout().lock();
     if json {
-        let line = serde_json::to_string(&Timed { at: chrono::Utc::now(), event }).unwrap_or_default();
+        let line = serde_json::to_string(&Timed { at: clock.now(), event }).unwrap_or_default();
         let _ = writeln!(out, "{line}");
     } else {
-        let _ = writeln!(out, "{}  {text}", chrono::Local::now().format("%H:%M:%S%.3f"));
+        let _ = writeln!(out, "{}  {text}", clock.now_local().format("%H:%M:%S%.3f"));
     }
     let _ = out.flush();
 }
 
 /// `keydesk reader watch`: runs until interrupted.
-pub async fn reader_watch(store: Arc<dyn Store>, config: &Config, json: bool, identify_keys: bool) -> Result<(), Failure> {
+pub async fn reader_watch(store: Arc<dyn Store>, config: &Config, json: bool, identify_keys: bool, clock: &crate::clock::Clock) -> Result<(), Failure> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Instant, ReaderEvent)>();
     let stop = Arc::new(AtomicBool::new(false));
     let settings = config.token.clone();
@@ -85,7 +85,7 @@ pub async fn reader_watch(store: Arc<dyn Store>, config: &Config, json: bool, id
             _ = tokio::signal::ctrl_c() => break,
             next = rx.recv() => {
                 let Some((seen, event)) = next else { break };
-                emit_line(json, &event, &event.describe());
+                emit_line(json, &event, &event.describe(), clock);
                 if let (true, ReaderEvent::CardInserted { reader, module, .. }) = (identify_keys, &event) {
                     let result = identify(store.as_ref(), &WorkerProgram::current_exe(), module, worker_timeout(config), reader).await;
                     let elapsed_ms = seen.elapsed().as_secs_f64() * 1e3;
@@ -109,7 +109,7 @@ pub async fn reader_watch(store: Arc<dyn Store>, config: &Config, json: bool, id
                             .collect::<Vec<_>>()
                             .join("；"),
                     };
-                    emit_line(json, &IdentifiedEvent { reader: reader.clone(), elapsed_ms, keys, error }, &text);
+                    emit_line(json, &IdentifiedEvent { reader: reader.clone(), elapsed_ms, keys, error }, &text, clock);
                 }
             }
         }
@@ -134,7 +134,7 @@ pub async fn token_show(store: &dyn Store, config: &Config, serial: Option<&str>
     let mut worker = TokenWorker::spawn(&WorkerProgram::current_exe(), &module, worker_timeout(config)).await.map_err(token_err)?;
     let tokens = worker.tokens().await.map_err(token_err)?;
     let serials: Vec<String> = match serial {
-        Some(s) if tokens.iter().any(|t| t.serial == s) => vec![s.to_string()],
+        Some(s) if tokens.iter().any(|t| crate::domain::KeySerial::new(&t.serial).is(s)) => vec![s.to_string()],
         Some(s) => {
             let present: Vec<String> = tokens.iter().map(|t| t.serial.clone()).collect();
             return Err(token_err(WorkerError::Token(TokenError::NotPresent { serial: s.into(), present: if present.is_empty() { "无".into() } else { present.join(", ") } })));
@@ -201,7 +201,7 @@ fn print_step(s: &StepReport) {
 }
 
 /// `keydesk renew ORDER`.
-pub async fn renew(store: &dyn Store, config: &Config, args: RenewArgs, actor: &Actor) -> Result<u8, Failure> {
+pub async fn renew(store: &dyn Store, config: &Config, args: RenewArgs, actor: &Actor, clock: &crate::clock::Clock) -> Result<u8, Failure> {
     let no = OrderNo::parse(&args.order_no).map_err(|e| Failure { code: exit::REFUSED, message: e.to_string() })?;
     let ca = crate::ca::from_settings(&config.ca).unwrap_or_else(|e| Box::new(crate::ca::UnavailableCa(e.to_string())));
     let ctx = RenewContext {
@@ -210,6 +210,7 @@ pub async fn renew(store: &dyn Store, config: &Config, args: RenewArgs, actor: &
         worker_timeout: worker_timeout(config),
         ca: ca.as_ref(),
         rules: &config.renewal,
+        clock,
     };
     let pin_stdin = args.pin_stdin;
     let mut pin_source = move || read_pin(pin_stdin);

@@ -1,18 +1,25 @@
-//! `keydesk dev …`: demo and test helpers, never needed at a real desk. A demo CA, and SoftHSM keys
-//! that match demo orders (token serial = the order's key编号, the signing certificate with the
-//! order's serial, subject and validity from the demo CA, plus an encryption pair and a seal image), so
+//! `keydesk dev …`: demo and test helpers, never needed at a real desk. A demo CA; the demo orders
+//! moved to today (`demo-orders`, see `crate::demo`); and SoftHSM keys made as a vendor makes them —
+//! the token chooses its serial — carrying a signing certificate from the demo CA with an order's
+//! serial, subject and validity (plus an encryption pair and a seal image). `provision-demo` writes
+//! the orders back with each key's serial recorded as the platform shows it (upper case), so
 //! `keydesk renew` can be tried at once. The demo PIN is given on the command line: demo only.
 
 use std::path::{Path, PathBuf};
 
 use chrono::{Duration, Utc};
+use serde_json::Value;
 use clap::Subcommand;
 
 use super::softhsm::{self, MemberKey, SoftHsmDir};
 use crate::ca::x509::KeyAlgorithm;
 use crate::ca::LocalCa;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::{Order, OrderKind, Status};
+
+/// The demo order the README's walk-through renews.
+pub const DEMO_ORDER: &str = "0000261121000001";
 use crate::exit;
 
 #[derive(Debug, Subcommand)]
@@ -22,12 +29,10 @@ pub enum DevCommand {
         #[arg(long)]
         dir: PathBuf,
     },
-    /// Make one SoftHSM key in DIR with this serial and a certificate from the CA
+    /// Make one SoftHSM key in DIR (the token chooses its serial, printed) with a certificate from the CA
     ProvisionToken {
         #[arg(long)]
         softhsm_dir: PathBuf,
-        #[arg(long)]
-        serial: String,
         #[arg(long)]
         subject: String,
         #[arg(long)]
@@ -48,15 +53,29 @@ pub enum DevCommand {
         bare: bool,
         #[arg(long, default_value = "demo")]
         label: String,
+        /// Print `{"serial": …, "order_serial": …}` instead of a sentence
+        #[arg(long)]
+        json: bool,
     },
-    /// Make SoftHSM keys for demo orders waiting for renewal (always including 0000261121000001)
+    /// Write the demo orders moved to today (the fixture is written as of a fixed day)
+    DemoOrders {
+        #[arg(long, default_value = "fixtures/demo-orders.json")]
+        orders: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Make SoftHSM keys for demo orders waiting for renewal (always including 0000261121000001) and
+    /// write the orders with each key's serial to OUT
     ProvisionDemo {
         #[arg(long)]
         softhsm_dir: PathBuf,
         #[arg(long)]
         ca_dir: PathBuf,
-        #[arg(long, default_value = "fixtures/demo-orders.json")]
+        /// The orders, as `dev demo-orders` wrote them
+        #[arg(long)]
         orders: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
         #[arg(long, default_value = "123456")]
         pin: String,
         #[arg(long, default_value_t = 4)]
@@ -74,11 +93,11 @@ pub enum DevCommand {
 }
 
 /// Creates the demo CA in `dir` unless it is there; returns it.
-pub fn demo_ca(dir: &Path) -> Result<LocalCa, String> {
+pub fn demo_ca(dir: &Path, clock: &Clock) -> Result<LocalCa, String> {
     let (cert, key) = (dir.join("ca.crt"), dir.join("ca.key"));
     if !cert.is_file() || !key.is_file() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        let now = Utc::now();
+        let now = clock.now();
         let (cert_pem, key_pem) = LocalCa::create("CN=keydesk 演示 CA,O=keydesk,C=CN", now - Duration::days(3650), now + Duration::days(3650 * 3))
             .map_err(|e| e.to_string())?;
         std::fs::write(&cert, cert_pem).map_err(|e| e.to_string())?;
@@ -99,9 +118,14 @@ fn use_softhsm_dir(dir: &SoftHsmDir) {
     std::env::set_var("SOFTHSM2_CONF", dir.conf());
 }
 
-fn member_key(o: &Order, pin: &str) -> MemberKey {
+/// The key serial as the platform writes it: the token's own serial, upper case.
+pub fn platform_serial(token_serial: &str) -> String {
+    crate::domain::scan_text::canonical_identifier(token_serial)
+}
+
+fn member_key(o: &Order, token_serial: &str, pin: &str) -> MemberKey {
     MemberKey {
-        token_serial: o.key_serial.clone(),
+        token_serial: token_serial.to_string(),
         token_label: o.account.clone(),
         pin: pin.into(),
         algorithm: KeyAlgorithm::Rsa { bits: 2048 },
@@ -113,17 +137,17 @@ fn member_key(o: &Order, pin: &str) -> MemberKey {
     }
 }
 
-pub async fn run(cmd: DevCommand, config: &Config) -> Result<u8, String> {
+pub async fn run(cmd: DevCommand, config: &Config, clock: &Clock) -> Result<u8, String> {
     let module = config.token.module.display().to_string();
     match cmd {
         DevCommand::DemoCa { dir } => {
-            let ca = demo_ca(&dir)?;
+            let ca = demo_ca(&dir, clock)?;
             println!("演示 CA：{}（{}）", dir.join("ca.crt").display(), ca.certificate().subject);
         }
-        DevCommand::ProvisionToken { softhsm_dir, serial, subject, cert_serial, not_before, not_after, ca_dir, pin, algorithm, bare, label } => {
-            let ca = demo_ca(&ca_dir)?;
+        DevCommand::ProvisionToken { softhsm_dir, subject, cert_serial, not_before, not_after, ca_dir, pin, algorithm, bare, label, json } => {
+            let ca = demo_ca(&ca_dir, clock)?;
             let dir = SoftHsmDir::create(&softhsm_dir)?;
-            dir.init_token(&label, &serial, &pin)?;
+            let serial = dir.init_token(&label, &pin)?;
             use_softhsm_dir(&dir);
             let key = MemberKey {
                 token_serial: serial.clone(),
@@ -137,13 +161,24 @@ pub async fn run(cmd: DevCommand, config: &Config) -> Result<u8, String> {
                 extras: !bare,
             };
             softhsm::provision(&module, &key, &ca)?;
-            println!("KEY {serial} 已制作（SOFTHSM2_CONF={}）", dir.conf().display());
+            if json {
+                println!("{}", serde_json::json!({ "serial": serial, "order_serial": platform_serial(&serial), "softhsm2_conf": dir.conf() }));
+            } else {
+                println!("KEY {serial} 已制作（订单中记为 {}；SOFTHSM2_CONF={}）", platform_serial(&serial), dir.conf().display());
+            }
         }
-        DevCommand::ProvisionDemo { softhsm_dir, ca_dir, orders, pin, limit } => {
-            let ca = demo_ca(&ca_dir)?;
+        DevCommand::DemoOrders { orders, out } => {
             let text = std::fs::read_to_string(&orders).map_err(|e| format!("{}: {e}", orders.display()))?;
-            let all = crate::ops::import::parse_export(&text).map_err(|e| e.to_string())?;
-            let mut chosen: Vec<&Order> = all.iter().filter(|o| o.order_no.as_str() == "0000261121000001").collect();
+            let calendar = crate::sla::Calendar::load(&config.sla).map_err(|e| e.to_string())?;
+            let moved = crate::demo::rebase(&text, crate::demo::fixture_as_of(), clock.now(), &calendar, config.renewal.mail_only_before)?;
+            std::fs::write(&out, moved).map_err(|e| format!("{}: {e}", out.display()))?;
+            println!("演示订单已按今天（{}）写入 {}", clock.now_local().date_naive(), out.display());
+        }
+        DevCommand::ProvisionDemo { softhsm_dir, ca_dir, orders, out, pin, limit } => {
+            let ca = demo_ca(&ca_dir, clock)?;
+            let text = std::fs::read_to_string(&orders).map_err(|e| format!("{}: {e}", orders.display()))?;
+            let all = crate::ops::import::parse_export(&text, clock.now()).map_err(|e| e.to_string())?;
+            let mut chosen: Vec<&Order> = all.iter().filter(|o| o.order_no.as_str() == DEMO_ORDER).collect();
             for o in &all {
                 if chosen.len() >= limit {
                     break;
@@ -154,15 +189,22 @@ pub async fn run(cmd: DevCommand, config: &Config) -> Result<u8, String> {
                 }
             }
             let dir = SoftHsmDir::create(&softhsm_dir)?;
+            let mut serials = Vec::new();
             for o in &chosen {
-                dir.init_token(&o.account, &o.key_serial, &pin)?;
+                serials.push(dir.init_token(&o.account, &pin)?);
             }
             use_softhsm_dir(&dir);
-            for o in &chosen {
-                softhsm::provision(&module, &member_key(o, &pin), &ca)?;
-                println!("KEY {}  订单 {}  {}  证书 {} 到期 {}", o.key_serial, o.order_no, o.company, o.cert.serial, o.cert.not_after);
+            let mut records: Vec<Value> = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+            for (o, serial) in chosen.iter().zip(&serials) {
+                softhsm::provision(&module, &member_key(o, serial, &pin), &ca)?;
+                let record = records.iter_mut().find(|r| r["order_no"].as_str().map(crate::domain::scan_text::canonical_identifier).as_deref() == Some(o.order_no.as_str()));
+                if let Some(r) = record {
+                    r["key_serial"] = Value::String(platform_serial(serial));
+                }
+                println!("KEY {serial}  订单 {}  {}  证书 {} 到期 {}", o.order_no, o.company, o.cert.serial, o.cert.not_after);
             }
-            println!("\n  export SOFTHSM2_CONF={}\n  export KEYDESK_CA__CERT={}\n  export KEYDESK_CA__KEY={}\n  PIN：{pin}", dir.conf().display(), ca_dir.join("ca.crt").display(), ca_dir.join("ca.key").display());
+            std::fs::write(&out, serde_json::to_string_pretty(&records).map_err(|e| e.to_string())?).map_err(|e| format!("{}: {e}", out.display()))?;
+            println!("\n  订单（含 KEY 编号）：{}\n  export SOFTHSM2_CONF={}\n  export KEYDESK_CA__CERT={}\n  export KEYDESK_CA__KEY={}\n  PIN：{pin}", out.display(), dir.conf().display(), ca_dir.join("ca.crt").display(), ca_dir.join("ca.key").display());
         }
         DevCommand::VirtualCard { atr, port } => {
             let atr = hex::decode(atr.replace(' ', "")).map_err(|e| format!("ATR is not hex: {e}"))?;

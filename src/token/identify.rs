@@ -9,12 +9,13 @@ use serde::Serialize;
 use super::job::{match_certificate, KeyMatch};
 use super::pkcs11::{PinFlags, TokenReport};
 use super::worker::{TokenWorker, WorkerProgram};
-use crate::domain::{mask, Order};
+use crate::domain::{mask, KeySerial, Order};
 use crate::store::{Store, StoreResult};
 
-/// The orders whose key serial is this token's.
+/// The orders whose key serial is this token's (as the token reports it: case and padding aside).
 pub async fn orders_for_key(store: &dyn Store, serial: &str) -> StoreResult<Vec<Order>> {
-    Ok(store.search_orders(serial, 20).await?.into_iter().filter(|o| o.key_serial == serial).collect())
+    let serial = KeySerial::new(serial);
+    Ok(store.search_orders(serial.as_str(), 20).await?.into_iter().filter(|o| o.key_serial == serial).collect())
 }
 
 /// A key and its order, ready for the screen (the holder's name masked).

@@ -203,7 +203,8 @@ impl TokenAccess {
         let mut present = Vec::new();
         for slot in slots {
             let t = self.summary(slot)?;
-            if t.serial == serial {
+            // The token's serial as it reports it (lower case, padded) names the order's key编号.
+            if crate::domain::KeySerial::new(&t.serial).is(serial) {
                 return Ok((slot, t));
             }
             present.push(t.serial);

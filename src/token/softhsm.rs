@@ -1,9 +1,9 @@
 //! Dev and test only: SoftHSM2 tokens that stand in for members' UKeys. A token folder of its own
-//! (`softhsm2.conf` + `tokens/`), a token with the serial number the order names (SoftHSM picks a random
-//! serial, so the serial attribute in the token's file is rewritten right after `softhsm2-util
-//! --init-token` — the stand-in for the vendor's personalisation), and a member's key: a signing key
-//! pair with its certificate from a (demo) CA, plus the objects a real key carries that a renewal must
-//! leave untouched — an encryption key pair with its certificate and an electronic seal data object.
+//! (`softhsm2.conf` + `tokens/`), a token made as a vendor makes one (`softhsm2-util --init-token`:
+//! the token chooses its own serial, which is read back and never rewritten), and a member's key: a
+//! signing key pair with its certificate from a (demo) CA, plus the objects a real key carries that a
+//! renewal must leave untouched — an encryption key pair with its certificate and an electronic seal
+//! data object.
 
 use std::path::{Path, PathBuf};
 
@@ -43,11 +43,8 @@ impl SoftHsmDir {
             .unwrap_or_default()
     }
 
-    /// Makes a token with this label, serial (at most 16 characters) and user PIN.
-    pub fn init_token(&self, label: &str, serial: &str, pin: &str) -> Result<(), String> {
-        if serial.is_empty() || serial.len() > 16 {
-            return Err(format!("token serial {serial:?} must have 1 to 16 characters"));
-        }
+    /// Makes a token with this label and user PIN; returns the serial the token chose for itself.
+    pub fn init_token(&self, label: &str, pin: &str) -> Result<String, String> {
         let before = self.token_dirs();
         let out = std::process::Command::new("softhsm2-util")
             .args(["--init-token", "--free", "--label", label, "--so-pin", SO_PIN, "--pin", pin])
@@ -58,24 +55,22 @@ impl SoftHsmDir {
             return Err(format!("softhsm2-util --init-token: {}", String::from_utf8_lossy(&out.stderr)));
         }
         let new = self.token_dirs().into_iter().find(|d| !before.contains(d)).ok_or("softhsm2-util made no token folder")?;
-        set_serial(&new.join("token.object"), serial)
+        read_serial(&new.join("token.object"))
     }
 }
 
 /// SoftHSM's object file: attributes as (u64 type, u64 kind, value); kind 3 is a byte string with a u64 length.
 const CKA_OS_TOKENSERIAL: u64 = 0x8000_534A;
 
-fn set_serial(file: &Path, serial: &str) -> Result<(), String> {
+/// The serial SoftHSM gave the token, read from its object file (as `C_GetTokenInfo` would report it).
+fn read_serial(file: &Path) -> Result<String, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let tag: Vec<u8> = [CKA_OS_TOKENSERIAL.to_be_bytes(), 3u64.to_be_bytes()].concat();
     let at = bytes.windows(tag.len()).position(|w| w == tag.as_slice()).ok_or("no serial attribute in the token file")?;
     let len_at = at + tag.len();
-    let old_len = u64::from_be_bytes(bytes[len_at..len_at + 8].try_into().map_err(|_| "short token file")?) as usize;
-    let mut out = bytes[..len_at].to_vec();
-    out.extend((serial.len() as u64).to_be_bytes());
-    out.extend(serial.as_bytes());
-    out.extend(&bytes[len_at + 8 + old_len..]);
-    std::fs::write(file, out).map_err(|e| format!("{}: {e}", file.display()))
+    let len = u64::from_be_bytes(bytes.get(len_at..len_at + 8).and_then(|b| b.try_into().ok()).ok_or("short token file")?) as usize;
+    let value = bytes.get(len_at + 8..len_at + 8 + len).ok_or("short token file")?;
+    Ok(String::from_utf8_lossy(value).trim().to_string())
 }
 
 /// A member's key as the demo and the tests want it.
