@@ -56,8 +56,8 @@ fn demo_fixtures_cover_every_status_and_the_edge_cases() {
     assert!(by_waybill.values().any(|&n| n >= 2), "one parcel with several keys");
     assert!(orders.iter().any(|o| o.inbound.waybill.as_deref().is_some_and(|w| keydesk::domain::Waybill::parse(w).is_err())), "a non-SF waybill");
     assert!(orders.iter().any(|o| o.status == Status::Unpaid && o.inbound.waybill.is_some()), "unpaid with a parcel on its way");
-    let now = chrono::Utc::now();
-    assert!(orders.iter().any(|o| o.cert.not_after < now), "an expired certificate");
+    let now = crate::support::now();
+    assert!(orders.iter().any(|o| o.cert.not_after < now), "an expired certificate (as of the fixture's day)");
     let rules = keydesk::domain::renewal::RenewalRules::default();
     assert!(orders.iter().any(|o| rules.mail_only(&o.cert)), "a pre-2021-12-17 single-seal certificate");
 }

@@ -25,12 +25,12 @@ both_backends!(a_hold_pauses_the_return_clock_and_a_release_resumes_it, async |d
     let state_of = |board: &keydesk::sla::board::Board, no: &OrderNo| {
         board.rows.iter().find(|r| r.order_no == no.as_str() && r.policy == Policy::Return).and_then(|r| r.state())
     };
-    let now = chrono::Utc::now().with_timezone(&keydesk::sla::SHANGHAI);
+    let now = crate::support::clock().now_local();
     let before = ops::sla::board(s, &rules, now, BoardWindow::all()).await.unwrap();
     assert!(state_of(&before, &no).is_some_and(|st| st != ClockState::OnHold), "the received order has a running return clock");
 
     ops::change::change_order(s, &no, &Change::Hold { reason: HoldReason::WrongKey, resume_to: None }, "寄错 KEY", &actor("qin"), &crate::support::clock()).await.unwrap();
-    let held = ops::sla::board(s, &rules, chrono::Utc::now().with_timezone(&keydesk::sla::SHANGHAI), BoardWindow::all()).await.unwrap();
+    let held = ops::sla::board(s, &rules, crate::support::clock().now_local(), BoardWindow::all()).await.unwrap();
     assert_eq!(state_of(&held, &no), Some(ClockState::OnHold));
     assert!(held.counts.on_hold >= 1);
 
@@ -41,7 +41,7 @@ both_backends!(a_hold_pauses_the_return_clock_and_a_release_resumes_it, async |d
     let ret = clocks.iter().find(|c| c.clock.policy == Policy::Return).unwrap();
     assert_eq!(ret.clock.pauses.len(), 1);
     assert!(ret.clock.pauses[0].to.is_some(), "the pause closed on release");
-    let released = ops::sla::board(s, &rules, chrono::Utc::now().with_timezone(&keydesk::sla::SHANGHAI), BoardWindow::all()).await.unwrap();
+    let released = ops::sla::board(s, &rules, crate::support::clock().now_local(), BoardWindow::all()).await.unwrap();
     assert_ne!(state_of(&released, &no), Some(ClockState::OnHold));
     // The board is sorted by urgency: every breached row comes before any on-track row.
     let states: Vec<Option<ClockState>> = released.rows.iter().map(|r| r.state()).collect();
@@ -49,7 +49,7 @@ both_backends!(a_hold_pauses_the_return_clock_and_a_release_resumes_it, async |d
     assert!(states[first_on_track..].iter().all(|s| *s != Some(ClockState::Breached)));
     // Every clock is computed while today's year has a calendar (2024–2026 ship built in).
     use chrono::Datelike;
-    if rules.calendar().has_year(chrono::Utc::now().year()) {
+    if rules.calendar().has_year(crate::support::clock().now().year()) {
         assert!(released.rows.iter().all(|r| matches!(r.clock, RowClock::Evaluated(_))));
     }
 });

@@ -126,6 +126,7 @@ pub async fn label(
     Ok(code)
 }
 
+#[allow(clippy::too_many_arguments)]
 pub async fn invoice(store: &dyn Store, config: &Config, actor: &Actor, order_no: &str, out: Option<PathBuf>, print: bool, json: bool, clock: &Clock) -> Result<u8, Failure> {
     need_output(&out, print)?;
     let order = order(store, order_no).await?;

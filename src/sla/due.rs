@@ -35,23 +35,33 @@ pub struct DueReport {
     pub paused_minutes: i64,
     /// True when a pause is still open: `due_at` assumes it ends at `as_of`.
     pub provisional: bool,
-    pub state: ClockState,
-    pub remaining_minutes: i64,
+    /// The state at `as_of`; `null` when `as_of` falls in a year with no calendar (the deadlines above
+    /// are still right: they need only the years they span).
+    pub state: Option<ClockState>,
+    pub remaining_minutes: Option<i64>,
+    /// Why the state is unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state_unknown: Option<String>,
 }
 
 /// Computes the deadlines for `args`, with open pauses ending at `now`, and the state at `now`.
 pub fn compute_due(rules: &ClockRules, args: &DueArgs, now: DateTime<FixedOffset>) -> Result<DueReport, SlaError> {
     let events = ClockEvents { policy: args.policy, starts: args.events.clone(), pauses: args.pauses.clone(), stop: None };
     let schedule = rules.schedule(&events, now)?;
-    let evaluation = rules.evaluate(&events, now)?;
+    let (evaluation, state_unknown) = match rules.evaluate(&events, now) {
+        Ok(e) => (Some(e), None),
+        Err(e @ SlaError::MissingCalendarYear { .. }) => (None, Some(e.to_string())),
+        Err(e) => return Err(e),
+    };
     Ok(DueReport {
         schedule,
         as_of: in_shanghai(&now),
         budget_minutes: schedule.budget_minutes(),
         paused_minutes: schedule.paused_minutes(),
         provisional: args.pauses.iter().any(|pause| pause.to.is_none()),
-        state: evaluation.state,
-        remaining_minutes: evaluation.remaining_minutes,
+        state: evaluation.as_ref().map(|e| e.state),
+        remaining_minutes: evaluation.as_ref().map(|e| e.remaining_minutes),
+        state_unknown,
     })
 }
 
@@ -109,12 +119,11 @@ impl fmt::Display for DueReport {
         }
         writeln!(f, "预警时间：{}", format_instant_zh(schedule.warn_at))?;
         writeln!(f, "工作时间预算：{}", format_minutes_zh(self.budget_minutes))?;
-        let remaining = if self.remaining_minutes >= 0 {
-            format!("剩余 {}", format_minutes_zh(self.remaining_minutes))
-        } else {
-            format!("超时 {}", format_minutes_zh(-self.remaining_minutes))
+        let (Some(state), Some(remaining)) = (self.state, self.remaining_minutes) else {
+            return write!(f, "截至 {}：无法计算状态（{}）", format_instant_zh(self.as_of), self.state_unknown.as_deref().unwrap_or("-"));
         };
-        write!(f, "截至 {}：{}，{}", format_instant_zh(self.as_of), self.state.label_zh(), remaining)
+        let remaining = if remaining >= 0 { format!("剩余 {}", format_minutes_zh(remaining)) } else { format!("超时 {}", format_minutes_zh(-remaining)) };
+        write!(f, "截至 {}：{}，{}", format_instant_zh(self.as_of), state.label_zh(), remaining)
     }
 }
 

@@ -542,7 +542,7 @@ impl TryFrom<RenewalJobRow> for RenewalJob {
             step: RenewalStep::from_code(&r.step).ok_or_else(|| bad("step", &r.step))?,
             plan: NewRenewalJob {
                 order_id: r.order_id,
-                key_serial: r.key_serial.into(),
+                key_serial: r.key_serial,
                 algorithm: r.algorithm,
                 new_key_id: r.new_key_id,
                 old_key_id: r.old_key_id,
