@@ -208,6 +208,16 @@ pub struct RenewArgs {
     pub module: Option<String>,
     #[arg(long)]
     pub json: bool,
+    /// End the order's running job on purpose (放弃续签) instead: the job's objects are removed from
+    /// the key (PIN asked), the old certificate stays, and a new renewal can start
+    #[arg(long, requires = "reason")]
+    pub abandon: bool,
+    /// Why the job is abandoned (audited)
+    #[arg(long, requires = "abandon")]
+    pub reason: Option<String>,
+    /// With --abandon: the key cannot be had; end the job without touching the key
+    #[arg(long, requires = "abandon")]
+    pub without_key: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -531,3 +531,28 @@ fn key_generation_shows_a_gauge_that_moves_with_the_clock() {
     let screen = screen_text(&draw(&app, 80, 24));
     assert!(!screen.contains("在 KEY 上生成新密钥") && screen.contains("生成证书请求"), "{screen}");
 }
+
+/// F12 on an order whose renewal is under way: the reason first (required), then the PIN, then one
+/// effect that carries both; the PIN never shows in Debug. On an order with no job, F12 is refused.
+#[test]
+fn abandoning_a_renewal_asks_for_a_reason_then_the_pin() {
+    let mut order = demo_orders().into_iter().find(|o| o.status == Status::Renewing).unwrap();
+    let mut app = signed_in();
+    app.update(Msg::OrderLoaded(Ok(OrderDetail { order: order.clone(), receipts: vec![], audit: vec![], prints: vec![] })));
+    assert!(app.update(Msg::Key(key(KeyCode::F(12)), Instant::now())).is_empty());
+    assert!(app.prompt.as_ref().is_some_and(|p| !p.pin && p.title.contains("原因")));
+    assert!(app.update(Msg::Key(key(KeyCode::Enter), Instant::now())).is_empty(), "no reason, no effect");
+    assert!(app.prompt.is_some());
+    assert!(type_text(&mut app, "CA 配置错误", Duration::from_millis(150)).is_empty());
+    assert!(app.prompt.as_ref().is_some_and(|p| p.pin), "then the PIN");
+    let effects = type_text(&mut app, "123456", Duration::from_millis(150));
+    let shown = format!("{effects:?}");
+    assert!(matches!(&effects[..], [Effect::Abandon { reason, .. }] if reason == "CA 配置错误"), "{shown}");
+    assert!(!shown.contains("123456"));
+
+    order.status = Status::Received;
+    let mut app = signed_in();
+    app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![], prints: vec![] })));
+    assert!(app.update(Msg::Key(key(KeyCode::F(12)), Instant::now())).is_empty());
+    assert!(app.prompt.is_none(), "nothing to abandon");
+}

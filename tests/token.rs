@@ -481,3 +481,84 @@ fn a_certificate_expiring_in_30_days_renews_for_a_year_from_its_old_expiry_with_
         assert_eq!(expiry(&outcome, "new"), expiry(&outcome, "old").checked_add_months(chrono::Months::new(12)).unwrap(), "{outcome}");
     }
 }
+
+fn abandon(lab: &KeyLab, reason: &str) -> Output {
+    let c = lab.command(&["renew", ORDER, "--abandon", "--reason", reason, "--pin-stdin", "--json"]);
+    lab.run_stdin(c, &format!("{PIN}\n"))
+}
+
+#[test]
+fn a_ca_that_ignores_the_planned_validity_is_refused_with_both_dates_and_the_job_can_be_abandoned() {
+    let lab = KeyLab::new();
+    let before = lab.objects();
+    let seal = lab.read_object("data", "电子印章");
+    let enc = lab.read_object("cert", "加密证书");
+    // `openssl ca -days 365` issues for a year from now, not from the old expiry the rule asks for.
+    let script = openssl_ca(&lab, "-days 365");
+    for _ in 0..2 {
+        let out = renew_with_command_ca(&lab, &script);
+        assert_eq!(out.status.code(), Some(exit::RENEW_CA as i32), "{}", String::from_utf8_lossy(&out.stderr));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("有效期至") && err.contains("续签规则要求") && err.contains("证书 100"), "both dates and the refused certificate: {err}");
+        assert!(err.contains("放弃续签") && !err.contains("插好"), "says what to do for this failure: {err}");
+        assert_eq!(lab.order()["status"], "renewing", "the job is kept");
+    }
+
+    let out = abandon(&lab, "CA 有效期模板错误");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(PIN), "the PIN is never echoed");
+    let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(outcome["status"], "received");
+    assert!(outcome["key_cleanup"].as_str().unwrap().contains("原证书保留"), "{outcome}");
+    assert_eq!(lab.objects(), before, "the job's new key pair is gone, the old objects are as they were");
+    assert_eq!(lab.read_object("data", "电子印章"), seal);
+    assert_eq!(lab.read_object("cert", "加密证书"), enc);
+    let shown = lab.ok(&["order", "show", ORDER, "--json"]);
+    let audit: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let last = audit["audit"].as_array().unwrap().iter().rev().find(|a| a["action"] == "renew_abandon").expect("an audited abandonment");
+    assert!(last["reason"].as_str().unwrap().contains("CA 有效期模板错误"), "{last}");
+    assert_eq!(abandon(&lab, "再来一次").status.code(), Some(exit::REFUSED as i32), "nothing left to abandon");
+
+    // A new job starts and completes with a CA that issues what was asked.
+    let outcome = lab.renew_ok();
+    assert_renewed_once(&lab, &seal, &enc, &outcome);
+}
+
+#[test]
+fn abandoning_after_the_ca_issued_records_the_certificate_as_issued_and_unused() {
+    let lab = KeyLab::new();
+    let before = lab.objects();
+    let out = lab.renew(&[(keydesk::token::job::ABORT_HOOK, "write_certificate:act")]);
+    assert_eq!(out.status.code(), None, "aborted after the certificate went on the key");
+    let out = abandon(&lab, "会员改为自行续签");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let unused = outcome["unused_certificate"]["serial"].as_str().expect("the issued certificate is named").to_string();
+    assert_eq!(lab.objects(), before, "the written certificate and the new pair are removed");
+    assert_eq!(lab.issued_count(), 1, "the issued certificate stays on record");
+    let renewed = lab.renew_ok();
+    assert_ne!(renewed["new"]["serial"].as_str().unwrap(), unused, "a new job asks for a new certificate");
+    assert_eq!(lab.issued_count(), 2);
+    assert_eq!(lab.order()["status"], "renewed");
+}
+
+#[test]
+fn abandoning_needs_a_reason_and_the_key_or_says_why_not() {
+    let mut lab = KeyLab::new();
+    let out = lab.renew(&[(keydesk::token::job::ABORT_HOOK, "generate_key:done")]);
+    assert_eq!(out.status.code(), None);
+    let no_reason = lab.command(&["renew", ORDER, "--abandon"]).output().unwrap();
+    assert_eq!(no_reason.status.code(), Some(exit::USAGE as i32), "clap asks for --reason");
+    lab.hsm = lab.dir.path().join("empty-hsm");
+    std::fs::create_dir_all(lab.hsm.join("tokens")).unwrap();
+    std::fs::write(lab.hsm.join("softhsm2.conf"), format!("directories.tokendir = {}\n", lab.hsm.join("tokens").display())).unwrap();
+    let out = abandon(&lab, "KEY 损坏");
+    assert_eq!(out.status.code(), Some(exit::RENEW_TOKEN as i32), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("插入订单的 KEY"));
+    let c = lab.command(&["renew", ORDER, "--abandon", "--reason", "KEY 损坏，会员另寄新 KEY", "--without-key", "--json"]);
+    let out = lab.run_stdin(c, "");
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(outcome["key_cleanup"].as_str().unwrap().contains("未清理"), "{outcome}");
+    assert_eq!(lab.order()["status"], "received");
+}

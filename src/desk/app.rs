@@ -39,6 +39,8 @@ pub enum Effect {
     Reveal { order_no: String },
     Ship { order_no: String, waybill: String },
     Renew { order_no: String, pin: Pin },
+    /// 放弃续签: end the running job on purpose.
+    Abandon { order_no: String, reason: String, pin: Pin },
     Print { order_no: String },
     /// Which key is in `reader`, and whose (the module the ATR chose).
     Identify { reader: String, atr: String, module: String },
@@ -116,6 +118,8 @@ pub enum Msg {
     Reader(crate::token::reader::ReaderEvent),
     KeyIdentified { reader: String, atr: String, result: Result<Vec<crate::token::identify::IdentifiedKey>, String> },
     RenewDone(Result<String, String>),
+    /// 放弃续签 ended: what was done, and the order as it is now.
+    AbandonDone(Result<(String, OrderDetail), String>),
     /// Another desk changed something: reload what is on screen.
     ExternalChange,
     Database { up: bool, detail: String },
@@ -147,6 +151,8 @@ pub struct ReasonPrompt {
     pub hold_reason: Option<usize>,
     /// A PIN: shown as dots, sent once, never kept.
     pub pin: bool,
+    /// 放弃续签: `Some("")` while the reason is typed, then the reason while the PIN is.
+    pub abandon: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -453,6 +459,18 @@ impl App {
                     self.start(Effect::LoadOrder { order_no })
                 }
             }
+            Msg::AbandonDone(result) => {
+                self.done();
+                match result {
+                    Ok((text, detail)) => {
+                        self.renewal = None;
+                        self.detail = Some(detail);
+                        self.say(Level::Info, text);
+                    }
+                    Err(e) => self.say(Level::Error, e),
+                }
+                vec![]
+            }
             Msg::ExternalChange => self.reload(),
             Msg::Database { up, detail } => {
                 if up {
@@ -642,6 +660,7 @@ impl App {
             }
             Action::Refresh => self.reload(),
             Action::Hold | Action::Release | Action::Cancel | Action::Ship | Action::Renew => self.open_prompt(action),
+            Action::Abandon => self.open_abandon_prompt(),
             Action::Print => match (&self.detail, self.screen) {
                 (Some(d), Screen::Order) if d.order.outbound_waybill.is_some() => {
                     let order_no = d.order.order_no.to_string();
@@ -695,7 +714,34 @@ impl App {
             return vec![];
         }
         let change = (action != Action::Ship && !pin).then_some(change);
-        self.prompt = Some(ReasonPrompt { title: title.into(), change, order_no: d.order.order_no.to_string(), reason: String::new(), hold_reason, pin });
+        self.prompt = Some(ReasonPrompt { title: title.into(), change, order_no: d.order.order_no.to_string(), reason: String::new(), hold_reason, pin, abandon: None });
+        vec![]
+    }
+
+    /// 放弃续签 on an order whose renewal is under way: the reason first, then the PIN.
+    fn open_abandon_prompt(&mut self) -> Vec<Effect> {
+        let Some(d) = self.detail.as_ref().filter(|_| self.screen == Screen::Order) else {
+            self.say(Level::Warn, "请先打开一个订单");
+            return vec![];
+        };
+        if self.renewal.as_ref().is_some_and(|r| r.running) {
+            self.say(Level::Warn, "续签正在进行，结束后才能放弃");
+            return vec![];
+        }
+        if d.order.status != Status::Renewing {
+            self.say(Level::Error, format!("订单状态为「{}」，没有进行中的续签任务可放弃", d.order.status.label()));
+            return vec![];
+        }
+        let title = "放弃续签：填写原因（移除任务在 KEY 上生成的对象，原证书保留）".to_string();
+        self.prompt = Some(ReasonPrompt {
+            title,
+            change: None,
+            order_no: d.order.order_no.to_string(),
+            reason: String::new(),
+            hold_reason: None,
+            pin: false,
+            abandon: Some(String::new()),
+        });
         vec![]
     }
 
@@ -723,6 +769,30 @@ impl App {
             }
             KeyCode::Enter => {
                 let Some(mut prompt) = self.prompt.take() else { return vec![] };
+                match (prompt.abandon.take(), prompt.pin) {
+                    (Some(_), false) if prompt.reason.trim().is_empty() => {
+                        self.say(Level::Warn, "请填写放弃续签的原因");
+                        self.prompt = Some(ReasonPrompt { abandon: Some(String::new()), ..prompt });
+                        return vec![];
+                    }
+                    (Some(_), false) => {
+                        let reason = std::mem::take(&mut prompt.reason).trim().to_string();
+                        let title = "放弃续签：输入 KEY 的 PIN（用于移除任务在 KEY 上的对象）".to_string();
+                        self.prompt = Some(ReasonPrompt { title, pin: true, abandon: Some(reason), ..prompt });
+                        return vec![];
+                    }
+                    (Some(reason), true) => {
+                        if prompt.reason.is_empty() {
+                            self.say(Level::Warn, "请输入 PIN");
+                            self.prompt = Some(ReasonPrompt { abandon: Some(reason), ..prompt });
+                            return vec![];
+                        }
+                        let pin = Pin(zeroize::Zeroizing::new(std::mem::take(&mut prompt.reason)));
+                        self.say(Level::Info, "正在放弃续签…");
+                        return self.start(Effect::Abandon { order_no: prompt.order_no, reason, pin });
+                    }
+                    (None, _) => {}
+                }
                 if prompt.pin {
                     if prompt.reason.is_empty() {
                         self.say(Level::Warn, "请输入 PIN");

@@ -124,6 +124,14 @@ impl Runner {
                 let done = tokio::task::spawn_blocking(move || handle.block_on(this.renew(&order_no, pin, &actor))).await;
                 Msg::RenewDone(done.unwrap_or_else(|e| Err(format!("续签任务异常结束：{e}；重新续签即可继续"))))
             }
+            Effect::Abandon { order_no, reason, pin } => {
+                let result = async {
+                    let message = self.abandon(&order_no, &reason, pin, &actor).await?;
+                    Ok::<_, String>((message, load_detail(s, &order_no).await.map_err(text)?))
+                }
+                .await;
+                Msg::AbandonDone(result)
+            }
             Effect::Print { order_no } => {
                 let result = async {
                     let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
@@ -172,7 +180,7 @@ impl Runner {
         let mut on_step = move |s: &StepReport| {
             let _ = tx.send(Msg::RenewStep(s.clone()));
         };
-        let outcome = renew(self.store.as_ref(), &ctx, &no, &mut pin_source, actor, &mut on_step).await.map_err(|e| e.to_string())?;
+        let outcome = renew(self.store.as_ref(), &ctx, &no, &mut pin_source, actor, &mut on_step).await.map_err(|e| e.with_advice())?;
         let validity = |c: &crate::ops::renew::CertSummary| {
             format!("{} 至 {}", crate::ops::intake::local(c.not_before), crate::ops::intake::local(c.not_after))
         };
@@ -180,6 +188,27 @@ impl Runner {
             RenewResult::AlreadyRenewed => format!("此前已续签：新证书 {}（{}）", outcome.new.serial, validity(&outcome.new)),
             RenewResult::Renewed => format!("续签完成：原证书到期 {} → 新证书 {}（{}）", crate::ops::intake::local(outcome.old.not_after), outcome.new.serial, validity(&outcome.new)),
         })
+    }
+
+    /// 放弃续签 through the same code as `keydesk renew --abandon`; says what was done.
+    async fn abandon(&self, order_no: &str, reason: &str, pin: super::app::Pin, actor: &Actor) -> Result<String, String> {
+        use crate::ops::renew::{abandon, RenewContext};
+        let no = OrderNo::parse(order_no).map_err(|e| e.to_string())?;
+        let config = &self.config;
+        let ca = crate::ca::from_settings(&config.ca).unwrap_or_else(|e| Box::new(crate::ca::UnavailableCa(e.to_string())));
+        let ctx = RenewContext {
+            module: crate::token::commands::choose_module(config, None),
+            worker: self.worker.clone(),
+            worker_timeout: crate::token::commands::worker_timeout(config),
+            ca: ca.as_ref(),
+            rules: &config.renewal,
+            clock: &self.clock,
+        };
+        let mut pin = Some(pin);
+        let mut pin_source = move || pin.take().map(|p| p.0).ok_or_else(|| "PIN 只能使用一次，请重新输入".to_string());
+        let outcome = abandon(self.store.as_ref(), &ctx, &no, reason, false, &mut pin_source, actor).await.map_err(|e| e.with_advice())?;
+        let unused = outcome.unused_certificate.map(|c| format!("；CA 已签发未使用的证书 {} 已记录，请在 CA 处吊销", c.serial)).unwrap_or_default();
+        Ok(format!("已放弃续签（任务 {}），订单回到「已收件」：{}{unused}", outcome.job_id, outcome.key_cleanup))
     }
 
     /// Runs the print queue in the background every [`PRINT_INTERVAL`]: jobs that waited for a printer

@@ -21,13 +21,14 @@ pub enum Action {
     Reveal,
     Ship,
     Renew,
+    Abandon,
     Print,
     Refresh,
     Quit,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::Help,
         Action::Scan,
         Action::Search,
@@ -39,6 +40,7 @@ impl Action {
         Action::Reveal,
         Action::Ship,
         Action::Renew,
+        Action::Abandon,
         Action::Print,
         Action::Refresh,
         Action::Quit,
@@ -57,6 +59,7 @@ impl Action {
             Action::Reveal => "F8",
             Action::Ship => "F9",
             Action::Renew => "F10",
+            Action::Abandon => "F12",
             Action::Print => "F11",
             Action::Refresh => "Ctrl-R",
             Action::Quit => "Ctrl-Q",
@@ -76,6 +79,7 @@ impl Action {
             Action::Reveal => "显示完整个人信息（记入审计）",
             Action::Ship => "发货：扫描寄回运单，订单改为待收货",
             Action::Renew => "续签：核对读卡器中的 KEY，输入 PIN，更新证书",
+            Action::Abandon => "放弃续签：移除任务在 KEY 上的新对象，原证书保留",
             Action::Print => "打印寄回面单和发票（发货后）",
             Action::Refresh => "刷新",
             Action::Quit => "退出",

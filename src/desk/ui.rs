@@ -502,7 +502,7 @@ fn render_renewal(r: &super::app::RenewProgress, typical: std::time::Duration, f
         let color = if *level == Level::Error { Color::Red } else { Color::Green };
         lines.push(Line::from(format!(" {text}")).fg(color));
         if *level == Level::Error {
-            lines.push(Line::from(" 插好正确的 KEY 后按 F10 重新续签：任务会从中断处继续，不会重复签发").fg(Color::DarkGray));
+            lines.push(Line::from(" F10 重新续签（任务从中断处继续，不会重复签发）；F12 放弃续签").fg(Color::DarkGray));
         }
     }
     let block = Block::bordered().title(" 续签 ");

@@ -4,7 +4,9 @@
 //! on the final try or a locked PIN). Then the journaled job runs its steps (see `token::job`): each
 //! writes its intent, acts through the token worker, re-reads the token and commits the result, so
 //! running the command again after a crash or a pulled key continues where the journal says, never
-//! issuing a second certificate. After completion a re-run changes nothing.
+//! issuing a second certificate. After completion a re-run changes nothing. A job that cannot finish
+//! (the same check failing on every re-run) is ended on purpose with [`abandon`] (放弃续签).
+//! Every failure says what to do about that failure ([`RenewError::advice`]).
 
 use std::time::{Duration, Instant};
 
@@ -99,12 +101,16 @@ pub enum RenewError {
     Pin(String),
     #[error("读卡器中没有 KEY（订单 KEY 编号 {0}）")]
     NoKey(String),
-    #[error("{0}；任务已保留，重新运行 keydesk renew 即可继续")]
+    #[error("{0}；任务已保留")]
     Token(WorkerError),
-    #[error("{0}；任务已保留，重新运行 keydesk renew 即可继续")]
+    #[error("{0}；任务已保留")]
     Ca(#[from] CaError),
     #[error("核对失败：{0}；任务已保留")]
     Check(String),
+    #[error("没有进行中的续签任务可放弃（订单状态「{0}」）")]
+    NothingToAbandon(&'static str),
+    #[error("KEY 上已启用新证书，旧证书已不在 KEY 上：不能放弃，只能完成续签")]
+    TooLateToAbandon,
 }
 
 impl From<StoreError> for RenewError {
@@ -126,6 +132,37 @@ impl From<x509::X509Error> for RenewError {
 }
 
 impl RenewError {
+    /// What the operator should do about this failure (the desk shows it under the message; the
+    /// command prints it after).
+    pub fn advice(&self) -> &'static str {
+        match self {
+            RenewError::Ops(_) => "检查数据库连接后重试",
+            RenewError::NotRenewable(_) => "订单满足续签条件后再续签",
+            RenewError::OnHold(_) => "问题解决后先解除挂起（F6 / keydesk order release），再续签",
+            RenewError::WrongKey(_) => "换上本订单的 KEY，解除挂起后再续签；寄错的 KEY 按挂起原因联系会员",
+            RenewError::PinBlocked(_) => "KEY 的 PIN 已锁定或只剩最后一次：联系会员解锁或确认 PIN，解除挂起后再续签",
+            RenewError::PinIncorrect(Some(_)) => "PIN 已到最后一次或锁定，订单已挂起：联系会员确认 PIN 后解除挂起再续签",
+            RenewError::PinIncorrect(None) | RenewError::Pin(_) => "向会员确认 PIN 后重新续签（PIN 错误次数有限）",
+            RenewError::NoKey(_) => "插入订单的 KEY 后重新续签",
+            RenewError::Token(WorkerError::Timeout { .. }) => "KEY 或其驱动无响应：拔下 KEY 重新插入后重新续签，任务从中断处继续",
+            RenewError::Token(WorkerError::Spawn { .. }) => "检查 token.module 配置与 PKCS#11 驱动后重新续签",
+            RenewError::Token(_) => "KEY 被拔出或中断：插好订单的 KEY 后重新续签，任务从中断处继续，不会重复签发",
+            RenewError::Ca(CaError::Mismatch(_)) => {
+                "重新续签会得到同样的结果：核对 CA 的有效期与模板配置后再续签，或放弃续签（工作台 F12 / keydesk renew 订单号 --abandon --reason 原因）"
+            }
+            RenewError::Ca(CaError::Config(_)) => "修正 [ca] 配置后重新续签，任务从中断处继续",
+            RenewError::Ca(_) => "CA 恢复后重新续签，任务从中断处继续，不会重复签发",
+            RenewError::Check(_) => "重新续签会再次核对；若仍失败，可放弃续签（工作台 F12 / keydesk renew 订单号 --abandon --reason 原因）",
+            RenewError::NothingToAbandon(_) => "无需放弃：订单没有进行中的续签任务",
+            RenewError::TooLateToAbandon => "重新续签即可完成（只剩记录结果的步骤）",
+        }
+    }
+
+    /// The message and what to do, on one line.
+    pub fn with_advice(&self) -> String {
+        format!("{self}。{}", self.advice())
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
             RenewError::Ops(e) => e.exit_code(),
@@ -135,6 +172,7 @@ impl RenewError {
             RenewError::NoKey(_) | RenewError::Token(_) => exit::RENEW_TOKEN,
             RenewError::Ca(_) => exit::RENEW_CA,
             RenewError::Check(_) => exit::RENEW_CHECK,
+            RenewError::NothingToAbandon(_) | RenewError::TooLateToAbandon => exit::REFUSED,
         }
     }
 }
@@ -169,7 +207,7 @@ pub async fn renew(
 ) -> Result<RenewOutcome, RenewError> {
     let order = store.order_by_no(no).await?.ok_or_else(|| OpsError::OrderNotFound(no.to_string()))?;
     let jobs = store.renewal_jobs_for_order(order.id).await?;
-    let running = jobs.iter().find(|j| !j.is_done()).cloned();
+    let running = jobs.iter().find(|j| j.is_running()).cloned();
     if running.is_none() {
         if let Some(done) = jobs.iter().find(|j| j.is_done()) {
             let issued = store.issued_certificate_for_job(done.id).await?.ok_or_else(|| RenewError::Check(format!("job {} is done without a certificate", done.id)))?;
@@ -541,7 +579,8 @@ impl<'a, 'b> Run<'a, 'b> {
             .await?;
         abort_point(RenewalStep::Issue, "act");
         let facts = x509::parse_certificate(&der)?;
-        let mismatch = |what: &str| RenewError::Ca(CaError::Mismatch(what.to_string()));
+        // A refused certificate is named (serial, fingerprint), so it can be revoked at the CA.
+        let mismatch = |what: &str| RenewError::Ca(CaError::Mismatch(format!("证书 {}（SHA-256 {}）{what}", facts.serial, facts.fingerprint)));
         if facts.spki_der != req.spki_der {
             return Err(mismatch("公钥不是新密钥"));
         }
@@ -580,4 +619,109 @@ fn planned(order: &Order, transition: crate::domain::order::Transition, action: 
 fn job_public_key(job: &RenewalJob) -> Result<Vec<u8>, RenewError> {
     let hex_key = job.public_key.as_deref().ok_or_else(|| RenewError::Check("no public key recorded".into()))?;
     hex::decode(hex_key).map_err(|e| RenewError::Check(e.to_string()))
+}
+
+/// What [`abandon`] did.
+#[derive(Debug, Clone, Serialize)]
+pub struct AbandonOutcome {
+    pub order_no: String,
+    pub status: &'static str,
+    pub job_id: i64,
+    /// What was done on the key.
+    pub key_cleanup: String,
+    /// The certificate the CA issued for the job, now recorded as issued and unused.
+    pub unused_certificate: Option<CertSummary>,
+}
+
+/// 放弃续签: ends the order's running job on purpose, with a reason. The objects the job created on
+/// the key (its CKA_ID) are removed — the key must be in the reader and the PIN is asked, unless
+/// `without_key` says the key cannot be had (then nothing on the key is touched, and the record says
+/// so) — the old certificate stays, a certificate the CA issued for the job is recorded as issued and
+/// unused, and the order goes back to `received`, so a new job can start. Refused once the job has
+/// activated the new certificate (the old one is gone from the key: only finishing is left).
+#[allow(clippy::too_many_arguments)]
+pub async fn abandon(
+    store: &dyn Store,
+    ctx: &RenewContext<'_>,
+    no: &OrderNo,
+    reason: &str,
+    without_key: bool,
+    pin_source: &mut PinSource<'_>,
+    actor: &Actor,
+) -> Result<AbandonOutcome, RenewError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(OpsError::Invalid("放弃续签需要写明原因".into()).into());
+    }
+    let order = store.order_by_no(no).await?.ok_or_else(|| OpsError::OrderNotFound(no.to_string()))?;
+    let job = store.renewal_jobs_for_order(order.id).await?.into_iter().find(|j| j.is_running());
+    let Some(job) = job else {
+        return Err(RenewError::NothingToAbandon(order.status.label()));
+    };
+    if order.status == Status::OnHold {
+        let why = order.hold.as_ref().map(|h| format!("{} {}", h.reason.label(), h.note)).unwrap_or_default();
+        return Err(RenewError::OnHold(why.trim().to_string()));
+    }
+    if job.step >= RenewalStep::Activate {
+        return Err(RenewError::TooLateToAbandon);
+    }
+    let key_cleanup = if without_key {
+        format!("未清理 KEY：放弃时 KEY 不在（KEY 上可能留有标签为 {} 的对象）", job.pending_label())
+    } else {
+        let mut worker = TokenWorker::spawn(&ctx.worker, &ctx.module, ctx.worker_timeout).await?;
+        let cleaned = remove_job_objects(&mut worker, &order, &job, pin_source).await;
+        worker.close().await;
+        cleaned?
+    };
+    let issued = store.issued_certificate_for_job(job.id).await?;
+    let unused = issued.as_ref().map(|c| format!("；CA 已为本任务签发的证书 {} 未使用，请在 CA 处吊销", c.serial)).unwrap_or_default();
+    let note = format!("放弃续签（任务 {}）：{reason}；{key_cleanup}{unused}", job.id);
+    let transition = order.plan(&Change::MoveTo(Status::Received), &note).map_err(OpsError::from)?;
+    let change = planned(&order, transition, "renew_abandon");
+    let abandonment = job::Abandonment { job_id: job.id, step: job.step, reason: reason.to_string(), key_cleanup: key_cleanup.clone() };
+    let order = store.abandon_renewal(&abandonment, &change, actor, ctx.clock.now()).await?;
+    Ok(AbandonOutcome {
+        order_no: order.order_no.to_string(),
+        status: order.status.code(),
+        job_id: job.id,
+        key_cleanup,
+        unused_certificate: issued.as_ref().map(summary_of_issued),
+    })
+}
+
+/// Removes the job's objects (its CKA_ID) from the order's key, after checking the key is the order's
+/// and still carries the old certificate; says what it did.
+async fn remove_job_objects(worker: &mut TokenWorker, order: &Order, job: &RenewalJob, pin_source: &mut PinSource<'_>) -> Result<String, RenewError> {
+    let serial = order.key_serial.to_string();
+    let report = match worker.inspect(&serial).await {
+        Ok(r) => r,
+        Err(WorkerError::Token(TokenError::NotPresent { present, .. })) if present != "无" => {
+            return Err(RenewError::WrongKey(format!("读卡器中的 KEY 序列号 {present}，订单 {} 的 KEY 编号 {serial}", order.order_no)));
+        }
+        Err(WorkerError::Token(TokenError::NotPresent { .. })) => return Err(RenewError::NoKey(serial)),
+        Err(e) => return Err(e.into()),
+    };
+    let old_cert_on_key = |objects: &[ObjectInfo]| objects.iter().any(|o| o.class == "certificate" && o.id == job.plan.old_key_id);
+    if !old_cert_on_key(&report.objects) {
+        return Err(RenewError::TooLateToAbandon);
+    }
+    pin_allows_login(&report.token.pin).map_err(RenewError::PinBlocked)?;
+    let pin = pin_source().map_err(RenewError::Pin)?;
+    let login = worker.login(&serial, &pin).await;
+    drop(pin);
+    match login {
+        Ok(()) => {}
+        Err(WorkerError::Token(TokenError::PinIncorrect | TokenError::PinLocked)) => return Err(RenewError::PinIncorrect(None)),
+        Err(e) => return Err(e.into()),
+    }
+    let new_id = hex::decode(&job.plan.new_key_id).map_err(|e| RenewError::Check(e.to_string()))?;
+    let removed = worker.destroy(&serial, &[Class::Certificate, Class::PrivateKey, Class::PublicKey], &new_id).await?;
+    let after = worker.inspect(&serial).await?;
+    if after.objects.iter().any(|o| o.id == job.plan.new_key_id) {
+        return Err(RenewError::Check(format!("KEY 上仍有本任务的对象（CKA_ID {}）", job.plan.new_key_id)));
+    }
+    if !old_cert_on_key(&after.objects) {
+        return Err(RenewError::Check("清理后 KEY 上找不到原证书".into()));
+    }
+    Ok(format!("已从 KEY {serial} 移除本任务生成的对象 {removed} 个，原证书保留"))
 }

@@ -395,6 +395,11 @@ pub trait Store: Send + Sync {
     /// Commits the last step: the job done and the order moved (`renewing` → `renewed`) with its audit row.
     async fn finish_renewal(&self, job_id: i64, change: &PlannedChange, result: &StepResult, actor: &Actor, at: DateTime<Utc>) -> StoreResult<Order>;
     async fn renewal_journal(&self, job_id: i64) -> StoreResult<Vec<JournalEntry>>;
+    /// Ends a running job on purpose (放弃续签) and moves the order back (`renewing` → `received`) with
+    /// its audit row, in one transaction: the abandonment (reason, what was done on the key, the
+    /// certificate issued for the job and never used), a `failed` journal row, the job ended. Fails
+    /// with `Conflict` when the job is no longer running or the order changed.
+    async fn abandon_renewal(&self, abandon: &crate::token::job::Abandonment, change: &PlannedChange, actor: &Actor, at: DateTime<Utc>) -> StoreResult<Order>;
 
     // Documents (issue 5): invoices and the print queue.
 

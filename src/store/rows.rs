@@ -494,7 +494,8 @@ VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 
 
 pub const SELECT_RENEWAL_JOB: &str = "SELECT id, order_id, key_serial, state, step, algorithm, new_key_id, old_key_id, \
 old_label, old_cert_serial, old_cert_fingerprint, old_not_before, old_not_after, planned_serial, planned_not_before, \
-planned_not_after, kept_objects, public_key, request_pem, operator, desk, created_at, updated_at, finished_at FROM renewal_jobs";
+planned_not_after, kept_objects, public_key, request_pem, operator, desk, created_at, updated_at, finished_at, \
+EXISTS (SELECT 1 FROM renewal_abandonments a WHERE a.job_id = renewal_jobs.id) AS abandoned FROM renewal_jobs";
 
 pub const INSERT_JOURNAL: &str = "INSERT INTO renewal_journal (job_id, step, phase, detail, elapsed_us, token_us, at) \
 VALUES ($1, $2, $3, $4, $5, $6, $7)";
@@ -528,6 +529,7 @@ pub struct RenewalJobRow {
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     finished_at: Option<DateTime<Utc>>,
+    abandoned: bool,
 }
 
 impl TryFrom<RenewalJobRow> for RenewalJob {
@@ -538,7 +540,10 @@ impl TryFrom<RenewalJobRow> for RenewalJob {
         let kept: Vec<KeptObject> = serde_json::from_str(&r.kept_objects).map_err(|_| bad("kept_objects", &r.kept_objects))?;
         Ok(RenewalJob {
             id: r.id,
-            state: JobState::from_code(&r.state).ok_or_else(|| bad("state", &r.state))?,
+            state: match JobState::from_code(&r.state).ok_or_else(|| bad("state", &r.state))? {
+                JobState::Done if r.abandoned => JobState::Abandoned,
+                state => state,
+            },
             step: RenewalStep::from_code(&r.step).ok_or_else(|| bad("step", &r.step))?,
             plan: NewRenewalJob {
                 order_id: r.order_id,

@@ -790,6 +790,53 @@ macro_rules! sql_store {
                 tx.commit().await.map_err(StoreError::from_sqlx)
             }
 
+            async fn abandon_renewal(
+                &self,
+                abandon: &$crate::token::job::Abandonment,
+                change: &$crate::store::PlannedChange,
+                actor: &$crate::store::Actor,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::store::StoreResult<$crate::domain::Order> {
+                use $crate::store::StoreError;
+                let mut tx = self.begin_write().await?;
+                let ended = sqlx::query("UPDATE renewal_jobs SET state = 'done', finished_at = $1, updated_at = $1 WHERE id = $2 AND state = 'running'")
+                    .bind(at)
+                    .bind(abandon.job_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                if ended.rows_affected() != 1 {
+                    return Err(StoreError::Conflict { order_no: change.order_no.to_string() });
+                }
+                sqlx::query(
+                    "INSERT INTO renewal_abandonments (job_id, reason, key_cleanup, unused_certificate_id, operator, desk, at) \
+                     VALUES ($1, $2, $3, (SELECT id FROM issued_certificates WHERE job_id = $1), $4, $5, $6)",
+                )
+                .bind(abandon.job_id)
+                .bind(abandon.reason.as_str())
+                .bind(abandon.key_cleanup.as_str())
+                .bind(actor.operator.as_str())
+                .bind(actor.desk.as_str())
+                .bind(at)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+                sqlx::query($crate::store::rows::INSERT_JOURNAL)
+                    .bind(abandon.job_id)
+                    .bind(abandon.step.code())
+                    .bind($crate::token::job::Phase::Failed.code())
+                    .bind(format!("放弃续签：{}；{}", abandon.reason, abandon.key_cleanup))
+                    .bind(0i64)
+                    .bind(0i64)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::from_sqlx)?;
+                Self::write_change(&mut tx, change, actor, at).await?;
+                tx.commit().await.map_err(StoreError::from_sqlx)?;
+                Ok(self.load_by_ids(&[change.order_id]).await?.remove(0))
+            }
+
             async fn issued_certificates_for_order(&self, order_id: i64) -> $crate::store::StoreResult<Vec<$crate::token::job::IssuedCertificate>> {
                 let sql = format!("{} WHERE order_id = $1 ORDER BY id", $crate::store::rows::SELECT_ISSUED);
                 self.all_by_key::<$crate::store::rows::IssuedRow, _, _>(&sql, order_id).await

@@ -215,6 +215,20 @@ pub async fn renew(store: &dyn Store, config: &Config, args: RenewArgs, actor: &
     let pin_stdin = args.pin_stdin;
     let mut pin_source = move || read_pin(pin_stdin);
     let json = args.json;
+    let failure = |e: renew::RenewError| Failure { code: e.exit_code(), message: e.with_advice() };
+    if args.abandon {
+        let reason = args.reason.as_deref().unwrap_or_default();
+        let outcome = renew::abandon(store, &ctx, &no, reason, args.without_key, &mut pin_source, actor).await.map_err(failure)?;
+        if json {
+            print_json(&outcome)?;
+        } else {
+            println!("订单 {} 的续签任务 {} 已放弃，订单回到「已收件」：{}", outcome.order_no, outcome.job_id, outcome.key_cleanup);
+            if let Some(c) = &outcome.unused_certificate {
+                println!("  CA 已签发未使用的证书 {}（SHA-256 {}）已记录，请在 CA 处吊销", c.serial, c.fingerprint);
+            }
+        }
+        return Ok(exit::OK);
+    }
     if !json {
         println!("续签订单 {no}");
     }
@@ -223,9 +237,7 @@ pub async fn renew(store: &dyn Store, config: &Config, args: RenewArgs, actor: &
             print_step(s);
         }
     };
-    let outcome = renew::renew(store, &ctx, &no, &mut pin_source, actor, &mut on_step)
-        .await
-        .map_err(|e| Failure { code: e.exit_code(), message: e.to_string() })?;
+    let outcome = renew::renew(store, &ctx, &no, &mut pin_source, actor, &mut on_step).await.map_err(failure)?;
     if json {
         print_json(&outcome)?;
     } else {

@@ -79,7 +79,10 @@ impl RenewalStep {
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     Running,
+    /// Renewed: the new certificate is on the key.
     Done,
+    /// Ended on purpose (放弃续签): the old certificate stays, a new job may start.
+    Abandoned,
 }
 
 impl JobState {
@@ -87,6 +90,7 @@ impl JobState {
         match self {
             JobState::Running => "running",
             JobState::Done => "done",
+            JobState::Abandoned => "abandoned",
         }
     }
 
@@ -167,6 +171,21 @@ impl RenewalJob {
     pub fn is_done(&self) -> bool {
         self.state == JobState::Done
     }
+
+    pub fn is_running(&self) -> bool {
+        self.state == JobState::Running
+    }
+}
+
+/// A running job ended on purpose, as the store records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Abandonment {
+    pub job_id: i64,
+    /// The last committed step when it was ended.
+    pub step: RenewalStep,
+    pub reason: String,
+    /// What was done on the key (objects removed, or why nothing could be).
+    pub key_cleanup: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
