@@ -140,6 +140,8 @@ both_backends!(lookup_shows_status_timeline_and_masked_data_as_json_and_page, as
     assert!(page.header("content-type").unwrap().starts_with("text/html"));
     let html = page.text();
     assert!(html.contains("待收货") && html.contains("确认收货") && html.contains("两个工作日"), "{html}");
+    assert!(html.contains("最晚 <strong>2026-11-26 17:30（周四）</strong> 前寄回"), "the date the JSON has: {html}");
+    assert!(!html.contains("即将"), "never a placeholder");
     assert!(!html.contains("<script"), "no JavaScript needed");
     let form = format!("action=lookup&order_no={}&phone_tail={}", o.order_no, o.phone_tail());
     let posted = request(server.addr, "POST", "/", &[("Content-Type", "application/x-www-form-urlencoded")], form.as_bytes()).await;
@@ -550,4 +552,44 @@ async fn lookups_survive_the_database_dropping_their_connections() {
     assert_eq!(again.json()["order_no"], o.order_no.as_str());
     server.stop().await;
     db.cleanup().await;
+}
+
+/// The OpenAPI document's patterns are the server's checks: over every embedded date of both order
+/// number shapes (real and impossible ones), the pattern admits a number exactly when the server
+/// parses it; likewise phone tails and waybills on samples of every kind the server refuses.
+#[test]
+fn the_openapi_patterns_admit_exactly_what_the_server_accepts() {
+    let doc: serde_json::Value = serde_json::from_str(&keydesk::member::openapi::DOCUMENT).unwrap();
+    let pattern = |pointer: &str| regex::Regex::new(doc.pointer(pointer).and_then(|v| v.as_str()).unwrap_or_else(|| panic!("no pattern at {pointer}"))).unwrap();
+    let order_no = pattern("/paths/~1api~1v1~1orders~1{order_no}/get/parameters/0/schema/pattern");
+    for yy in 0..100 {
+        for mm in 0..=13 {
+            for dd in 0..=32 {
+                for candidate in [format!("0000{yy:02}{mm:02}{dd:02}000004"), format!("ZFS00000{yy:02}{mm:02}{dd:02}00004")] {
+                    assert_eq!(order_no.is_match(&candidate), keydesk::domain::OrderNo::parse(&candidate).is_ok(), "{candidate}");
+                }
+            }
+        }
+    }
+    for refused in ["0000000000000000", "000026112100001", "00002611210000011", "1000261121000001", "ZFS000002611210001", "ZFS1000026112100001", ""] {
+        assert!(!order_no.is_match(refused) && keydesk::domain::OrderNo::parse(refused).is_err(), "{refused}");
+    }
+
+    let body = "/paths/~1api~1v1~1orders~1{order_no}~1inbound-waybill/put/requestBody/content/application~1json/schema/properties";
+    let tail = pattern(&format!("{body}/phone_tail/pattern"));
+    let query_tail = pattern("/paths/~1api~1v1~1orders~1{order_no}/get/parameters/1/schema/pattern");
+    let confirm_tail = pattern("/paths/~1api~1v1~1orders~1{order_no}~1confirm-receipt/post/requestBody/content/application~1json/schema/properties/phone_tail/pattern");
+    for candidate in ["6015", "0000", "", "601", "60150", "60a5", "6 015", "６０１５"] {
+        let accepted = keydesk::ops::member::PhoneTail::parse(candidate).is_ok();
+        for p in [&tail, &query_tail, &confirm_tail] {
+            assert!(!p.is_match(candidate) || accepted, "the schema admits {candidate:?}, which the server refuses");
+        }
+    }
+    let waybill = pattern(&format!("{body}/waybill/pattern"));
+    for candidate in ["SF1234567890123", "123456789012", "SF123456789012", "YT1234567890123", "JD0001234567890", "sf1234567890123", "", "SF12345678901234"] {
+        if waybill.is_match(candidate) {
+            assert!(keydesk::domain::Waybill::parse(candidate).is_ok(), "the schema admits {candidate:?}, which the server refuses");
+        }
+    }
+    assert!(waybill.is_match("SF1234567890123") && tail.is_match("6015"));
 }

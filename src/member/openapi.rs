@@ -1,5 +1,22 @@
 //! The OpenAPI 3.1 document served at `/api/v1/openapi.json`, written by hand next to the routes it
-//! describes (a test checks every route is in it).
+//! describes (a test checks every route is in it). Its patterns are the server's own checks written
+//! as regular expressions — an order number's shape and a date that exists, four phone digits, an SF
+//! waybill — so a client generated from it never sends what the server refuses (a test holds the two
+//! together, exhaustively over the embedded date).
+
+/// A `yymmdd` that exists (20yy; Feb 29 only in leap years).
+const DATE: &str = "(?:[0-9]{2}(?:(?:0[13578]|1[02])(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)(?:0[1-9]|[12][0-9]|30)|02(?:0[1-9]|1[0-9]|2[0-8]))|(?:[02468][048]|[13579][26])0229)";
+
+/// An order number as the server accepts it: `0000` + yymmdd + 6 digits, or `ZFS00000` + yymmdd + 5.
+pub fn order_no_pattern() -> String {
+    format!("^(?:0000{DATE}[0-9]{{6}}|ZFS00000{DATE}[0-9]{{5}})$")
+}
+
+/// The last four digits of the contact phone.
+pub const PHONE_TAIL_PATTERN: &str = "^[0-9]{4}$";
+
+/// An SF waybill: `SF` + 13 digits, or the legacy 12 digits.
+pub const WAYBILL_PATTERN: &str = "^(?:SF[0-9]{13}|[0-9]{12})$";
 
 use std::sync::LazyLock;
 
@@ -35,8 +52,9 @@ fn merge(mut a: Value, b: Value) -> Value {
 }
 
 pub static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-    let order_no = json!({ "name": "order_no", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[0-9]{16}$" }, "example": "0000250427000004" });
-    let tail_query = json!({ "name": "phone_tail", "in": "query", "required": true, "schema": { "type": "string", "pattern": "^[0-9]{4}$" }, "description": "手机号后四位" });
+    let order_no = json!({ "name": "order_no", "in": "path", "required": true, "schema": { "type": "string", "pattern": order_no_pattern() }, "example": "0000250427000004" });
+    let tail = json!({ "type": "string", "pattern": PHONE_TAIL_PATTERN, "description": "手机号后四位" });
+    let tail_query = json!({ "name": "phone_tail", "in": "query", "required": true, "schema": tail });
     let labelled = json!({ "type": "object", "properties": { "code": { "type": "string" }, "label": { "type": "string" } }, "required": ["code", "label"] });
     let doc = json!({
         "openapi": "3.1.0",
@@ -56,7 +74,7 @@ pub static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
                 "parameters": [order_no],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": {
                     "type": "object", "required": ["phone_tail", "waybill"],
-                    "properties": { "phone_tail": { "type": "string" }, "waybill": { "type": "string", "example": "SF1234567890123" } } } } } },
+                    "properties": { "phone_tail": tail, "waybill": { "type": "string", "pattern": WAYBILL_PATTERN, "example": "SF1234567890123" } } } } } },
                 "responses": merge(json!({
                     "200": order_response(),
                     "409": error_response("already_received, order_closed or conflict"),
@@ -68,7 +86,7 @@ pub static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
                 "summary": "确认收货: a shipped order becomes completed, once",
                 "parameters": [order_no],
                 "requestBody": { "required": true, "content": { "application/json": { "schema": {
-                    "type": "object", "required": ["phone_tail"], "properties": { "phone_tail": { "type": "string" } } } } } },
+                    "type": "object", "required": ["phone_tail"], "properties": { "phone_tail": tail } } } } },
                 "responses": merge(json!({
                     "200": order_response(),
                     "409": error_response("not_shipped, already_completed, order_closed or conflict"),
@@ -113,8 +131,8 @@ pub static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
                 "promise": { "type": "object", "properties": {
                     "text": { "type": "string" }, "working_days": { "type": "integer" },
                     "received_at": { "type": ["string", "null"], "format": "date-time" },
-                    "due_at": { "type": ["string", "null"], "format": "date-time", "description": "null until the working-day calendar is integrated" },
-                    "due_at_status": { "type": "string" } } },
+                    "due_at": { "type": ["string", "null"], "format": "date-time", "description": "the close of the second working day after the key was received; null before the clock starts, or when that year has no holiday calendar yet" },
+                    "due_at_status": { "type": "string", "enum": ["scheduled", "not_started", "no_calendar"] } } },
                 "invoice": { "type": "object", "properties": { "status": { "$ref": "#/components/schemas/Labelled" }, "available": { "type": "boolean" },
                     "number": { "type": ["string", "null"] }, "href": { "type": ["string", "null"] } } },
                 "can_confirm_receipt": { "type": "boolean" }

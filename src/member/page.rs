@@ -196,8 +196,16 @@ fn order_section(h: &mut String, v: &OrderJson, tail: &str) {
     }
     h.push_str("</ol>");
     let _ = write!(h, "<p>承诺：{}", v.promise.text);
-    if let Some(t) = when(&v.promise.received_at) {
-        let _ = write!(h, "（{t} 收到 KEY；具体寄回期限按工作日计算，即将在此显示）");
+    // The date the JSON has, or why there is none.
+    let received = when(&v.promise.received_at).map(|t| format!("{t} 收到 KEY，")).unwrap_or_default();
+    match (v.promise.due_at_status, v.promise.due_at) {
+        ("scheduled", Some(due)) => {
+            let _ = write!(h, "（{received}最晚 <strong>{}</strong> 前寄回）", crate::sla::due::format_instant_zh(due));
+        }
+        ("no_calendar", _) => {
+            let _ = write!(h, "（{received}寄回期限所在年份的法定节假日安排尚未载入，暂时无法给出日期）");
+        }
+        _ => h.push_str("（收到您寄来的 KEY 后开始计算）"),
     }
     h.push_str("</p></section>");
 
