@@ -120,6 +120,34 @@ mod tests {
         assert_eq!(clock.now_local().to_rfc3339(), "2027-01-01T00:10:00+08:00");
     }
 
+    /// Nothing else reads the wall clock for a business instant: only the clock itself, a file name's
+    /// stamp and SF's request timestamp (which SF checks against its own clock) may.
+    #[test]
+    fn only_the_clock_reads_the_wall_clock() {
+        const ALLOWED: [&str; 3] = ["src/clock.rs", "src/outbound/printer/file.rs", "src/outbound/courier/sf.rs"];
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    out.push(path);
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        walk(&root.join("src"), &mut files);
+        let needles = [concat!("Utc::", "now()"), concat!("Local::", "now()"), concat!("SystemTime::", "now()")];
+        let offenders: Vec<String> = files
+            .iter()
+            .filter(|f| !ALLOWED.iter().any(|a| f.ends_with(a)))
+            .filter(|f| std::fs::read_to_string(f).is_ok_and(|text| needles.iter().any(|n| text.contains(n))))
+            .map(|f| f.display().to_string())
+            .collect();
+        assert!(offenders.is_empty(), "read the time from crate::clock::Clock instead: {offenders:?}");
+    }
+
     #[test]
     fn a_started_clock_ticks_from_its_instant_at_microsecond_precision() {
         let at = Utc.with_ymd_and_hms(2030, 1, 2, 3, 4, 5).unwrap();

@@ -140,6 +140,7 @@ impl SfClient {
     /// `apiResultCode` and `success`.
     pub fn call(&self, service_code: &str, msg_data: &Value) -> Result<Value, CourierError> {
         let msg_data = msg_data.to_string();
+        // SF checks the request's timestamp against its own clock: this must be the wall clock.
         let timestamp = chrono::Utc::now().timestamp_millis().to_string();
         let request_id = format!("{:032x}", rand::random::<u128>());
         let digest = msg_digest(&msg_data, &timestamp, self.check_word.expose());

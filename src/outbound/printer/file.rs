@@ -37,6 +37,7 @@ impl FilePrinter {
                 }
             })
             .collect();
+        // A file name, not a business instant: the wall clock keeps names unique across runs.
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
         let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
         let name = format!("{stamp}-{}-{seq}-{stem}.pdf", std::process::id());
