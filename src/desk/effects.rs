@@ -160,22 +160,29 @@ impl Runner {
         })
     }
 
+    /// The configured CA, or one that says why it is unavailable when asked to issue.
+    fn ca(&self) -> Box<dyn crate::ca::CertificateAuthority> {
+        crate::ca::from_settings(&self.config.ca).unwrap_or_else(|e| Box::new(crate::ca::UnavailableCa(e.to_string())))
+    }
+
+    fn renew_context<'a>(&'a self, ca: &'a dyn crate::ca::CertificateAuthority) -> crate::ops::renew::RenewContext<'a> {
+        crate::ops::renew::RenewContext {
+            module: crate::token::commands::choose_module(&self.config, None),
+            worker: self.worker.clone(),
+            worker_timeout: crate::token::commands::worker_timeout(&self.config),
+            ca,
+            rules: &self.config.renewal,
+            clock: &self.clock,
+        }
+    }
+
     /// Runs the journaled renewal (the same code as `keydesk renew`), reporting each step as it ends.
     async fn renew(&self, order_no: &str, pin: super::app::Pin, actor: &Actor) -> Result<String, String> {
-        use crate::ops::renew::{renew, RenewContext, RenewResult, StepReport};
+        use crate::ops::renew::{renew, RenewResult, StepReport};
         let no = OrderNo::parse(order_no).map_err(|e| e.to_string())?;
-        let config = &self.config;
-        let ca = crate::ca::from_settings(&config.ca).unwrap_or_else(|e| Box::new(crate::ca::UnavailableCa(e.to_string())));
-        let ctx = RenewContext {
-            module: crate::token::commands::choose_module(config, None),
-            worker: self.worker.clone(),
-            worker_timeout: crate::token::commands::worker_timeout(config),
-            ca: ca.as_ref(),
-            rules: &config.renewal,
-            clock: &self.clock,
-        };
-        let mut pin = Some(pin);
-        let mut pin_source = move || pin.take().map(|p| p.0).ok_or_else(|| "PIN 只能使用一次，请重新输入".to_string());
+        let ca = self.ca();
+        let ctx = self.renew_context(ca.as_ref());
+        let mut pin_source = pin_once(pin);
         let tx = self.tx.clone();
         let mut on_step = move |s: &StepReport| {
             let _ = tx.send(Msg::RenewStep(s.clone()));
@@ -192,20 +199,11 @@ impl Runner {
 
     /// 放弃续签 through the same code as `keydesk renew --abandon`; says what was done.
     async fn abandon(&self, order_no: &str, reason: &str, pin: super::app::Pin, actor: &Actor) -> Result<String, String> {
-        use crate::ops::renew::{abandon, RenewContext};
+        use crate::ops::renew::abandon;
         let no = OrderNo::parse(order_no).map_err(|e| e.to_string())?;
-        let config = &self.config;
-        let ca = crate::ca::from_settings(&config.ca).unwrap_or_else(|e| Box::new(crate::ca::UnavailableCa(e.to_string())));
-        let ctx = RenewContext {
-            module: crate::token::commands::choose_module(config, None),
-            worker: self.worker.clone(),
-            worker_timeout: crate::token::commands::worker_timeout(config),
-            ca: ca.as_ref(),
-            rules: &config.renewal,
-            clock: &self.clock,
-        };
-        let mut pin = Some(pin);
-        let mut pin_source = move || pin.take().map(|p| p.0).ok_or_else(|| "PIN 只能使用一次，请重新输入".to_string());
+        let ca = self.ca();
+        let ctx = self.renew_context(ca.as_ref());
+        let mut pin_source = pin_once(pin);
         let outcome = abandon(self.store.as_ref(), &ctx, &no, reason, false, &mut pin_source, actor).await.map_err(|e| e.with_advice())?;
         let unused = outcome.unused_certificate.map(|c| format!("；CA 已签发未使用的证书 {} 已记录，请在 CA 处吊销", c.serial)).unwrap_or_default();
         Ok(format!("已放弃续签（任务 {}），订单回到「已收件」：{}{unused}", outcome.job_id, outcome.key_cleanup))
@@ -282,6 +280,12 @@ impl Runner {
             }
         });
     }
+}
+
+/// The PIN typed at the desk, handed over once.
+fn pin_once(pin: super::app::Pin) -> impl FnMut() -> Result<zeroize::Zeroizing<String>, String> + Send {
+    let mut pin = Some(pin);
+    move || pin.take().map(|p| p.0).ok_or_else(|| "PIN 只能使用一次，请重新输入".to_string())
 }
 
 async fn load_detail(s: &dyn Store, order_no: &str) -> Result<OrderDetail, OpsError> {
