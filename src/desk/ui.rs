@@ -432,6 +432,9 @@ fn render_order(app: &App, frame: &mut Frame, area: Rect) {
         if app.revealed { "（已显示完整信息）" } else { "显示完整信息" }
     ))
     .fg(Color::DarkGray));
+    if o.status == crate::domain::Status::Renewing {
+        lines.push(Line::from(format!(" 续签任务进行中：{} 继续续签  {} 放弃续签", km.key_text(Action::Renew), km.key_text(Action::Abandon))).fg(Color::DarkGray));
+    }
     frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" 订单详情 ")), info);
     if let Some(r) = app.renewal.as_ref().filter(|r| r.order_no == o.order_no.as_str()) {
         render_renewal(r, app.keygen_typical, frame, timeline);
