@@ -8,8 +8,8 @@ use serde::Serialize;
 use crate::domain::order::ReceiptPlan;
 use crate::domain::waybill::WaybillError;
 use crate::domain::{mask, Order, Waybill};
-use crate::exit;
 use crate::clock::Clock;
+use crate::exit;
 use crate::store::{Actor, ParcelReceipt, PlannedChange, Stamps, Store, StoreError};
 
 use super::OpsError;

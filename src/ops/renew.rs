@@ -16,8 +16,8 @@ use zeroize::Zeroizing;
 
 use super::OpsError;
 use crate::ca::x509::{self, CertFacts, KeyAlgorithm};
-use crate::clock::Clock;
 use crate::ca::{CaError, CertificateAuthority, IssueRequest};
+use crate::clock::Clock;
 use crate::domain::order::Change;
 use crate::domain::renewal::{RenewalBlocker, RenewalRules};
 use crate::domain::{HoldReason, Order, OrderNo, Status};

@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{Duration, Utc};
-use serde_json::Value;
 use clap::Subcommand;
+use serde_json::Value;
 
 use super::softhsm::{self, MemberKey, SoftHsmDir};
 use crate::ca::x509::KeyAlgorithm;
@@ -17,10 +17,10 @@ use crate::ca::LocalCa;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::{Order, OrderKind, Status};
+use crate::exit;
 
 /// The demo order the README's walk-through renews.
 pub const DEMO_ORDER: &str = "0000261121000001";
-use crate::exit;
 
 #[derive(Debug, Subcommand)]
 pub enum DevCommand {
