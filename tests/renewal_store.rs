@@ -8,7 +8,7 @@ use keydesk::domain::{OrderNo, Status};
 use keydesk::ops;
 use keydesk::store::{PlannedChange, Stamps, StoreError};
 use crate::support::now;
-use keydesk::token::job::{IssuedCertificate, JobState, NewRenewalJob, Phase, RenewalStep, StepResult};
+use keydesk::token::job::{Abandonment, IssuedCertificate, JobState, NewRenewalJob, Phase, RenewalStep, StepResult};
 
 use crate::both_backends;
 use crate::support::{actor, load_demo, TestDb};
@@ -87,4 +87,76 @@ both_backends!(a_renewal_job_commits_its_steps_and_records_one_certificate, asyn
     assert_eq!(journal, [("start", "done"), ("generate_key", "intent"), ("generate_key", "done"), ("issue", "done"), ("finish", "done")].map(|(a, b)| (a.to_string(), b.to_string())));
     let audit = s.audit_for_order(received.id).await.unwrap();
     assert!(audit.iter().any(|a| a.to_status.as_deref() == Some("renewed") && a.action == "renew"));
+    let renewed = s.order_by_no(&no).await.unwrap().unwrap();
+    let refused = s.abandon_renewal(&abandonment(job.id), &change(&renewed, Status::Shipped), &actor("qin"), at).await;
+    assert!(matches!(refused, Err(StoreError::Conflict { .. })), "a finished job cannot be abandoned: {refused:?}");
+});
+
+fn abandonment(job_id: i64) -> Abandonment {
+    Abandonment { job_id, step: RenewalStep::Issue, reason: "CA 有效期错误".into(), key_cleanup: "已移除 3 个对象".into() }
+}
+
+both_backends!(an_abandoned_job_ends_moves_the_order_back_and_keeps_its_certificate_on_record, async |db: &TestDb| {
+    load_demo(db).await;
+    let s = db.store.as_ref();
+    let no = OrderNo::parse("0000261121000001").unwrap();
+    let received = ops::change::change_order(s, &no, &Change::MoveTo(Status::Received), "", &actor("qin"), &crate::support::clock()).await.unwrap();
+    let at = now();
+    let plan = NewRenewalJob {
+        order_id: received.id,
+        key_serial: received.key_serial.to_string(),
+        algorithm: "rsa-2048".into(),
+        new_key_id: "aa".into(),
+        old_key_id: "01".into(),
+        old_label: "签名证书".into(),
+        old_cert_serial: received.cert.serial.clone(),
+        old_cert_fingerprint: "F0".into(),
+        old_not_before: received.cert.not_before,
+        old_not_after: received.cert.not_after,
+        planned_serial: "4F".into(),
+        planned_not_before: at,
+        planned_not_after: at + Duration::days(365),
+        kept_objects: vec![],
+    };
+    let change = |o: &keydesk::domain::Order, to: Status, action: &'static str| PlannedChange {
+        order_id: o.id,
+        order_no: o.order_no.clone(),
+        expected_version: o.version,
+        transition: o.plan(&Change::MoveTo(to), "test").unwrap(),
+        stamps: Stamps::default(),
+        action,
+    };
+    let job = s.start_renewal(&plan, &change(&received, Status::Renewing, "renew"), &actor("qin"), at).await.unwrap();
+    let cert = IssuedCertificate {
+        id: 0,
+        job_id: job.id,
+        order_id: job.plan.order_id,
+        serial: "4F".into(),
+        subject: "CN=x".into(),
+        issuer: "CN=ca".into(),
+        not_before: at,
+        not_after: at + Duration::days(365),
+        fingerprint: "AB".into(),
+        pem: "-----BEGIN CERTIFICATE-----".into(),
+        ca_backend: "local".into(),
+        issued_at: at,
+    };
+    s.record_issued_certificate(&cert, &StepResult::default(), at).await.unwrap();
+    let renewing = s.order_by_no(&no).await.unwrap().unwrap();
+    let order = s.abandon_renewal(&abandonment(job.id), &change(&renewing, Status::Received, "renew_abandon"), &actor("qin"), at).await.unwrap();
+    assert_eq!(order.status, Status::Received);
+    let jobs = s.renewal_jobs_for_order(received.id).await.unwrap();
+    assert_eq!((jobs.len(), jobs[0].state), (1, JobState::Abandoned));
+    assert!(!jobs[0].is_running() && !jobs[0].is_done());
+    assert_eq!(s.issued_certificates_for_order(received.id).await.unwrap().len(), 1, "the issued certificate stays on record");
+    let journal = s.renewal_journal(job.id).await.unwrap();
+    assert!(journal.last().is_some_and(|j| j.phase == "failed" && j.detail.contains("放弃续签：CA 有效期错误")), "{journal:?}");
+    assert!(s.audit_for_order(received.id).await.unwrap().iter().any(|a| a.action == "renew_abandon" && a.to_status.as_deref() == Some("received")));
+    // Abandoned twice: the second finds no running job and writes nothing.
+    let twice = s.abandon_renewal(&abandonment(job.id), &change(&order, Status::Renewing, "renew_abandon"), &actor("qin"), at).await;
+    assert!(matches!(twice, Err(StoreError::Conflict { .. })), "{twice:?}");
+    assert_eq!(s.order_by_no(&no).await.unwrap().unwrap().status, Status::Received);
+    // A new job may start.
+    let again = s.start_renewal(&plan, &change(&order, Status::Renewing, "renew"), &actor("qin"), at).await.unwrap();
+    assert_eq!(again.state, JobState::Running);
 });
