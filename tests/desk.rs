@@ -556,3 +556,13 @@ fn abandoning_a_renewal_asks_for_a_reason_then_the_pin() {
     assert!(app.update(Msg::Key(key(KeyCode::F(12)), Instant::now())).is_empty());
     assert!(app.prompt.is_none(), "nothing to abandon");
 }
+
+/// After a renewal ends, the key in the reader is identified again (what is on it changed).
+#[test]
+fn the_key_in_the_reader_is_identified_again_after_a_renewal() {
+    use keydesk::token::pkcs11::PinFlags;
+    let received = demo_orders().into_iter().find(|o| o.status == Status::Received).unwrap();
+    let mut app = with_key_in_reader(received.clone(), identified(received.key_serial.as_str(), received.order_no.as_str(), PinFlags::default()));
+    let effects = app.update(Msg::RenewDone(Ok("续签完成".into())));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Identify { reader, .. } if reader == "Virtual PCD 00 00")), "{effects:?}");
+}

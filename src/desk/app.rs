@@ -453,11 +453,12 @@ impl App {
                         Err(e) => (Level::Error, e.clone()),
                     });
                 }
-                if order_no.is_empty() {
-                    vec![]
-                } else {
-                    self.start(Effect::LoadOrder { order_no })
+                // What is on the key changed: say again whose it is and its PIN state.
+                let mut effects = self.identify_again();
+                if !order_no.is_empty() {
+                    effects.extend(self.start(Effect::LoadOrder { order_no }));
                 }
+                effects
             }
             Msg::AbandonDone(result) => {
                 self.done();
@@ -469,7 +470,7 @@ impl App {
                     }
                     Err(e) => self.say(Level::Error, e),
                 }
-                vec![]
+                self.identify_again()
             }
             Msg::ExternalChange => self.reload(),
             Msg::Database { up, detail } => {
@@ -716,6 +717,10 @@ impl App {
         let change = (action != Action::Ship && !pin).then_some(change);
         self.prompt = Some(ReasonPrompt { title: title.into(), change, order_no: d.order.order_no.to_string(), reason: String::new(), hold_reason, pin, abandon: None });
         vec![]
+    }
+
+    fn identify_again(&mut self) -> Vec<Effect> {
+        self.reader.reidentify().into_iter().map(|(reader, atr, module)| Effect::Identify { reader, atr, module }).collect()
     }
 
     /// 放弃续签 on an order whose renewal is under way: the reason first, then the PIN.

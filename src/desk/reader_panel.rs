@@ -112,6 +112,19 @@ impl ReaderPanel {
         None
     }
 
+    /// Forgets what identification found for every inserted key (a renewal or an abandoned job changed
+    /// what is on it); returns the (reader, ATR, module) to identify again.
+    pub fn reidentify(&mut self) -> Vec<(String, String, String)> {
+        let mut again = Vec::new();
+        for (reader, key) in self.readers.iter_mut() {
+            if let Some(key) = key {
+                key.identity = Identity::Pending;
+                again.push((reader.clone(), key.atr.clone(), key.module.clone()));
+            }
+        }
+        again
+    }
+
     /// Records what identification found, unless the key was pulled (or changed) meanwhile.
     pub fn identified(&mut self, reader: &str, atr: &str, result: Result<Vec<IdentifiedKey>, String>) {
         if let Some(Some(key)) = self.readers.get_mut(reader) {
