@@ -312,15 +312,13 @@ impl<'a, 'b> Run<'a, 'b> {
         // Identify: the key in the reader must be the order's, with the order's certificate.
         let clock = Stopwatch(Instant::now());
         self.worker = Some(TokenWorker::spawn(&self.ctx.worker, &self.ctx.module, self.ctx.worker_timeout).await?);
-        let report = match self.worker()?.inspect(&serial).await {
-            Ok(r) => r,
-            Err(WorkerError::Token(TokenError::NotPresent { present, .. })) if present != "无" => {
-                let note = format!("读卡器中的 KEY 序列号 {present}，订单 {} 的 KEY 编号 {serial}", self.order.order_no);
+        let order = self.order.clone();
+        let report = match inspect_order_key(self.worker()?, &order).await {
+            Err(RenewError::WrongKey(note)) => {
                 self.hold(HoldReason::WrongKey, &note).await?;
                 return Err(RenewError::WrongKey(note));
             }
-            Err(WorkerError::Token(TokenError::NotPresent { .. })) => return Err(RenewError::NoKey(serial)),
-            Err(e) => return Err(e.into()),
+            other => other?,
         };
         let issued = match &running {
             Some(j) => self.store.issued_certificate_for_job(j.id).await?,
@@ -689,18 +687,25 @@ pub async fn abandon(
     })
 }
 
+/// The order's key as the reader has it: `WrongKey` (both serials named) when another key is there,
+/// `NoKey` when none is.
+async fn inspect_order_key(worker: &mut TokenWorker, order: &Order) -> Result<crate::token::pkcs11::TokenReport, RenewError> {
+    let serial = order.key_serial.to_string();
+    match worker.inspect(&serial).await {
+        Ok(report) => Ok(report),
+        Err(WorkerError::Token(TokenError::NotPresent { present, .. })) if present != "无" => {
+            Err(RenewError::WrongKey(format!("读卡器中的 KEY 序列号 {present}，订单 {} 的 KEY 编号 {serial}", order.order_no)))
+        }
+        Err(WorkerError::Token(TokenError::NotPresent { .. })) => Err(RenewError::NoKey(serial)),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Removes the job's objects (its CKA_ID) from the order's key, after checking the key is the order's
 /// and still carries the old certificate; says what it did.
 async fn remove_job_objects(worker: &mut TokenWorker, order: &Order, job: &RenewalJob, pin_source: &mut PinSource<'_>) -> Result<String, RenewError> {
     let serial = order.key_serial.to_string();
-    let report = match worker.inspect(&serial).await {
-        Ok(r) => r,
-        Err(WorkerError::Token(TokenError::NotPresent { present, .. })) if present != "无" => {
-            return Err(RenewError::WrongKey(format!("读卡器中的 KEY 序列号 {present}，订单 {} 的 KEY 编号 {serial}", order.order_no)));
-        }
-        Err(WorkerError::Token(TokenError::NotPresent { .. })) => return Err(RenewError::NoKey(serial)),
-        Err(e) => return Err(e.into()),
-    };
+    let report = inspect_order_key(worker, order).await?;
     let old_cert_on_key = |objects: &[ObjectInfo]| objects.iter().any(|o| o.class == "certificate" && o.id == job.plan.old_key_id);
     if !old_cert_on_key(&report.objects) {
         return Err(RenewError::TooLateToAbandon);
