@@ -28,14 +28,21 @@ pub fn fixture_as_of() -> DateTime<Utc> {
 /// Order fields that are moments in the order's life (moved by working days).
 const LIFE_FIELDS: [&str; 4] = ["created_at", "paid_at", "received_at", "shipped_at"];
 
-/// Maps dates of the fixture's days onto dates around today, working day for working day.
+/// Maps dates of the fixture's days onto dates around today, working day for working day: `from` (the
+/// last working day at or before the fixture's day) lands on `to` (the same, for today).
 struct DayMap<'a> {
     calendar: &'a Calendar,
     from: NaiveDate,
     to: NaiveDate,
 }
 
-impl DayMap<'_> {
+impl<'a> DayMap<'a> {
+    fn new(calendar: &'a Calendar, fixture_day: NaiveDate, today: NaiveDate) -> DayMap<'a> {
+        let mut map = DayMap { calendar, from: fixture_day, to: today };
+        (map.from, map.to) = (map.working_at_or_before(fixture_day), map.working_at_or_before(today));
+        map
+    }
+
     fn working(&self, d: NaiveDate) -> bool {
         self.calendar.is_working_day(d).unwrap_or(!matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
     }
@@ -78,10 +85,8 @@ impl DayMap<'_> {
     }
 
     fn map(&self, d: NaiveDate) -> NaiveDate {
-        let base_from = self.working_at_or_before(self.from);
-        let base_to = self.working_at_or_before(self.to);
         let anchor = self.working_at_or_before(d);
-        let mapped = self.step(base_to, self.distance(base_from, anchor));
+        let mapped = self.step(self.to, self.distance(self.from, anchor));
         if anchor == d {
             return mapped;
         }
@@ -114,7 +119,7 @@ fn shift_calendar(t: &str, by: Duration) -> Option<String> {
 pub fn rebase(json: &str, as_of: DateTime<Utc>, now: DateTime<Utc>, calendar: &Calendar, mail_only_before: NaiveDate) -> Result<String, String> {
     let mut orders: Vec<Value> = serde_json::from_str(json).map_err(|e| format!("the demo fixture is not a JSON array: {e}"))?;
     let (from_local, to_local) = (as_of.with_timezone(&SHANGHAI), now.with_timezone(&SHANGHAI));
-    let days = DayMap { calendar, from: from_local.date_naive(), to: to_local.date_naive() };
+    let days = DayMap::new(calendar, from_local.date_naive(), to_local.date_naive());
     let by = Duration::days((to_local.date_naive() - from_local.date_naive()).num_days());
     let move_field = |v: &mut Value, f: &dyn Fn(&str) -> Option<String>| {
         if let Some(s) = v.as_str().and_then(f) {

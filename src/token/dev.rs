@@ -118,9 +118,9 @@ fn use_softhsm_dir(dir: &SoftHsmDir) {
     std::env::set_var("SOFTHSM2_CONF", dir.conf());
 }
 
-/// The key serial as the platform writes it: the token's own serial, upper case.
+/// The key serial as the platform writes it: the token's own serial in its canonical form.
 pub fn platform_serial(token_serial: &str) -> String {
-    crate::domain::scan_text::canonical_identifier(token_serial)
+    crate::domain::KeySerial::new(token_serial).to_string()
 }
 
 fn member_key(o: &Order, token_serial: &str, pin: &str) -> MemberKey {
