@@ -169,8 +169,9 @@ fn the_demos_happy_path_in_a_real_terminal() {
     tmux.wait_for("面单：已打印；发票：已排队，打印机恢复后自动重试", long, logs);
     tmux.wait_for("打印排队 1", long, logs);
     let invoice_printer = IppEvePrinter::start_on_port(invoice_port, &[]);
-    let printed = tmux.wait_for("今日已打印 2", long, logs);
-    assert!(printed.contains("发票已打印"), "the order line shows the invoice printed:\n{printed}");
+    // The corner's count moves first; the open order is read again right after, so wait for its line.
+    let printed = tmux.wait_for("发票已打印", long, logs);
+    assert!(printed.contains("今日已打印 2"), "the corner counts both documents:\n{printed}");
 
     // The database, read on its own: shipped with the waybill, invoice issued, every step audited
     // with the operator and the demo desk.
