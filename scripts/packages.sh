@@ -32,6 +32,20 @@ keydesk_ensure_rust() {
         echo "keydesk: cargo not found; install Rust (https://rustup.rs) and run again" >&2
         exit 1
     fi
+    # scripts/test checks formatting and lints as well.
+    local component
+    for component in rustfmt clippy; do
+        local probe=(cargo clippy --version)
+        [ "$component" = rustfmt ] && probe=(cargo fmt --version)
+        if ! "${probe[@]}" >/dev/null 2>&1; then
+            if command -v rustup >/dev/null 2>&1; then
+                rustup component add "$component"
+            else
+                echo "keydesk: cargo $component is missing; install the Rust component $component" >&2
+                exit 1
+            fi
+        fi
+    done
 }
 
 # Echoes the newest installed PostgreSQL server binary folder (e.g. /usr/lib/postgresql/15/bin).

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use keydesk::cli::{self, Cli, Command};
-use keydesk::config::Config;
-use keydesk::exit;
+use keydesk::cli::config::Config;
+use keydesk::cli::exit;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -19,7 +19,7 @@ fn main() -> ExitCode {
         }
     };
     let to_file = matches!(cli.command, None | Some(Command::Desk));
-    let _log_guard = keydesk::logging::init(&config, to_file);
+    let _log_guard = cli::logging::init(&config, to_file);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

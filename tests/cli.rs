@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use keydesk::exit;
+use keydesk::cli::exit;
 
 struct Desk {
     dir: tempfile::TempDir,

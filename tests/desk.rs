@@ -198,7 +198,7 @@ async fn the_runner_takes_a_parcel_from_scan_to_order_detail() {
     crate::support::load_demo(&db).await;
     keydesk::ops::operators::add_operator(db.store.as_ref(), "qin", "demo1234", &crate::support::clock()).await.unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(db.store.clone(), tx, std::sync::Arc::new(keydesk::config::Config::default()), crate::support::clock());
+    let runner = Runner::new(crate::support::services(db.store.clone(), &Default::default(), crate::support::clock()), tx, "desk-1");
     let mut app = App::new(Keymap::default(), "desk-1");
     let mut pending: Vec<Effect> = type_text(&mut app, "qin", Duration::from_millis(150));
     pending.extend(type_text(&mut app, "demo1234", Duration::from_millis(150)));
@@ -263,14 +263,11 @@ async fn renewing_from_the_desk_shows_each_step_and_the_new_validity() {
     // nextest runs each test in its own process, so the worker inherits this key folder alone.
     std::env::set_var("SOFTHSM2_CONF", lab.hsm.join("softhsm2.conf"));
     let store = keydesk::store::open(&lab.db_url(), 4, Duration::from_secs(5), false).await.unwrap();
-    let mut config = keydesk::config::Config::default();
+    let mut config = keydesk::cli::config::Config::default();
     config.ca.cert = Some(lab.ca_dir().join("ca.crt"));
     config.ca.key = Some(lab.ca_dir().join("ca.key"));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(store.clone(), tx, std::sync::Arc::new(config), keydesk::clock::Clock::system()).with_worker(keydesk::token::worker::WorkerProgram {
-        program: env!("CARGO_BIN_EXE_keydesk").into(),
-        args: vec!["token-worker".into()],
-    });
+    let runner = Runner::new(crate::support::services(store.clone(), &config, keydesk::clock::Clock::system()), tx, "desk-1");
     let mut app = signed_in();
     let no = keydesk::domain::OrderNo::parse(crate::token::ORDER).unwrap();
     let mut order = store.order_by_no(&no).await.unwrap().unwrap();
@@ -285,7 +282,7 @@ async fn renewing_from_the_desk_shows_each_step_and_the_new_validity() {
     order.received_at = chrono::DateTime::parse_from_rfc3339("2026-11-27T10:15:00+08:00").ok().map(|t| t.with_timezone(&chrono::Utc));
     app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![], prints: vec![] })));
     app.update(Msg::Key(key(KeyCode::F(10)), Instant::now()));
-    assert!(app.prompt.as_ref().is_some_and(|p| p.pin));
+    assert!(app.prompt.as_ref().is_some_and(|p| p.is_pin()));
     let effects = type_text(&mut app, crate::token::PIN, Duration::from_millis(120));
     assert!(app.prompt.is_none());
     assert!(!format!("{effects:?}").contains(crate::token::PIN), "the PIN never shows in Debug");
@@ -323,7 +320,7 @@ async fn printing_from_the_desk_sends_the_label_and_the_invoice() {
     let db = TestDb::sqlite().await;
     crate::support::load_demo(&db).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut config = keydesk::config::Config::default();
+    let mut config = keydesk::cli::config::Config::default();
     config.invoice.seller_name = "北京阳光七采电子商务有限公司".into();
     config.invoice.seller_tax_id = "91110108MA00000001".into();
     for (printer, sub) in [(&mut config.printer.label, "label"), (&mut config.printer.invoice, "invoice")] {
@@ -331,7 +328,7 @@ async fn printing_from_the_desk_sends_the_label_and_the_invoice() {
         printer.dir = dir.path().join(sub);
     }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(db.store.clone(), tx, std::sync::Arc::new(config), crate::support::clock());
+    let runner = Runner::new(crate::support::services(db.store.clone(), &config, crate::support::clock()), tx, "desk-1");
     let shipped = db
         .store
         .list_orders(&keydesk::store::ListQuery { status: Some(Status::Shipped), limit: 1, after_id: 0 })
@@ -381,8 +378,8 @@ fn the_reader_panel_follows_pcscd_readers_and_keys() {
     assert_eq!(app.reader.summary(), "读卡器空：请插入客户的 KEY");
 }
 
-fn identified(serial: &str, order_no: &str, pin: keydesk::token::pkcs11::PinFlags) -> keydesk::token::identify::IdentifiedKey {
-    keydesk::token::identify::IdentifiedKey {
+fn identified(serial: &str, order_no: &str, pin: keydesk::token::pkcs11::PinFlags) -> keydesk::ops::identify::IdentifiedKey {
+    keydesk::ops::identify::IdentifiedKey {
         serial: serial.into(),
         label: "UKey".into(),
         pin,
@@ -395,7 +392,7 @@ fn identified(serial: &str, order_no: &str, pin: keydesk::token::pkcs11::PinFlag
 }
 
 /// Opens `order`, inserts a key and identifies it as `key`.
-fn with_key_in_reader(order: keydesk::domain::Order, key_id: keydesk::token::identify::IdentifiedKey) -> App {
+fn with_key_in_reader(order: keydesk::domain::Order, key_id: keydesk::ops::identify::IdentifiedKey) -> App {
     use keydesk::token::reader::ReaderEvent as E;
     let mut app = signed_in();
     app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![], prints: vec![] })));
@@ -417,7 +414,7 @@ fn before_f10_the_desk_says_whether_the_key_is_the_orders_and_its_pin_state() {
     assert!(matches!(app.reader.verdict(&received), KeyVerdict::Matches { certificate_matches: true, .. }));
     insta::assert_snapshot!("order_key_matches", screen_text(&draw(&app, 80, 24)));
     app.update(Msg::Key(key(KeyCode::F(10)), Instant::now()));
-    assert!(app.prompt.as_ref().is_some_and(|p| p.pin));
+    assert!(app.prompt.as_ref().is_some_and(|p| p.is_pin()));
     assert!(screen_text(&draw(&app, 80, 24)).contains("PIN 仅剩最后一次机会"));
 
     // Another order's key: refused before any PIN try is spent.
@@ -442,7 +439,7 @@ fn before_f10_the_desk_says_whether_the_key_is_the_orders_and_its_pin_state() {
 crate::both_backends!(another_desks_change_shows_up, async |db: &TestDb| {
     crate::support::load_demo(db).await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(db.store.clone(), tx, std::sync::Arc::new(keydesk::config::Config::default()), crate::support::clock());
+    let runner = Runner::new(crate::support::services(db.store.clone(), &Default::default(), crate::support::clock()), tx, "desk-1");
     runner.watch();
     // Let the watcher take its first look (the poll's baseline, or the LISTEN).
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -474,7 +471,7 @@ crate::both_backends!(the_print_worker_sends_waiting_jobs_and_reports_the_queue,
     use keydesk::outbound::printer::PrinterBackend;
     crate::support::load_demo(db).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut config = keydesk::config::Config::default();
+    let mut config = keydesk::cli::config::Config::default();
     config.printer.label.backend = PrinterBackend::File;
     config.printer.label.dir = dir.path().join("label");
     let order = db.store.list_orders(&keydesk::store::ListQuery { status: Some(Status::Shipped), limit: 1, after_id: 0 }).await.unwrap().remove(0);
@@ -489,7 +486,7 @@ crate::both_backends!(the_print_worker_sends_waiting_jobs_and_reports_the_queue,
     };
     keydesk::ops::print::enqueue(db.store.as_ref(), &job, &crate::support::actor("qin"), crate::support::now()).await.unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(db.store.clone(), tx, std::sync::Arc::new(config), crate::support::clock());
+    let runner = Runner::new(crate::support::services(db.store.clone(), &config, crate::support::clock()), tx, "desk-1");
     runner.print_worker();
     let msg = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.unwrap().unwrap();
     let Msg::PrintQueue(Ok(status)) = &msg else { panic!("{msg:?}") };
@@ -523,7 +520,7 @@ fn key_generation_shows_a_gauge_that_moves_with_the_clock() {
         app.update(Msg::RenewStep(report(step, label)));
     }
     app.update(Msg::Tick(t0 + Duration::from_millis(3000)));
-    assert_eq!(app.renewal.as_ref().unwrap().running_step(), Some(keydesk::token::job::RenewalStep::GenerateKey));
+    assert_eq!(app.renewal.as_ref().unwrap().running_step(), Some(keydesk::domain::renewal_job::RenewalStep::GenerateKey));
     let screen = screen_text(&draw(&app, 80, 24));
     assert!(screen.contains("在 KEY 上生成新密钥 3.0 秒 / 通常约 20 秒"), "{screen}");
     insta::assert_snapshot!("renew_generating_key", screen);
@@ -540,11 +537,11 @@ fn abandoning_a_renewal_asks_for_a_reason_then_the_pin() {
     let mut app = signed_in();
     app.update(Msg::OrderLoaded(Ok(OrderDetail { order: order.clone(), receipts: vec![], audit: vec![], prints: vec![] })));
     assert!(app.update(Msg::Key(key(KeyCode::F(12)), Instant::now())).is_empty());
-    assert!(app.prompt.as_ref().is_some_and(|p| !p.pin && p.title.contains("原因")));
+    assert!(app.prompt.as_ref().is_some_and(|p| !p.is_pin() && p.title.contains("原因")));
     assert!(app.update(Msg::Key(key(KeyCode::Enter), Instant::now())).is_empty(), "no reason, no effect");
     assert!(app.prompt.is_some());
     assert!(type_text(&mut app, "CA 配置错误", Duration::from_millis(150)).is_empty());
-    assert!(app.prompt.as_ref().is_some_and(|p| p.pin), "then the PIN");
+    assert!(app.prompt.as_ref().is_some_and(|p| p.is_pin()), "then the PIN");
     let effects = type_text(&mut app, "123456", Duration::from_millis(150));
     let shown = format!("{effects:?}");
     assert!(matches!(&effects[..], [Effect::Abandon { reason, .. }] if reason == "CA 配置错误"), "{shown}");

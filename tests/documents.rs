@@ -9,7 +9,8 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use keydesk::docs::InvoiceSettings;
 use keydesk::domain::{InvoiceStatus, OrderNo};
-use keydesk::ops::print::{run_due, Printers};
+use keydesk::ops::print::run_due;
+use keydesk::outbound::printer::Printers;
 use keydesk::outbound::printer::{IppPrinter, Printer, RetryPolicy};
 use keydesk::store::InvoiceIssue;
 use crate::support::now;
@@ -278,7 +279,7 @@ both_backends!(shipping_books_the_return_with_sf_and_the_label_carries_the_route
     load_demo(db).await;
     let s = db.store.as_ref();
     let mock = SfMock::start();
-    let mut config = keydesk::config::Config::default();
+    let mut config = keydesk::cli::config::Config::default();
     config.courier.backend = CourierBackend::Sf;
     config.courier.sf_base_url = mock.url();
     config.courier.partner_id = sf_mock::PARTNER_ID.to_string();
@@ -290,14 +291,15 @@ both_backends!(shipping_books_the_return_with_sf_and_the_label_carries_the_route
         .await
         .unwrap()
         .remove(0);
-    let shipped = keydesk::ops::book::ship_with_courier(s, &config, &renewed.order_no, None, &actor("qin"), &crate::support::clock()).await.unwrap();
+    let services = crate::support::services(db.store.clone(), &config, crate::support::clock());
+    let shipped = keydesk::ops::book::ship_with_courier(&services, &renewed.order_no, None, &actor("qin")).await.unwrap();
     let keydesk::ops::ship::Shipped::Now(order) = shipped else { panic!("shipped now") };
     assert_eq!(order.outbound_waybill.as_ref().map(|w| w.as_str()), Some("SF1234567890123"));
     assert_eq!(mock.received().len(), 1, "one call to SF");
     let route = keydesk::ops::book::route_of(s, order.id).await.unwrap().expect("routing data");
     assert_eq!(route.dest_route_label, "755WE-571A");
     // Booking again (a re-run) asks SF nothing and keeps the waybill.
-    let again = keydesk::ops::book::book_return(s, &config, &order, &actor("qin"), &crate::support::clock()).await.unwrap();
+    let again = keydesk::ops::book::book_return(&services, &order, &actor("qin")).await.unwrap();
     assert_eq!(again, keydesk::ops::book::Booked::Waybill(order.outbound_waybill.clone().unwrap()));
     assert_eq!(mock.received().len(), 1);
     let label = keydesk::ops::label::build_label(s, font(), &config.label, &order, None, crate::support::now()).await.unwrap();
@@ -313,8 +315,9 @@ both_backends!(shipping_books_the_return_with_sf_and_the_label_carries_the_route
         .await
         .unwrap()
         .remove(0);
-    let manual = keydesk::config::Config::default();
-    let err = keydesk::ops::book::ship_with_courier(s, &manual, &other.order_no, None, &actor("qin"), &crate::support::clock()).await.unwrap_err();
+    let manual = keydesk::cli::config::Config::default();
+    let manual = crate::support::services(db.store.clone(), &manual, crate::support::clock());
+    let err = keydesk::ops::book::ship_with_courier(&manual, &other.order_no, None, &actor("qin")).await.unwrap_err();
     assert!(err.to_string().contains("请扫描"), "{err}");
     assert_eq!(s.order_by_id(other.id).await.unwrap().unwrap().version, other.version);
 });

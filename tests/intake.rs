@@ -63,7 +63,7 @@ both_backends!(unpaid_parcel_is_recorded_and_held, async |db: &TestDb| {
     let o = by_status_with_waybill(s, Status::Unpaid).await;
     let out = intake(s, o.inbound.waybill.as_deref().unwrap(), &actor("qin"), &crate::support::clock()).await.unwrap();
     assert_eq!(out.result, IntakeResult::Unpaid);
-    assert_eq!(out.result.exit_code(), keydesk::exit::INTAKE_UNPAID);
+    assert_eq!(keydesk::cli::exit::of_intake(out.result), keydesk::cli::exit::INTAKE_UNPAID);
     let after = s.order_by_id(o.id).await.unwrap().unwrap();
     assert_eq!(after.status, Status::OnHold);
     let hold = after.hold.unwrap();

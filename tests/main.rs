@@ -10,6 +10,7 @@ mod e2e;
 mod documents;
 mod import;
 mod intake;
+mod layering;
 mod member;
 mod race;
 mod reader;

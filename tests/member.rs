@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use keydesk::config::MemberSettings;
+use keydesk::member::MemberSettings;
 use keydesk::domain::{Order, Status};
 use keydesk::member::{self, App, Running};
 use keydesk::store::{self, ListQuery, Store};

@@ -8,7 +8,7 @@ use keydesk::domain::{OrderNo, Status};
 use keydesk::ops;
 use keydesk::store::{PlannedChange, Stamps, StoreError};
 use crate::support::now;
-use keydesk::token::job::{Abandonment, IssuedCertificate, JobState, NewRenewalJob, Phase, RenewalStep, StepResult};
+use keydesk::domain::renewal_job::{Abandonment, IssuedCertificate, JobState, NewRenewalJob, Phase, RenewalStep, StepResult};
 
 use crate::both_backends;
 use crate::support::{actor, load_demo, TestDb};
@@ -84,7 +84,7 @@ fn plan_for(order: &keydesk::domain::Order, at: chrono::DateTime<chrono::Utc>) -
 }
 
 /// The certificate a CA issued for `job`.
-fn issued_for(job: &keydesk::token::job::RenewalJob, at: chrono::DateTime<chrono::Utc>) -> IssuedCertificate {
+fn issued_for(job: &keydesk::domain::renewal_job::RenewalJob, at: chrono::DateTime<chrono::Utc>) -> IssuedCertificate {
     IssuedCertificate {
         id: 0,
         job_id: job.id,

@@ -104,7 +104,7 @@ fn sla_due_reproduces_the_documented_examples() {
     assert_eq!(v["due_at"], "2025-03-07T10:30:00+08:00");
     assert_eq!(v["original_due_at"], "2025-03-06T17:30:00+08:00");
     let (code, _) = keydesk(&["sla", "due", "--policy", "return", "--event", "2027-03-04T10:15:00+08:00"]);
-    assert_eq!(code, keydesk::exit::FAILURE as i32, "no calendar for 2027");
+    assert_eq!(code, keydesk::cli::exit::FAILURE as i32, "no calendar for 2027");
 }
 
 #[test]
@@ -115,7 +115,7 @@ fn calendar_check_lists_the_built_in_years() {
     assert_eq!(years, vec![2024, 2025, 2026]);
     // From 1 November the missing next year is a warning with its own exit code.
     let warned = !v["warnings"].as_array().unwrap().is_empty();
-    assert_eq!(code == keydesk::exit::CALENDAR_WARNING as i32, warned);
+    assert_eq!(code == keydesk::cli::exit::CALENDAR_WARNING as i32, warned);
 }
 
 both_backends!(the_two_week_chart_counts_receipts_shipments_and_late_clocks, async |db: &TestDb| {

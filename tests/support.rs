@@ -79,6 +79,14 @@ pub fn clock() -> Clock {
 }
 
 /// The tests' clock's instant.
+/// The process's services over `store`, built from `config` as `keydesk` builds them, the token
+/// worker being the built binary.
+pub fn services(store: Arc<dyn Store>, config: &keydesk::cli::config::Config, clock: Clock) -> Arc<keydesk::services::Services> {
+    let mut services = keydesk::cli::services::build(config, store, clock);
+    services.token.worker = keydesk::token::worker::WorkerProgram { program: env!("CARGO_BIN_EXE_keydesk").into(), args: vec!["token-worker".into()] };
+    Arc::new(services)
+}
+
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     clock().now()
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use chrono::SubsecRound;
-use keydesk::exit;
+use keydesk::cli::exit;
 
 pub const ORDER: &str = "0000261121000001";
 pub const PIN: &str = "123456";
@@ -92,7 +92,7 @@ impl KeyLab {
         c.args(args)
             .current_dir(self.dir.path())
             .env_remove("KEYDESK_CONFIG")
-            .env_remove(keydesk::token::job::ABORT_HOOK)
+            .env_remove(keydesk::domain::renewal_job::ABORT_HOOK)
             .env_remove(keydesk::token::worker::HANG_HOOK)
             .env("KEYDESK_OPERATOR", "qin")
             .env("KEYDESK_DATABASE__URL", self.db_url())
@@ -289,7 +289,7 @@ macro_rules! crash_at {
                     let lab = KeyLab::new();
                     let seal = lab.read_object("data", "电子印章");
                     let enc = lab.read_object("cert", "加密证书");
-                    let out = lab.renew(&[(keydesk::token::job::ABORT_HOOK, $point)]);
+                    let out = lab.renew(&[(keydesk::domain::renewal_job::ABORT_HOOK, $point)]);
                     assert_eq!(out.status.code(), None, "{} should abort: {}", $point, String::from_utf8_lossy(&out.stderr));
                     let outcome = lab.renew_ok();
                     // Killed after the last commit, the job was complete: the re-run only reports it.
@@ -344,7 +344,7 @@ fn a_different_key_inserted_mid_job_is_refused_and_the_job_continues_on_the_righ
     let mut lab = KeyLab::new();
     let seal = lab.read_object("data", "电子印章");
     let enc = lab.read_object("cert", "加密证书");
-    let out = lab.renew(&[(keydesk::token::job::ABORT_HOOK, "write_certificate:act")]);
+    let out = lab.renew(&[(keydesk::domain::renewal_job::ABORT_HOOK, "write_certificate:act")]);
     assert_eq!(out.status.code(), None);
 
     // The member's key is pulled and another one inserted: refused, order held, job kept.
@@ -528,7 +528,7 @@ fn a_ca_that_ignores_the_planned_validity_is_refused_with_both_dates_and_the_job
 fn abandoning_after_the_ca_issued_records_the_certificate_as_issued_and_unused() {
     let lab = KeyLab::new();
     let before = lab.objects();
-    let out = lab.renew(&[(keydesk::token::job::ABORT_HOOK, "write_certificate:act")]);
+    let out = lab.renew(&[(keydesk::domain::renewal_job::ABORT_HOOK, "write_certificate:act")]);
     assert_eq!(out.status.code(), None, "aborted after the certificate went on the key");
     let out = abandon(&lab, "会员改为自行续签");
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
@@ -545,7 +545,7 @@ fn abandoning_after_the_ca_issued_records_the_certificate_as_issued_and_unused()
 #[test]
 fn abandoning_needs_a_reason_and_the_key_or_says_why_not() {
     let mut lab = KeyLab::new();
-    let out = lab.renew(&[(keydesk::token::job::ABORT_HOOK, "generate_key:done")]);
+    let out = lab.renew(&[(keydesk::domain::renewal_job::ABORT_HOOK, "generate_key:done")]);
     assert_eq!(out.status.code(), None);
     let no_reason = lab.command(&["renew", ORDER, "--abandon"]).output().unwrap();
     assert_eq!(no_reason.status.code(), Some(exit::USAGE as i32), "clap asks for --reason");

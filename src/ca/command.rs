@@ -12,7 +12,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::x509::{self, CertFacts};
 use super::{CaError, CertificateAuthority, IssueRequest};
-use crate::config::CaSettings;
+use super::CaSettings;
 
 pub struct CommandCa {
     argv: Vec<String>,

@@ -6,15 +6,16 @@
 
 pub mod command;
 pub mod local;
+pub mod settings;
 pub mod x509;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::config::{CaBackend, CaSettings};
 
 pub use command::CommandCa;
 pub use local::LocalCa;
+pub use settings::{CaBackend, CaSettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaError {

@@ -6,7 +6,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use der::asn1::{BitString, GeneralizedTime, OctetString, SetOfVec, UtcTime};
 use der::{Decode, Encode, EncodePem};
 use serde::{Deserialize, Serialize};
@@ -20,6 +20,9 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
 use x509_cert::{Certificate, TbsCertificate};
 
+pub use crate::domain::certificate::{fingerprint, normalize_serial, normalize_subject, parse_certificate, CertFacts, X509Error};
+use crate::domain::certificate::malformed;
+
 pub const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 pub const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
 pub const EC_PUBLIC_KEY: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
@@ -28,20 +31,6 @@ pub const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.
 
 /// The DigestInfo prefix of a SHA-256 hash, for signing with raw `CKM_RSA_PKCS` on a token.
 pub const SHA256_DIGEST_INFO: [u8; 19] = [0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20];
-
-#[derive(Debug, thiserror::Error)]
-pub enum X509Error {
-    #[error("证书或请求无法解析：{0}")]
-    Malformed(String),
-    #[error("不支持的密钥算法：{0}")]
-    Unsupported(String),
-    #[error("签名验证失败：{0}")]
-    BadSignature(String),
-}
-
-fn malformed(e: impl std::fmt::Display) -> X509Error {
-    X509Error::Malformed(e.to_string())
-}
 
 /// The key algorithms a renewal can generate on a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,37 +82,6 @@ impl KeyAlgorithm {
     }
 }
 
-/// What the desk reads from a certificate.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CertFacts {
-    /// Upper-case hex without leading zero bytes, as the platform writes it.
-    pub serial: String,
-    /// RFC 4514, most specific first (`CN=…,O=…,C=CN`).
-    pub subject: String,
-    pub issuer: String,
-    pub not_before: DateTime<Utc>,
-    pub not_after: DateTime<Utc>,
-    /// SHA-256 of the DER, upper-case hex.
-    pub fingerprint: String,
-    #[serde(skip)]
-    pub subject_der: Vec<u8>,
-    #[serde(skip)]
-    pub issuer_der: Vec<u8>,
-    #[serde(skip)]
-    pub spki_der: Vec<u8>,
-    #[serde(skip)]
-    pub der: Vec<u8>,
-}
-
-pub fn fingerprint(der: &[u8]) -> String {
-    hex::encode_upper(Sha256::digest(der))
-}
-
-fn to_chrono(t: Time) -> DateTime<Utc> {
-    let d = t.to_unix_duration();
-    Utc.timestamp_opt(i64::try_from(d.as_secs()).unwrap_or(i64::MAX), 0).single().unwrap_or(DateTime::<Utc>::MAX_UTC)
-}
-
 /// RFC 5280: UTCTime through 2049, GeneralizedTime after.
 fn to_time(t: DateTime<Utc>) -> Result<Time, X509Error> {
     let secs = u64::try_from(t.timestamp()).map_err(|_| malformed("time before 1970"))?;
@@ -135,43 +93,8 @@ fn to_time(t: DateTime<Utc>) -> Result<Time, X509Error> {
     }
 }
 
-/// Normalises a serial as written by people or tools (`e0:c6:…`, `00E0C6…`) to the platform's form.
-pub fn normalize_serial(s: &str) -> String {
-    let hex: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect::<String>().to_ascii_uppercase();
-    let trimmed = hex.trim_start_matches("00");
-    if trimmed.is_empty() { "0".into() } else { trimmed.to_string() }
-}
-
-/// Normalises an RFC 4514 subject for comparison: no blanks around separators, attribute names upper-case.
-pub fn normalize_subject(s: &str) -> String {
-    s.split(',')
-        .map(|part| match part.trim().split_once('=') {
-            Some((k, v)) => format!("{}={}", k.trim().to_ascii_uppercase(), v.trim()),
-            None => part.trim().to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 pub fn parse_name(rfc4514: &str) -> Result<Name, X509Error> {
     Name::from_str(&normalize_subject(rfc4514)).map_err(|e| malformed(format!("subject {rfc4514:?}: {e}")))
-}
-
-pub fn parse_certificate(der_bytes: &[u8]) -> Result<CertFacts, X509Error> {
-    let cert = Certificate::from_der(der_bytes).map_err(malformed)?;
-    let tbs = &cert.tbs_certificate;
-    Ok(CertFacts {
-        serial: normalize_serial(&hex::encode(tbs.serial_number.as_bytes())),
-        subject: tbs.subject.to_string(),
-        issuer: tbs.issuer.to_string(),
-        not_before: to_chrono(tbs.validity.not_before),
-        not_after: to_chrono(tbs.validity.not_after),
-        fingerprint: fingerprint(der_bytes),
-        subject_der: tbs.subject.to_der().map_err(malformed)?,
-        issuer_der: tbs.issuer.to_der().map_err(malformed)?,
-        spki_der: tbs.subject_public_key_info.to_der().map_err(malformed)?,
-        der: der_bytes.to_vec(),
-    })
 }
 
 pub fn pem_to_der(pem: &str) -> Result<(String, Vec<u8>), X509Error> {
@@ -465,6 +388,7 @@ pub fn encode_pem<T: EncodePem>(value: &T) -> Result<String, X509Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap()

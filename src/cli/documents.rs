@@ -6,15 +6,13 @@ use chrono::TimeDelta;
 use serde::Serialize;
 
 use super::{fail, print_json, Failure};
-use crate::config::Config;
-use crate::docs::DocFont;
 use crate::domain::{Order, OrderNo};
-use crate::exit;
+use super::exit;
 use crate::ops::intake::local;
 use crate::ops::print::{self, RunReport};
 use crate::ops::{self, OpsError};
 use crate::outbound::printer::RetryPolicy;
-use crate::clock::Clock;
+use crate::services::Services;
 use crate::store::{Actor, InvoiceIssue, PrintJobRecord, Store};
 
 async fn order(store: &dyn Store, order_no: &str) -> Result<Order, Failure> {
@@ -22,8 +20,8 @@ async fn order(store: &dyn Store, order_no: &str) -> Result<Order, Failure> {
     Ok(store.order_by_no(&no).await?.ok_or(OpsError::OrderNotFound(no.to_string()))?)
 }
 
-fn font(config: &Config) -> Result<DocFont, Failure> {
-    DocFont::load(&config.font).map_err(|e| fail(format!("字体无法加载：{e}")))
+fn font(services: &Services) -> Result<std::sync::Arc<crate::docs::DocFont>, Failure> {
+    services.font().map_err(fail)
 }
 
 /// Writes `bytes` to `path` atomically (a temporary file beside it, then rename).
@@ -54,9 +52,8 @@ struct Printed {
 }
 
 /// Runs the due jobs (the new one among them) and reports what became of `job_id`.
-async fn print_now(store: &dyn Store, config: &Config, job: PrintJobRecord, clock: &Clock) -> Result<(Printed, u8), Failure> {
-    let printers = print::printers_from_settings(&config.printer);
-    let report = print::run_due(store, &printers, &RetryPolicy::default(), clock).await?;
+async fn print_now(services: &Services, job: PrintJobRecord) -> Result<(Printed, u8), Failure> {
+    let report = print::run_due(services.store(), &services.printers, &RetryPolicy::default(), &services.clock).await?;
     let find = |list: &[PrintJobRecord]| list.iter().find(|j| j.id == job.id).cloned();
     Ok(if let Some(j) = find(&report.printed) {
         (Printed { job: j, outcome: "printed" }, exit::OK)
@@ -81,23 +78,13 @@ fn say_printed(p: &Printed) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-pub async fn label(
-    store: &dyn Store,
-    config: &Config,
-    actor: &Actor,
-    order_no: &str,
-    waybill: Option<&str>,
-    out: Option<PathBuf>,
-    print: bool,
-    json: bool,
-    clock: &Clock,
-) -> Result<u8, Failure> {
+pub async fn label(services: &Services, actor: &Actor, order_no: &str, waybill: Option<&str>, out: Option<PathBuf>, print: bool, json: bool) -> Result<u8, Failure> {
     need_output(&out, print)?;
+    let store = services.store();
     let order = order(store, order_no).await?;
-    let font = font(config)?;
-    let at = clock.now();
-    let doc = ops::label::build_label(store, &font, &config.label, &order, waybill, at).await?;
+    let font = font(services)?;
+    let at = services.clock.now();
+    let doc = ops::label::build_label(store, &font, &services.documents.label, &order, waybill, at).await?;
     if let Some(path) = &out {
         write_pdf(path, &doc.pdf)?;
     }
@@ -105,7 +92,7 @@ pub async fn label(
     let mut printed = None;
     if print {
         let job = ops::label::enqueue_label(store, &order, &doc, actor, at).await?;
-        let (p, c) = print_now(store, config, job, clock).await?;
+        let (p, c) = print_now(services, job).await?;
         code = c;
         printed = Some(p);
     }
@@ -126,11 +113,11 @@ pub async fn label(
     Ok(code)
 }
 
-#[allow(clippy::too_many_arguments)]
-pub async fn invoice(store: &dyn Store, config: &Config, actor: &Actor, order_no: &str, out: Option<PathBuf>, print: bool, json: bool, clock: &Clock) -> Result<u8, Failure> {
+pub async fn invoice(services: &Services, actor: &Actor, order_no: &str, out: Option<PathBuf>, print: bool, json: bool) -> Result<u8, Failure> {
     need_output(&out, print)?;
+    let store = services.store();
     let order = order(store, order_no).await?;
-    let issue = ops::invoice::issued_or_issue(store, &font(config)?, &config.invoice, &order, actor, clock).await?;
+    let issue = ops::invoice::issued_or_issue(store, font(services)?.as_ref(), &services.documents.invoice, &order, actor, &services.clock).await?;
     let doc = issue.document();
     if let Some(path) = &out {
         write_pdf(path, &doc.pdf)?;
@@ -138,8 +125,8 @@ pub async fn invoice(store: &dyn Store, config: &Config, actor: &Actor, order_no
     let mut code = exit::OK;
     let mut printed = None;
     if print {
-        let job = ops::invoice::enqueue_invoice(store, &order, doc, actor, clock.now()).await?;
-        let (p, c) = print_now(store, config, job, clock).await?;
+        let job = ops::invoice::enqueue_invoice(store, &order, doc, actor, services.clock.now()).await?;
+        let (p, c) = print_now(services, job).await?;
         code = c;
         printed = Some(p);
     }
@@ -168,7 +155,8 @@ pub async fn invoice(store: &dyn Store, config: &Config, actor: &Actor, order_no
     Ok(code)
 }
 
-pub async fn attach(store: &dyn Store, actor: &Actor, order_no: &str, file: &Path, number: &str, json: bool, clock: &Clock) -> Result<u8, Failure> {
+pub async fn attach(services: &Services, actor: &Actor, order_no: &str, file: &Path, number: &str, json: bool) -> Result<u8, Failure> {
+    let (store, clock) = (services.store(), &services.clock);
     let order = order(store, order_no).await?;
     let pdf = std::fs::read(file).map_err(|e| fail(format!("{}: {e}", file.display())))?;
     let issue = ops::invoice::attach_invoice(store, &order, number, pdf, actor, clock).await?;
@@ -202,8 +190,8 @@ fn job_line(j: &PrintJobRecord) -> String {
     )
 }
 
-pub async fn queue(store: &dyn Store, json: bool, clock: &Clock) -> Result<u8, Failure> {
-    let jobs = store.print_jobs(clock.now() - TimeDelta::hours(24)).await?;
+pub async fn queue(services: &Services, json: bool) -> Result<u8, Failure> {
+    let jobs = services.store().print_jobs(services.clock.now() - TimeDelta::hours(24)).await?;
     if json {
         print_json(&jobs)?;
     } else if jobs.is_empty() {
@@ -216,9 +204,8 @@ pub async fn queue(store: &dyn Store, json: bool, clock: &Clock) -> Result<u8, F
     Ok(exit::OK)
 }
 
-pub async fn retry(store: &dyn Store, config: &Config, json: bool, clock: &Clock) -> Result<u8, Failure> {
-    let printers = print::printers_from_settings(&config.printer);
-    let report: RunReport = print::run_due(store, &printers, &RetryPolicy::default(), clock).await?;
+pub async fn retry(services: &Services, json: bool) -> Result<u8, Failure> {
+    let report: RunReport = print::run_due(services.store(), &services.printers, &RetryPolicy::default(), &services.clock).await?;
     if json {
         print_json(&report)?;
     } else {
@@ -230,18 +217,19 @@ pub async fn retry(store: &dyn Store, config: &Config, json: bool, clock: &Clock
     Ok(if report.failed.is_empty() { exit::OK } else { exit::FAILURE })
 }
 
-pub async fn reprint(store: &dyn Store, config: &Config, actor: &Actor, id: i64, json: bool, clock: &Clock) -> Result<u8, Failure> {
+pub async fn reprint(services: &Services, actor: &Actor, id: i64, json: bool) -> Result<u8, Failure> {
+    let store = services.store();
     let original = store.print_job(id).await?.ok_or_else(|| Failure { code: exit::REFUSED, message: format!("没有打印任务 {id}") })?;
-    let at = clock.now();
+    let at = services.clock.now();
     let job = if original.kind == "label" {
         let order = store.order_by_id(original.order_id).await?.ok_or(OpsError::OrderNotFound(format!("id {}", original.order_id)))?;
         let waybill = original.name.strip_prefix("label-").map(str::to_string);
-        let doc = ops::label::build_label(store, &font(config)?, &config.label, &order, waybill.as_deref(), at).await?;
+        let doc = ops::label::build_label(store, font(services)?.as_ref(), &services.documents.label, &order, waybill.as_deref(), at).await?;
         ops::label::enqueue_label(store, &order, &doc, actor, at).await?
     } else {
         print::reprint(store, &original, actor, at).await?
     };
-    let (p, code) = print_now(store, config, job, clock).await?;
+    let (p, code) = print_now(services, job).await?;
     if json {
         print_json(&p)?;
     } else {

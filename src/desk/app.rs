@@ -9,7 +9,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use crate::domain::order::Change;
 use crate::domain::{HoldReason, Order, Status};
 use crate::ops::intake::{IntakeOutcome, IntakeResult};
-use crate::store::{AuditEntry, Receipt, UnmatchedParcel};
+use crate::store::UnmatchedParcel;
 
 use super::keymap::{Action, Keymap};
 pub use super::reader_panel::ReaderPanel;
@@ -47,15 +47,8 @@ pub enum Effect {
     Quit,
 }
 
-/// A key PIN on its way to the token worker: never printed, wiped from memory when dropped.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Pin(pub zeroize::Zeroizing<String>);
-
-impl std::fmt::Debug for Pin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Pin(***)")
-    }
-}
+pub use super::prompt::{Pin, Prompt, PromptInput};
+use super::prompt::Submit;
 
 /// The renewal running (or last run) on the open order, step by step.
 #[derive(Debug, Clone, Default)]
@@ -72,8 +65,8 @@ pub struct RenewProgress {
 
 impl RenewProgress {
     /// The journaled step running now: the one after the last reported (before `start`, none).
-    pub fn running_step(&self) -> Option<crate::token::job::RenewalStep> {
-        use crate::token::job::RenewalStep;
+    pub fn running_step(&self) -> Option<crate::domain::renewal_job::RenewalStep> {
+        use crate::domain::renewal_job::RenewalStep;
         if !self.running {
             return None;
         }
@@ -87,14 +80,7 @@ impl RenewProgress {
 }
 
 /// An order with what the detail screen shows of its history.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderDetail {
-    pub order: Order,
-    pub receipts: Vec<Receipt>,
-    pub audit: Vec<AuditEntry>,
-    /// The order's print jobs (label, invoice, reprints), oldest first.
-    pub prints: Vec<crate::store::PrintJobRecord>,
-}
+pub use crate::ops::orders::OrderDetail;
 
 #[derive(Debug, Clone)]
 pub enum Msg {
@@ -116,7 +102,7 @@ pub enum Msg {
     RenewStep(crate::ops::renew::StepReport),
     Printed(Result<String, String>),
     Reader(crate::token::reader::ReaderEvent),
-    KeyIdentified { reader: String, atr: String, result: Result<Vec<crate::token::identify::IdentifiedKey>, String> },
+    KeyIdentified { reader: String, atr: String, result: Result<Vec<crate::ops::identify::IdentifiedKey>, String> },
     RenewDone(Result<String, String>),
     /// 放弃续签 ended: what was done, and the order as it is now.
     AbandonDone(Result<(String, OrderDetail), String>),
@@ -137,22 +123,6 @@ pub enum Level {
     Info,
     Warn,
     Error,
-}
-
-/// A modal prompt: the reason of a change, or the waybill of a shipment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReasonPrompt {
-    pub title: String,
-    /// `None` for a shipment: the text is the return waybill.
-    pub change: Option<Change>,
-    pub order_no: String,
-    pub reason: String,
-    /// For holds: the reason chosen from the list.
-    pub hold_reason: Option<usize>,
-    /// A PIN: shown as dots, sent once, never kept.
-    pub pin: bool,
-    /// 放弃续签: `Some("")` while the reason is typed, then the reason while the PIN is.
-    pub abandon: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -201,7 +171,7 @@ pub struct App {
     pub trend: Option<crate::sla::trend::Trend>,
     pub detail: Option<OrderDetail>,
     pub revealed: bool,
-    pub prompt: Option<ReasonPrompt>,
+    pub prompt: Option<Prompt>,
     pub renewal: Option<RenewProgress>,
     pub reader: ReaderPanel,
     pub print_queue: Option<crate::store::PrintQueueStatus>,
@@ -708,14 +678,17 @@ impl App {
             self.say(Level::Error, e.to_string());
             return vec![];
         }
-        let pin = action == Action::Renew;
         // Another order's key, or a locked PIN: refused before a PIN try is spent.
-        if let Some(refusal) = pin.then(|| self.reader.verdict(&d.order).refusal()).flatten() {
+        if let Some(refusal) = (action == Action::Renew).then(|| self.reader.verdict(&d.order).refusal()).flatten() {
             self.say(Level::Error, refusal);
             return vec![];
         }
-        let change = (action != Action::Ship && !pin).then_some(change);
-        self.prompt = Some(ReasonPrompt { title: title.into(), change, order_no: d.order.order_no.to_string(), reason: String::new(), hold_reason, pin, abandon: None });
+        let input = match action {
+            Action::Renew => PromptInput::Pin { pin: Pin::default() },
+            Action::Ship => PromptInput::Waybill { text: String::new() },
+            _ => PromptInput::Reason { change, text: String::new(), hold_reason },
+        };
+        self.prompt = Some(Prompt { title: title.into(), order_no: d.order.order_no.to_string(), input });
         vec![]
     }
 
@@ -738,15 +711,7 @@ impl App {
             return vec![];
         }
         let title = "放弃续签：填写原因（移除任务在 KEY 上生成的对象，原证书保留）".to_string();
-        self.prompt = Some(ReasonPrompt {
-            title,
-            change: None,
-            order_no: d.order.order_no.to_string(),
-            reason: String::new(),
-            hold_reason: None,
-            pin: false,
-            abandon: Some(String::new()),
-        });
+        self.prompt = Some(Prompt { title, order_no: d.order.order_no.to_string(), input: PromptInput::AbandonReason { text: String::new() } });
         vec![]
     }
 
@@ -757,72 +722,42 @@ impl App {
                 self.prompt = None;
                 vec![]
             }
-            KeyCode::Up | KeyCode::Down if prompt.hold_reason.is_some() => {
-                let n = HoldReason::ALL.len() as isize;
-                let delta = if key.code == KeyCode::Up { -1 } else { 1 };
-                let i = prompt.hold_reason.unwrap_or(0) as isize;
-                prompt.hold_reason = Some(((i + delta).rem_euclid(n)) as usize);
+            KeyCode::Up | KeyCode::Down if prompt.hold_reason().is_some() => {
+                prompt.move_selection(if key.code == KeyCode::Up { -1 } else { 1 });
                 vec![]
             }
             KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
-                prompt.reason.push(c);
+                prompt.push(c);
                 vec![]
             }
             KeyCode::Backspace => {
-                prompt.reason.pop();
+                prompt.pop();
                 vec![]
             }
             KeyCode::Enter => {
-                let Some(mut prompt) = self.prompt.take() else { return vec![] };
-                match (prompt.abandon.take(), prompt.pin) {
-                    (Some(_), false) if prompt.reason.trim().is_empty() => {
-                        self.say(Level::Warn, "请填写放弃续签的原因");
-                        self.prompt = Some(ReasonPrompt { abandon: Some(String::new()), ..prompt });
-                        return vec![];
-                    }
-                    (Some(_), false) => {
-                        let reason = std::mem::take(&mut prompt.reason).trim().to_string();
-                        let title = "放弃续签：输入 KEY 的 PIN（用于移除任务在 KEY 上的对象）".to_string();
-                        self.prompt = Some(ReasonPrompt { title, pin: true, abandon: Some(reason), ..prompt });
-                        return vec![];
-                    }
-                    (Some(reason), true) => {
-                        if prompt.reason.is_empty() {
-                            self.say(Level::Warn, "请输入 PIN");
-                            self.prompt = Some(ReasonPrompt { abandon: Some(reason), ..prompt });
-                            return vec![];
-                        }
-                        let pin = Pin(zeroize::Zeroizing::new(std::mem::take(&mut prompt.reason)));
-                        self.say(Level::Info, "正在放弃续签…");
-                        return self.start(Effect::Abandon { order_no: prompt.order_no, reason, pin });
-                    }
-                    (None, _) => {}
-                }
-                if prompt.pin {
-                    if prompt.reason.is_empty() {
-                        self.say(Level::Warn, "请输入 PIN");
+                let Some(prompt) = self.prompt.take() else { return vec![] };
+                match prompt.submit() {
+                    Submit::Again { prompt, warning } => {
+                        self.say(Level::Warn, warning);
                         self.prompt = Some(prompt);
-                        return vec![];
+                        vec![]
                     }
-                    let pin = Pin(zeroize::Zeroizing::new(std::mem::take(&mut prompt.reason)));
-                    self.renewal = Some(RenewProgress { order_no: prompt.order_no.clone(), running: true, ..RenewProgress::default() });
-                    return self.start(Effect::Renew { order_no: prompt.order_no, pin });
-                }
-                let Some(change) = prompt.change.clone() else {
+                    Submit::Next(prompt) => {
+                        self.prompt = Some(prompt);
+                        vec![]
+                    }
+                    Submit::Change { order_no, change, reason } => self.start(Effect::Change { order_no, change, reason }),
                     // An empty waybill books the shipment with the configured courier (SF).
-                    return self.start(Effect::Ship { order_no: prompt.order_no, waybill: prompt.reason });
-                };
-                let change = match (change, prompt.hold_reason) {
-                    (Change::Hold { resume_to, .. }, Some(i)) => Change::Hold { reason: HoldReason::ALL[i], resume_to },
-                    (other, _) => other,
-                };
-                let needs_reason = !matches!(change, Change::Hold { .. });
-                if needs_reason && prompt.reason.trim().is_empty() {
-                    self.say(Level::Warn, "请填写原因");
-                    self.prompt = Some(ReasonPrompt { change: Some(change), ..prompt });
-                    return vec![];
+                    Submit::Ship { order_no, waybill } => self.start(Effect::Ship { order_no, waybill }),
+                    Submit::Renew { order_no, pin } => {
+                        self.renewal = Some(RenewProgress { order_no: order_no.clone(), running: true, ..RenewProgress::default() });
+                        self.start(Effect::Renew { order_no, pin })
+                    }
+                    Submit::Abandon { order_no, reason, pin } => {
+                        self.say(Level::Info, "正在放弃续签…");
+                        self.start(Effect::Abandon { order_no, reason, pin })
+                    }
                 }
-                self.start(Effect::Change { order_no: prompt.order_no, change, reason: prompt.reason })
             }
             _ => vec![],
         }

@@ -1,6 +1,6 @@
 //! The effects runner: does the desk's background work (database, token, CA, printer, courier) on
 //! tokio tasks and reports back as messages, so no key press ever waits for I/O. A print worker runs
-//! the durable print queue every few seconds. A watcher pings the
+//! the background passes of `crate::worker` (the print queue). A watcher pings the
 //! database each second and passes on other desks' changes (LISTEN/NOTIFY on PostgreSQL, polling the
 //! audit log on SQLite).
 
@@ -12,7 +12,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::domain::OrderNo;
 use crate::sla::board::BoardWindow;
 use crate::ops::{self, OpsError};
-use crate::clock::Clock;
+use crate::services::Services;
 use crate::store::{Actor, Store, StoreError};
 
 use super::app::{Effect, Msg, OrderDetail, WorkError};
@@ -21,18 +21,15 @@ use super::app::{Effect, Msg, OrderDetail, WorkError};
 pub const WATCH_INTERVAL: Duration = Duration::from_secs(1);
 /// The most clocks the board keeps (the screen draws only the rows that fit).
 pub const BOARD_LIMIT: usize = 20_000;
-/// How often the desk runs the print queue.
-pub const PRINT_INTERVAL: Duration = Duration::from_secs(5);
 /// Days in the board's chart.
 pub const TREND_DAYS: u32 = 14;
 
 #[derive(Clone)]
 pub struct Runner {
-    store: Arc<dyn Store>,
+    services: Arc<Services>,
     tx: UnboundedSender<Msg>,
-    config: Arc<crate::config::Config>,
-    worker: crate::token::worker::WorkerProgram,
-    clock: Clock,
+    /// This desk's name in the audit log.
+    desk: String,
 }
 
 fn text(e: OpsError) -> String {
@@ -44,20 +41,14 @@ fn work_error(e: OpsError) -> WorkError {
 }
 
 impl Runner {
-    pub fn new(store: Arc<dyn Store>, tx: UnboundedSender<Msg>, config: Arc<crate::config::Config>, clock: Clock) -> Runner {
-        Runner { store, tx, config, worker: crate::token::worker::WorkerProgram::current_exe(), clock }
-    }
-
-    /// The program that runs token work (`keydesk token-worker`); tests point it at the built binary.
-    pub fn with_worker(mut self, worker: crate::token::worker::WorkerProgram) -> Runner {
-        self.worker = worker;
-        self
+    pub fn new(services: Arc<Services>, tx: UnboundedSender<Msg>, desk: &str) -> Runner {
+        Runner { services, tx, desk: desk.to_string() }
     }
 
     /// Starts one effect in the background.
     pub fn run(&self, effect: Effect, operator: Option<&str>) {
         let this = self.clone();
-        let actor = Actor { operator: operator.unwrap_or("").to_string(), desk: self.config.desk.name.clone() };
+        let actor = Actor { operator: operator.unwrap_or("").to_string(), desk: self.desk.clone() };
         tokio::spawn(async move {
             let msg = this.work(effect, actor).await;
             if let Some(msg) = msg {
@@ -67,7 +58,8 @@ impl Runner {
     }
 
     async fn work(&self, effect: Effect, actor: Actor) -> Option<Msg> {
-        let s = self.store.as_ref();
+        let s = self.services.store();
+        let clock = &self.services.clock;
         Some(match effect {
             Effect::Quit => return None,
             Effect::SignIn { name, secret } => {
@@ -76,25 +68,24 @@ impl Runner {
                 Msg::SignedIn(result)
             }
             Effect::Intake { scan } => {
-                let result = ops::intake::intake(s, &scan, &actor, &self.clock).await.map_err(work_error);
+                let result = ops::intake::intake(s, &scan, &actor, clock).await.map_err(work_error);
                 Msg::IntakeDone { scan, result }
             }
             Effect::LoadOrder { order_no } => Msg::OrderLoaded(load_detail(s, &order_no).await.map_err(text)),
-            Effect::Search { text: q } => Msg::SearchDone(s.search_orders(&q, 200).await.map_err(|e| e.to_string())),
-            Effect::LoadUnmatched => Msg::UnmatchedLoaded(s.unmatched_parcels().await.map_err(|e| e.to_string())),
+            Effect::Search { text: q } => Msg::SearchDone(ops::orders::search(s, &q, 200).await.map_err(text)),
+            Effect::LoadUnmatched => Msg::UnmatchedLoaded(ops::orders::unmatched(s).await.map_err(text)),
             Effect::LoadBoard => {
-                // The calendar is read again on each load, so a corrected year re-evaluates the board.
                 let result = async {
-                    let rules = crate::sla::ClockRules::load(&self.config.sla)?;
-                    ops::sla::board(s, &rules, self.clock.now_local(), BoardWindow::first(BOARD_LIMIT)).await
+                    let rules = self.services.clock_rules().map_err(OpsError::Invalid)?;
+                    ops::sla::board(s, &rules, clock.now_local(), BoardWindow::first(BOARD_LIMIT)).await
                 }
                 .await;
                 Msg::BoardLoaded(result.map_err(text))
             }
             Effect::LoadTrend => {
                 let result = async {
-                    let rules = crate::sla::ClockRules::load(&self.config.sla)?;
-                    ops::sla::trend(s, &rules, self.clock.now_local(), TREND_DAYS).await
+                    let rules = self.services.clock_rules().map_err(OpsError::Invalid)?;
+                    ops::sla::trend(s, &rules, clock.now_local(), TREND_DAYS).await
                 }
                 .await;
                 Msg::TrendLoaded(result.map_err(text))
@@ -102,7 +93,7 @@ impl Runner {
             Effect::Change { order_no, change, reason } => {
                 let result = async {
                     let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
-                    ops::change::change_order(s, &no, &change, &reason, &actor, &self.clock).await?;
+                    ops::change::change_order(s, &no, &change, &reason, &actor, clock).await?;
                     load_detail(s, &order_no).await
                 }
                 .await;
@@ -111,7 +102,7 @@ impl Runner {
             Effect::Ship { order_no, waybill } => {
                 let result = async {
                     let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
-                    ops::book::ship_with_courier(s, &self.config, &no, Some(&waybill), &actor, &self.clock).await?;
+                    ops::book::ship_with_courier(&self.services, &no, Some(&waybill), &actor).await?;
                     load_detail(s, &order_no).await
                 }
                 .await;
@@ -135,24 +126,22 @@ impl Runner {
             Effect::Print { order_no } => {
                 let result = async {
                     let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
-                    let order = s.order_by_no(&no).await?.ok_or_else(|| OpsError::OrderNotFound(order_no.clone()))?;
-                    let done = ops::print::print_label_and_invoice(s, &self.config, &order, &actor, &self.clock).await?;
+                    let order = ops::orders::order(s, &no).await?;
+                    let done = ops::print::print_label_and_invoice(&self.services, &order, &actor).await?;
                     Ok::<_, OpsError>(format!("面单：{}；发票：{}", done.label, done.invoice))
                 }
                 .await;
                 Msg::Printed(result.map_err(text))
             }
             Effect::Identify { reader, atr, module } => {
-                let timeout = crate::token::commands::worker_timeout(&self.config);
-                let result = crate::token::identify::identify(s, &self.worker, &module, timeout, &reader).await;
+                let token = &self.services.token;
+                let result = crate::ops::identify::identify(s, &token.worker, &module, token.worker_timeout(), &reader).await;
                 Msg::KeyIdentified { reader, atr, result }
             }
             Effect::Reveal { order_no } => {
                 let result = async {
                     let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
-                    let order = s.order_by_no(&no).await?.ok_or_else(|| OpsError::OrderNotFound(order_no.clone()))?;
-                    s.note(Some(order.id), "reveal", "显示完整个人信息", &actor, self.clock.now()).await?;
-                    Ok::<(), OpsError>(())
+                    ops::orders::reveal(s, &no, &actor, clock).await
                 }
                 .await;
                 Msg::Revealed(result.map_err(text))
@@ -160,34 +149,21 @@ impl Runner {
         })
     }
 
-    /// The configured CA, or one that says why it is unavailable when asked to issue.
-    fn ca(&self) -> Box<dyn crate::ca::CertificateAuthority> {
-        crate::ca::from_settings(&self.config.ca).unwrap_or_else(|e| Box::new(crate::ca::UnavailableCa(e.to_string())))
-    }
-
-    fn renew_context<'a>(&'a self, ca: &'a dyn crate::ca::CertificateAuthority) -> crate::ops::renew::RenewContext<'a> {
-        crate::ops::renew::RenewContext {
-            module: crate::token::commands::choose_module(&self.config, None),
-            worker: self.worker.clone(),
-            worker_timeout: crate::token::commands::worker_timeout(&self.config),
-            ca,
-            rules: &self.config.renewal,
-            clock: &self.clock,
-        }
+    fn renew_context(&self) -> crate::ops::renew::RenewContext<'_> {
+        crate::ops::renew::RenewContext::new(&self.services, None)
     }
 
     /// Runs the journaled renewal (the same code as `keydesk renew`), reporting each step as it ends.
     async fn renew(&self, order_no: &str, pin: super::app::Pin, actor: &Actor) -> Result<String, String> {
         use crate::ops::renew::{renew, RenewResult, StepReport};
         let no = OrderNo::parse(order_no).map_err(|e| e.to_string())?;
-        let ca = self.ca();
-        let ctx = self.renew_context(ca.as_ref());
+        let ctx = self.renew_context();
         let mut pin_source = pin_once(pin);
         let tx = self.tx.clone();
         let mut on_step = move |s: &StepReport| {
             let _ = tx.send(Msg::RenewStep(s.clone()));
         };
-        let outcome = renew(self.store.as_ref(), &ctx, &no, &mut pin_source, actor, &mut on_step).await.map_err(|e| e.with_advice())?;
+        let outcome = renew(self.services.store(), &ctx, &no, &mut pin_source, actor, &mut on_step).await.map_err(|e| e.with_advice())?;
         let validity = |c: &crate::ops::renew::CertSummary| {
             format!("{} 至 {}", crate::ops::intake::local(c.not_before), crate::ops::intake::local(c.not_after))
         };
@@ -201,31 +177,23 @@ impl Runner {
     async fn abandon(&self, order_no: &str, reason: &str, pin: super::app::Pin, actor: &Actor) -> Result<String, String> {
         use crate::ops::renew::abandon;
         let no = OrderNo::parse(order_no).map_err(|e| e.to_string())?;
-        let ca = self.ca();
-        let ctx = self.renew_context(ca.as_ref());
+        let ctx = self.renew_context();
         let mut pin_source = pin_once(pin);
-        let outcome = abandon(self.store.as_ref(), &ctx, &no, reason, false, &mut pin_source, actor).await.map_err(|e| e.with_advice())?;
+        let outcome = abandon(self.services.store(), &ctx, &no, reason, false, &mut pin_source, actor).await.map_err(|e| e.with_advice())?;
         let unused = outcome.unused_certificate.map(|c| format!("；CA 已签发未使用的证书 {} 已记录，请在 CA 处吊销", c.serial)).unwrap_or_default();
         Ok(format!("已放弃续签（任务 {}），订单回到「已收件」：{}{unused}", outcome.job_id, outcome.key_cleanup))
     }
 
-    /// Runs the print queue in the background every [`PRINT_INTERVAL`]: jobs that waited for a printer
-    /// (off, out of paper, busy) go out when it is back, with the queue's back-off; each run reports
-    /// how the queue stands. Several desks may do this at once (a job is claimed before it is sent).
+    /// Runs the background passes (`crate::worker`, the same loop as `keydesk worker`) while the desk
+    /// is open, so a lone desk still prints what waited for a printer; each pass reports how the print
+    /// queue stands.
     pub fn print_worker(&self) {
         let this = self.clone();
         tokio::spawn(async move {
-            let printers = ops::print::printers_from_settings(&this.config.printer);
-            let policy = crate::outbound::printer::RetryPolicy::default();
-            loop {
-                let today = this.clock.now_local().date_naive();
-                let since = crate::sla::working_time::shanghai_instant(today, 0).with_timezone(&chrono::Utc);
-                let result = ops::print::run_and_report(this.store.as_ref(), &printers, &policy, since, &this.clock).await;
-                if this.tx.send(Msg::PrintQueue(result.map(|(_, status)| status).map_err(text))).is_err() {
-                    return;
-                }
-                tokio::time::sleep(PRINT_INTERVAL).await;
-            }
+            crate::worker::run(&this.services, crate::worker::PASS_INTERVAL, |pass| {
+                this.tx.send(Msg::PrintQueue(pass.map(|p| p.print_queue).map_err(text))).is_ok()
+            })
+            .await;
         });
     }
 
@@ -234,7 +202,7 @@ impl Runner {
     pub fn watch(&self) {
         let this = self.clone();
         tokio::spawn(async move {
-            let pushed = match this.store.change_feed().await {
+            let pushed = match this.services.store.change_feed().await {
                 Ok(Some(mut feed)) => {
                     let tx = this.tx.clone();
                     tokio::spawn(async move {
@@ -256,7 +224,7 @@ impl Runner {
             let mut was_up = true;
             loop {
                 tokio::time::sleep(WATCH_INTERVAL).await;
-                match this.store.last_audit_id().await {
+                match this.services.store.last_audit_id().await {
                     Ok(id) => {
                         if !was_up {
                             was_up = true;
@@ -290,9 +258,5 @@ fn pin_once(pin: super::app::Pin) -> impl FnMut() -> Result<zeroize::Zeroizing<S
 
 async fn load_detail(s: &dyn Store, order_no: &str) -> Result<OrderDetail, OpsError> {
     let no = OrderNo::parse(order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
-    let order = s.order_by_no(&no).await?.ok_or_else(|| OpsError::OrderNotFound(order_no.to_string()))?;
-    let receipts = s.receipts_for_order(order.id).await?;
-    let audit = s.audit_for_order(order.id).await?;
-    let prints = s.print_jobs_for_order(order.id).await?;
-    Ok(OrderDetail { order, receipts, audit, prints })
+    ops::orders::detail(s, &no).await
 }

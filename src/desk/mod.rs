@@ -6,9 +6,13 @@
 pub mod app;
 pub mod effects;
 pub mod keymap;
+pub mod prompt;
 pub mod reader_panel;
 pub mod scan_detector;
+pub mod settings;
 pub mod ui;
+
+pub use settings::DeskSettings;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,8 +20,7 @@ use std::time::Instant;
 use ratatui::crossterm::event::{self, Event};
 use tokio::sync::mpsc;
 
-use crate::config::Config;
-use crate::store::Store;
+use crate::services::Services;
 
 use app::{App, Effect, Msg};
 use effects::Runner;
@@ -27,12 +30,13 @@ use keymap::Keymap;
 const TICK: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Runs the desk until the operator quits.
-pub async fn run(config: &Config, store: Arc<dyn Store>, clock: crate::clock::Clock) -> anyhow::Result<()> {
-    let keymap = Keymap::new(&config.desk.keys).map_err(anyhow::Error::msg)?;
-    let mut app = App::new(keymap, &config.desk.name);
-    app.keygen_typical = std::time::Duration::from_secs(config.token.keygen_typical_secs);
+pub async fn run(services: Arc<Services>, settings: &DeskSettings) -> anyhow::Result<()> {
+    let keymap = Keymap::new(&settings.keys).map_err(anyhow::Error::msg)?;
+    let mut app = App::new(keymap, &settings.name);
+    app.keygen_typical = std::time::Duration::from_secs(services.token.settings.keygen_typical_secs);
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
-    let runner = Runner::new(store, tx.clone(), Arc::new(config.clone()), clock);
+    let token = services.token.settings.clone();
+    let runner = Runner::new(services, tx.clone(), &settings.name);
     runner.watch();
     runner.print_worker();
     {
@@ -53,7 +57,7 @@ pub async fn run(config: &Config, store: Arc<dyn Store>, clock: crate::clock::Cl
     // The reader panel: PC/SC presence only (never a reset of the member's card), on its own thread.
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     {
-        let (stop, tx, token) = (stop.clone(), tx.clone(), config.token.clone());
+        let (stop, tx) = (stop.clone(), tx.clone());
         std::thread::spawn(move || {
             crate::token::reader::watch(&token, std::time::Duration::from_secs(1), &stop, &mut |event| {
                 let _ = tx.send(Msg::Reader(event));

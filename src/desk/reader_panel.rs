@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::domain::Order;
-use crate::token::identify::IdentifiedKey;
+use crate::ops::identify::IdentifiedKey;
 use crate::token::pkcs11::PinFlags;
 use crate::token::reader::ReaderEvent;
 

@@ -496,7 +496,7 @@ fn render_renewal(r: &super::app::RenewProgress, typical: std::time::Duration, f
         .iter()
         .map(|s| Line::from(format!(" ✓ {} {:>8.1} ms（KEY {:>7.1} ms）{}", pad(s.label, 12), s.total_ms, s.token_ms, s.note)))
         .collect();
-    let generating = r.running_step() == Some(crate::token::job::RenewalStep::GenerateKey);
+    let generating = r.running_step() == Some(crate::domain::renewal_job::RenewalStep::GenerateKey);
     if r.running && !generating {
         let step = r.running_step().map_or("正在识别并登录 KEY", |s| s.label());
         lines.push(Line::from(format!(" … {step}（请勿拔出 KEY）")).fg(Color::Yellow));
@@ -528,20 +528,16 @@ fn render_renewal(r: &super::app::RenewProgress, typical: std::time::Duration, f
 fn render_prompt(app: &App, frame: &mut Frame, body: Rect) {
     let Some(p) = &app.prompt else { return };
     let mut lines = Vec::new();
-    if let Some(sel) = p.hold_reason {
+    if let Some(sel) = p.hold_reason() {
         for (i, r) in HoldReason::ALL.iter().enumerate() {
             let style = if i == sel { Style::new().reversed() } else { Style::new() };
             lines.push(Line::styled(format!(" {} ", r.label()), style));
         }
         lines.push(Line::from(""));
     }
-    let (label, shown) = match (p.pin, p.change.is_some()) {
-        (true, _) => ("PIN", "•".repeat(p.reason.chars().count())),
-        (false, true) => ("原因", p.reason.clone()),
-        (false, false) => ("运单", p.reason.clone()),
-    };
+    let (label, shown) = p.field();
     lines.push(Line::from(format!(" {label}：{shown}▏")));
-    if p.pin {
+    if p.is_pin() {
         let verdict = app.detail.as_ref().map(|d| app.reader.verdict(&d.order));
         match verdict.as_ref().and_then(KeyVerdict::pin_text) {
             Some(state) => {

@@ -2,6 +2,8 @@
 //! renewal rules and the masking of members' personal data. Nothing in here does I/O; every other area
 //! of keydesk builds on these types.
 
+pub mod certificate;
+pub mod key_report;
 pub mod key_serial;
 pub mod mask;
 pub mod member;
@@ -9,6 +11,7 @@ pub mod money;
 pub mod order;
 pub mod order_no;
 pub mod renewal;
+pub mod renewal_job;
 pub mod scan_text;
 pub mod status;
 pub mod tax;

@@ -13,7 +13,10 @@ pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod page;
+pub mod settings;
 pub mod view;
+
+pub use settings::MemberSettings;
 
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
@@ -31,7 +34,6 @@ use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 use tower::ServiceExt;
 
-use crate::config::MemberSettings;
 use crate::store::Store;
 use error::{ApiError, ErrorBodyMarker};
 use limits::FailureLimiter;

@@ -5,10 +5,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
 use crate::domain::{Order, Status, Waybill};
-use crate::outbound::courier::{courier_from_settings, Booking, Contact, RouteLabel, ShipmentRequest};
-use crate::clock::Clock;
+use crate::outbound::courier::{Booking, Contact, RouteLabel, ShipmentRequest};
+use crate::services::Services;
 use crate::store::{Actor, BookedShipment, Store};
 
 use super::OpsError;
@@ -36,8 +35,7 @@ pub enum Booked {
     ScanNeeded,
 }
 
-fn shipment_request(config: &Config, order: &Order) -> ShipmentRequest {
-    let label = &config.label;
+fn shipment_request(label: &crate::docs::LabelSettings, order: &Order) -> ShipmentRequest {
     ShipmentRequest {
         order_id: order.order_no.to_string(),
         sender: Contact { name: label.sender_name.clone(), phone: label.sender_phone.clone(), address: label.sender_address.clone(), company: String::new() },
@@ -54,17 +52,17 @@ fn shipment_request(config: &Config, order: &Order) -> ShipmentRequest {
 }
 
 /// Books the order's return shipment once; a second call returns the recorded waybill.
-pub async fn book_return(store: &dyn Store, config: &Config, order: &Order, actor: &Actor, clock: &Clock) -> Result<Booked, OpsError> {
+pub async fn book_return(services: &Services, order: &Order, actor: &Actor) -> Result<Booked, OpsError> {
     if let Some(w) = &order.outbound_waybill {
         return Ok(Booked::Waybill(w.clone()));
     }
     if order.status != Status::Renewed {
         return Err(OpsError::Invalid(format!("订单状态为「{}」，续签完成后才能下单寄回", order.status.label())));
     }
-    let settings = config.courier.clone();
-    let request = shipment_request(config, order);
+    let courier = services.courier.clone().map_err(|e| OpsError::Invalid(format!("顺丰下单失败：{e}")))?;
+    let request = shipment_request(&services.documents.label, order);
     // The courier clients block (HTTP): they run off the async workers.
-    let booking = tokio::task::spawn_blocking(move || courier_from_settings(&settings).and_then(|c| c.book(&request)))
+    let booking = tokio::task::spawn_blocking(move || courier.book(&request))
         .await
         .map_err(|e| OpsError::Invalid(format!("顺丰下单中断：{e}")))?
         .map_err(|e| OpsError::Invalid(format!("顺丰下单失败：{e}")))?;
@@ -82,7 +80,7 @@ pub async fn book_return(store: &dyn Store, config: &Config, order: &Order, acto
         waybill: waybill.clone(),
         route_json,
     };
-    store.record_booking(&booked, actor, clock.now()).await?;
+    services.store().record_booking(&booked, actor, services.clock.now()).await?;
     Ok(Booked::Waybill(waybill))
 }
 
@@ -93,19 +91,13 @@ pub async fn route_of(store: &dyn Store, order_id: i64) -> Result<Option<RouteDa
 
 /// 发货 with the configured courier: the scanned waybill when one is given, else the one booked with
 /// the courier (booked now if need be). The manual backend needs a scanned waybill.
-pub async fn ship_with_courier(
-    store: &dyn Store,
-    config: &Config,
-    no: &crate::domain::OrderNo,
-    scanned: Option<&str>,
-    actor: &Actor,
-    clock: &Clock,
-) -> Result<super::ship::Shipped, OpsError> {
+pub async fn ship_with_courier(services: &Services, no: &crate::domain::OrderNo, scanned: Option<&str>, actor: &Actor) -> Result<super::ship::Shipped, OpsError> {
+    let store = services.store();
     let waybill = match scanned.map(str::trim).filter(|s| !s.is_empty()) {
         Some(raw) => raw.to_string(),
         None => {
             let order = store.order_by_no(no).await?.ok_or_else(|| OpsError::OrderNotFound(no.to_string()))?;
-            match book_return(store, config, &order, actor, clock).await? {
+            match book_return(services, &order, actor).await? {
                 Booked::Waybill(w) => w.to_string(),
                 Booked::ScanNeeded => {
                     return Err(OpsError::Invalid("请扫描顺丰客户端打印的寄回运单（courier.backend = \"manual\"）".into()));
@@ -113,5 +105,5 @@ pub async fn ship_with_courier(
             }
         }
     };
-    super::ship::ship(store, no, &waybill, actor, clock).await
+    super::ship::ship(store, no, &waybill, actor, &services.clock).await
 }

@@ -9,7 +9,6 @@ use crate::domain::order::ReceiptPlan;
 use crate::domain::waybill::WaybillError;
 use crate::domain::{mask, Order, Waybill};
 use crate::clock::Clock;
-use crate::exit;
 use crate::store::{Actor, ParcelReceipt, PlannedChange, Stamps, Store, StoreError};
 
 use super::OpsError;
@@ -24,19 +23,6 @@ pub enum IntakeResult {
     Unknown,
     NotSf,
     Invalid,
-}
-
-impl IntakeResult {
-    pub fn exit_code(self) -> u8 {
-        match self {
-            IntakeResult::Matched | IntakeResult::AlreadyReceived => exit::OK,
-            IntakeResult::Invalid => exit::INTAKE_INVALID,
-            IntakeResult::NotSf => exit::INTAKE_NOT_SF,
-            IntakeResult::Unknown => exit::INTAKE_UNKNOWN,
-            IntakeResult::Unpaid => exit::INTAKE_UNPAID,
-            IntakeResult::Closed => exit::INTAKE_CLOSED,
-        }
-    }
 }
 
 /// What happened to one order of the parcel.

@@ -9,6 +9,10 @@ use crate::domain::order_no::OrderNoError;
 use crate::domain::waybill::WaybillError;
 use crate::domain::{Carrier, OrderNo, Waybill};
 use crate::clock::Clock;
+use crate::domain::BEIJING;
+use crate::sla::{ClockEvents, ClockRules, Policy};
+use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
 use crate::store::{Actor, InvoiceDocument, MemberAction, MemberChange, Store, StoreError};
 
 /// The last four digits of the contact phone, as a member typed them (full-width digits accepted).
@@ -157,4 +161,38 @@ mod tests {
         }
         assert_eq!(format!("{:?}", PhoneTail::parse("6015").unwrap()), "PhoneTail(****)");
     }
+}
+
+/// The promised return of the key: the close of the second working day after the key was received
+/// (and paid), counted on the national calendar with its adjusted weekends. This is the original due
+/// instant, before any hold: what the member was promised. `due_at` is null until the clock starts, or
+/// when no calendar covers the date (`due_at_status` says which) — never a guessed date.
+#[derive(Debug, Clone, Serialize)]
+pub struct Promise {
+    pub text: &'static str,
+    pub working_days: u32,
+    /// When the clock starts: the key's receipt at the desk.
+    pub received_at: Option<DateTime<FixedOffset>>,
+    pub due_at: Option<DateTime<FixedOffset>>,
+    /// `scheduled`, `not_started` (the key is not at the desk yet) or `no_calendar`.
+    pub due_at_status: &'static str,
+}
+
+pub const PROMISE_TEXT: &str = "收到 KEY 后两个工作日内寄回";
+
+/// The one place the promise is computed.
+pub fn promise(order: &MemberOrder, rules: &ClockRules) -> Promise {
+    let starts = ClockEvents::starts_when_all_happened(&[order.received_at.map(|t| t.with_timezone(&BEIJING)), order.paid_at.map(|t| t.with_timezone(&BEIJING))]);
+    let (due_at, due_at_status) = match starts {
+        None => (None, "not_started"),
+        Some(starts) => {
+            let latest = starts.iter().copied().max();
+            let events = ClockEvents { policy: Policy::Return, starts, pauses: vec![], stop: None };
+            match latest.map(|at| rules.schedule(&events, at)) {
+                Some(Ok(schedule)) => (Some(schedule.original_due_at), "scheduled"),
+                _ => (None, "no_calendar"),
+            }
+        }
+    };
+    Promise { text: PROMISE_TEXT, working_days: rules.working_days(Policy::Return), received_at: order.received_at.map(|t| t.with_timezone(&BEIJING)), due_at, due_at_status }
 }

@@ -5,12 +5,14 @@
 pub mod book;
 pub mod change;
 pub mod generate;
+pub mod identify;
 pub mod import;
 pub mod intake;
 pub mod invoice;
 pub mod label;
 pub mod member;
 pub mod operators;
+pub mod orders;
 pub mod print;
 pub mod ship;
 pub mod sla;
@@ -41,15 +43,3 @@ pub enum OpsError {
     Sla(#[from] crate::sla::SlaError),
 }
 
-impl OpsError {
-    /// The exit code scripts see for this error.
-    pub fn exit_code(&self) -> u8 {
-        use crate::exit;
-        match self {
-            OpsError::Store(StoreError::Conflict { .. }) => exit::CONFLICT,
-            OpsError::Store(StoreError::Unavailable(_)) => exit::DATABASE_UNAVAILABLE,
-            OpsError::Rule(_) | OpsError::OrderNotFound(_) | OpsError::Store(StoreError::Refused(_)) => exit::REFUSED,
-            _ => exit::FAILURE,
-        }
-    }
-}

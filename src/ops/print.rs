@@ -7,31 +7,19 @@
 //! forward (a lease), so only one desk sends it. A desk that dies mid-print leaves the job due again
 //! after the lease: printing is at-least-once.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
 use crate::clock::Clock;
-use crate::outbound::printer::{PrintJob, PrintOutcome, Printer, RetryPolicy};
+use crate::outbound::printer::{PrintJob, PrintOutcome, Printers, RetryPolicy};
 use crate::store::{Actor, NewPrintJob, PrintJobRecord, PrintJobUpdate, PrintQueueStatus, Store};
 
 use super::OpsError;
 
 /// How long a claimed job is reserved for the desk that sends it.
 const LEASE: TimeDelta = TimeDelta::minutes(2);
-
-/// The printers by name (`label`, `invoice`).
-pub type Printers = HashMap<String, Arc<dyn Printer>>;
-
-/// The configured printers, by name.
-pub fn printers_from_settings(settings: &crate::outbound::printer::PrintersSettings) -> Printers {
-    let mut printers = Printers::new();
-    printers.insert("label".into(), Arc::from(crate::outbound::printer::printer_from_settings(&settings.label)));
-    printers.insert("invoice".into(), Arc::from(crate::outbound::printer::printer_from_settings(&settings.invoice)));
-    printers
-}
 
 /// Writes a job to the queue; nothing is printed yet.
 pub async fn enqueue(store: &dyn Store, job: &NewPrintJob, actor: &Actor, at: DateTime<Utc>) -> Result<PrintJobRecord, OpsError> {
@@ -127,20 +115,15 @@ pub struct DocumentsPrinted {
 
 /// 打印: the return label and the invoice of a shipped order, through the durable queue; the due jobs
 /// are sent at once. The desk's F11 and `keydesk label/invoice --print` share these steps.
-pub async fn print_label_and_invoice(
-    store: &dyn Store,
-    config: &crate::config::Config,
-    order: &crate::domain::Order,
-    actor: &Actor,
-    clock: &Clock,
-) -> Result<DocumentsPrinted, OpsError> {
+pub async fn print_label_and_invoice(services: &crate::services::Services, order: &crate::domain::Order, actor: &Actor) -> Result<DocumentsPrinted, OpsError> {
+    let (store, clock) = (services.store(), &services.clock);
     let at = clock.now();
-    let font = crate::docs::DocFont::load(&config.font).map_err(|e| OpsError::Invalid(format!("字体无法加载：{e}")))?;
-    let label = super::label::build_label(store, &font, &config.label, order, None, at).await?;
+    let font = services.font().map_err(OpsError::Invalid)?;
+    let label = super::label::build_label(store, &font, &services.documents.label, order, None, at).await?;
     let label_job = super::label::enqueue_label(store, order, &label, actor, at).await?;
-    let invoice = super::invoice::issued_or_issue(store, &font, &config.invoice, order, actor, clock).await?;
+    let invoice = super::invoice::issued_or_issue(store, &font, &services.documents.invoice, order, actor, clock).await?;
     let invoice_job = super::invoice::enqueue_invoice(store, order, invoice.document(), actor, at).await?;
-    let report = run_due(store, &printers_from_settings(&config.printer), &RetryPolicy::default(), clock).await?;
+    let report = run_due(store, &services.printers, &RetryPolicy::default(), clock).await?;
     let fate = |id: i64| {
         if report.printed.iter().any(|j| j.id == id) {
             "已打印"

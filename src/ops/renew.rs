@@ -1,7 +1,7 @@
 //! Renewing the certificate on a member's key (`keydesk renew ORDER`; the desk calls the same
 //! function). First the key in the reader is matched to the order — token serial and the order's
 //! certificate, else the order goes on hold as "wrong key" — and the PIN flags checked (never a login
-//! on the final try or a locked PIN). Then the journaled job runs its steps (see `token::job`): each
+//! on the final try or a locked PIN). Then the journaled job runs its steps (see `domain::renewal_job`): each
 //! writes its intent, acts through the token worker, re-reads the token and commits the result, so
 //! running the command again after a crash or a pulled key continues where the journal says, never
 //! issuing a second certificate. After completion a re-run changes nothing. A job that cannot finish
@@ -21,9 +21,8 @@ use crate::clock::Clock;
 use crate::domain::order::Change;
 use crate::domain::renewal::{RenewalBlocker, RenewalRules};
 use crate::domain::{HoldReason, Order, OrderNo, Status};
-use crate::exit;
 use crate::store::{Actor, PlannedChange, Stamps, Store, StoreError};
-use crate::token::job::{
+use crate::domain::renewal_job::{
     self, abort_point, match_certificate, pin_allows_login, IssuedCertificate, KeyMatch, NewRenewalJob, Phase, RenewalJob, RenewalStep,
     StepResult,
 };
@@ -39,6 +38,21 @@ pub struct RenewContext<'a> {
     pub rules: &'a RenewalRules,
     /// Where every stamp, the renewal window and the new validity take the time from.
     pub clock: &'a Clock,
+}
+
+impl<'a> RenewContext<'a> {
+    /// The context from the process's services: the module `explicit` names, else the one the key
+    /// in the reader needs.
+    pub fn new(services: &'a crate::services::Services, explicit_module: Option<String>) -> RenewContext<'a> {
+        RenewContext {
+            module: services.token.module(explicit_module),
+            worker: services.token.worker.clone(),
+            worker_timeout: services.token.worker_timeout(),
+            ca: services.ca.as_ref(),
+            rules: &services.renewal_rules,
+            clock: &services.clock,
+        }
+    }
 }
 
 /// One step as it ran: its whole time, the part spent in the token (module and key), and the rest
@@ -163,18 +177,6 @@ impl RenewError {
         format!("{self}。{}", self.advice())
     }
 
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            RenewError::Ops(e) => e.exit_code(),
-            RenewError::NotRenewable(_) | RenewError::OnHold(_) => exit::REFUSED,
-            RenewError::WrongKey(_) => exit::RENEW_WRONG_KEY,
-            RenewError::PinBlocked(_) | RenewError::PinIncorrect(_) | RenewError::Pin(_) => exit::RENEW_PIN,
-            RenewError::NoKey(_) | RenewError::Token(_) => exit::RENEW_TOKEN,
-            RenewError::Ca(_) => exit::RENEW_CA,
-            RenewError::Check(_) => exit::RENEW_CHECK,
-            RenewError::NothingToAbandon(_) | RenewError::TooLateToAbandon => exit::REFUSED,
-        }
-    }
 }
 
 /// Where the PIN comes from: asked only once the key is matched and its flags allow a login.
@@ -460,7 +462,7 @@ impl<'a, 'b> Run<'a, 'b> {
                     let removed = self.worker()?.destroy(&serial, &[Class::Certificate, Class::PrivateKey, Class::PublicKey], &old_id).await?;
                     abort_point(step, "act");
                     let after = self.worker()?.inspect(&serial).await?;
-                    job::check_activated(&after.objects, &job, &hex::encode(&der)).map_err(RenewError::Check)?;
+                    renewal_job::check_activated(&after.objects, &job, &hex::encode(&der)).map_err(RenewError::Check)?;
                     let note = format!("移除旧对象 {removed} 个，其余 {} 个对象原样保留", job.plan.kept_objects.len());
                     let (elapsed_us, token_us) = self.lap(&clock);
                     let result = StepResult { detail: note.clone(), elapsed_us, token_us, ..StepResult::default() };
@@ -544,7 +546,7 @@ impl<'a, 'b> Run<'a, 'b> {
             planned_serial: hex::encode_upper(new_serial),
             planned_not_before: not_before,
             planned_not_after: not_after,
-            kept_objects: job::kept_objects(&logged_in.objects, &old_obj.id),
+            kept_objects: renewal_job::kept_objects(&logged_in.objects, &old_obj.id),
         };
         let transition = self.order.plan(&Change::MoveTo(Status::Renewing), "开始续签").map_err(OpsError::from)?;
         let change = planned(&self.order, transition, "renew");
@@ -676,7 +678,7 @@ pub async fn abandon(
     let note = format!("放弃续签（任务 {}）：{reason}；{key_cleanup}{unused}", job.id);
     let transition = order.plan(&Change::MoveTo(Status::Received), &note).map_err(OpsError::from)?;
     let change = planned(&order, transition, "renew_abandon");
-    let abandonment = job::Abandonment { job_id: job.id, step: job.step, reason: reason.to_string(), key_cleanup: key_cleanup.clone() };
+    let abandonment = renewal_job::Abandonment { job_id: job.id, step: job.step, reason: reason.to_string(), key_cleanup: key_cleanup.clone() };
     let order = store.abandon_renewal(&abandonment, &change, actor, ctx.clock.now()).await?;
     Ok(AbandonOutcome {
         order_no: order.order_no.to_string(),

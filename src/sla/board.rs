@@ -231,6 +231,35 @@ pub fn build_board(rules: &ClockRules, orders: &[BoardOrder], now: DateTime<Fixe
     Board { as_of: super::working_time::in_shanghai(&now), counts, window, rows }
 }
 
+impl std::fmt::Display for Board {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use super::due::{format_instant_zh, format_minutes_zh};
+        let c = &self.counts;
+        writeln!(f, "看板 @ {}", format_instant_zh(self.as_of))?;
+        writeln!(
+            f,
+            "已超时 {}  今日到期 {}  有风险 {}  正常 {}  挂起 {}  无法计算 {}  （共 {}）",
+            c.breached, c.due_today, c.at_risk, c.on_track, c.on_hold, c.unavailable, c.total()
+        )?;
+        for row in &self.rows {
+            match &row.clock {
+                RowClock::Evaluated(e) => writeln!(
+                    f,
+                    "{}  {:<8} {:<6} 到期 {}  剩余 {}  {}",
+                    row.order_no,
+                    row.policy.label_zh(),
+                    e.state.label_zh(),
+                    format_instant_zh(e.schedule.due_at),
+                    format_minutes_zh(e.remaining_minutes),
+                    row.status_code
+                )?,
+                RowClock::Unavailable { reason } => writeln!(f, "{}  {:<8} 无法计算：{reason}", row.order_no, row.policy.label_zh())?,
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -314,34 +343,5 @@ mod tests {
         assert_eq!(json["rows"][0]["clock"]["state"], "breached");
         assert_eq!(json["rows"][0]["clock"]["schedule"]["due_at"], "2025-03-03T17:30:00+08:00");
         assert_eq!(json["counts"]["breached"], 2);
-    }
-}
-
-impl std::fmt::Display for Board {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use super::due::{format_instant_zh, format_minutes_zh};
-        let c = &self.counts;
-        writeln!(f, "看板 @ {}", format_instant_zh(self.as_of))?;
-        writeln!(
-            f,
-            "已超时 {}  今日到期 {}  有风险 {}  正常 {}  挂起 {}  无法计算 {}  （共 {}）",
-            c.breached, c.due_today, c.at_risk, c.on_track, c.on_hold, c.unavailable, c.total()
-        )?;
-        for row in &self.rows {
-            match &row.clock {
-                RowClock::Evaluated(e) => writeln!(
-                    f,
-                    "{}  {:<8} {:<6} 到期 {}  剩余 {}  {}",
-                    row.order_no,
-                    row.policy.label_zh(),
-                    e.state.label_zh(),
-                    format_instant_zh(e.schedule.due_at),
-                    format_minutes_zh(e.remaining_minutes),
-                    row.status_code
-                )?,
-                RowClock::Unavailable { reason } => writeln!(f, "{}  {:<8} 无法计算：{reason}", row.order_no, row.policy.label_zh())?,
-            }
-        }
-        Ok(())
     }
 }

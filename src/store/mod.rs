@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::domain::member::MemberOrder;
 use crate::domain::order::Transition;
 use crate::domain::{Order, OrderNo, Status, Waybill};
-use crate::token::job::{IssuedCertificate, JournalEntry, NewRenewalJob, RenewalJob, RenewalStep, StepResult};
+use crate::domain::renewal_job::{IssuedCertificate, JournalEntry, NewRenewalJob, RenewalJob, RenewalStep, StepResult};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -384,7 +384,7 @@ pub trait Store: Send + Sync {
     /// The order's renewal jobs, newest first.
     async fn renewal_jobs_for_order(&self, order_id: i64) -> StoreResult<Vec<RenewalJob>>;
     /// Writes a step's intent (or failure) to the journal.
-    async fn journal(&self, job_id: i64, step: RenewalStep, phase: crate::token::job::Phase, detail: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn journal(&self, job_id: i64, step: RenewalStep, phase: crate::domain::renewal_job::Phase, detail: &str, at: DateTime<Utc>) -> StoreResult<()>;
     /// Commits a step: its journal row and the job's progress, only while the job runs.
     async fn commit_step(&self, job_id: i64, step: RenewalStep, result: &StepResult, at: DateTime<Utc>) -> StoreResult<RenewalJob>;
     /// Commits the issue step: the certificate, its journal row and the job's progress together.
@@ -399,7 +399,7 @@ pub trait Store: Send + Sync {
     /// its audit row, in one transaction: the abandonment (reason, what was done on the key, the
     /// certificate issued for the job and never used), a `failed` journal row, the job ended. Fails
     /// with `Conflict` when the job is no longer running or the order changed.
-    async fn abandon_renewal(&self, abandon: &crate::token::job::Abandonment, change: &PlannedChange, actor: &Actor, at: DateTime<Utc>) -> StoreResult<Order>;
+    async fn abandon_renewal(&self, abandon: &crate::domain::renewal_job::Abandonment, change: &PlannedChange, actor: &Actor, at: DateTime<Utc>) -> StoreResult<Order>;
 
     // Documents (issue 5): invoices and the print queue.
 

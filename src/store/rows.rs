@@ -8,7 +8,7 @@ use super::{AuditEntry, InvoiceDocument, OperatorRecord, Receipt, StoreError, Un
 use crate::domain::member::MemberOrder;
 use crate::domain::order::{Certificate, Handler, Hold, Inbound, InvoiceDetails, SealKind, ShipTo};
 use crate::domain::{HoldReason, InvoiceStatus, Money, Order, OrderKind, OrderNo, Status, Waybill};
-use crate::token::job::{IssuedCertificate, JobState, JournalEntry, KeptObject, NewRenewalJob, RenewalJob, RenewalStep};
+use crate::domain::renewal_job::{IssuedCertificate, JobState, JournalEntry, KeptObject, NewRenewalJob, RenewalJob, RenewalStep};
 
 /// The order columns, in the order `push_order!` binds them.
 pub const ORDER_COLUMNS: &str = "order_no, platform_order_no, kind, term_years, amount_fen, status, hold_reason, \

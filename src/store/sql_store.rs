@@ -92,7 +92,7 @@ macro_rules! sql_store {
                 Ok(())
             }
 
-            async fn renewal_job(&self, id: i64) -> $crate::store::StoreResult<$crate::token::job::RenewalJob> {
+            async fn renewal_job(&self, id: i64) -> $crate::store::StoreResult<$crate::domain::renewal_job::RenewalJob> {
                 let sql = format!("{} WHERE id = $1", $crate::store::rows::SELECT_RENEWAL_JOB);
                 let row: $crate::store::rows::RenewalJobRow = sqlx::query_as(&sql)
                     .bind(id)
@@ -106,8 +106,8 @@ macro_rules! sql_store {
             async fn write_step(
                 tx: &mut sqlx::Transaction<'static, $db>,
                 job_id: i64,
-                step: $crate::token::job::RenewalStep,
-                result: &$crate::token::job::StepResult,
+                step: $crate::domain::renewal_job::RenewalStep,
+                result: &$crate::domain::renewal_job::StepResult,
                 at: chrono::DateTime<chrono::Utc>,
             ) -> $crate::store::StoreResult<()> {
                 use $crate::store::StoreError;
@@ -129,7 +129,7 @@ macro_rules! sql_store {
                 sqlx::query($crate::store::rows::INSERT_JOURNAL)
                     .bind(job_id)
                     .bind(step.code())
-                    .bind($crate::token::job::Phase::Done.code())
+                    .bind($crate::domain::renewal_job::Phase::Done.code())
                     .bind(result.detail.as_str())
                     .bind(result.elapsed_us)
                     .bind(result.token_us)
@@ -608,11 +608,11 @@ macro_rules! sql_store {
 
             async fn start_renewal(
                 &self,
-                job: &$crate::token::job::NewRenewalJob,
+                job: &$crate::domain::renewal_job::NewRenewalJob,
                 change: &$crate::store::PlannedChange,
                 actor: &$crate::store::Actor,
                 at: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::store::StoreResult<$crate::token::job::RenewalJob> {
+            ) -> $crate::store::StoreResult<$crate::domain::renewal_job::RenewalJob> {
                 use $crate::store::StoreError;
                 let kept = serde_json::to_string(&job.kept_objects).map_err(|e| StoreError::Database(e.to_string()))?;
                 let mut tx = self.begin_write().await?;
@@ -620,7 +620,7 @@ macro_rules! sql_store {
                 let id: i64 = sqlx::query_scalar($crate::store::rows::INSERT_RENEWAL_JOB)
                     .bind(job.order_id)
                     .bind(job.key_serial.as_str())
-                    .bind($crate::token::job::RenewalStep::Start.code())
+                    .bind($crate::domain::renewal_job::RenewalStep::Start.code())
                     .bind(job.algorithm.as_str())
                     .bind(job.new_key_id.as_str())
                     .bind(job.old_key_id.as_str())
@@ -644,8 +644,8 @@ macro_rules! sql_store {
                     })?;
                 sqlx::query($crate::store::rows::INSERT_JOURNAL)
                     .bind(id)
-                    .bind($crate::token::job::RenewalStep::Start.code())
-                    .bind($crate::token::job::Phase::Done.code())
+                    .bind($crate::domain::renewal_job::RenewalStep::Start.code())
+                    .bind($crate::domain::renewal_job::Phase::Done.code())
                     .bind(format!("order {} key {}", change.order_no, job.key_serial))
                     .bind(0_i64)
                     .bind(0_i64)
@@ -657,7 +657,7 @@ macro_rules! sql_store {
                 self.renewal_job(id).await
             }
 
-            async fn renewal_jobs_for_order(&self, order_id: i64) -> $crate::store::StoreResult<Vec<$crate::token::job::RenewalJob>> {
+            async fn renewal_jobs_for_order(&self, order_id: i64) -> $crate::store::StoreResult<Vec<$crate::domain::renewal_job::RenewalJob>> {
                 let sql = format!("{} WHERE order_id = $1 ORDER BY id DESC", $crate::store::rows::SELECT_RENEWAL_JOB);
                 let rows: Vec<$crate::store::rows::RenewalJobRow> = sqlx::query_as(&sql)
                     .bind(order_id)
@@ -670,8 +670,8 @@ macro_rules! sql_store {
             async fn journal(
                 &self,
                 job_id: i64,
-                step: $crate::token::job::RenewalStep,
-                phase: $crate::token::job::Phase,
+                step: $crate::domain::renewal_job::RenewalStep,
+                phase: $crate::domain::renewal_job::Phase,
                 detail: &str,
                 at: chrono::DateTime<chrono::Utc>,
             ) -> $crate::store::StoreResult<()> {
@@ -692,10 +692,10 @@ macro_rules! sql_store {
             async fn commit_step(
                 &self,
                 job_id: i64,
-                step: $crate::token::job::RenewalStep,
-                result: &$crate::token::job::StepResult,
+                step: $crate::domain::renewal_job::RenewalStep,
+                result: &$crate::domain::renewal_job::StepResult,
                 at: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::store::StoreResult<$crate::token::job::RenewalJob> {
+            ) -> $crate::store::StoreResult<$crate::domain::renewal_job::RenewalJob> {
                 let mut tx = self.begin_write().await?;
                 Self::write_step(&mut tx, job_id, step, result, at).await?;
                 tx.commit().await.map_err($crate::store::StoreError::from_sqlx)?;
@@ -704,13 +704,13 @@ macro_rules! sql_store {
 
             async fn record_issued_certificate(
                 &self,
-                cert: &$crate::token::job::IssuedCertificate,
-                result: &$crate::token::job::StepResult,
+                cert: &$crate::domain::renewal_job::IssuedCertificate,
+                result: &$crate::domain::renewal_job::StepResult,
                 at: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::store::StoreResult<$crate::token::job::IssuedCertificate> {
+            ) -> $crate::store::StoreResult<$crate::domain::renewal_job::IssuedCertificate> {
                 use $crate::store::StoreError;
                 let mut tx = self.begin_write().await?;
-                Self::write_step(&mut tx, cert.job_id, $crate::token::job::RenewalStep::Issue, result, at).await?;
+                Self::write_step(&mut tx, cert.job_id, $crate::domain::renewal_job::RenewalStep::Issue, result, at).await?;
                 sqlx::query(
                     "INSERT INTO issued_certificates (job_id, order_id, serial, subject, issuer, not_before, not_after, \
                      fingerprint, pem, ca_backend, issued_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -738,7 +738,7 @@ macro_rules! sql_store {
                     .ok_or_else(|| StoreError::NotFound(format!("issued certificate of job {}", cert.job_id)))
             }
 
-            async fn issued_certificate_for_job(&self, job_id: i64) -> $crate::store::StoreResult<Option<$crate::token::job::IssuedCertificate>> {
+            async fn issued_certificate_for_job(&self, job_id: i64) -> $crate::store::StoreResult<Option<$crate::domain::renewal_job::IssuedCertificate>> {
                 let sql = format!("{} WHERE job_id = $1", $crate::store::rows::SELECT_ISSUED);
                 let row: Option<$crate::store::rows::IssuedRow> = sqlx::query_as(&sql)
                     .bind(job_id)
@@ -792,7 +792,7 @@ macro_rules! sql_store {
 
             async fn abandon_renewal(
                 &self,
-                abandon: &$crate::token::job::Abandonment,
+                abandon: &$crate::domain::renewal_job::Abandonment,
                 change: &$crate::store::PlannedChange,
                 actor: &$crate::store::Actor,
                 at: chrono::DateTime<chrono::Utc>,
@@ -824,7 +824,7 @@ macro_rules! sql_store {
                 sqlx::query($crate::store::rows::INSERT_JOURNAL)
                     .bind(abandon.job_id)
                     .bind(abandon.step.code())
-                    .bind($crate::token::job::Phase::Failed.code())
+                    .bind($crate::domain::renewal_job::Phase::Failed.code())
                     .bind(format!("放弃续签：{}；{}", abandon.reason, abandon.key_cleanup))
                     .bind(0i64)
                     .bind(0i64)
@@ -837,7 +837,7 @@ macro_rules! sql_store {
                 Ok(self.load_by_ids(&[change.order_id]).await?.remove(0))
             }
 
-            async fn issued_certificates_for_order(&self, order_id: i64) -> $crate::store::StoreResult<Vec<$crate::token::job::IssuedCertificate>> {
+            async fn issued_certificates_for_order(&self, order_id: i64) -> $crate::store::StoreResult<Vec<$crate::domain::renewal_job::IssuedCertificate>> {
                 let sql = format!("{} WHERE order_id = $1 ORDER BY id", $crate::store::rows::SELECT_ISSUED);
                 self.all_by_key::<$crate::store::rows::IssuedRow, _, _>(&sql, order_id).await
             }
@@ -846,13 +846,13 @@ macro_rules! sql_store {
                 &self,
                 job_id: i64,
                 change: &$crate::store::PlannedChange,
-                result: &$crate::token::job::StepResult,
+                result: &$crate::domain::renewal_job::StepResult,
                 actor: &$crate::store::Actor,
                 at: chrono::DateTime<chrono::Utc>,
             ) -> $crate::store::StoreResult<$crate::domain::Order> {
                 use $crate::store::StoreError;
                 let mut tx = self.begin_write().await?;
-                Self::write_step(&mut tx, job_id, $crate::token::job::RenewalStep::Finish, result, at).await?;
+                Self::write_step(&mut tx, job_id, $crate::domain::renewal_job::RenewalStep::Finish, result, at).await?;
                 sqlx::query("UPDATE renewal_jobs SET state = 'done', finished_at = $1 WHERE id = $2")
                     .bind(at)
                     .bind(job_id)
@@ -877,7 +877,7 @@ macro_rules! sql_store {
                 Ok(self.load_by_ids(&[change.order_id]).await?.remove(0))
             }
 
-            async fn renewal_journal(&self, job_id: i64) -> $crate::store::StoreResult<Vec<$crate::token::job::JournalEntry>> {
+            async fn renewal_journal(&self, job_id: i64) -> $crate::store::StoreResult<Vec<$crate::domain::renewal_job::JournalEntry>> {
                 self.all_by_key::<$crate::store::rows::JournalRow, _, _>(
                     "SELECT id, job_id, step, phase, detail, elapsed_us, token_us, at FROM renewal_journal WHERE job_id = $1 ORDER BY id",
                     job_id,

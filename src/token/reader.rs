@@ -11,7 +11,7 @@ use std::time::Duration;
 use pcsc::{Context, Error as PcscError, ReaderState, Scope, State};
 use serde::Serialize;
 
-use crate::config::TokenSettings;
+use super::TokenSettings;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]

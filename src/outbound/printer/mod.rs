@@ -130,6 +130,17 @@ impl Default for PrintersSettings {
 }
 
 /// Builds the configured backend.
+/// The printers by name (`label`, `invoice`).
+pub type Printers = std::collections::HashMap<String, std::sync::Arc<dyn Printer>>;
+
+/// The configured printers, by name.
+pub fn printers_from_settings(settings: &PrintersSettings) -> Printers {
+    let mut printers = Printers::new();
+    printers.insert("label".into(), std::sync::Arc::from(printer_from_settings(&settings.label)));
+    printers.insert("invoice".into(), std::sync::Arc::from(printer_from_settings(&settings.invoice)));
+    printers
+}
+
 pub fn printer_from_settings(settings: &PrinterSettings) -> Box<dyn Printer> {
     match settings.backend {
         PrinterBackend::Ipp => Box::new(IppPrinter::new(

@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::pkcs11::{ObjectInfo, PinFlags, TokenReport};
-use crate::ca::x509::{self, CertFacts};
+use super::key_report::{ObjectInfo, PinFlags, TokenReport};
+use super::certificate::{self as x509, CertFacts};
 use crate::domain::{HoldReason, Order};
 
 /// The steps of a renewal, in order. A job records the last step whose result was committed; a re-run

@@ -35,3 +35,43 @@ pub const RENEW_CA: u8 = 43;
 pub const RENEW_CHECK: u8 = 44;
 /// `calendar check`: the calendars load, but a warning needs attention (e.g. next year's is missing).
 pub const CALENDAR_WARNING: u8 = 50;
+
+/// The exit code of a parcel's intake.
+pub fn of_intake(result: crate::ops::intake::IntakeResult) -> u8 {
+    use crate::ops::intake::IntakeResult;
+    match result {
+        IntakeResult::Matched | IntakeResult::AlreadyReceived => OK,
+        IntakeResult::Invalid => INTAKE_INVALID,
+        IntakeResult::NotSf => INTAKE_NOT_SF,
+        IntakeResult::Unknown => INTAKE_UNKNOWN,
+        IntakeResult::Unpaid => INTAKE_UNPAID,
+        IntakeResult::Closed => INTAKE_CLOSED,
+    }
+}
+
+/// The exit code scripts see for a use case's error.
+pub fn of_ops(error: &crate::ops::OpsError) -> u8 {
+    use crate::ops::OpsError;
+    use crate::store::StoreError;
+    match error {
+        OpsError::Store(StoreError::Conflict { .. }) => CONFLICT,
+        OpsError::Store(StoreError::Unavailable(_)) => DATABASE_UNAVAILABLE,
+        OpsError::Rule(_) | OpsError::OrderNotFound(_) | OpsError::Store(StoreError::Refused(_)) => REFUSED,
+        _ => FAILURE,
+    }
+}
+
+/// The exit code of a renewal that stopped.
+pub fn of_renew(error: &crate::ops::renew::RenewError) -> u8 {
+    use crate::ops::renew::RenewError;
+    match error {
+        RenewError::Ops(e) => of_ops(e),
+        RenewError::NotRenewable(_) | RenewError::OnHold(_) => REFUSED,
+        RenewError::WrongKey(_) => RENEW_WRONG_KEY,
+        RenewError::PinBlocked(_) | RenewError::PinIncorrect(_) | RenewError::Pin(_) => RENEW_PIN,
+        RenewError::NoKey(_) | RenewError::Token(_) => RENEW_TOKEN,
+        RenewError::Ca(_) => RENEW_CA,
+        RenewError::Check(_) => RENEW_CHECK,
+        RenewError::NothingToAbandon(_) | RenewError::TooLateToAbandon => REFUSED,
+    }
+}

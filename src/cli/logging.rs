@@ -4,7 +4,7 @@
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_subscriber::EnvFilter;
 
-use crate::config::Config;
+use super::config::Config;
 
 /// Starts logging; keep the guard alive until exit so buffered lines reach the file.
 pub fn init(config: &Config, to_file: bool) -> Option<WorkerGuard> {

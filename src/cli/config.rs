@@ -14,12 +14,12 @@ use crate::domain::renewal::RenewalRules;
 pub struct Config {
     pub database: DatabaseSettings,
     pub log: LogSettings,
-    pub desk: DeskSettings,
+    pub desk: crate::desk::DeskSettings,
     pub renewal: RenewalRules,
     pub sla: crate::sla::SlaSettings,
-    pub member: MemberSettings,
-    pub token: TokenSettings,
-    pub ca: CaSettings,
+    pub member: crate::member::MemberSettings,
+    pub token: crate::token::TokenSettings,
+    pub ca: crate::ca::CaSettings,
     /// `[font]`: the CJK font labels and invoices are drawn with.
     pub font: crate::docs::FontSettings,
     /// `[label]`: the sender and stock of the return label.
@@ -33,87 +33,6 @@ pub struct Config {
 }
 
 /// `[token]`: how the desk reaches the member's key.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct TokenSettings {
-    /// The PKCS#11 module used when no vendor entry matches the card's ATR.
-    pub module: PathBuf,
-    /// Seconds a token worker may take for one operation (key generation on a real UKey takes seconds)
-    /// before it is killed; the job stays where its journal says and a re-run continues it.
-    pub worker_timeout_secs: u64,
-    /// Seconds key generation usually takes on the desk's keys: the scale of the desk's progress gauge
-    /// while the key generates its new pair (PKCS#11 reports no progress).
-    pub keygen_typical_secs: u64,
-    /// Vendor modules chosen by the card's ATR; the longest matching prefix wins.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub vendors: Vec<VendorModule>,
-}
-
-impl Default for TokenSettings {
-    fn default() -> Self {
-        TokenSettings { module: PathBuf::from("/usr/lib/softhsm/libsofthsm2.so"), worker_timeout_secs: 120, keygen_typical_secs: 20, vendors: Vec::new() }
-    }
-}
-
-/// `[[token.vendors]]`: one key vendor's module, recognised by the ATR's first bytes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct VendorModule {
-    pub name: String,
-    pub module: PathBuf,
-    /// Hex, spaces and colons allowed: `"3B 9F 95 81"`.
-    pub atr_prefix: String,
-}
-
-impl VendorModule {
-    fn prefix_bytes(&self) -> Option<Vec<u8>> {
-        let clean: String = self.atr_prefix.chars().filter(|c| c.is_ascii_hexdigit()).collect();
-        hex::decode(clean).ok()
-    }
-}
-
-impl TokenSettings {
-    /// The vendor and module for a card's ATR: the longest matching `atr_prefix`, else `token.module`.
-    pub fn module_for_atr(&self, atr: &[u8]) -> (Option<&str>, &Path) {
-        self.vendors
-            .iter()
-            .filter_map(|v| v.prefix_bytes().filter(|p| !p.is_empty() && atr.starts_with(p)).map(|p| (p.len(), v)))
-            .max_by_key(|(len, _)| *len)
-            .map(|(_, v)| (Some(v.name.as_str()), v.module.as_path()))
-            .unwrap_or((None, self.module.as_path()))
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CaBackend {
-    #[default]
-    Local,
-    Command,
-}
-
-/// `[ca]`: where renewed certificates come from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct CaSettings {
-    pub backend: CaBackend,
-    /// The CA certificate (PEM): signs for `local`; for `command`, issued certificates are checked against it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cert: Option<PathBuf>,
-    /// The CA private key (PEM, RSA or EC P-256) for `local`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<PathBuf>,
-    /// For `command`: the program and its arguments (no shell).
-    pub command: Vec<String>,
-    pub command_timeout_secs: u64,
-}
-
-impl Default for CaSettings {
-    fn default() -> Self {
-        CaSettings { backend: CaBackend::Local, cert: None, key: None, command: Vec::new(), command_timeout_secs: 60 }
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseSettings {
@@ -145,78 +64,6 @@ pub struct LogSettings {
 impl Default for LogSettings {
     fn default() -> Self {
         LogSettings { dir: None, level: "info".into() }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct DeskSettings {
-    /// This desk's name in the audit log, to tell desks sharing one database apart.
-    pub name: String,
-    /// Key bindings that replace the defaults, e.g. `hold = "Alt-h"` (see the help overlay, F1).
-    pub keys: std::collections::BTreeMap<crate::desk::keymap::Action, String>,
-}
-
-impl Default for DeskSettings {
-    fn default() -> Self {
-        DeskSettings { name: "desk-1".into(), keys: Default::default() }
-    }
-}
-
-/// The member endpoint (`keydesk serve`): where it listens, how it reaches the database, and its limits.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct MemberSettings {
-    /// Address and port to listen on.
-    pub listen: String,
-    /// The endpoint's own database login (least privilege); unset means `database.url`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub database_url: Option<String>,
-    /// PostgreSQL role every connection switches to (`SET ROLE`); migration 0002 creates it.
-    pub pg_role: String,
-    /// Connections in the endpoint's pool.
-    pub max_connections: u32,
-    /// Client connections served at once; more wait to be accepted.
-    pub max_open_connections: u32,
-    /// Largest request body accepted, in bytes.
-    pub max_body_bytes: usize,
-    /// Longest request target (path and query) accepted, in bytes.
-    pub max_uri_bytes: usize,
-    /// A request that takes longer is answered 503 `timeout`.
-    pub request_timeout_ms: u64,
-    /// A client that does not send its request headers within this time is disconnected.
-    pub header_read_timeout_ms: u64,
-    /// Failed lookups (unknown order or wrong phone tail) allowed per order number within the window.
-    pub failures_per_order: u32,
-    /// Failed lookups allowed per client address within the window.
-    pub failures_per_client: u32,
-    /// The window of both failure limits, in seconds.
-    pub failure_window_secs: u64,
-    /// Order numbers and client addresses the failure limiter remembers at most (bounded memory).
-    pub limiter_capacity: usize,
-    /// Header carrying the client address set by a trusted reverse proxy (e.g. "X-Real-IP"); empty
-    /// means the connection's peer address.
-    pub client_ip_header: String,
-}
-
-impl Default for MemberSettings {
-    fn default() -> Self {
-        MemberSettings {
-            listen: "127.0.0.1:8080".into(),
-            database_url: None,
-            pg_role: "keydesk_member".into(),
-            max_connections: 8,
-            max_open_connections: 1024,
-            max_body_bytes: 4096,
-            max_uri_bytes: 2048,
-            request_timeout_ms: 5000,
-            header_read_timeout_ms: 5000,
-            failures_per_order: 5,
-            failures_per_client: 30,
-            failure_window_secs: 900,
-            limiter_capacity: 100_000,
-            client_ip_header: String::new(),
-        }
     }
 }
 
@@ -344,7 +191,7 @@ impl Config {
         if let Some(v) = self.token.vendors.iter().find(|v| v.prefix_bytes().is_none_or(|p| p.is_empty())) {
             return Err(bad("token.vendors.atr_prefix", &format!("vendor {:?}: must be hex bytes like \"3B 9F 95\"", v.name)));
         }
-        if self.ca.backend == CaBackend::Command && self.ca.command.is_empty() {
+        if self.ca.backend == crate::ca::CaBackend::Command && self.ca.command.is_empty() {
             return Err(bad("ca.command", "must name the program when ca.backend = \"command\""));
         }
         if self.renewal.window_days == 0 || self.renewal.window_days > 366 {

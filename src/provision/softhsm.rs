@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use der::Encode;
 
-use super::pkcs11::TokenAccess;
+use crate::token::pkcs11::TokenAccess;
 use crate::ca::x509::{self, CertificateTemplate, KeyAlgorithm};
 use crate::ca::LocalCa;
 

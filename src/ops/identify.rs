@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::job::{match_certificate, KeyMatch};
-use super::pkcs11::{PinFlags, TokenReport};
-use super::worker::{TokenWorker, WorkerProgram};
+use crate::domain::renewal_job::{match_certificate, KeyMatch};
+use crate::domain::key_report::{PinFlags, TokenReport};
+use crate::token::worker::{TokenWorker, WorkerProgram};
 use crate::domain::{mask, KeySerial, Order};
 use crate::store::{Store, StoreResult};
 

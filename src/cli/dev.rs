@@ -11,13 +11,13 @@ use chrono::{Duration, Utc};
 use clap::Subcommand;
 use serde_json::Value;
 
-use super::softhsm::{self, MemberKey, SoftHsmDir};
+use crate::provision::softhsm::{self, MemberKey, SoftHsmDir};
 use crate::ca::x509::KeyAlgorithm;
 use crate::ca::LocalCa;
 use crate::clock::Clock;
-use crate::config::Config;
+use super::config::Config;
 use crate::domain::{Order, OrderKind, Status};
-use crate::exit;
+use super::exit;
 
 /// The demo order the README's walk-through renews.
 pub const DEMO_ORDER: &str = "0000261121000001";
@@ -84,10 +84,10 @@ pub enum DevCommand {
     /// Insert a virtual card into the vpcd virtual reader until interrupted (demo and tests)
     VirtualCard {
         /// The card's ATR, hex (the demo's maps to SoftHSM in scripts/demo's configuration)
-        #[arg(long, default_value = super::virtual_card::DEMO_ATR)]
+        #[arg(long, default_value = crate::token::virtual_card::DEMO_ATR)]
         atr: String,
         /// The vpcd reader's port (35963 is `Virtual PCD 00 00`)
-        #[arg(long, default_value_t = super::virtual_card::VPCD_PORT)]
+        #[arg(long, default_value_t = crate::token::virtual_card::VPCD_PORT)]
         port: u16,
     },
 }
@@ -208,7 +208,7 @@ pub async fn run(cmd: DevCommand, config: &Config, clock: &Clock) -> Result<u8, 
         }
         DevCommand::VirtualCard { atr, port } => {
             let atr = hex::decode(atr.replace(' ', "")).map_err(|e| format!("ATR is not hex: {e}"))?;
-            let card = super::virtual_card::VirtualCard::insert(port, &atr)
+            let card = crate::token::virtual_card::VirtualCard::insert(port, &atr)
                 .map_err(|e| format!("vpcd reader on port {port} does not answer ({e}): start pcscd with vsmartcard-vpcd"))?;
             println!("虚拟 KEY 已插入 vpcd 读卡器（端口 {port}，ATR {}）；Ctrl-C 拔出", hex::encode_upper(&atr));
             loop {

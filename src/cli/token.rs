@@ -11,34 +11,17 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::identify::{identify, orders_for_key, IdentifiedKey};
-use super::pkcs11::{TokenError, TokenReport};
-use super::reader::{self, ReaderEvent};
-use super::worker::{TokenWorker, WorkerError, WorkerProgram};
+use super::{print_json, Failure, RenewArgs};
+use crate::ops::identify::{identify, orders_for_key, IdentifiedKey};
+use crate::token::pkcs11::{TokenError, TokenReport};
+use crate::token::reader::{self, ReaderEvent};
+use crate::token::worker::{TokenWorker, WorkerError};
 use crate::ca::x509;
-use crate::cli::{print_json, Failure, RenewArgs};
-use crate::config::Config;
+use crate::services::Services;
 use crate::domain::OrderNo;
-use crate::exit;
+use super::exit;
 use crate::ops::renew::{self, RenewContext, RenewResult, StepReport};
-use crate::store::{Actor, Store};
-
-/// The module for the key in the reader: `--module`, else by the ATR of the one card present, else
-/// `token.module`.
-pub fn choose_module(config: &Config, explicit: Option<String>) -> String {
-    if let Some(m) = explicit {
-        return m;
-    }
-    let cards = reader::present_cards();
-    match cards.as_slice() {
-        [(_, atr)] => config.token.module_for_atr(atr).1.display().to_string(),
-        _ => config.token.module.display().to_string(),
-    }
-}
-
-pub fn worker_timeout(config: &Config) -> Duration {
-    Duration::from_secs(config.token.worker_timeout_secs)
-}
+use crate::store::Actor;
 
 #[derive(Serialize)]
 struct Timed<'a, T: Serialize> {
@@ -70,10 +53,11 @@ fn emit_line<T: Serialize>(json: bool, event: &T, text: &str, clock: &crate::clo
 }
 
 /// `keydesk reader watch`: runs until interrupted.
-pub async fn reader_watch(store: Arc<dyn Store>, config: &Config, json: bool, identify_keys: bool, clock: &crate::clock::Clock) -> Result<(), Failure> {
+pub async fn reader_watch(services: &Services, json: bool, identify_keys: bool) -> Result<(), Failure> {
+    let clock = &services.clock;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Instant, ReaderEvent)>();
     let stop = Arc::new(AtomicBool::new(false));
-    let settings = config.token.clone();
+    let settings = services.token.settings.clone();
     let thread_stop = stop.clone();
     let watcher = std::thread::spawn(move || {
         reader::watch(&settings, Duration::from_secs(1), &thread_stop, &mut |e| {
@@ -87,7 +71,7 @@ pub async fn reader_watch(store: Arc<dyn Store>, config: &Config, json: bool, id
                 let Some((seen, event)) = next else { break };
                 emit_line(json, &event, &event.describe(), clock);
                 if let (true, ReaderEvent::CardInserted { reader, module, .. }) = (identify_keys, &event) {
-                    let result = identify(store.as_ref(), &WorkerProgram::current_exe(), module, worker_timeout(config), reader).await;
+                    let result = identify(services.store(), &services.token.worker, module, services.token.worker_timeout(), reader).await;
                     let elapsed_ms = seen.elapsed().as_secs_f64() * 1e3;
                     let (keys, error) = match result {
                         Ok(k) => (k, None),
@@ -128,10 +112,10 @@ struct TokenView {
 }
 
 /// `keydesk token show`: no PIN, public objects only.
-pub async fn token_show(store: &dyn Store, config: &Config, serial: Option<&str>, module: Option<String>, json: bool) -> Result<(), Failure> {
-    let module = choose_module(config, module);
+pub async fn token_show(services: &Services, serial: Option<&str>, module: Option<String>, json: bool) -> Result<(), Failure> {
+    let module = services.token.module(module);
     let token_err = |e: WorkerError| Failure { code: exit::RENEW_TOKEN, message: e.to_string() };
-    let mut worker = TokenWorker::spawn(&WorkerProgram::current_exe(), &module, worker_timeout(config)).await.map_err(token_err)?;
+    let mut worker = TokenWorker::spawn(&services.token.worker, &module, services.token.worker_timeout()).await.map_err(token_err)?;
     let tokens = worker.tokens().await.map_err(token_err)?;
     let serials: Vec<String> = match serial {
         Some(s) if tokens.iter().any(|t| crate::domain::KeySerial::new(&t.serial).is(s)) => vec![s.to_string()],
@@ -149,7 +133,7 @@ pub async fn token_show(store: &dyn Store, config: &Config, serial: Option<&str>
             .iter()
             .filter_map(|o| o.value.as_deref().and_then(|v| hex::decode(v).ok()).and_then(|d| x509::parse_certificate(&d).ok()))
             .collect();
-        let orders = orders_for_key(store, &s).await.map_err(Failure::from)?.into_iter().map(|o| format!("{} {}", o.order_no, o.status.label())).collect();
+        let orders = orders_for_key(services.store(), &s).await.map_err(Failure::from)?.into_iter().map(|o| format!("{} {}", o.order_no, o.status.label())).collect();
         views.push(TokenView { report, certificates, orders });
     }
     worker.close().await;
@@ -201,21 +185,14 @@ fn print_step(s: &StepReport) {
 }
 
 /// `keydesk renew ORDER`.
-pub async fn renew(store: &dyn Store, config: &Config, args: RenewArgs, actor: &Actor, clock: &crate::clock::Clock) -> Result<u8, Failure> {
+pub async fn renew(services: &Services, args: RenewArgs, actor: &Actor) -> Result<u8, Failure> {
     let no = OrderNo::parse(&args.order_no).map_err(|e| Failure { code: exit::REFUSED, message: e.to_string() })?;
-    let ca = crate::ca::from_settings(&config.ca).unwrap_or_else(|e| Box::new(crate::ca::UnavailableCa(e.to_string())));
-    let ctx = RenewContext {
-        module: choose_module(config, args.module.clone()),
-        worker: WorkerProgram::current_exe(),
-        worker_timeout: worker_timeout(config),
-        ca: ca.as_ref(),
-        rules: &config.renewal,
-        clock,
-    };
+    let store = services.store();
+    let ctx = RenewContext::new(services, args.module.clone());
     let pin_stdin = args.pin_stdin;
     let mut pin_source = move || read_pin(pin_stdin);
     let json = args.json;
-    let failure = |e: renew::RenewError| Failure { code: e.exit_code(), message: e.with_advice() };
+    let failure = |e: renew::RenewError| Failure { code: exit::of_renew(&e), message: e.with_advice() };
     if args.abandon {
         let reason = args.reason.as_deref().unwrap_or_default();
         let outcome = renew::abandon(store, &ctx, &no, reason, args.without_key, &mut pin_source, actor).await.map_err(failure)?;

@@ -6,15 +6,21 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub mod config;
+pub mod dev;
 mod documents;
+pub mod exit;
+pub mod logging;
+pub mod services;
+mod token;
 
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
-use crate::config::{Config, ConfigSource};
+use config::{Config, ConfigSource};
 use crate::domain::order::Change;
 use crate::domain::{mask, HoldReason, Order, OrderNo, Status};
-use crate::exit;
+
 use crate::ops::intake::local;
 use crate::ops::{self, OpsError};
 use crate::store::{self, Actor, ListQuery, Store};
@@ -96,6 +102,8 @@ pub enum Command {
     Config(ConfigCommand),
     /// Serve the member endpoint (order status for members, over HTTP)
     Serve(ServeArgs),
+    /// Run the background work until stopped (SIGTERM, Ctrl-C): the print queue; one per site beside the desks
+    Worker(WorkerArgs),
     /// Card readers (PC/SC)
     #[command(subcommand)]
     Reader(ReaderCommand),
@@ -106,13 +114,26 @@ pub enum Command {
     Renew(RenewArgs),
     /// Demo and test helpers: a demo CA and SoftHSM keys that match demo orders
     #[command(subcommand)]
-    Dev(crate::token::dev::DevCommand),
+    Dev(dev::DevCommand),
     /// Internal: the token worker process (one per job; requests on stdin, answers on stdout)
     #[command(hide = true)]
     TokenWorker {
         #[arg(long)]
         module: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Run one pass and exit (1 when a job failed for good)
+    #[arg(long)]
+    pub once: bool,
+    /// Seconds between passes
+    #[arg(long, value_name = "SECS", default_value_t = crate::worker::PASS_INTERVAL.as_secs())]
+    pub interval: u64,
+    /// One JSON object per pass on stdout
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -383,7 +404,7 @@ pub struct Failure {
 
 impl From<OpsError> for Failure {
     fn from(e: OpsError) -> Self {
-        Failure { code: e.exit_code(), message: e.to_string() }
+        Failure { code: exit::of_ops(&e), message: e.to_string() }
     }
 }
 
@@ -419,10 +440,11 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
             crate::token::worker::serve(&module).map_err(|e| fail(format!("token worker: {e}")))?;
             return Ok(exit::OK);
         }
-        Command::Dev(cmd) => return crate::token::dev::run(cmd, &config, &clock).await.map_err(fail),
+        Command::Dev(cmd) => return dev::run(cmd, &config, &clock).await.map_err(fail),
         other => other,
     };
     let store = open_store(&config).await?;
+    let services = services::build(&config, store.clone(), clock.clone());
     let actor = |default: Option<&str>| -> Result<Actor, Failure> {
         let operator = cli.operator.clone().or(default.map(str::to_string)).ok_or_else(|| Failure {
             code: exit::USAGE,
@@ -432,7 +454,7 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
     };
     match command {
         Command::Desk if std::io::stdout().is_terminal() && std::io::stdin().is_terminal() => {
-            crate::desk::run(&config, store, clock).await.map_err(|e| fail(e.to_string()))?;
+            crate::desk::run(Arc::new(services), &config.desk).await.map_err(|e| fail(e.to_string()))?;
             Ok(exit::OK)
         }
         Command::Desk => desk_overview(store.as_ref()).await,
@@ -478,13 +500,13 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
                     );
                 }
             }
-            Ok(outcome.result.exit_code())
+            Ok(exit::of_intake(outcome.result))
         }
         Command::Ship { order_no, waybill, json } => {
             let actor = actor(None)?;
             ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
             let no = OrderNo::parse(&order_no).map_err(|e| Failure { code: exit::REFUSED, message: e.to_string() })?;
-            let (order, fresh) = match ops::book::ship_with_courier(store.as_ref(), &config, &no, waybill.as_deref(), &actor, &clock).await? {
+            let (order, fresh) = match ops::book::ship_with_courier(&services, &no, waybill.as_deref(), &actor).await? {
                 ops::ship::Shipped::Now(o) => (o, true),
                 ops::ship::Shipped::Before(o) => (o, false),
             };
@@ -498,7 +520,7 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
             Ok(exit::OK)
         }
         Command::Unmatched(JsonFlag { json }) => {
-            let parcels = store.unmatched_parcels().await?;
+            let parcels = ops::orders::unmatched(store.as_ref()).await?;
             if json {
                 print_json(&parcels)?;
             } else if parcels.is_empty() {
@@ -517,7 +539,7 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
             Ok(exit::OK)
         }
         Command::Sla(SlaCommand::Board { at, limit, json }) => {
-            let rules = clock_rules(&config)?;
+            let rules = services.clock_rules().map_err(fail)?;
             let now = sla_instant(at.as_deref(), &clock)?;
             let board = ops::sla::board(store.as_ref(), &rules, now, crate::sla::board::BoardWindow::first(limit)).await?;
             if json {
@@ -528,7 +550,7 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
             Ok(exit::OK)
         }
         Command::Sla(SlaCommand::Report { from, to, json }) => {
-            let rules = clock_rules(&config)?;
+            let rules = services.clock_rules().map_err(fail)?;
             let day_start = |d: chrono::NaiveDate| crate::sla::working_time::shanghai_instant(d, 0).with_timezone(&chrono::Utc);
             let Some(end) = to.succ_opt().map(day_start) else {
                 return Err(fail("日期超出范围"));
@@ -549,37 +571,38 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
         Command::Sla(SlaCommand::Due { .. }) | Command::Calendar(_) | Command::Config(_) | Command::Serve(_) | Command::TokenWorker { .. } | Command::Dev(_) => {
             Ok(exit::OK)
         }
-        Command::Reader(ReaderCommand::Watch { json, no_identify }) => crate::token::commands::reader_watch(store, &config, json, !no_identify, &clock).await.map(|_| exit::OK),
+        Command::Reader(ReaderCommand::Watch { json, no_identify }) => token::reader_watch(&services, json, !no_identify).await.map(|_| exit::OK),
         Command::Token(TokenCommand::Show { serial, module, json }) => {
-            crate::token::commands::token_show(store.as_ref(), &config, serial.as_deref(), module, json).await.map(|_| exit::OK)
+            token::token_show(&services, serial.as_deref(), module, json).await.map(|_| exit::OK)
         }
         Command::Label { order_no, waybill, out, print, json } => {
             let actor = actor(None)?;
             ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
-            documents::label(store.as_ref(), &config, &actor, &order_no, waybill.as_deref(), out, print, json, &clock).await
+            documents::label(&services, &actor, &order_no, waybill.as_deref(), out, print, json).await
         }
         Command::Invoice(InvoiceArgs { attach: Some(InvoiceCommand::Attach { order_no, file, number, json }), .. }) => {
             let actor = actor(None)?;
             ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
-            documents::attach(store.as_ref(), &actor, &order_no, &file, &number, json, &clock).await
+            documents::attach(&services, &actor, &order_no, &file, &number, json).await
         }
         Command::Invoice(InvoiceArgs { attach: None, order_no, out, print, json }) => {
             let order_no = order_no.ok_or_else(|| Failure { code: exit::USAGE, message: "请指明订单号：keydesk invoice ORDER --out FILE.pdf".into() })?;
             let actor = actor(None)?;
             ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
-            documents::invoice(store.as_ref(), &config, &actor, &order_no, out, print, json, &clock).await
+            documents::invoice(&services, &actor, &order_no, out, print, json).await
         }
-        Command::Print(PrintCommand::Queue(JsonFlag { json })) => documents::queue(store.as_ref(), json, &clock).await,
-        Command::Print(PrintCommand::Retry(JsonFlag { json })) => documents::retry(store.as_ref(), &config, json, &clock).await,
+        Command::Worker(args) => worker(&services, args).await,
+        Command::Print(PrintCommand::Queue(JsonFlag { json })) => documents::queue(&services, json).await,
+        Command::Print(PrintCommand::Retry(JsonFlag { json })) => documents::retry(&services, json).await,
         Command::Print(PrintCommand::Reprint { id, json }) => {
             let actor = actor(None)?;
             ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
-            documents::reprint(store.as_ref(), &config, &actor, id, json, &clock).await
+            documents::reprint(&services, &actor, id, json).await
         }
         Command::Renew(args) => {
             let actor = actor(None)?;
             ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
-            crate::token::commands::renew(store.as_ref(), &config, args, &actor, &clock).await
+            token::renew(&services, args, &actor).await
         }
     }
 }
@@ -610,6 +633,57 @@ async fn serve(config: &Config, args: ServeArgs, clock: crate::clock::Clock) -> 
     shutdown_signal().await;
     eprintln!("keydesk serve: stopping");
     running.stop().await;
+    Ok(exit::OK)
+}
+
+/// `keydesk worker`: passes over the queues until stopped, one line (or JSON object) per pass that
+/// did something; with `--once`, one pass.
+async fn worker(services: &crate::services::Services, args: WorkerArgs) -> Result<u8, Failure> {
+    let report = |pass: &crate::worker::Pass| -> Result<(), Failure> {
+        let p = &pass.print;
+        if args.json {
+            return print_json(pass);
+        }
+        if args.once || !(p.printed.is_empty() && p.retrying.is_empty() && p.failed.is_empty()) {
+            let q = &pass.print_queue;
+            println!(
+                "{}  打印：已打印 {}，等待重试 {}，失败 {}；队列中 {}，今日已打印 {}{}",
+                services.clock.now_local().format("%H:%M:%S"),
+                p.printed.len(),
+                p.retrying.len(),
+                p.failed.len(),
+                q.queued,
+                q.printed_since,
+                q.last_error.as_deref().map(|e| format!("；最近错误：{e}")).unwrap_or_default()
+            );
+        }
+        Ok(())
+    };
+    if args.once {
+        let pass = crate::worker::run_pass(services, &crate::outbound::printer::RetryPolicy::default()).await?;
+        report(&pass)?;
+        return Ok(if pass.print.failed.is_empty() { exit::OK } else { exit::FAILURE });
+    }
+    eprintln!("keydesk worker: running every {} s (stop with Ctrl-C or SIGTERM)", args.interval);
+    tracing::info!(interval_secs = args.interval, "worker started");
+    let passes = crate::worker::run(services, Duration::from_secs(args.interval.max(1)), |pass| {
+        match pass {
+            Ok(pass) => {
+                if let Err(e) = report(&pass) {
+                    tracing::warn!(error = %e.message, "cannot write the pass report");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "worker pass failed; trying again");
+                eprintln!("keydesk worker: {e}；稍后重试");
+            }
+        }
+        true
+    });
+    tokio::select! {
+        _ = passes => {}
+        _ = shutdown_signal() => eprintln!("keydesk worker: stopping"),
+    }
     Ok(exit::OK)
 }
 
@@ -696,9 +770,7 @@ async fn order_command(
     match cmd {
         OrderCommand::Show { order_no, json } => {
             let no = parse_no(&order_no)?;
-            let order = store.order_by_no(&no).await?.ok_or_else(|| OpsError::OrderNotFound(no.to_string()))?;
-            let receipts = store.receipts_for_order(order.id).await?;
-            let audit = store.audit_for_order(order.id).await?;
+            let ops::orders::OrderDetail { order, receipts, audit, .. } = ops::orders::detail(store, &no).await?;
             if json {
                 print_json(&serde_json::json!({ "order": OrderView::of(&order), "receipts": receipts, "audit": audit }))?;
             } else {
@@ -725,7 +797,7 @@ async fn order_command(
             Ok(exit::OK)
         }
         OrderCommand::Search { text, limit, json } => {
-            let orders = store.search_orders(&text, limit).await?;
+            let orders = ops::orders::search(store, &text, limit).await?;
             print_orders(&orders, json)?;
             Ok(if orders.is_empty() && !json { exit::REFUSED } else { exit::OK })
         }

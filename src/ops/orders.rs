@@ -1,0 +1,54 @@
+//! Reading orders for the faces: one order's whole record (the order, its parcel receipts, its audit
+//! timeline, its print jobs), search, the parcels no order claims, and 显示完整信息 — revealing an
+//! order's personal data in full, which is audited.
+
+use serde::Serialize;
+
+use crate::clock::Clock;
+use crate::domain::{Order, OrderNo};
+use crate::store::{Actor, AuditEntry, PrintJobRecord, Receipt, Store, UnmatchedParcel};
+
+use super::OpsError;
+
+/// One order and everything recorded about it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrderDetail {
+    pub order: Order,
+    pub receipts: Vec<Receipt>,
+    /// The audit timeline, oldest first.
+    pub audit: Vec<AuditEntry>,
+    /// The order's print jobs (label, invoice, reprints), oldest first.
+    pub prints: Vec<PrintJobRecord>,
+}
+
+/// The order numbered `no`, or [`OpsError::OrderNotFound`].
+pub async fn order(store: &dyn Store, no: &OrderNo) -> Result<Order, OpsError> {
+    store.order_by_no(no).await?.ok_or_else(|| OpsError::OrderNotFound(no.to_string()))
+}
+
+/// The order numbered `no` with its receipts, timeline and print jobs.
+pub async fn detail(store: &dyn Store, no: &OrderNo) -> Result<OrderDetail, OpsError> {
+    let order = order(store, no).await?;
+    let receipts = store.receipts_for_order(order.id).await?;
+    let audit = store.audit_for_order(order.id).await?;
+    let prints = store.print_jobs_for_order(order.id).await?;
+    Ok(OrderDetail { order, receipts, audit, prints })
+}
+
+/// Orders matching what staff typed: order number, waybill, key serial, account, phone tail, holder,
+/// or the start of a company name.
+pub async fn search(store: &dyn Store, text: &str, limit: i64) -> Result<Vec<Order>, OpsError> {
+    Ok(store.search_orders(text, limit).await?)
+}
+
+/// Parcels scanned that no order claims, oldest first.
+pub async fn unmatched(store: &dyn Store) -> Result<Vec<UnmatchedParcel>, OpsError> {
+    Ok(store.unmatched_parcels().await?)
+}
+
+/// 显示完整信息: records in the audit log that `actor` saw the order's personal data in full.
+pub async fn reveal(store: &dyn Store, no: &OrderNo, actor: &Actor, clock: &Clock) -> Result<(), OpsError> {
+    let order = order(store, no).await?;
+    store.note(Some(order.id), "reveal", "显示完整个人信息", actor, clock.now()).await?;
+    Ok(())
+}
