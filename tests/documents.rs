@@ -321,3 +321,72 @@ both_backends!(shipping_books_the_return_with_sf_and_the_label_carries_the_route
     assert!(err.to_string().contains("请扫描"), "{err}");
     assert_eq!(s.order_by_id(other.id).await.unwrap().unwrap().version, other.version);
 });
+
+// `keydesk worker`: documents queued while the printer was off go out on the worker's pass, and two
+// workers running at once never send one job twice (each job is leased before it is sent).
+#[test]
+fn the_worker_prints_what_waited_and_two_workers_never_print_a_job_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let off = format!("ipp://127.0.0.1:{}/ipp/print", crate::docs::support::ippeve::free_port());
+    let printed_dir = dir.path().join("printed");
+    let command = |args: &[&str], printer_on: bool, now: Option<String>| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_keydesk"));
+        c.args(args)
+            .current_dir(dir.path())
+            .env_remove("KEYDESK_CONFIG")
+            .env_remove("KEYDESK_OPERATOR")
+            .env_remove("KEYDESK_NOW")
+            .env("KEYDESK_DATABASE__URL", format!("sqlite://{}", dir.path().join("k.db").display()))
+            .env("KEYDESK_LOG__DIR", dir.path().join("logs"))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if printer_on {
+            c.env("KEYDESK_PRINTER__LABEL__BACKEND", "file").env("KEYDESK_PRINTER__LABEL__DIR", &printed_dir);
+        } else {
+            c.env("KEYDESK_PRINTER__LABEL__BACKEND", "ipp").env("KEYDESK_PRINTER__LABEL__URI", &off);
+        }
+        if let Some(now) = now {
+            c.env("KEYDESK_NOW", now);
+        }
+        c
+    };
+    let run = |args: &[&str], stdin: &str| {
+        use std::io::Write;
+        let mut child = command(args, false, None).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        out
+    };
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo-orders.json");
+    run(&["import", "orders", fixtures], "");
+    run(&["operator", "add", "qin", "--password-stdin"], "2468\n");
+    // The label printer is off: each label (the first, then reprints) waits in the queue.
+    const JOBS: usize = 6;
+    for _ in 0..JOBS {
+        let out = run(&["--operator", "qin", "label", "0000261121000001", "--waybill", "SF1234567890123", "--print", "--json"], "");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["print"]["outcome"], "queued", "{v}");
+    }
+
+    // Later (past the first retry's back-off), the printer is back and two workers run a pass at once.
+    let later = (chrono::Utc::now() + chrono::TimeDelta::minutes(10)).to_rfc3339();
+    let workers: Vec<_> = (0..2).map(|_| command(&["worker", "--once", "--json"], true, Some(later.clone())).spawn().unwrap()).collect();
+    let mut printed = 0;
+    for w in workers {
+        let out = w.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let pass: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        printed += pass["print"]["printed"].as_array().unwrap().len();
+        assert!(pass["print"]["failed"].as_array().unwrap().is_empty(), "{pass}");
+    }
+    assert_eq!(printed, JOBS, "every job printed by exactly one worker");
+    assert_eq!(std::fs::read_dir(&printed_dir).unwrap().count(), JOBS);
+
+    // A third pass finds nothing to do, and the queue says so.
+    let out = command(&["worker", "--once", "--json"], true, Some(later)).output().unwrap();
+    let pass: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(pass["print"]["printed"].as_array().unwrap().len(), 0, "{pass}");
+    assert_eq!(pass["print_queue"]["queued"], 0, "{pass}");
+}
