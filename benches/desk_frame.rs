@@ -20,7 +20,12 @@ fn main() {
         .map(|i| BoardOrder {
             order_no: format!("0000261126{i:06}"),
             status_code: "received".into(),
-            clock: ClockEvents { policy: Policy::Return, starts: vec![start + chrono::Duration::minutes(i % 900)], pauses: vec![], stop: None },
+            clock: ClockEvents {
+                policy: Policy::Return,
+                starts: vec![start + chrono::Duration::minutes(i % 900)],
+                pauses: vec![],
+                stop: None,
+            },
             stopped_by: None,
         })
         .collect();
@@ -34,7 +39,11 @@ fn main() {
     let facts: Vec<TrendFacts> = (0..10_000i64)
         .map(|i| {
             let received = now - chrono::Duration::minutes(i * 2);
-            TrendFacts { received_at: Some(received), shipped_at: (i % 3 == 0).then(|| received + chrono::Duration::hours(20)).filter(|s| *s < now), due_at: Some(received + chrono::Duration::hours(48)) }
+            TrendFacts {
+                received_at: Some(received),
+                shipped_at: (i % 3 == 0).then(|| received + chrono::Duration::hours(20)).filter(|s| *s < now),
+                due_at: Some(received + chrono::Duration::hours(48)),
+            }
         })
         .collect();
     app.update(Msg::TrendLoaded(Ok(Trend::build(&facts, now, 14))));
@@ -42,7 +51,10 @@ fn main() {
     let mut times = Vec::new();
     for i in 0..400 {
         // Move through the list so each frame draws a different window.
-        app.update(Msg::Key(KeyEvent::new(if i % 50 < 25 { KeyCode::PageDown } else { KeyCode::PageUp }, KeyModifiers::NONE), Instant::now()));
+        app.update(Msg::Key(
+            KeyEvent::new(if i % 50 < 25 { KeyCode::PageDown } else { KeyCode::PageUp }, KeyModifiers::NONE),
+            Instant::now(),
+        ));
         let t = Instant::now();
         terminal.draw(|f| ui::render(&app, f)).expect("draw");
         times.push(t.elapsed().as_secs_f64() * 1e3);

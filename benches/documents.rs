@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{FixedOffset, NaiveDate, TimeZone};
 use keydesk::docs::{
-    render_invoice, render_label, DocFont, FontSettings, InvoiceBuyer, InvoiceData,
-    InvoiceSettings, LabelData, LabelRecipient, LabelSettings,
+    render_invoice, render_label, DocFont, FontSettings, InvoiceBuyer, InvoiceData, InvoiceSettings, LabelData,
+    LabelRecipient, LabelSettings,
 };
 use rust_decimal::Decimal;
 
@@ -44,10 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             address: "丰台路18号院3号楼2单元501室".into(),
         },
         pieces: 1,
-        printed_at: tz
-            .with_ymd_and_hms(2026, 11, 30, 14, 5, 0)
-            .single()
-            .ok_or("time")?,
+        printed_at: tz.with_ymd_and_hms(2026, 11, 30, 14, 5, 0).single().ok_or("time")?,
         route_code: Some("755WE-571A".into()),
         qr_code: Some("MMM={'k1':'755WE','k5':'SF1234567890123'}".into()),
         reprint: false,
@@ -76,16 +73,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let runs = 30;
-    let (label_median, label_size) = time(runs, || {
-        render_label(&font, &label_settings, &label)
-            .map(|p| p.len())
-            .unwrap_or(0)
-    });
-    let (invoice_median, invoice_size) = time(runs, || {
-        render_invoice(&font, &invoice_settings, &invoice)
-            .map(|p| p.len())
-            .unwrap_or(0)
-    });
+    let (label_median, label_size) =
+        time(runs, || render_label(&font, &label_settings, &label).map(|p| p.len()).unwrap_or(0));
+    let (invoice_median, invoice_size) =
+        time(runs, || render_invoice(&font, &invoice_settings, &invoice).map(|p| p.len()).unwrap_or(0));
     println!(
         "label:   median {:>8.2} ms over {runs} runs, {:>6.1} KB (target ≤ 20 ms, ≤ 150 KB)",
         label_median.as_secs_f64() * 1000.0,

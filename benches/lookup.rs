@@ -25,7 +25,8 @@ fn main() {
         let sqlite = store::open(&url, 8, Duration::from_secs(5), true).await.expect("sqlite");
         run("sqlite", sqlite, big).await;
 
-        let admin = std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let admin =
+            std::env::var("DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         match sqlx::PgConnection::connect(&admin).await {
             Ok(mut conn) => {
                 let name = format!("bench_{}", std::process::id());

@@ -37,7 +37,13 @@ fn run(dir: &Path, args: &[&str], stdin: &str) -> Output {
 
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
-    if v.is_empty() { 0.0 } else if v.len() % 2 == 1 { v[v.len() / 2] } else { (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0 }
+    if v.is_empty() {
+        0.0
+    } else if v.len() % 2 == 1 {
+        v[v.len() / 2]
+    } else {
+        (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2.0
+    }
 }
 
 fn main() {
@@ -57,8 +63,18 @@ fn main() {
         run(
             d,
             &[
-                "dev", "provision-demo", "--softhsm-dir", d.join("hsm").to_str().unwrap(), "--ca-dir", d.join("ca").to_str().unwrap(),
-                "--orders", orders.to_str().unwrap(), "--out", keyed.to_str().unwrap(), "--limit", "1",
+                "dev",
+                "provision-demo",
+                "--softhsm-dir",
+                d.join("hsm").to_str().unwrap(),
+                "--ca-dir",
+                d.join("ca").to_str().unwrap(),
+                "--orders",
+                orders.to_str().unwrap(),
+                "--out",
+                keyed.to_str().unwrap(),
+                "--limit",
+                "1",
             ],
             "",
         );

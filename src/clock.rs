@@ -54,7 +54,8 @@ impl Clock {
     pub fn from_env() -> Result<Clock, String> {
         match std::env::var(NOW_VAR) {
             Ok(v) if !v.trim().is_empty() => {
-                let at = DateTime::parse_from_rfc3339(v.trim()).map_err(|e| format!("{NOW_VAR}={v:?} is not an RFC 3339 instant: {e}"))?;
+                let at = DateTime::parse_from_rfc3339(v.trim())
+                    .map_err(|e| format!("{NOW_VAR}={v:?} is not an RFC 3339 instant: {e}"))?;
                 Ok(Clock::starting_at(at.with_timezone(&Utc)))
             }
             _ => Ok(Clock::system()),

@@ -116,8 +116,15 @@ fn shift_calendar(t: &str, by: Duration) -> Option<String> {
 
 /// The demo fixture moved from `as_of` to `now` (see the module header). Fails only on a fixture that
 /// is not a JSON array of orders.
-pub fn rebase(json: &str, as_of: DateTime<Utc>, now: DateTime<Utc>, calendar: &Calendar, mail_only_before: NaiveDate) -> Result<String, String> {
-    let mut orders: Vec<Value> = serde_json::from_str(json).map_err(|e| format!("the demo fixture is not a JSON array: {e}"))?;
+pub fn rebase(
+    json: &str,
+    as_of: DateTime<Utc>,
+    now: DateTime<Utc>,
+    calendar: &Calendar,
+    mail_only_before: NaiveDate,
+) -> Result<String, String> {
+    let mut orders: Vec<Value> =
+        serde_json::from_str(json).map_err(|e| format!("the demo fixture is not a JSON array: {e}"))?;
     let (from_local, to_local) = (as_of.with_timezone(&SHANGHAI), now.with_timezone(&SHANGHAI));
     let days = DayMap::new(calendar, from_local.date_naive(), to_local.date_naive());
     let by = Duration::days((to_local.date_naive() - from_local.date_naive()).num_days());
@@ -139,7 +146,10 @@ pub fn rebase(json: &str, as_of: DateTime<Utc>, now: DateTime<Utc>, calendar: &C
             move_field(v, &|t| shift_calendar(t, by));
         }
         if let Some(v) = order.pointer_mut("/cert/not_before") {
-            let before_cutover = v.as_str().and_then(|t| DateTime::parse_from_rfc3339(t).ok()).is_some_and(|t| t.date_naive() < mail_only_before);
+            let before_cutover = v
+                .as_str()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .is_some_and(|t| t.date_naive() < mail_only_before);
             if !before_cutover {
                 move_field(v, &|t| shift_calendar(t, by));
             }
@@ -158,11 +168,14 @@ mod tests {
     }
 
     fn order(received: &str, not_before: &str, not_after: &str) -> String {
-        format!(r#"[{{"received_at":"{received}","created_at":"2026-11-29T16:33:00+08:00","cert":{{"not_before":"{not_before}","not_after":"{not_after}"}}}}]"#)
+        format!(
+            r#"[{{"received_at":"{received}","created_at":"2026-11-29T16:33:00+08:00","cert":{{"not_before":"{not_before}","not_after":"{not_after}"}}}}]"#
+        )
     }
 
     fn moved(json: &str, now: DateTime<Utc>) -> Value {
-        let out = rebase(json, fixture_as_of(), now, &calendar(), NaiveDate::from_ymd_opt(2021, 12, 17).unwrap()).unwrap();
+        let out =
+            rebase(json, fixture_as_of(), now, &calendar(), NaiveDate::from_ymd_opt(2021, 12, 17).unwrap()).unwrap();
         serde_json::from_str::<Vec<Value>>(&out).unwrap().remove(0)
     }
 
@@ -186,7 +199,10 @@ mod tests {
         assert_eq!(o["received_at"], "2026-09-30T10:15:00+08:00", "the working day before the holiday");
         assert_eq!(o["cert"]["not_after"], "2026-10-09T13:50:07+08:00", "one day after today, as in the fixture");
         let created = o["created_at"].as_str().unwrap();
-        assert!(created > "2026-09-30T10:15:00+08:00" && created < "2026-10-08", "{created}: a day off stays between its working days");
+        assert!(
+            created > "2026-09-30T10:15:00+08:00" && created < "2026-10-08",
+            "{created}: a day off stays between its working days"
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@
 #![forbid(unsafe_code)]
 
 pub mod ca;
-pub mod clock;
 pub mod cli;
+pub mod clock;
 pub mod demo;
 pub mod desk;
 pub mod docs;

@@ -5,9 +5,9 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use keydesk::cli::{self, Cli, Command};
 use keydesk::cli::config::Config;
 use keydesk::cli::exit;
+use keydesk::cli::{self, Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -104,7 +104,9 @@ impl Services {
 
     /// The documents' font, read the first time a page is drawn.
     pub fn font(&self) -> Built<Arc<DocFont>> {
-        self.font.get_or_init(|| DocFont::load(&self.font_settings).map(Arc::new).map_err(|e| format!("字体无法加载：{e}"))).clone()
+        self.font
+            .get_or_init(|| DocFont::load(&self.font_settings).map(Arc::new).map_err(|e| format!("字体无法加载：{e}")))
+            .clone()
     }
 
     /// The SLA clock rules (calendar, policies), or why they could not be read.

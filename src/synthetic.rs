@@ -9,8 +9,14 @@ use rand::{Rng, SeedableRng};
 use crate::domain::order::{Certificate, Handler, Inbound, InvoiceDetails, SealKind, ShipTo};
 use crate::domain::{InvoiceStatus, Money, Order, OrderKind, OrderNo, Status, Waybill};
 
-const SURNAMES: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "罗", "高"];
-const GIVEN: &[&str] = &["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞", "平"];
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡", "郭", "何", "林", "罗",
+    "高",
+];
+const GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "霞",
+    "平",
+];
 const CITIES: &[(&str, &str)] = &[
     ("北京市市辖区海淀区", "北京"),
     ("北京市市辖区丰台区", "北京"),
@@ -23,7 +29,8 @@ const CITIES: &[(&str, &str)] = &[
     ("浙江省杭州市西湖区", "杭州"),
     ("四川省成都市武侯区", "成都"),
 ];
-const TRADES: &[&str] = &["建设工程", "信息技术", "医疗器械", "办公设备", "环保科技", "物业服务", "电力工程", "食品", "印务", "园林绿化"];
+const TRADES: &[&str] =
+    &["建设工程", "信息技术", "医疗器械", "办公设备", "环保科技", "物业服务", "电力工程", "食品", "印务", "园林绿化"];
 const STREETS: &[&str] = &["人民路", "建设大街", "中山路", "解放路", "长安街", "科技园路", "滨河路", "和平路"];
 
 /// Orders per synthetic day: order numbers are `0000` + day + a sequence below this.
@@ -49,17 +56,26 @@ pub fn order(seed: u64, index: u64, now: DateTime<Utc>) -> Order {
     };
     let paid = !matches!(status, Status::Unpaid | Status::Cancelled);
     let paid_at = paid.then(|| created_at + Duration::minutes(rng.random_range(1..600)));
-    let at_desk = matches!(status, Status::Received | Status::Renewing | Status::Renewed | Status::Shipped | Status::Completed);
+    let at_desk =
+        matches!(status, Status::Received | Status::Renewing | Status::Renewed | Status::Shipped | Status::Completed);
     let received_at = at_desk.then(|| paid_at.unwrap_or(created_at) + Duration::hours(rng.random_range(20..72)));
     let shipped = matches!(status, Status::Shipped | Status::Completed);
     let surname = SURNAMES[rng.random_range(0..SURNAMES.len())];
     let holder = format!("{surname}{}", GIVEN[rng.random_range(0..GIVEN.len())]);
     let (region, city) = CITIES[rng.random_range(0..CITIES.len())];
-    let company = format!("{city}{}{}有限公司", ["华", "鑫", "正", "恒", "瑞", "博", "远", "宏"][rng.random_range(0..8)], TRADES[rng.random_range(0..TRADES.len())]);
+    let company = format!(
+        "{city}{}{}有限公司",
+        ["华", "鑫", "正", "恒", "瑞", "博", "远", "宏"][rng.random_range(0..8)],
+        TRADES[rng.random_range(0..TRADES.len())]
+    );
     let phone = format!("1{}{:09}", rng.random_range(3..10), rng.random_range(0..1_000_000_000u64));
     let key_serial = format!("{}", 15_500_000_000u64 + seed * 10_000_000 + index);
     let not_before = created_at - Duration::days(rng.random_range(300..400));
-    let seal = if not_before < Utc.with_ymd_and_hms(2021, 12, 17, 0, 0, 0).single().unwrap_or(now) { SealKind::Single } else { SealKind::Dual };
+    let seal = if not_before < Utc.with_ymd_and_hms(2021, 12, 17, 0, 0, 0).single().unwrap_or(now) {
+        SealKind::Single
+    } else {
+        SealKind::Dual
+    };
     let waybill = format!("SF{}{:012}", 1 + seed % 9, index);
     let account = format!("ys{:x}{index}", seed % 4096);
     Order {
@@ -88,7 +104,12 @@ pub fn order(seed: u64, index: u64, now: DateTime<Utc>) -> Order {
             not_after: not_before + Duration::days(365),
             seal,
         },
-        handler: Handler { name: holder.clone(), phone: phone.clone(), id_number: format!("110101{:012}", rng.random_range(0..1_000_000_000_000u64)), docs_approved: paid },
+        handler: Handler {
+            name: holder.clone(),
+            phone: phone.clone(),
+            id_number: format!("110101{:012}", rng.random_range(0..1_000_000_000_000u64)),
+            docs_approved: paid,
+        },
         inbound: Inbound { carrier: "顺丰速运".into(), waybill: Some(waybill) },
         ship_to: ShipTo {
             name: holder,
@@ -96,7 +117,11 @@ pub fn order(seed: u64, index: u64, now: DateTime<Utc>) -> Order {
             region: region.to_string(),
             address: format!("{}{}号", STREETS[rng.random_range(0..STREETS.len())], rng.random_range(1..300)),
         },
-        invoice: InvoiceDetails { title: company, tax_id: format!("91110108MA{:08}", rng.random_range(0..100_000_000)), ..InvoiceDetails::default() },
+        invoice: InvoiceDetails {
+            title: company,
+            tax_id: format!("91110108MA{:08}", rng.random_range(0..100_000_000)),
+            ..InvoiceDetails::default()
+        },
         received_at,
         received_by: received_at.map(|_| "synthetic".to_string()),
         outbound_waybill: if shipped { Waybill::parse(&format!("SF2{:012}", index)).ok() } else { None },
@@ -113,7 +138,8 @@ mod tests {
     fn same_seed_same_orders_and_numbers_are_unique() {
         let now = Utc.with_ymd_and_hms(2026, 11, 30, 8, 0, 0).unwrap();
         assert_eq!(order(7, 12, now), order(7, 12, now));
-        let nos: std::collections::HashSet<String> = (0..30_000).map(|i| order(7, i, now).order_no.to_string()).collect();
+        let nos: std::collections::HashSet<String> =
+            (0..30_000).map(|i| order(7, i, now).order_no.to_string()).collect();
         assert_eq!(nos.len(), 30_000);
         let o = order(1, 5, now);
         assert!(Waybill::parse(o.inbound.waybill.as_deref().unwrap()).is_ok());

@@ -30,7 +30,8 @@ pub struct Pass {
 pub async fn run_pass(services: &Services, policy: &RetryPolicy) -> Result<Pass, OpsError> {
     let today = services.clock.now_local().date_naive();
     let since = crate::sla::working_time::shanghai_instant(today, 0).with_timezone(&chrono::Utc);
-    let (print, print_queue) = ops::print::run_and_report(services.store(), &services.printers, policy, since, &services.clock).await?;
+    let (print, print_queue) =
+        ops::print::run_and_report(services.store(), &services.printers, policy, since, &services.clock).await?;
     Ok(Pass { print, print_queue })
 }
 

@@ -36,14 +36,22 @@ impl Desk {
 
     fn run_with_stdin(&self, args: &[&str], input: &str) -> Output {
         use std::io::Write;
-        let mut child = self.command(args).stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        let mut child = self
+            .command(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
         child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
         child.wait_with_output().unwrap()
     }
 
     fn json(&self, args: &[&str]) -> (i32, serde_json::Value) {
         let out = self.run(args);
-        let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{args:?}: {e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)));
+        let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("{args:?}: {e}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+        });
         (out.status.code().unwrap_or(-1), v)
     }
 }
@@ -99,7 +107,8 @@ fn order_show_list_and_search_mask_personal_data() {
 #[test]
 fn hold_and_release_from_the_command_line() {
     let d = Desk::new();
-    let (code, v) = d.json(&["--operator", "qin", "order", "hold", "0000261121000001", "--reason", "documents_missing", "--json"]);
+    let (code, v) =
+        d.json(&["--operator", "qin", "order", "hold", "0000261121000001", "--reason", "documents_missing", "--json"]);
     assert_eq!((code, v["status"].as_str()), (0, Some("on_hold")));
     let (code, v) = d.json(&["--operator", "qin", "order", "release", "0000261121000001", "--note", "补齐", "--json"]);
     assert_eq!((code, v["status"].as_str()), (0, Some("paid")));

@@ -126,7 +126,9 @@ fn a_change_the_rules_forbid_is_refused_before_any_typing() {
     insta::assert_snapshot!("hold_prompt", screen_text(&draw(&app, 80, 24)));
     app.update(Msg::Key(key(KeyCode::Down), Instant::now()));
     let effects = type_text(&mut app, "缺章", Duration::from_millis(100));
-    assert!(matches!(&effects[..], [Effect::Change { change: Change::Hold { reason: keydesk::domain::HoldReason::PinLocked, .. }, reason, .. }] if reason == "缺章"));
+    assert!(
+        matches!(&effects[..], [Effect::Change { change: Change::Hold { reason: keydesk::domain::HoldReason::PinLocked, .. }, reason, .. }] if reason == "缺章")
+    );
 }
 
 #[test]
@@ -146,10 +148,18 @@ fn screens_at_80_by_24() {
     app.update(Msg::SearchDone(Ok(orders.iter().filter(|o| o.status == Status::Paid).take(5).cloned().collect())));
     insta::assert_snapshot!("search", screen_text(&draw(&app, 80, 24)));
 
-    let detail = OrderDetail { order: orders.iter().find(|o| o.status == Status::OnHold).unwrap().clone(), receipts: vec![], audit: vec![], prints: vec![] };
+    let detail = OrderDetail {
+        order: orders.iter().find(|o| o.status == Status::OnHold).unwrap().clone(),
+        receipts: vec![],
+        audit: vec![],
+        prints: vec![],
+    };
     app.update(Msg::OrderLoaded(Ok(detail)));
     let text = screen_text(&draw(&app, 80, 24));
-    assert!(!text.contains(&orders.iter().find(|o| o.status == Status::OnHold).unwrap().contact_phone), "masked until revealed");
+    assert!(
+        !text.contains(&orders.iter().find(|o| o.status == Status::OnHold).unwrap().contact_phone),
+        "masked until revealed"
+    );
     insta::assert_snapshot!("order_detail", text);
 
     app.update(Msg::Key(key(KeyCode::F(1)), Instant::now()));
@@ -167,7 +177,12 @@ fn the_board_draws_only_what_fits() {
         .map(|i| BoardOrder {
             order_no: format!("0000261126{:06}", i),
             status_code: "received".into(),
-            clock: ClockEvents { policy: Policy::Return, starts: vec![start + chrono::Duration::minutes(i % 600)], pauses: vec![], stop: None },
+            clock: ClockEvents {
+                policy: Policy::Return,
+                starts: vec![start + chrono::Duration::minutes(i % 600)],
+                pauses: vec![],
+                stop: None,
+            },
             stopped_by: None,
         })
         .collect();
@@ -196,9 +211,15 @@ fn the_board_draws_only_what_fits() {
 async fn the_runner_takes_a_parcel_from_scan_to_order_detail() {
     let db = TestDb::sqlite().await;
     crate::support::load_demo(&db).await;
-    keydesk::ops::operators::add_operator(db.store.as_ref(), "qin", "demo1234", &crate::support::clock()).await.unwrap();
+    keydesk::ops::operators::add_operator(db.store.as_ref(), "qin", "demo1234", &crate::support::clock())
+        .await
+        .unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(crate::support::services(db.store.clone(), &Default::default(), crate::support::clock()), tx, "desk-1");
+    let runner = Runner::new(
+        crate::support::services(db.store.clone(), &Default::default(), crate::support::clock()),
+        tx,
+        "desk-1",
+    );
     let mut app = App::new(Keymap::default(), "desk-1");
     let mut pending: Vec<Effect> = type_text(&mut app, "qin", Duration::from_millis(150));
     pending.extend(type_text(&mut app, "demo1234", Duration::from_millis(150)));
@@ -208,7 +229,8 @@ async fn the_runner_takes_a_parcel_from_scan_to_order_detail() {
         for e in pending.drain(..) {
             runner.run(e, app.operator.as_deref());
         }
-        let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("an answer").expect("open channel");
+        let msg =
+            tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("an answer").expect("open channel");
         pending = app.update(msg);
         steps += 1;
         if app.operator.is_some() && !scanned {
@@ -267,7 +289,8 @@ async fn renewing_from_the_desk_shows_each_step_and_the_new_validity() {
     config.ca.cert = Some(lab.ca_dir().join("ca.crt"));
     config.ca.key = Some(lab.ca_dir().join("ca.key"));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(crate::support::services(store.clone(), &config, keydesk::clock::Clock::system()), tx, "desk-1");
+    let runner =
+        Runner::new(crate::support::services(store.clone(), &config, keydesk::clock::Clock::system()), tx, "desk-1");
     let mut app = signed_in();
     let no = keydesk::domain::OrderNo::parse(crate::token::ORDER).unwrap();
     let mut order = store.order_by_no(&no).await.unwrap().unwrap();
@@ -279,7 +302,8 @@ async fn renewing_from_the_desk_shows_each_step_and_the_new_validity() {
     order.key_serial = fixture.key_serial;
     order.cert.not_after = fixture.cert.not_after;
     order.paid_at = fixture.paid_at;
-    order.received_at = chrono::DateTime::parse_from_rfc3339("2026-11-27T10:15:00+08:00").ok().map(|t| t.with_timezone(&chrono::Utc));
+    order.received_at =
+        chrono::DateTime::parse_from_rfc3339("2026-11-27T10:15:00+08:00").ok().map(|t| t.with_timezone(&chrono::Utc));
     app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![], prints: vec![] })));
     app.update(Msg::Key(key(KeyCode::F(10)), Instant::now()));
     assert!(app.prompt.as_ref().is_some_and(|p| p.is_pin()));
@@ -292,7 +316,8 @@ async fn renewing_from_the_desk_shows_each_step_and_the_new_validity() {
         for e in pending.drain(..) {
             runner.run(e, Some("qin"));
         }
-        let msg = tokio::time::timeout(Duration::from_secs(60), rx.recv()).await.expect("an answer").expect("open channel");
+        let msg =
+            tokio::time::timeout(Duration::from_secs(60), rx.recv()).await.expect("an answer").expect("open channel");
         pending = app.update(msg);
         if app.renewal.as_ref().is_some_and(|r| !r.running) && pending.is_empty() && app.busy == 0 {
             break;
@@ -328,7 +353,8 @@ async fn printing_from_the_desk_sends_the_label_and_the_invoice() {
         printer.dir = dir.path().join(sub);
     }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(crate::support::services(db.store.clone(), &config, crate::support::clock()), tx, "desk-1");
+    let runner =
+        Runner::new(crate::support::services(db.store.clone(), &config, crate::support::clock()), tx, "desk-1");
     let shipped = db
         .store
         .list_orders(&keydesk::store::ListQuery { status: Some(Status::Shipped), limit: 1, after_id: 0 })
@@ -336,7 +362,12 @@ async fn printing_from_the_desk_sends_the_label_and_the_invoice() {
         .unwrap()
         .remove(0);
     let mut app = signed_in();
-    app.update(Msg::OrderLoaded(Ok(OrderDetail { order: shipped.clone(), receipts: vec![], audit: vec![], prints: vec![] })));
+    app.update(Msg::OrderLoaded(Ok(OrderDetail {
+        order: shipped.clone(),
+        receipts: vec![],
+        audit: vec![],
+        prints: vec![],
+    })));
     let effects = app.update(Msg::Key(key(KeyCode::F(11)), Instant::now()));
     assert_eq!(effects, vec![Effect::Print { order_no: shipped.order_no.to_string() }]);
     runner.run(effects[0].clone(), Some("qin"));
@@ -353,7 +384,12 @@ async fn printing_from_the_desk_sends_the_label_and_the_invoice() {
     app.update(msg);
 
     // A paid order has no return waybill yet: F11 asks to ship first and starts nothing.
-    app.update(Msg::OrderLoaded(Ok(OrderDetail { order: demo_orders().remove(0), receipts: vec![], audit: vec![], prints: vec![] })));
+    app.update(Msg::OrderLoaded(Ok(OrderDetail {
+        order: demo_orders().remove(0),
+        receipts: vec![],
+        audit: vec![],
+        prints: vec![],
+    })));
     assert!(app.update(Msg::Key(key(KeyCode::F(11)), Instant::now())).is_empty());
     db.cleanup().await;
 }
@@ -368,8 +404,16 @@ fn the_reader_panel_follows_pcscd_readers_and_keys() {
     app.update(Msg::Reader(E::ServiceAvailable));
     app.update(Msg::Reader(E::ReaderAdded { reader: "Virtual PCD 00 00".into() }));
     assert_eq!(app.reader.summary(), "读卡器空：请插入客户的 KEY");
-    let effects = app.update(Msg::Reader(E::CardInserted { reader: "Virtual PCD 00 00".into(), atr: "3B 9F 95".into(), vendor: Some("飞天".into()), module: "m.so".into() }));
-    assert_eq!(effects, vec![Effect::Identify { reader: "Virtual PCD 00 00".into(), atr: "3B 9F 95".into(), module: "m.so".into() }]);
+    let effects = app.update(Msg::Reader(E::CardInserted {
+        reader: "Virtual PCD 00 00".into(),
+        atr: "3B 9F 95".into(),
+        vendor: Some("飞天".into()),
+        module: "m.so".into(),
+    }));
+    assert_eq!(
+        effects,
+        vec![Effect::Identify { reader: "Virtual PCD 00 00".into(), atr: "3B 9F 95".into(), module: "m.so".into() }]
+    );
     assert!(app.reader.summary().contains("已插入 KEY（飞天，ATR 3B 9F 95，识别中…）"), "{}", app.reader.summary());
     app.update(Msg::Reader(E::CardRemoved { reader: "Virtual PCD 00 00".into() }));
     assert_eq!(app.reader.summary(), "读卡器空：请插入客户的 KEY");
@@ -378,7 +422,11 @@ fn the_reader_panel_follows_pcscd_readers_and_keys() {
     assert_eq!(app.reader.summary(), "读卡器空：请插入客户的 KEY");
 }
 
-fn identified(serial: &str, order_no: &str, pin: keydesk::token::pkcs11::PinFlags) -> keydesk::ops::identify::IdentifiedKey {
+fn identified(
+    serial: &str,
+    order_no: &str,
+    pin: keydesk::token::pkcs11::PinFlags,
+) -> keydesk::ops::identify::IdentifiedKey {
     keydesk::ops::identify::IdentifiedKey {
         serial: serial.into(),
         label: "UKey".into(),
@@ -397,7 +445,12 @@ fn with_key_in_reader(order: keydesk::domain::Order, key_id: keydesk::ops::ident
     let mut app = signed_in();
     app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![], prints: vec![] })));
     app.update(Msg::Reader(E::ReaderAdded { reader: "Virtual PCD 00 00".into() }));
-    app.update(Msg::Reader(E::CardInserted { reader: "Virtual PCD 00 00".into(), atr: "3B".into(), vendor: None, module: "m.so".into() }));
+    app.update(Msg::Reader(E::CardInserted {
+        reader: "Virtual PCD 00 00".into(),
+        atr: "3B".into(),
+        vendor: None,
+        module: "m.so".into(),
+    }));
     app.update(Msg::KeyIdentified { reader: "Virtual PCD 00 00".into(), atr: "3B".into(), result: Ok(vec![key_id]) });
     app
 }
@@ -410,7 +463,10 @@ fn before_f10_the_desk_says_whether_the_key_is_the_orders_and_its_pin_state() {
 
     // The order's own key: the PIN prompt opens and says the PIN state.
     let final_try = PinFlags { final_try: true, count_low: true, ..PinFlags::default() };
-    let mut app = with_key_in_reader(received.clone(), identified(received.key_serial.as_str(), received.order_no.as_str(), final_try));
+    let mut app = with_key_in_reader(
+        received.clone(),
+        identified(received.key_serial.as_str(), received.order_no.as_str(), final_try),
+    );
     assert!(matches!(app.reader.verdict(&received), KeyVerdict::Matches { certificate_matches: true, .. }));
     insta::assert_snapshot!("order_key_matches", screen_text(&draw(&app, 80, 24)));
     app.update(Msg::Key(key(KeyCode::F(10)), Instant::now()));
@@ -418,16 +474,23 @@ fn before_f10_the_desk_says_whether_the_key_is_the_orders_and_its_pin_state() {
     assert!(screen_text(&draw(&app, 80, 24)).contains("PIN 仅剩最后一次机会"));
 
     // Another order's key: refused before any PIN try is spent.
-    let mut app = with_key_in_reader(received.clone(), identified("FT0000000099", "0000261121000009", PinFlags::default()));
+    let mut app =
+        with_key_in_reader(received.clone(), identified("FT0000000099", "0000261121000009", PinFlags::default()));
     assert!(app.update(Msg::Key(key(KeyCode::F(10)), Instant::now())).is_empty());
     assert!(app.prompt.is_none());
     let said = app.message.clone().unwrap().1;
-    assert!(said.contains("FT0000000099") && said.contains("不是本订单的") && said.contains("0000261121000009"), "{said}");
+    assert!(
+        said.contains("FT0000000099") && said.contains("不是本订单的") && said.contains("0000261121000009"),
+        "{said}"
+    );
     assert!(screen_text(&draw(&app, 80, 24)).contains("不是本订单的"));
 
     // The order's key with its PIN locked: refused too.
     let locked = PinFlags { locked: true, ..PinFlags::default() };
-    let mut app = with_key_in_reader(received.clone(), identified(received.key_serial.as_str(), received.order_no.as_str(), locked));
+    let mut app = with_key_in_reader(
+        received.clone(),
+        identified(received.key_serial.as_str(), received.order_no.as_str(), locked),
+    );
     app.update(Msg::Key(key(KeyCode::F(10)), Instant::now()));
     assert!(app.prompt.is_none());
     assert!(app.message.clone().unwrap().1.contains("PIN 已锁定"));
@@ -439,7 +502,11 @@ fn before_f10_the_desk_says_whether_the_key_is_the_orders_and_its_pin_state() {
 crate::both_backends!(another_desks_change_shows_up, async |db: &TestDb| {
     crate::support::load_demo(db).await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(crate::support::services(db.store.clone(), &Default::default(), crate::support::clock()), tx, "desk-1");
+    let runner = Runner::new(
+        crate::support::services(db.store.clone(), &Default::default(), crate::support::clock()),
+        tx,
+        "desk-1",
+    );
     runner.watch();
     // Let the watcher take its first look (the poll's baseline, or the LISTEN).
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -448,9 +515,16 @@ crate::both_backends!(another_desks_change_shows_up, async |db: &TestDb| {
     let other = keydesk::store::open(&db.url, 2, Duration::from_secs(5), false).await.unwrap();
     let order = demo_orders().into_iter().find(|o| o.status == Status::Received).unwrap();
     let started = Instant::now();
-    keydesk::ops::change::change_order(other.as_ref(), &order.order_no, &Change::Hold { reason: keydesk::domain::HoldReason::Other, resume_to: None }, "另一台工作台", &crate::support::actor("li"), &crate::support::clock())
-        .await
-        .unwrap();
+    keydesk::ops::change::change_order(
+        other.as_ref(),
+        &order.order_no,
+        &Change::Hold { reason: keydesk::domain::HoldReason::Other, resume_to: None },
+        "另一台工作台",
+        &crate::support::actor("li"),
+        &crate::support::clock(),
+    )
+    .await
+    .unwrap();
     let seen = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
             match rx.recv().await {
@@ -474,7 +548,12 @@ crate::both_backends!(the_print_worker_sends_waiting_jobs_and_reports_the_queue,
     let mut config = keydesk::cli::config::Config::default();
     config.printer.label.backend = PrinterBackend::File;
     config.printer.label.dir = dir.path().join("label");
-    let order = db.store.list_orders(&keydesk::store::ListQuery { status: Some(Status::Shipped), limit: 1, after_id: 0 }).await.unwrap().remove(0);
+    let order = db
+        .store
+        .list_orders(&keydesk::store::ListQuery { status: Some(Status::Shipped), limit: 1, after_id: 0 })
+        .await
+        .unwrap()
+        .remove(0);
     let job = keydesk::store::NewPrintJob {
         order_id: order.id,
         kind: "label".into(),
@@ -484,9 +563,12 @@ crate::both_backends!(the_print_worker_sends_waiting_jobs_and_reports_the_queue,
         media: None,
         reprint: false,
     };
-    keydesk::ops::print::enqueue(db.store.as_ref(), &job, &crate::support::actor("qin"), crate::support::now()).await.unwrap();
+    keydesk::ops::print::enqueue(db.store.as_ref(), &job, &crate::support::actor("qin"), crate::support::now())
+        .await
+        .unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner = Runner::new(crate::support::services(db.store.clone(), &config, crate::support::clock()), tx, "desk-1");
+    let runner =
+        Runner::new(crate::support::services(db.store.clone(), &config, crate::support::clock()), tx, "desk-1");
     runner.print_worker();
     let msg = tokio::time::timeout(Duration::from_secs(30), rx.recv()).await.unwrap().unwrap();
     let Msg::PrintQueue(Ok(status)) = &msg else { panic!("{msg:?}") };
@@ -497,7 +579,12 @@ crate::both_backends!(the_print_worker_sends_waiting_jobs_and_reports_the_queue,
     assert!(screen_text(&draw(&app, 80, 24)).contains("今日已打印 1"));
 
     // A failure turns the corner red and says what to fix.
-    let failed = keydesk::store::PrintQueueStatus { queued: 1, failed: 1, printed_since: 1, last_error: Some("打印机无响应".into()) };
+    let failed = keydesk::store::PrintQueueStatus {
+        queued: 1,
+        failed: 1,
+        printed_since: 1,
+        last_error: Some("打印机无响应".into()),
+    };
     app.update(Msg::PrintQueue(Ok(failed)));
     let screen = screen_text(&draw(&app, 80, 24));
     assert!(screen.contains("打印失败 1 · 排队 1"), "{screen}");
@@ -511,16 +598,32 @@ fn key_generation_shows_a_gauge_that_moves_with_the_clock() {
     use keydesk::ops::renew::StepReport;
     let order = demo_orders().into_iter().find(|o| o.status == Status::Received).unwrap();
     let mut app = signed_in();
-    app.update(Msg::OrderLoaded(Ok(OrderDetail { order: order.clone(), receipts: vec![], audit: vec![], prints: vec![] })));
-    let report = |step: &'static str, label: &'static str| StepReport { step, label, total_ms: 12.5, token_ms: 10.0, own_ms: 2.5, note: String::new() };
-    app.renewal = Some(RenewProgress { order_no: order.order_no.to_string(), running: true, ..RenewProgress::default() });
+    app.update(Msg::OrderLoaded(Ok(OrderDetail {
+        order: order.clone(),
+        receipts: vec![],
+        audit: vec![],
+        prints: vec![],
+    })));
+    let report = |step: &'static str, label: &'static str| StepReport {
+        step,
+        label,
+        total_ms: 12.5,
+        token_ms: 10.0,
+        own_ms: 2.5,
+        note: String::new(),
+    };
+    app.renewal =
+        Some(RenewProgress { order_no: order.order_no.to_string(), running: true, ..RenewProgress::default() });
     let t0 = Instant::now();
     app.update(Msg::Tick(t0));
     for (step, label) in [("identify", "识别 KEY"), ("login", "登录 KEY"), ("start", "开始续签")] {
         app.update(Msg::RenewStep(report(step, label)));
     }
     app.update(Msg::Tick(t0 + Duration::from_millis(3000)));
-    assert_eq!(app.renewal.as_ref().unwrap().running_step(), Some(keydesk::domain::renewal_job::RenewalStep::GenerateKey));
+    assert_eq!(
+        app.renewal.as_ref().unwrap().running_step(),
+        Some(keydesk::domain::renewal_job::RenewalStep::GenerateKey)
+    );
     let screen = screen_text(&draw(&app, 80, 24));
     assert!(screen.contains("在 KEY 上生成新密钥 3.0 秒 / 通常约 20 秒"), "{screen}");
     insta::assert_snapshot!("renew_generating_key", screen);
@@ -535,7 +638,12 @@ fn key_generation_shows_a_gauge_that_moves_with_the_clock() {
 fn abandoning_a_renewal_asks_for_a_reason_then_the_pin() {
     let mut order = demo_orders().into_iter().find(|o| o.status == Status::Renewing).unwrap();
     let mut app = signed_in();
-    app.update(Msg::OrderLoaded(Ok(OrderDetail { order: order.clone(), receipts: vec![], audit: vec![], prints: vec![] })));
+    app.update(Msg::OrderLoaded(Ok(OrderDetail {
+        order: order.clone(),
+        receipts: vec![],
+        audit: vec![],
+        prints: vec![],
+    })));
     assert!(app.update(Msg::Key(key(KeyCode::F(12)), Instant::now())).is_empty());
     assert!(app.prompt.as_ref().is_some_and(|p| !p.is_pin() && p.title.contains("原因")));
     assert!(app.update(Msg::Key(key(KeyCode::Enter), Instant::now())).is_empty(), "no reason, no effect");
@@ -559,7 +667,13 @@ fn abandoning_a_renewal_asks_for_a_reason_then_the_pin() {
 fn the_key_in_the_reader_is_identified_again_after_a_renewal() {
     use keydesk::token::pkcs11::PinFlags;
     let received = demo_orders().into_iter().find(|o| o.status == Status::Received).unwrap();
-    let mut app = with_key_in_reader(received.clone(), identified(received.key_serial.as_str(), received.order_no.as_str(), PinFlags::default()));
+    let mut app = with_key_in_reader(
+        received.clone(),
+        identified(received.key_serial.as_str(), received.order_no.as_str(), PinFlags::default()),
+    );
     let effects = app.update(Msg::RenewDone(Ok("续签完成".into())));
-    assert!(effects.iter().any(|e| matches!(e, Effect::Identify { reader, .. } if reader == "Virtual PCD 00 00")), "{effects:?}");
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::Identify { reader, .. } if reader == "Virtual PCD 00 00")),
+        "{effects:?}"
+    );
 }

@@ -6,6 +6,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::now;
 use chrono::TimeDelta;
 use keydesk::docs::InvoiceSettings;
 use keydesk::domain::{InvoiceStatus, OrderNo};
@@ -13,7 +14,6 @@ use keydesk::ops::print::run_due;
 use keydesk::outbound::printer::Printers;
 use keydesk::outbound::printer::{IppPrinter, Printer, RetryPolicy};
 use keydesk::store::InvoiceIssue;
-use crate::support::now;
 
 use crate::both_backends;
 use crate::docs::support::{font, ippeve::IppEvePrinter, tools};
@@ -39,7 +39,16 @@ both_backends!(invoice_is_issued_once_with_a_unique_number, async |db: &crate::s
         let qin = actor("qin");
         let settings = invoice_settings();
         let first = store.order_by_no(&no("0000261121000001")).await.unwrap().unwrap();
-        let issued = keydesk::ops::invoice::issue_invoice(store.as_ref(), font(), &settings, &first, &qin, &crate::support::clock()).await.expect("issue");
+        let issued = keydesk::ops::invoice::issue_invoice(
+            store.as_ref(),
+            font(),
+            &settings,
+            &first,
+            &qin,
+            &crate::support::clock(),
+        )
+        .await
+        .expect("issue");
         let InvoiceIssue::New(doc) = issued else { panic!("expected a new invoice: {issued:?}") };
         assert_eq!(doc.number.len(), 20);
         assert!(doc.number.bytes().all(|b| b.is_ascii_digit()), "{}", doc.number);
@@ -49,7 +58,16 @@ both_backends!(invoice_is_issued_once_with_a_unique_number, async |db: &crate::s
         let reloaded = store.order_by_no(&no("0000261121000001")).await.unwrap().unwrap();
         assert_eq!(reloaded.invoice_status, InvoiceStatus::Issued);
         for order in [&reloaded, &first] {
-            let again = keydesk::ops::invoice::issue_invoice(store.as_ref(), font(), &settings, order, &qin, &crate::support::clock()).await.expect("again");
+            let again = keydesk::ops::invoice::issue_invoice(
+                store.as_ref(),
+                font(),
+                &settings,
+                order,
+                &qin,
+                &crate::support::clock(),
+            )
+            .await
+            .expect("again");
             assert_eq!(again, InvoiceIssue::Existing(doc.clone()));
         }
         let audit = store.audit_for_order(first.id).await.unwrap();
@@ -60,21 +78,65 @@ both_backends!(invoice_is_issued_once_with_a_unique_number, async |db: &crate::s
 
         // The next order gets another number; numbers are never reused.
         let second = store.order_by_no(&no("0000261122000002")).await.unwrap().unwrap();
-        let next = keydesk::ops::invoice::issue_invoice(store.as_ref(), font(), &settings, &second, &qin, &crate::support::clock()).await.expect("issue");
+        let next = keydesk::ops::invoice::issue_invoice(
+            store.as_ref(),
+            font(),
+            &settings,
+            &second,
+            &qin,
+            &crate::support::clock(),
+        )
+        .await
+        .expect("issue");
         assert_ne!(next.document().number, doc.number);
         assert!(next.document().number > doc.number);
 
         // Attach: 20 digits, and never a number already used.
         let third = store.order_by_no(&no("0000261123000003")).await.unwrap().unwrap();
         let pdf = doc.pdf.clone();
-        assert!(keydesk::ops::invoice::attach_invoice(store.as_ref(), &third, "123", pdf.clone(), &qin, &crate::support::clock()).await.is_err());
-        let dup = keydesk::ops::invoice::attach_invoice(store.as_ref(), &third, &doc.number, pdf.clone(), &qin, &crate::support::clock()).await;
+        assert!(keydesk::ops::invoice::attach_invoice(
+            store.as_ref(),
+            &third,
+            "123",
+            pdf.clone(),
+            &qin,
+            &crate::support::clock()
+        )
+        .await
+        .is_err());
+        let dup = keydesk::ops::invoice::attach_invoice(
+            store.as_ref(),
+            &third,
+            &doc.number,
+            pdf.clone(),
+            &qin,
+            &crate::support::clock(),
+        )
+        .await;
         assert!(dup.is_err(), "{dup:?}");
-        let attached = keydesk::ops::invoice::attach_invoice(store.as_ref(), &third, "24110000000000009999", pdf.clone(), &qin, &crate::support::clock()).await.expect("attach");
+        let attached = keydesk::ops::invoice::attach_invoice(
+            store.as_ref(),
+            &third,
+            "24110000000000009999",
+            pdf.clone(),
+            &qin,
+            &crate::support::clock(),
+        )
+        .await
+        .expect("attach");
         assert!(matches!(attached, InvoiceIssue::New(_)));
         let third_now = store.order_by_no(&no("0000261123000003")).await.unwrap().unwrap();
         assert_eq!(third_now.invoice_status, InvoiceStatus::Issued);
-        let again = keydesk::ops::invoice::attach_invoice(store.as_ref(), &third_now, "24110000000000009999", pdf, &qin, &crate::support::clock()).await.expect("attach again");
+        let again = keydesk::ops::invoice::attach_invoice(
+            store.as_ref(),
+            &third_now,
+            "24110000000000009999",
+            pdf,
+            &qin,
+            &crate::support::clock(),
+        )
+        .await
+        .expect("attach again");
         assert!(matches!(again, InvoiceIssue::Existing(_)));
 
         // A reprint is an explicit new job with the same bytes, flagged and audited.
@@ -124,9 +186,16 @@ both_backends!(queued_label_waits_for_the_printer_then_prints, async |db: &crate
         let qin = actor("qin");
         let order = store.order_by_no(&no("0000261121000001")).await.unwrap().unwrap();
         let t0 = now();
-        let label = keydesk::ops::label::build_label(store.as_ref(), font(), &Default::default(), &order, Some("SF1234567890123"), t0)
-            .await
-            .expect("label");
+        let label = keydesk::ops::label::build_label(
+            store.as_ref(),
+            font(),
+            &Default::default(),
+            &order,
+            Some("SF1234567890123"),
+            t0,
+        )
+        .await
+        .expect("label");
         assert!(!label.reprint);
         let job = keydesk::ops::label::enqueue_label(store.as_ref(), &order, &label, &qin, t0).await.expect("enqueue");
         assert_eq!((job.state.as_str(), job.attempts), ("queued", 0));
@@ -166,11 +235,19 @@ both_backends!(queued_label_waits_for_the_printer_then_prints, async |db: &crate
         assert_eq!(spooled, label.pdf);
 
         // A label printed before makes the next one a reprint, audited.
-        let again = keydesk::ops::label::build_label(store.as_ref(), font(), &Default::default(), &order, Some("SF1234567890123"), now())
-            .await
-            .expect("label");
+        let again = keydesk::ops::label::build_label(
+            store.as_ref(),
+            font(),
+            &Default::default(),
+            &order,
+            Some("SF1234567890123"),
+            now(),
+        )
+        .await
+        .expect("label");
         assert!(again.reprint);
-        let reprint = keydesk::ops::label::enqueue_label(store.as_ref(), &order, &again, &qin, now()).await.expect("enqueue");
+        let reprint =
+            keydesk::ops::label::enqueue_label(store.as_ref(), &order, &again, &qin, now()).await.expect("enqueue");
         assert!(reprint.reprint);
         let audit = store.audit_for_order(order.id).await.unwrap();
         assert!(audit.iter().any(|a| a.action == "label_reprint"), "{audit:?}");
@@ -198,7 +275,12 @@ fn cli_label_writes_a_pdf_with_the_recipient_and_a_readable_barcode() {
         let mut child = c.spawn().unwrap();
         child.stdin.take().unwrap().write_all(stdin.unwrap_or("").as_bytes()).unwrap();
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{args:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         out
     };
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo-orders.json");
@@ -206,7 +288,10 @@ fn cli_label_writes_a_pdf_with_the_recipient_and_a_readable_barcode() {
     run(&["operator", "add", "qin", "--password-stdin"], Some("2468\n"));
     let out = dir.path().join("label.pdf");
     let out_s = out.to_string_lossy().to_string();
-    let printed = run(&["--operator", "qin", "label", "0000261121000001", "--waybill", "SF1234567890123", "--out", &out_s, "--json"], None);
+    let printed = run(
+        &["--operator", "qin", "label", "0000261121000001", "--waybill", "SF1234567890123", "--out", &out_s, "--json"],
+        None,
+    );
     let v: serde_json::Value = serde_json::from_slice(&printed.stdout).unwrap();
     assert_eq!(v["label"]["waybill"], "SF1234567890123");
     let text = tools::pdftotext(&out);
@@ -229,98 +314,125 @@ fn cli_label_writes_a_pdf_with_the_recipient_and_a_readable_barcode() {
     assert!(!status.status.success());
 }
 
-both_backends!(concurrent_issues_share_one_invoice_per_order_and_never_a_number, async |db: &crate::support::TestDb| {
-    load_demo(db).await;
-    let settings = Arc::new(invoice_settings());
-    let nos = ["0000261121000001", "0000261122000002", "0000261123000003", "0000261124000004"];
-    let mut tasks = Vec::new();
-    for round in 0..2 {
+both_backends!(
+    concurrent_issues_share_one_invoice_per_order_and_never_a_number,
+    async |db: &crate::support::TestDb| {
+        load_demo(db).await;
+        let settings = Arc::new(invoice_settings());
+        let nos = ["0000261121000001", "0000261122000002", "0000261123000003", "0000261124000004"];
+        let mut tasks = Vec::new();
+        for round in 0..2 {
+            for n in nos {
+                let store = db.store.clone();
+                let settings = settings.clone();
+                tasks.push(tokio::spawn(async move {
+                    let order = store.order_by_no(&no(n)).await.unwrap().unwrap();
+                    let qin = actor(&format!("desk{round}"));
+                    keydesk::ops::invoice::issue_invoice(
+                        store.as_ref(),
+                        font(),
+                        &settings,
+                        &order,
+                        &qin,
+                        &crate::support::clock(),
+                    )
+                    .await
+                    .map(|i| (n, i.document().clone()))
+                }));
+            }
+        }
+        let mut by_order: HashMap<&str, Vec<keydesk::store::InvoiceDocument>> = HashMap::new();
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok((n, doc)) => by_order.entry(n).or_default().push(doc),
+                // A desk that planned on a version another desk changed meanwhile is told so; nothing written.
+                Err(keydesk::ops::OpsError::Store(keydesk::store::StoreError::Conflict { .. })) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        let mut numbers = Vec::new();
         for n in nos {
-            let store = db.store.clone();
-            let settings = settings.clone();
-            tasks.push(tokio::spawn(async move {
-                let order = store.order_by_no(&no(n)).await.unwrap().unwrap();
-                let qin = actor(&format!("desk{round}"));
-                keydesk::ops::invoice::issue_invoice(store.as_ref(), font(), &settings, &order, &qin, &crate::support::clock()).await.map(|i| (n, i.document().clone()))
-            }));
+            let order = db.store.order_by_no(&no(n)).await.unwrap().unwrap();
+            let stored = db.store.invoice_document(order.id).await.unwrap().expect("issued");
+            for doc in by_order.get(n).into_iter().flatten() {
+                assert_eq!(*doc, stored);
+            }
+            let audit = db.store.audit_for_order(order.id).await.unwrap();
+            assert_eq!(audit.iter().filter(|a| a.action == "invoice_issued").count(), 1);
+            numbers.push(stored.number);
         }
+        numbers.sort();
+        numbers.dedup();
+        assert_eq!(numbers.len(), nos.len());
     }
-    let mut by_order: HashMap<&str, Vec<keydesk::store::InvoiceDocument>> = HashMap::new();
-    for t in tasks {
-        match t.await.unwrap() {
-            Ok((n, doc)) => by_order.entry(n).or_default().push(doc),
-            // A desk that planned on a version another desk changed meanwhile is told so; nothing written.
-            Err(keydesk::ops::OpsError::Store(keydesk::store::StoreError::Conflict { .. })) => {}
-            Err(e) => panic!("{e}"),
-        }
-    }
-    let mut numbers = Vec::new();
-    for n in nos {
-        let order = db.store.order_by_no(&no(n)).await.unwrap().unwrap();
-        let stored = db.store.invoice_document(order.id).await.unwrap().expect("issued");
-        for doc in by_order.get(n).into_iter().flatten() {
-            assert_eq!(*doc, stored);
-        }
-        let audit = db.store.audit_for_order(order.id).await.unwrap();
-        assert_eq!(audit.iter().filter(|a| a.action == "invoice_issued").count(), 1);
-        numbers.push(stored.number);
-    }
-    numbers.sort();
-    numbers.dedup();
-    assert_eq!(numbers.len(), nos.len());
-});
+);
 
 // With `courier.backend = "sf"`, shipping without a scanned waybill books the return with SF (here the
 // local mock that checks SF's signature), records the waybill and SF's routing data once, and the label
 // carries the route code.
-both_backends!(shipping_books_the_return_with_sf_and_the_label_carries_the_route, async |db: &crate::support::TestDb| {
-    use crate::docs::support::sf_mock::{self, SfMock};
-    use keydesk::outbound::courier::{CourierBackend, Secret};
-    load_demo(db).await;
-    let s = db.store.as_ref();
-    let mock = SfMock::start();
-    let mut config = keydesk::cli::config::Config::default();
-    config.courier.backend = CourierBackend::Sf;
-    config.courier.sf_base_url = mock.url();
-    config.courier.partner_id = sf_mock::PARTNER_ID.to_string();
-    config.courier.check_word = Secret::new(sf_mock::CHECK_WORD);
-    config.courier.monthly_account = "0101234567".to_string();
-    config.courier.timeout_secs = 5;
-    let renewed = s
-        .list_orders(&keydesk::store::ListQuery { status: Some(keydesk::domain::Status::Renewed), limit: 1, after_id: 0 })
-        .await
-        .unwrap()
-        .remove(0);
-    let services = crate::support::services(db.store.clone(), &config, crate::support::clock());
-    let shipped = keydesk::ops::book::ship_with_courier(&services, &renewed.order_no, None, &actor("qin")).await.unwrap();
-    let keydesk::ops::ship::Shipped::Now(order) = shipped else { panic!("shipped now") };
-    assert_eq!(order.outbound_waybill.as_ref().map(|w| w.as_str()), Some("SF1234567890123"));
-    assert_eq!(mock.received().len(), 1, "one call to SF");
-    let route = keydesk::ops::book::route_of(s, order.id).await.unwrap().expect("routing data");
-    assert_eq!(route.dest_route_label, "755WE-571A");
-    // Booking again (a re-run) asks SF nothing and keeps the waybill.
-    let again = keydesk::ops::book::book_return(&services, &order, &actor("qin")).await.unwrap();
-    assert_eq!(again, keydesk::ops::book::Booked::Waybill(order.outbound_waybill.clone().unwrap()));
-    assert_eq!(mock.received().len(), 1);
-    let label = keydesk::ops::label::build_label(s, font(), &config.label, &order, None, crate::support::now()).await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let pdf = dir.path().join("label.pdf");
-    std::fs::write(&pdf, &label.pdf).unwrap();
-    assert!(tools::pdftotext(&pdf).contains("755WE-571A"), "the route code is on the label");
-    assert!(s.audit_for_order(order.id).await.unwrap().iter().any(|a| a.action == "book"));
+both_backends!(
+    shipping_books_the_return_with_sf_and_the_label_carries_the_route,
+    async |db: &crate::support::TestDb| {
+        use crate::docs::support::sf_mock::{self, SfMock};
+        use keydesk::outbound::courier::{CourierBackend, Secret};
+        load_demo(db).await;
+        let s = db.store.as_ref();
+        let mock = SfMock::start();
+        let mut config = keydesk::cli::config::Config::default();
+        config.courier.backend = CourierBackend::Sf;
+        config.courier.sf_base_url = mock.url();
+        config.courier.partner_id = sf_mock::PARTNER_ID.to_string();
+        config.courier.check_word = Secret::new(sf_mock::CHECK_WORD);
+        config.courier.monthly_account = "0101234567".to_string();
+        config.courier.timeout_secs = 5;
+        let renewed = s
+            .list_orders(&keydesk::store::ListQuery {
+                status: Some(keydesk::domain::Status::Renewed),
+                limit: 1,
+                after_id: 0,
+            })
+            .await
+            .unwrap()
+            .remove(0);
+        let services = crate::support::services(db.store.clone(), &config, crate::support::clock());
+        let shipped =
+            keydesk::ops::book::ship_with_courier(&services, &renewed.order_no, None, &actor("qin")).await.unwrap();
+        let keydesk::ops::ship::Shipped::Now(order) = shipped else { panic!("shipped now") };
+        assert_eq!(order.outbound_waybill.as_ref().map(|w| w.as_str()), Some("SF1234567890123"));
+        assert_eq!(mock.received().len(), 1, "one call to SF");
+        let route = keydesk::ops::book::route_of(s, order.id).await.unwrap().expect("routing data");
+        assert_eq!(route.dest_route_label, "755WE-571A");
+        // Booking again (a re-run) asks SF nothing and keeps the waybill.
+        let again = keydesk::ops::book::book_return(&services, &order, &actor("qin")).await.unwrap();
+        assert_eq!(again, keydesk::ops::book::Booked::Waybill(order.outbound_waybill.clone().unwrap()));
+        assert_eq!(mock.received().len(), 1);
+        let label = keydesk::ops::label::build_label(s, font(), &config.label, &order, None, crate::support::now())
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let pdf = dir.path().join("label.pdf");
+        std::fs::write(&pdf, &label.pdf).unwrap();
+        assert!(tools::pdftotext(&pdf).contains("755WE-571A"), "the route code is on the label");
+        assert!(s.audit_for_order(order.id).await.unwrap().iter().any(|a| a.action == "book"));
 
-    // The manual backend cannot book: it asks for the scanned waybill and writes nothing.
-    let other = s
-        .list_orders(&keydesk::store::ListQuery { status: Some(keydesk::domain::Status::Renewed), limit: 1, after_id: order.id })
-        .await
-        .unwrap()
-        .remove(0);
-    let manual = keydesk::cli::config::Config::default();
-    let manual = crate::support::services(db.store.clone(), &manual, crate::support::clock());
-    let err = keydesk::ops::book::ship_with_courier(&manual, &other.order_no, None, &actor("qin")).await.unwrap_err();
-    assert!(err.to_string().contains("请扫描"), "{err}");
-    assert_eq!(s.order_by_id(other.id).await.unwrap().unwrap().version, other.version);
-});
+        // The manual backend cannot book: it asks for the scanned waybill and writes nothing.
+        let other = s
+            .list_orders(&keydesk::store::ListQuery {
+                status: Some(keydesk::domain::Status::Renewed),
+                limit: 1,
+                after_id: order.id,
+            })
+            .await
+            .unwrap()
+            .remove(0);
+        let manual = keydesk::cli::config::Config::default();
+        let manual = crate::support::services(db.store.clone(), &manual, crate::support::clock());
+        let err =
+            keydesk::ops::book::ship_with_courier(&manual, &other.order_no, None, &actor("qin")).await.unwrap_err();
+        assert!(err.to_string().contains("请扫描"), "{err}");
+        assert_eq!(s.order_by_id(other.id).await.unwrap().unwrap().version, other.version);
+    }
+);
 
 // `keydesk worker`: documents queued while the printer was off go out on the worker's pass, and two
 // workers running at once never send one job twice (each job is leased before it is sent).
@@ -356,7 +468,12 @@ fn the_worker_prints_what_waited_and_two_workers_never_print_a_job_twice() {
         let mut child = command(args, false, None).spawn().unwrap();
         child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
         let out = child.wait_with_output().unwrap();
-        assert!(out.status.success(), "{args:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         out
     };
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo-orders.json");
@@ -365,18 +482,28 @@ fn the_worker_prints_what_waited_and_two_workers_never_print_a_job_twice() {
     // The label printer is off: each label (the first, then reprints) waits in the queue.
     const JOBS: usize = 6;
     for _ in 0..JOBS {
-        let out = run(&["--operator", "qin", "label", "0000261121000001", "--waybill", "SF1234567890123", "--print", "--json"], "");
+        let out = run(
+            &["--operator", "qin", "label", "0000261121000001", "--waybill", "SF1234567890123", "--print", "--json"],
+            "",
+        );
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["print"]["outcome"], "queued", "{v}");
     }
 
     // Later (past the first retry's back-off), the printer is back and two workers run a pass at once.
     let later = (chrono::Utc::now() + chrono::TimeDelta::minutes(10)).to_rfc3339();
-    let workers: Vec<_> = (0..2).map(|_| command(&["worker", "--once", "--json"], true, Some(later.clone())).spawn().unwrap()).collect();
+    let workers: Vec<_> =
+        (0..2).map(|_| command(&["worker", "--once", "--json"], true, Some(later.clone())).spawn().unwrap()).collect();
     let mut printed = 0;
     for w in workers {
         let out = w.wait_with_output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let pass: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         printed += pass["print"]["printed"].as_array().unwrap().len();
         assert!(pass["print"]["failed"].as_array().unwrap().is_empty(), "{pass}");

@@ -68,7 +68,10 @@ impl Tmux {
                     .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
                     .collect::<String>();
                 for file in ["pcscd.log", "virtual-card.log"] {
-                    log += &format!("\n--- {file} ---\n{}", std::fs::read_to_string(logs.join(file)).unwrap_or_else(|e| e.to_string()));
+                    log += &format!(
+                        "\n--- {file} ---\n{}",
+                        std::fs::read_to_string(logs.join(file)).unwrap_or_else(|e| e.to_string())
+                    );
                 }
                 panic!("「{what}」 not on screen within {timeout:?}:\n{screen}\n--- desk log ---\n{log}");
             }
@@ -185,7 +188,10 @@ fn the_demos_happy_path_in_a_real_terminal() {
         assert_eq!(order.invoice_status, InvoiceStatus::Issued);
         let audit = store.audit_for_order(order.id).await.unwrap();
         for to in ["received", "renewing", "renewed", "shipped"] {
-            let row = audit.iter().find(|a| a.to_status.as_deref() == Some(to)).unwrap_or_else(|| panic!("no move to {to}: {audit:?}"));
+            let row = audit
+                .iter()
+                .find(|a| a.to_status.as_deref() == Some(to))
+                .unwrap_or_else(|| panic!("no move to {to}: {audit:?}"));
             assert_eq!((row.operator.as_str(), row.desk.as_str()), ("qin", "演示工作台"));
         }
         let certs = store.issued_certificates_for_order(order.id).await.unwrap();
@@ -195,7 +201,8 @@ fn the_demos_happy_path_in_a_real_terminal() {
     // What the printers received, read back with poppler.
     let label = label_printer.wait_for_document(Duration::from_secs(30));
     let invoice = invoice_printer.wait_for_document(Duration::from_secs(30));
-    for (name, pdf, expect) in [("label", &label, OUTBOUND), ("invoice", &invoice, "北京巨蟹宫科技有限公司")] {
+    for (name, pdf, expect) in [("label", &label, OUTBOUND), ("invoice", &invoice, "北京巨蟹宫科技有限公司")]
+    {
         let path = dir.path().join(format!("{name}.pdf"));
         std::fs::write(&path, pdf).unwrap();
         let text = tools::pdftotext(&path);

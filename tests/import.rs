@@ -14,11 +14,22 @@ fn with_record_changed(index: usize, edit: impl FnOnce(&mut serde_json::Value)) 
 #[test]
 fn bad_records_are_named_by_index_and_field() {
     let cases: Vec<(String, &str)> = vec![
-        (with_record_changed(3, |r| r["amount"] = "249.001".into()), "record 3 (order 0000261124000004): field `amount`"),
-        (with_record_changed(5, |r| r["order_no"] = "0000261331000006".into()), "record 5 (order 0000261331000006): field `order_no`"),
+        (
+            with_record_changed(3, |r| r["amount"] = "249.001".into()),
+            "record 3 (order 0000261124000004): field `amount`",
+        ),
+        (
+            with_record_changed(5, |r| r["order_no"] = "0000261331000006".into()),
+            "record 5 (order 0000261331000006): field `order_no`",
+        ),
         (with_record_changed(7, |r| r["status"] = "shipping".into()), "field `status`"),
         (with_record_changed(8, |r| r["cert"]["seal"] = "triple".into()), "field `cert.seal`"),
-        (with_record_changed(9, |r| { r.as_object_mut().unwrap().remove("account"); }), "record 9: missing field `account`"),
+        (
+            with_record_changed(9, |r| {
+                r.as_object_mut().unwrap().remove("account");
+            }),
+            "record 9: missing field `account`",
+        ),
         (with_record_changed(10, |r| r["colour"] = "red".into()), "record 10: unknown field `colour`"),
         (with_record_changed(11, |r| r["contact_phone"] = "".into()), "field `contact_phone`"),
         (with_record_changed(12, |r| r["outbound_waybill"] = "YT1234567890123".into()), "field `outbound_waybill`"),
@@ -54,8 +65,18 @@ fn demo_fixtures_cover_every_status_and_the_edge_cases() {
         }
     }
     assert!(by_waybill.values().any(|&n| n >= 2), "one parcel with several keys");
-    assert!(orders.iter().any(|o| o.inbound.waybill.as_deref().is_some_and(|w| keydesk::domain::Waybill::parse(w).is_err())), "a non-SF waybill");
-    assert!(orders.iter().any(|o| o.status == Status::Unpaid && o.inbound.waybill.is_some()), "unpaid with a parcel on its way");
+    assert!(
+        orders.iter().any(|o| o
+            .inbound
+            .waybill
+            .as_deref()
+            .is_some_and(|w| keydesk::domain::Waybill::parse(w).is_err())),
+        "a non-SF waybill"
+    );
+    assert!(
+        orders.iter().any(|o| o.status == Status::Unpaid && o.inbound.waybill.is_some()),
+        "unpaid with a parcel on its way"
+    );
     let now = crate::support::now();
     assert!(orders.iter().any(|o| o.cert.not_after < now), "an expired certificate (as of the fixture's day)");
     let rules = keydesk::domain::renewal::RenewalRules::default();

@@ -69,7 +69,10 @@ both_backends!(unpaid_parcel_is_recorded_and_held, async |db: &TestDb| {
     let hold = after.hold.unwrap();
     assert_eq!((hold.reason, hold.resume_to), (HoldReason::UnpaidParcel, Status::Received));
     assert!(after.received_at.is_some());
-    assert_eq!(intake(s, o.inbound.waybill.as_deref().unwrap(), &actor("qin"), &crate::support::clock()).await.unwrap().result, IntakeResult::AlreadyReceived);
+    assert_eq!(
+        intake(s, o.inbound.waybill.as_deref().unwrap(), &actor("qin"), &crate::support::clock()).await.unwrap().result,
+        IntakeResult::AlreadyReceived
+    );
 });
 
 both_backends!(unknown_parcel_goes_to_the_unmatched_queue_once, async |db: &TestDb| {
@@ -127,12 +130,34 @@ both_backends!(a_renewed_key_ships_once_with_its_waybill, async |db: &TestDb| {
     let Shipped::Now(o) = shipped else { panic!("first ship writes") };
     assert_eq!((o.status, o.outbound_waybill.as_ref().map(|w| w.as_str())), (Status::Shipped, Some("SF1234567890123")));
     assert!(o.shipped_at.is_some());
-    assert!(matches!(ship(s, &no, "SF1234567890123", &actor("qin"), &crate::support::clock()).await.unwrap(), Shipped::Before(_)), "same waybill: nothing");
+    assert!(
+        matches!(
+            ship(s, &no, "SF1234567890123", &actor("qin"), &crate::support::clock()).await.unwrap(),
+            Shipped::Before(_)
+        ),
+        "same waybill: nothing"
+    );
     let other = ship(s, &no, "SF9999999999990", &actor("qin"), &crate::support::clock()).await.unwrap_err();
     assert!(other.to_string().contains("已用运单"), "{other}");
-    let not_sf = ship(s, &order(s, "0000261121000001").await.order_no, "YT1234567890123", &actor("qin"), &crate::support::clock()).await.unwrap_err();
+    let not_sf = ship(
+        s,
+        &order(s, "0000261121000001").await.order_no,
+        "YT1234567890123",
+        &actor("qin"),
+        &crate::support::clock(),
+    )
+    .await
+    .unwrap_err();
     assert!(not_sf.to_string().contains("not SF"), "{not_sf}");
-    let paid = ship(s, &order(s, "0000261121000001").await.order_no, "SF1234567890124", &actor("qin"), &crate::support::clock()).await.unwrap_err();
+    let paid = ship(
+        s,
+        &order(s, "0000261121000001").await.order_no,
+        "SF1234567890124",
+        &actor("qin"),
+        &crate::support::clock(),
+    )
+    .await
+    .unwrap_err();
     assert!(paid.to_string().contains("不能改为"), "{paid}");
     let audit = s.audit_for_order(o.id).await.unwrap();
     assert_eq!(audit.iter().filter(|a| a.action == "ship").count(), 1);

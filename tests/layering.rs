@@ -14,11 +14,26 @@ fn allowed(area: &str) -> Option<&'static [&'static str]> {
         // Adapters: plain data from the domain, no use cases, no faces.
         "token" | "ca" | "docs" | "outbound" => &["domain", "ca", "clock", "docs", "outbound", "token"],
         // Use cases: the domain, the adapters and the services; never a face.
-        "ops" | "services" | "worker" | "provision" | "demo" | "synthetic" => {
-            &["domain", "sla", "store", "clock", "ca", "docs", "outbound", "token", "services", "ops", "provision", "demo", "synthetic", "worker"]
-        }
+        "ops" | "services" | "worker" | "provision" | "demo" | "synthetic" => &[
+            "domain",
+            "sla",
+            "store",
+            "clock",
+            "ca",
+            "docs",
+            "outbound",
+            "token",
+            "services",
+            "ops",
+            "provision",
+            "demo",
+            "synthetic",
+            "worker",
+        ],
         // The faces: over the use cases; only the composition root (`cli`) may name another face.
-        "desk" | "member" => &["domain", "sla", "store", "clock", "ca", "docs", "outbound", "token", "services", "ops", "worker"],
+        "desk" | "member" => {
+            &["domain", "sla", "store", "clock", "ca", "docs", "outbound", "token", "services", "ops", "worker"]
+        }
         "cli" | "main" | "lib" | "exit" => return None,
         _ => &[],
     })
@@ -67,7 +82,12 @@ fn each_area_uses_only_the_layers_below_it() {
             let code = line.split("//").next().unwrap_or("");
             for named in named_areas(code) {
                 if named != area && !allowed.contains(&named.as_str()) {
-                    breaks.push(format!("src/{}:{}: `{area}` uses `crate::{named}`: {}", relative.display(), n + 1, line.trim()));
+                    breaks.push(format!(
+                        "src/{}:{}: `{area}` uses `crate::{named}`: {}",
+                        relative.display(),
+                        n + 1,
+                        line.trim()
+                    ));
                 }
             }
         }

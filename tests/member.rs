@@ -6,8 +6,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use keydesk::member::MemberSettings;
 use keydesk::domain::{Order, Status};
+use keydesk::member::MemberSettings;
 use keydesk::member::{self, App, Running};
 use keydesk::store::{self, ListQuery, Store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -43,7 +43,10 @@ impl Reply {
 /// A tiny HTTP/1.1 client over a raw TCP connection (one request per connection).
 pub async fn request(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
     let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    let mut head = format!(
+        "{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -56,19 +59,25 @@ pub async fn request(addr: SocketAddr, method: &str, target: &str, headers: &[(&
 }
 
 fn parse_reply(raw: &[u8]) -> Reply {
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or_else(|| panic!("no header end: {}", String::from_utf8_lossy(raw)));
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end: {}", String::from_utf8_lossy(raw)));
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
     let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("status line");
-    let headers: Vec<(String, String)> =
-        lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())).collect();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
     let mut body = raw[split + 4..].to_vec();
     if headers.iter().any(|(k, v)| k == "transfer-encoding" && v.contains("chunked")) {
         let mut out = Vec::new();
         let mut rest = &body[..];
         loop {
             let line_end = rest.windows(2).position(|w| w == b"\r\n").expect("chunk size");
-            let size = usize::from_str_radix(String::from_utf8_lossy(&rest[..line_end]).trim(), 16).expect("chunk size hex");
+            let size =
+                usize::from_str_radix(String::from_utf8_lossy(&rest[..line_end]).trim(), 16).expect("chunk size hex");
             if size == 0 {
                 break;
             }
@@ -89,8 +98,19 @@ pub async fn send_json(addr: SocketAddr, method: &str, target: &str, body: serde
 }
 
 pub async fn start_endpoint(db: &TestDb, settings: MemberSettings) -> Running {
-    let store = store::open_member(&db.url, 4, Duration::from_secs(5), &settings.pg_role).await.expect("open member store");
-    member::start("127.0.0.1:0".parse().unwrap(), App::new(store, settings, keydesk::sla::ClockRules::load(&Default::default()).unwrap(), crate::support::clock())).await.expect("start endpoint")
+    let store =
+        store::open_member(&db.url, 4, Duration::from_secs(5), &settings.pg_role).await.expect("open member store");
+    member::start(
+        "127.0.0.1:0".parse().unwrap(),
+        App::new(
+            store,
+            settings,
+            keydesk::sla::ClockRules::load(&Default::default()).unwrap(),
+            crate::support::clock(),
+        ),
+    )
+    .await
+    .expect("start endpoint")
 }
 
 pub fn generous() -> MemberSettings {
@@ -98,7 +118,12 @@ pub fn generous() -> MemberSettings {
 }
 
 async fn first_with_status(s: &dyn Store, status: Status) -> Order {
-    s.list_orders(&ListQuery { status: Some(status), limit: 100, after_id: 0 }).await.unwrap().into_iter().next().expect("fixture order")
+    s.list_orders(&ListQuery { status: Some(status), limit: 100, after_id: 0 })
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("fixture order")
 }
 
 fn wrong_tail(o: &Order) -> String {
@@ -107,7 +132,9 @@ fn wrong_tail(o: &Order) -> String {
 }
 
 fn assert_security_headers(r: &Reply) {
-    for h in ["content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy", "cache-control"] {
+    for h in
+        ["content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy", "cache-control"]
+    {
         assert!(r.header(h).is_some(), "missing {h} on {} {}", r.status, r.text());
     }
 }
@@ -144,7 +171,9 @@ both_backends!(lookup_shows_status_timeline_and_masked_data_as_json_and_page, as
     assert!(!html.contains("即将"), "never a placeholder");
     assert!(!html.contains("<script"), "no JavaScript needed");
     let form = format!("action=lookup&order_no={}&phone_tail={}", o.order_no, o.phone_tail());
-    let posted = request(server.addr, "POST", "/", &[("Content-Type", "application/x-www-form-urlencoded")], form.as_bytes()).await;
+    let posted =
+        request(server.addr, "POST", "/", &[("Content-Type", "application/x-www-form-urlencoded")], form.as_bytes())
+            .await;
     assert_eq!(posted.status, 200);
     assert!(posted.text().contains("待收货"));
     let empty = get(server.addr, "/").await;
@@ -233,7 +262,13 @@ both_backends!(inbound_waybill_is_sf_only_before_receipt_and_audited, async |db:
     let server = start_endpoint(db, MemberSettings::default()).await;
     let target = format!("/api/v1/orders/{}/inbound-waybill", o.order_no);
     let tail = o.phone_tail();
-    let r = send_json(server.addr, "PUT", &target, serde_json::json!({ "phone_tail": tail, "waybill": " sf1402999999999 " })).await;
+    let r = send_json(
+        server.addr,
+        "PUT",
+        &target,
+        serde_json::json!({ "phone_tail": tail, "waybill": " sf1402999999999 " }),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["inbound"]["waybill"], "SF1402999999999");
     let after = s.order_by_id(o.id).await.unwrap().unwrap();
@@ -244,16 +279,29 @@ both_backends!(inbound_waybill_is_sf_only_before_receipt_and_audited, async |db:
     assert_eq!((last.action.as_str(), last.operator.as_str()), ("member_inbound_waybill", "member"));
     assert!(last.desk.starts_with("member-web 127.0.0.1"), "{}", last.desk);
     // The desk's intake finds the order by the corrected waybill.
-    assert_eq!(s.orders_by_inbound_waybill(&keydesk::domain::Waybill::parse("SF1402999999999").unwrap()).await.unwrap().len(), 1);
+    assert_eq!(
+        s.orders_by_inbound_waybill(&keydesk::domain::Waybill::parse("SF1402999999999").unwrap()).await.unwrap().len(),
+        1
+    );
     // The same again changes nothing.
-    let r = send_json(server.addr, "PUT", &target, serde_json::json!({ "phone_tail": tail, "waybill": "SF1402999999999" })).await;
+    let r =
+        send_json(server.addr, "PUT", &target, serde_json::json!({ "phone_tail": tail, "waybill": "SF1402999999999" }))
+            .await;
     assert_eq!(r.status, 200);
     assert_eq!(s.audit_for_order(o.id).await.unwrap().len(), audit.len());
-    let r = send_json(server.addr, "PUT", &target, serde_json::json!({ "phone_tail": tail, "waybill": "YT7345678901234" })).await;
+    let r =
+        send_json(server.addr, "PUT", &target, serde_json::json!({ "phone_tail": tail, "waybill": "YT7345678901234" }))
+            .await;
     assert_eq!((r.status, r.code()), (422, "not_sf".to_string()));
     let r = send_json(server.addr, "PUT", &target, serde_json::json!({ "phone_tail": tail, "waybill": "hello" })).await;
     assert_eq!((r.status, r.code()), (422, "invalid_waybill".to_string()));
-    let r = send_json(server.addr, "PUT", &target, serde_json::json!({ "phone_tail": wrong_tail(&o), "waybill": "SF1402999999998" })).await;
+    let r = send_json(
+        server.addr,
+        "PUT",
+        &target,
+        serde_json::json!({ "phone_tail": wrong_tail(&o), "waybill": "SF1402999999998" }),
+    )
+    .await;
     assert_eq!((r.status, r.code()), (404, "not_found".to_string()));
     // Once received, the waybill stays.
     let received = first_with_status(s, Status::Received).await;
@@ -267,7 +315,9 @@ both_backends!(inbound_waybill_is_sf_only_before_receipt_and_audited, async |db:
     assert_eq!((r.status, r.code()), (409, "already_received".to_string()));
     // From the page, without JavaScript.
     let form = format!("action=inbound_waybill&order_no={}&phone_tail={tail}&waybill=SF1402999999996", o.order_no);
-    let r = request(server.addr, "POST", "/", &[("Content-Type", "application/x-www-form-urlencoded")], form.as_bytes()).await;
+    let r =
+        request(server.addr, "POST", "/", &[("Content-Type", "application/x-www-form-urlencoded")], form.as_bytes())
+            .await;
     assert_eq!(r.status, 200);
     assert!(r.text().contains("SF1402999999996") && r.text().contains("寄件运单已保存"));
     server.stop().await;
@@ -288,10 +338,19 @@ both_backends!(confirm_receipt_completes_a_shipped_order_once, async |db: &TestD
     assert!(v["timeline"][5]["at"].is_string(), "the completion time comes from the audit log");
     assert_eq!(s.order_by_id(o.id).await.unwrap().unwrap().status, Status::Completed);
     let last = s.audit_for_order(o.id).await.unwrap().pop().unwrap();
-    assert_eq!((last.action.as_str(), last.from_status.as_deref(), last.to_status.as_deref()), ("member_confirm_receipt", Some("shipped"), Some("completed")));
+    assert_eq!(
+        (last.action.as_str(), last.from_status.as_deref(), last.to_status.as_deref()),
+        ("member_confirm_receipt", Some("shipped"), Some("completed"))
+    );
     let again = send_json(server.addr, "POST", &target, serde_json::json!({ "phone_tail": o.phone_tail() })).await;
     assert_eq!((again.status, again.code()), (409, "already_completed".to_string()));
-    let r = send_json(server.addr, "POST", &format!("/api/v1/orders/{}/confirm-receipt", paid.order_no), serde_json::json!({ "phone_tail": paid.phone_tail() })).await;
+    let r = send_json(
+        server.addr,
+        "POST",
+        &format!("/api/v1/orders/{}/confirm-receipt", paid.order_no),
+        serde_json::json!({ "phone_tail": paid.phone_tail() }),
+    )
+    .await;
     assert_eq!((r.status, r.code()), (409, "not_shipped".to_string()));
     server.stop().await;
 });
@@ -313,10 +372,13 @@ both_backends!(invoice_is_downloaded_once_issued, async |db: &TestDb| {
     let v = get(server.addr, &format!("/api/v1/orders/{}?phone_tail={}", o.order_no, o.phone_tail())).await.json();
     assert_eq!(v["invoice"]["available"], true);
     assert_eq!(v["invoice"]["number"], "26112000000000000001");
-    let wrong = get(server.addr, &format!("/api/v1/orders/{}/invoice.pdf?phone_tail={}", o.order_no, wrong_tail(&o))).await;
+    let wrong =
+        get(server.addr, &format!("/api/v1/orders/{}/invoice.pdf?phone_tail={}", o.order_no, wrong_tail(&o))).await;
     assert_eq!((wrong.status, wrong.code()), (404, "not_found".to_string()));
     let form = format!("action=invoice&order_no={}&phone_tail={}", o.order_no, o.phone_tail());
-    let r = request(server.addr, "POST", "/", &[("Content-Type", "application/x-www-form-urlencoded")], form.as_bytes()).await;
+    let r =
+        request(server.addr, "POST", "/", &[("Content-Type", "application/x-www-form-urlencoded")], form.as_bytes())
+            .await;
     assert_eq!((r.status, r.body.clone()), (200, pdf));
     server.stop().await;
 });
@@ -341,10 +403,22 @@ both_backends!(oversized_malformed_and_unknown_requests_get_json_errors, async |
     let put = format!("/api/v1/orders/{}/inbound-waybill", o.order_no);
     let big = format!("{{\"phone_tail\":\"{}\",\"waybill\":\"{}\"}}", o.phone_tail(), "9".repeat(10_000));
     let cases: Vec<(Reply, u16, &str)> = vec![
-        (request(a, "PUT", &put, &[("Content-Type", "application/json")], big.as_bytes()).await, 413, "payload_too_large"),
-        (request(a, "PUT", &put, &[("Content-Type", "application/json")], b"{\"phone_tail\":").await, 400, "invalid_json"),
+        (
+            request(a, "PUT", &put, &[("Content-Type", "application/json")], big.as_bytes()).await,
+            413,
+            "payload_too_large",
+        ),
+        (
+            request(a, "PUT", &put, &[("Content-Type", "application/json")], b"{\"phone_tail\":").await,
+            400,
+            "invalid_json",
+        ),
         (request(a, "PUT", &put, &[("Content-Type", "application/json")], b"[1,2,3]").await, 400, "invalid_json"),
-        (request(a, "PUT", &put, &[("Content-Type", "text/plain")], b"SF1402999999999").await, 415, "unsupported_media_type"),
+        (
+            request(a, "PUT", &put, &[("Content-Type", "text/plain")], b"SF1402999999999").await,
+            415,
+            "unsupported_media_type",
+        ),
         (get(a, "/api/v1/orders/12345?phone_tail=1234").await, 400, "invalid_order_no"),
         (get(a, "/api/v1/orders/%FF%FE?phone_tail=1234").await, 400, "invalid_order_no"),
         (get(a, &format!("/api/v1/orders/{}", o.order_no)).await, 400, "invalid_phone_tail"),
@@ -465,18 +539,49 @@ fn no_leaks_on(make_db: fn() -> std::pin::Pin<Box<dyn std::future::Future<Output
             let o = &orders[i];
             let tail = if right_tail { o.phone_tail() } else { noise.chars().take(4).collect() };
             let no = o.order_no.to_string();
-            let enc = |s: &str| s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect::<String>();
+            let enc = |s: &str| {
+                s.bytes()
+                    .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+                    .collect::<String>()
+            };
             let reply = rt.block_on(async {
                 match route {
                     0 => get(addr, &format!("/api/v1/orders/{no}?phone_tail={}", enc(&tail))).await,
                     1 => get(addr, &format!("/?order_no={no}&phone_tail={}", enc(&tail))).await,
                     2 => get(addr, &format!("/api/v1/orders/{no}/invoice.pdf?phone_tail={}", enc(&tail))).await,
-                    3 => send_json(addr, "PUT", &format!("/api/v1/orders/{no}/inbound-waybill"), serde_json::json!({ "phone_tail": tail, "waybill": noise })).await,
-                    4 => send_json(addr, "POST", &format!("/api/v1/orders/{no}/confirm-receipt"), serde_json::json!({ "phone_tail": tail })).await,
+                    3 => {
+                        send_json(
+                            addr,
+                            "PUT",
+                            &format!("/api/v1/orders/{no}/inbound-waybill"),
+                            serde_json::json!({ "phone_tail": tail, "waybill": noise }),
+                        )
+                        .await
+                    }
+                    4 => {
+                        send_json(
+                            addr,
+                            "POST",
+                            &format!("/api/v1/orders/{no}/confirm-receipt"),
+                            serde_json::json!({ "phone_tail": tail }),
+                        )
+                        .await
+                    }
                     5 => get(addr, &format!("/api/v1/orders/{}?phone_tail={}", enc(&noise), enc(&tail))).await,
                     6 => {
-                        let form = format!("action=inbound_waybill&order_no={no}&phone_tail={}&waybill={}", enc(&tail), enc(&noise));
-                        request(addr, "POST", "/", &[("Content-Type", "application/x-www-form-urlencoded")], form.as_bytes()).await
+                        let form = format!(
+                            "action=inbound_waybill&order_no={no}&phone_tail={}&waybill={}",
+                            enc(&tail),
+                            enc(&noise)
+                        );
+                        request(
+                            addr,
+                            "POST",
+                            "/",
+                            &[("Content-Type", "application/x-www-form-urlencoded")],
+                            form.as_bytes(),
+                        )
+                        .await
                     }
                     _ => get(addr, "/metrics").await,
                 }
@@ -517,7 +622,16 @@ both_backends!(the_timeline_follows_the_desks_moves, async |db: &TestDb| {
     assert!(before["timeline"][2]["at"].is_null());
 
     let change = keydesk::domain::order::Change::MoveTo(Status::Renewing);
-    keydesk::ops::change::change_order(s, &o.order_no, &change, "开始续签", &crate::support::actor("qin"), &crate::support::clock()).await.unwrap();
+    keydesk::ops::change::change_order(
+        s,
+        &o.order_no,
+        &change,
+        "开始续签",
+        &crate::support::actor("qin"),
+        &crate::support::clock(),
+    )
+    .await
+    .unwrap();
     let moved = s.audit_for_order(o.id).await.unwrap().pop().unwrap();
     assert_eq!(moved.to_status.as_deref(), Some("renewing"));
     let after = get(server.addr, &path).await.json();
@@ -541,11 +655,12 @@ async fn lookups_survive_the_database_dropping_their_connections() {
     assert_eq!(get(server.addr, &path).await.status, 200);
     let name = db.url.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
     let mut admin = sqlx::PgConnection::connect(&crate::support::pg_admin_url()).await.unwrap();
-    let dropped: Vec<bool> = sqlx::query_scalar("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
-        .bind(&name)
-        .fetch_all(&mut admin)
-        .await
-        .unwrap();
+    let dropped: Vec<bool> =
+        sqlx::query_scalar("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+            .bind(&name)
+            .fetch_all(&mut admin)
+            .await
+            .unwrap();
     assert!(!dropped.is_empty(), "the endpoint's connections were there to drop");
     let again = get(server.addr, &path).await;
     assert_eq!(again.status, 200, "{}", again.text());
@@ -560,18 +675,37 @@ async fn lookups_survive_the_database_dropping_their_connections() {
 #[test]
 fn the_openapi_patterns_admit_exactly_what_the_server_accepts() {
     let doc: serde_json::Value = serde_json::from_str(&keydesk::member::openapi::DOCUMENT).unwrap();
-    let pattern = |pointer: &str| regex::Regex::new(doc.pointer(pointer).and_then(|v| v.as_str()).unwrap_or_else(|| panic!("no pattern at {pointer}"))).unwrap();
+    let pattern = |pointer: &str| {
+        regex::Regex::new(
+            doc.pointer(pointer).and_then(|v| v.as_str()).unwrap_or_else(|| panic!("no pattern at {pointer}")),
+        )
+        .unwrap()
+    };
     let order_no = pattern("/paths/~1api~1v1~1orders~1{order_no}/get/parameters/0/schema/pattern");
     for yy in 0..100 {
         for mm in 0..=13 {
             for dd in 0..=32 {
-                for candidate in [format!("0000{yy:02}{mm:02}{dd:02}000004"), format!("ZFS00000{yy:02}{mm:02}{dd:02}00004")] {
-                    assert_eq!(order_no.is_match(&candidate), keydesk::domain::OrderNo::parse(&candidate).is_ok(), "{candidate}");
+                for candidate in
+                    [format!("0000{yy:02}{mm:02}{dd:02}000004"), format!("ZFS00000{yy:02}{mm:02}{dd:02}00004")]
+                {
+                    assert_eq!(
+                        order_no.is_match(&candidate),
+                        keydesk::domain::OrderNo::parse(&candidate).is_ok(),
+                        "{candidate}"
+                    );
                 }
             }
         }
     }
-    for refused in ["0000000000000000", "000026112100001", "00002611210000011", "1000261121000001", "ZFS000002611210001", "ZFS1000026112100001", ""] {
+    for refused in [
+        "0000000000000000",
+        "000026112100001",
+        "00002611210000011",
+        "1000261121000001",
+        "ZFS000002611210001",
+        "ZFS1000026112100001",
+        "",
+    ] {
         assert!(!order_no.is_match(refused) && keydesk::domain::OrderNo::parse(refused).is_err(), "{refused}");
     }
 
@@ -586,9 +720,21 @@ fn the_openapi_patterns_admit_exactly_what_the_server_accepts() {
         }
     }
     let waybill = pattern(&format!("{body}/waybill/pattern"));
-    for candidate in ["SF1234567890123", "123456789012", "SF123456789012", "YT1234567890123", "JD0001234567890", "sf1234567890123", "", "SF12345678901234"] {
+    for candidate in [
+        "SF1234567890123",
+        "123456789012",
+        "SF123456789012",
+        "YT1234567890123",
+        "JD0001234567890",
+        "sf1234567890123",
+        "",
+        "SF12345678901234",
+    ] {
         if waybill.is_match(candidate) {
-            assert!(keydesk::domain::Waybill::parse(candidate).is_ok(), "the schema admits {candidate:?}, which the server refuses");
+            assert!(
+                keydesk::domain::Waybill::parse(candidate).is_ok(),
+                "the schema admits {candidate:?}, which the server refuses"
+            );
         }
     }
     assert!(waybill.is_match("SF1234567890123") && tail.is_match("6015"));

@@ -4,11 +4,11 @@
 
 use std::sync::Arc;
 
+use crate::support::now;
 use keydesk::domain::order::Change;
 use keydesk::domain::{HoldReason, Order, Status};
 use keydesk::ops::intake::{intake, IntakeResult};
 use keydesk::store::{PlannedChange, Stamps, Store, StoreError};
-use crate::support::now;
 
 use crate::both_backends;
 use crate::support::{actor, load_demo, TestDb};
@@ -19,11 +19,18 @@ const WRITERS: usize = 4;
 both_backends!(concurrent_writers_on_one_order_have_exactly_one_winner, async |db: &TestDb| {
     load_demo(db).await;
     let store: Arc<dyn Store> = db.store.clone();
-    let orders = store.list_orders(&keydesk::store::ListQuery { status: Some(Status::Paid), limit: 5, after_id: 0 }).await.unwrap();
+    let orders = store
+        .list_orders(&keydesk::store::ListQuery { status: Some(Status::Paid), limit: 5, after_id: 0 })
+        .await
+        .unwrap();
     for round in 0..ROUNDS {
         let target: Order = store.order_by_id(orders[round % orders.len()].id).await.unwrap().unwrap();
         // Every writer plans on the same version; a hold when paid, a release when held.
-        let change = if target.status == Status::OnHold { Change::Release } else { Change::Hold { reason: HoldReason::Other, resume_to: None } };
+        let change = if target.status == Status::OnHold {
+            Change::Release
+        } else {
+            Change::Hold { reason: HoldReason::Other, resume_to: None }
+        };
         let transition = target.plan(&change, "race").unwrap();
         let mut tasks = Vec::new();
         for w in 0..WRITERS {
@@ -36,7 +43,9 @@ both_backends!(concurrent_writers_on_one_order_have_exactly_one_winner, async |d
                 stamps: Stamps::default(),
                 action: "race",
             };
-            tasks.push(tokio::spawn(async move { store.apply_change(&planned, &actor(&format!("desk{w}")), now()).await }));
+            tasks.push(tokio::spawn(
+                async move { store.apply_change(&planned, &actor(&format!("desk{w}")), now()).await },
+            ));
         }
         let mut winners = 0;
         for t in tasks {
@@ -63,14 +72,19 @@ both_backends!(concurrent_writers_on_one_order_have_exactly_one_winner, async |d
 both_backends!(two_desks_scanning_one_parcel_receive_it_once, async |db: &TestDb| {
     load_demo(db).await;
     let store: Arc<dyn Store> = db.store.clone();
-    let paid = store.list_orders(&keydesk::store::ListQuery { status: Some(Status::Paid), limit: 12, after_id: 0 }).await.unwrap();
+    let paid = store
+        .list_orders(&keydesk::store::ListQuery { status: Some(Status::Paid), limit: 12, after_id: 0 })
+        .await
+        .unwrap();
     for o in paid.iter().filter(|o| o.inbound.waybill.as_deref().is_some_and(|w| w.starts_with("SF"))) {
         let scan = o.inbound.waybill.clone().unwrap();
         let tasks: Vec<_> = (0..3)
             .map(|d| {
                 let store = store.clone();
                 let scan = scan.clone();
-                tokio::spawn(async move { intake(store.as_ref(), &scan, &actor(&format!("desk{d}")), &crate::support::clock()).await })
+                tokio::spawn(async move {
+                    intake(store.as_ref(), &scan, &actor(&format!("desk{d}")), &crate::support::clock()).await
+                })
             })
             .collect();
         let mut matched = 0;

@@ -20,21 +20,43 @@ both_backends!(a_hold_pauses_the_return_clock_and_a_release_resumes_it, async |d
     load_demo(db).await;
     let s = db.store.as_ref();
     let rules = ClockRules::load(&SlaSettings::default()).unwrap();
-    let received = s.list_orders(&keydesk::store::ListQuery { status: Some(keydesk::domain::Status::Received), limit: 1, after_id: 0 }).await.unwrap().remove(0);
+    let received = s
+        .list_orders(&keydesk::store::ListQuery {
+            status: Some(keydesk::domain::Status::Received),
+            limit: 1,
+            after_id: 0,
+        })
+        .await
+        .unwrap()
+        .remove(0);
     let no = received.order_no.clone();
     let state_of = |board: &keydesk::sla::board::Board, no: &OrderNo| {
         board.rows.iter().find(|r| r.order_no == no.as_str() && r.policy == Policy::Return).and_then(|r| r.state())
     };
     let now = crate::support::clock().now_local();
     let before = ops::sla::board(s, &rules, now, BoardWindow::all()).await.unwrap();
-    assert!(state_of(&before, &no).is_some_and(|st| st != ClockState::OnHold), "the received order has a running return clock");
+    assert!(
+        state_of(&before, &no).is_some_and(|st| st != ClockState::OnHold),
+        "the received order has a running return clock"
+    );
 
-    ops::change::change_order(s, &no, &Change::Hold { reason: HoldReason::WrongKey, resume_to: None }, "寄错 KEY", &actor("qin"), &crate::support::clock()).await.unwrap();
+    ops::change::change_order(
+        s,
+        &no,
+        &Change::Hold { reason: HoldReason::WrongKey, resume_to: None },
+        "寄错 KEY",
+        &actor("qin"),
+        &crate::support::clock(),
+    )
+    .await
+    .unwrap();
     let held = ops::sla::board(s, &rules, crate::support::clock().now_local(), BoardWindow::all()).await.unwrap();
     assert_eq!(state_of(&held, &no), Some(ClockState::OnHold));
     assert!(held.counts.on_hold >= 1);
 
-    ops::change::change_order(s, &no, &Change::Release, "客户补寄", &actor("qin"), &crate::support::clock()).await.unwrap();
+    ops::change::change_order(s, &no, &Change::Release, "客户补寄", &actor("qin"), &crate::support::clock())
+        .await
+        .unwrap();
     let facts = s.clock_facts(ClockScope::Open).await.unwrap();
     let mine = facts.iter().find(|f| f.order_no == no.as_str()).unwrap();
     let clocks = ops::sla::clocks_of(mine);
@@ -97,8 +119,15 @@ fn sla_due_reproduces_the_documented_examples() {
     }
     // A pause moves the due instant by the business time on hold, to the minute.
     let (_, out) = keydesk(&[
-        "sla", "due", "--policy", "return", "--event", "2025-03-04T10:15:00+08:00",
-        "--pause", "2025-03-05T10:00:00+08:00/2025-03-05T11:30:00+08:00", "--json",
+        "sla",
+        "due",
+        "--policy",
+        "return",
+        "--event",
+        "2025-03-04T10:15:00+08:00",
+        "--pause",
+        "2025-03-05T10:00:00+08:00/2025-03-05T11:30:00+08:00",
+        "--json",
     ]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["due_at"], "2025-03-07T10:30:00+08:00");
@@ -140,6 +169,7 @@ both_backends!(the_two_week_chart_counts_receipts_shipments_and_late_clocks, asy
     assert_eq!(trend.totals().0 as usize, received);
     // Late: exactly the open return clocks already past due (shipped ones were all on time).
     let board = ops::sla::board(s, &rules, now, BoardWindow::all()).await.unwrap();
-    let breached = board.rows.iter().filter(|r| r.policy == Policy::Return && r.state() == Some(ClockState::Breached)).count();
+    let breached =
+        board.rows.iter().filter(|r| r.policy == Policy::Return && r.state() == Some(ClockState::Breached)).count();
     assert_eq!(trend.totals().2 as usize, breached);
 });

@@ -28,7 +28,16 @@ both_backends!(import_is_idempotent_and_lookups_find_orders, async |db: &TestDb|
     // Every index the desk uses finds the order.
     let wb = Waybill::parse(o.inbound.waybill.as_deref().unwrap()).unwrap();
     assert_eq!(s.orders_by_inbound_waybill(&wb).await.unwrap()[0].id, o.id);
-    for text in [o.key_serial.as_str(), o.account.as_str(), "0000261121000001", "zfs0000026112100001", "北京巨蟹宫", "巨蟹宫科技", &o.phone_tail(), &o.holder_name] {
+    for text in [
+        o.key_serial.as_str(),
+        o.account.as_str(),
+        "0000261121000001",
+        "zfs0000026112100001",
+        "北京巨蟹宫",
+        "巨蟹宫科技",
+        &o.phone_tail(),
+        &o.holder_name,
+    ] {
         let found = s.search_orders(text, 50).await.unwrap();
         assert!(found.iter().any(|f| f.id == o.id), "search {text:?} missed the order");
     }
@@ -54,18 +63,43 @@ both_backends!(changes_write_audit_rows_and_bump_versions, async |db: &TestDb| {
     let s = db.store.as_ref();
     let no = OrderNo::parse("0000261121000001").unwrap();
     let before = s.order_by_no(&no).await.unwrap().unwrap();
-    let held = ops::change::change_order(s, &no, &Change::Hold { reason: HoldReason::DocumentsMissing, resume_to: None }, "缺公章", &actor("qin"), &crate::support::clock()).await.unwrap();
+    let held = ops::change::change_order(
+        s,
+        &no,
+        &Change::Hold { reason: HoldReason::DocumentsMissing, resume_to: None },
+        "缺公章",
+        &actor("qin"),
+        &crate::support::clock(),
+    )
+    .await
+    .unwrap();
     assert_eq!(held.status, Status::OnHold);
     assert_eq!(held.version, before.version + 1);
     assert_eq!(held.hold.as_ref().unwrap().resume_to, Status::Paid);
-    let err = ops::change::change_order(s, &no, &Change::MoveTo(Status::Shipped), "", &actor("qin"), &crate::support::clock()).await.unwrap_err();
+    let err = ops::change::change_order(
+        s,
+        &no,
+        &Change::MoveTo(Status::Shipped),
+        "",
+        &actor("qin"),
+        &crate::support::clock(),
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("不能改为"), "{err}");
-    let released = ops::change::change_order(s, &no, &Change::Release, "已补齐", &actor("wang"), &crate::support::clock()).await.unwrap();
+    let released =
+        ops::change::change_order(s, &no, &Change::Release, "已补齐", &actor("wang"), &crate::support::clock())
+            .await
+            .unwrap();
     assert_eq!(released.status, Status::Paid);
     assert!(released.hold.is_none());
     let audit = s.audit_for_order(before.id).await.unwrap();
-    let tail: Vec<(String, Option<String>, Option<String>, String)> =
-        audit.iter().rev().take(2).map(|a| (a.action.clone(), a.from_status.clone(), a.to_status.clone(), a.operator.clone())).collect();
+    let tail: Vec<(String, Option<String>, Option<String>, String)> = audit
+        .iter()
+        .rev()
+        .take(2)
+        .map(|a| (a.action.clone(), a.from_status.clone(), a.to_status.clone(), a.operator.clone()))
+        .collect();
     assert_eq!(
         tail,
         vec![
@@ -82,7 +116,9 @@ both_backends!(reimport_keeps_desk_progress, async |db: &TestDb| {
     let no = OrderNo::parse("0000261121000001").unwrap();
     let o = s.order_by_no(&no).await.unwrap().unwrap();
     s.add_operator("qin", "x", crate::support::now()).await.unwrap();
-    ops::intake::intake(s, o.inbound.waybill.as_deref().unwrap(), &actor("qin"), &crate::support::clock()).await.unwrap();
+    ops::intake::intake(s, o.inbound.waybill.as_deref().unwrap(), &actor("qin"), &crate::support::clock())
+        .await
+        .unwrap();
     // The platform's next export still says "paid": the desk's "received" must survive it.
     ops::import::import_orders(s, &demo_json(), &actor("import"), &crate::support::clock()).await.unwrap();
     let after = s.order_by_no(&no).await.unwrap().unwrap();

@@ -45,9 +45,9 @@ impl TestDb {
     pub async fn postgres() -> TestDb {
         let admin_url = pg_admin_url();
         let name = format!("t_{}", rand_suffix());
-        let mut admin = sqlx::PgConnection::connect(&admin_url)
-            .await
-            .unwrap_or_else(|e| panic!("PostgreSQL at DATABASE_URL={admin_url} does not answer ({e}); run scripts/test, which starts one"));
+        let mut admin = sqlx::PgConnection::connect(&admin_url).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL at DATABASE_URL={admin_url} does not answer ({e}); run scripts/test, which starts one")
+        });
         sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut admin).await.expect("create test database");
         let url = with_database(&admin_url, &name);
         let store = store::open(&url, 8, Duration::from_secs(5), true).await.expect("open postgres");
@@ -81,9 +81,16 @@ pub fn clock() -> Clock {
 /// The tests' clock's instant.
 /// The process's services over `store`, built from `config` as `keydesk` builds them, the token
 /// worker being the built binary.
-pub fn services(store: Arc<dyn Store>, config: &keydesk::cli::config::Config, clock: Clock) -> Arc<keydesk::services::Services> {
+pub fn services(
+    store: Arc<dyn Store>,
+    config: &keydesk::cli::config::Config,
+    clock: Clock,
+) -> Arc<keydesk::services::Services> {
     let mut services = keydesk::cli::services::build(config, store, clock);
-    services.token.worker = keydesk::token::worker::WorkerProgram { program: env!("CARGO_BIN_EXE_keydesk").into(), args: vec!["token-worker".into()] };
+    services.token.worker = keydesk::token::worker::WorkerProgram {
+        program: env!("CARGO_BIN_EXE_keydesk").into(),
+        args: vec!["token-worker".into()],
+    };
     Arc::new(services)
 }
 
@@ -101,7 +108,9 @@ pub fn demo_json() -> String {
 
 /// Loads the demo orders into the database.
 pub async fn load_demo(db: &TestDb) {
-    keydesk::ops::import::import_orders(db.store.as_ref(), &demo_json(), &actor("import"), &crate::support::clock()).await.expect("import demo orders");
+    keydesk::ops::import::import_orders(db.store.as_ref(), &demo_json(), &actor("import"), &crate::support::clock())
+        .await
+        .expect("import demo orders");
 }
 
 /// Runs one async test body on SQLite and on PostgreSQL.

@@ -55,11 +55,24 @@ impl KeyLab {
         }
         let keyed = lab.dir.path().join("orders-keyed.json");
         lab.ok(&[
-            "dev", "provision-demo", "--softhsm-dir", lab.hsm.to_str().unwrap(), "--ca-dir", lab.ca_dir().to_str().unwrap(),
-            "--orders", orders.to_str().unwrap(), "--out", keyed.to_str().unwrap(), "--limit", "1",
+            "dev",
+            "provision-demo",
+            "--softhsm-dir",
+            lab.hsm.to_str().unwrap(),
+            "--ca-dir",
+            lab.ca_dir().to_str().unwrap(),
+            "--orders",
+            orders.to_str().unwrap(),
+            "--out",
+            keyed.to_str().unwrap(),
+            "--limit",
+            "1",
         ]);
         let all: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&keyed).unwrap()).unwrap();
-        lab.key_serial = all.as_array().unwrap().iter().find(|o| o["order_no"] == ORDER).unwrap()["key_serial"].as_str().unwrap().to_string();
+        lab.key_serial = all.as_array().unwrap().iter().find(|o| o["order_no"] == ORDER).unwrap()["key_serial"]
+            .as_str()
+            .unwrap()
+            .to_string();
         lab.ok_stdin(&["operator", "add", "qin", "--password-stdin"], "2468\n");
         lab.ok(&["import", "orders", keyed.to_str().unwrap()]);
         lab.ok(&["intake", "SF1402000000000"]);
@@ -79,9 +92,23 @@ impl KeyLab {
     pub fn provision_other_key(&self, hsm: &Path) -> String {
         let order = self.order();
         let out = self.ok(&[
-            "dev", "provision-token", "--softhsm-dir", hsm.to_str().unwrap(), "--subject", SUBJECT, "--cert-serial", CERT_SERIAL,
-            "--not-before", order["cert_not_before"].as_str().unwrap(), "--not-after", order["cert_not_after"].as_str().unwrap(),
-            "--ca-dir", self.ca_dir().to_str().unwrap(), "--label", "ystoub00", "--json",
+            "dev",
+            "provision-token",
+            "--softhsm-dir",
+            hsm.to_str().unwrap(),
+            "--subject",
+            SUBJECT,
+            "--cert-serial",
+            CERT_SERIAL,
+            "--not-before",
+            order["cert_not_before"].as_str().unwrap(),
+            "--not-after",
+            order["cert_not_after"].as_str().unwrap(),
+            "--ca-dir",
+            self.ca_dir().to_str().unwrap(),
+            "--label",
+            "ystoub00",
+            "--json",
         ]);
         let made: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         made["serial"].as_str().unwrap().to_string()
@@ -112,7 +139,13 @@ impl KeyLab {
 
     fn ok(&self, args: &[&str]) -> Output {
         let out = self.command(args).output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         out
     }
 
@@ -133,7 +166,13 @@ impl KeyLab {
 
     pub fn renew_ok(&self) -> serde_json::Value {
         let out = self.renew(&[]);
-        assert_eq!(out.status.code(), Some(0), "renew: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "renew: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).unwrap()
     }
 
@@ -163,7 +202,11 @@ impl KeyLab {
             if !line.starts_with(' ') && t.to_lowercase().contains(" object") {
                 objects.extend(current.take());
                 let kind = t.split([';']).next().unwrap_or("").replace(" Object", "").replace(" object", "");
-                let kind = kind.split_whitespace().take_while(|w| !w.chars().all(|c| c.is_ascii_digit())).collect::<Vec<_>>().join(" ");
+                let kind = kind
+                    .split_whitespace()
+                    .take_while(|w| !w.chars().all(|c| c.is_ascii_digit()))
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 current = Some((kind, String::new(), String::new()));
             } else if let Some(c) = current.as_mut() {
                 if let Some(l) = t.strip_prefix("label:") {
@@ -181,7 +224,15 @@ impl KeyLab {
     /// An object's bytes, read by pkcs11-tool.
     pub fn read_object(&self, kind: &str, label: &str) -> Vec<u8> {
         let file = self.dir.path().join(format!("read-{kind}-{}", rand_name()));
-        let out = self.pkcs11_tool(&["--read-object", "--type", kind, "--label", label, "--output-file", file.to_str().unwrap()]);
+        let out = self.pkcs11_tool(&[
+            "--read-object",
+            "--type",
+            kind,
+            "--label",
+            label,
+            "--output-file",
+            file.to_str().unwrap(),
+        ]);
         assert!(out.status.success(), "read {kind} {label}: {}", String::from_utf8_lossy(&out.stderr));
         std::fs::read(file).unwrap()
     }
@@ -190,7 +241,8 @@ impl KeyLab {
     pub fn issued_count(&self) -> i64 {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(async {
-            let store = keydesk::store::open(&self.db_url(), 1, std::time::Duration::from_secs(5), false).await.unwrap();
+            let store =
+                keydesk::store::open(&self.db_url(), 1, std::time::Duration::from_secs(5), false).await.unwrap();
             let order = store.order_by_no(&keydesk::domain::OrderNo::parse(ORDER).unwrap()).await.unwrap().unwrap();
             store.issued_certificates_for_order(order.id).await.unwrap().len() as i64
         })
@@ -215,7 +267,10 @@ fn assert_renewed_once(lab: &KeyLab, seal_before: &[u8], enc_before: &[u8], outc
     let privs: Vec<_> = objects.iter().filter(|o| o.0 == "Private Key").collect();
     assert_eq!(certs.len(), 2, "{objects:?}");
     assert_eq!(privs.len(), 2, "{objects:?}");
-    assert!(objects.iter().all(|o| o.1 != "keydesk-pending" && !o.1.starts_with("keydesk-pending")), "labels activated: {objects:?}");
+    assert!(
+        objects.iter().all(|o| o.1 != "keydesk-pending" && !o.1.starts_with("keydesk-pending")),
+        "labels activated: {objects:?}"
+    );
     assert!(!objects.iter().any(|o| o.2 == "01"), "old signing pair removed: {objects:?}");
     assert_eq!(lab.read_object("data", "电子印章"), seal_before, "seal byte for byte");
     assert_eq!(lab.read_object("cert", "加密证书"), enc_before, "encryption certificate byte for byte");
@@ -230,13 +285,17 @@ fn assert_renewed_once(lab: &KeyLab, seal_before: &[u8], enc_before: &[u8], outc
     let cert = pem_file.to_str().unwrap();
     let verified = openssl(&["verify", "-CAfile", lab.ca_dir().join("ca.crt").to_str().unwrap(), cert]);
     assert!(verified.contains(": OK"), "{verified}");
-    let info = openssl(&["x509", "-in", cert, "-noout", "-serial", "-enddate", "-subject", "-nameopt", "utf8,sep_comma_plus"]);
+    let info =
+        openssl(&["x509", "-in", cert, "-noout", "-serial", "-enddate", "-subject", "-nameopt", "utf8,sep_comma_plus"]);
     let serial = outcome["new"]["serial"].as_str().unwrap();
     assert!(info.contains(&format!("serial={serial}")), "{info}");
     // One year paid: before expiry the old expiry plus one year, after it the issue time plus one year,
     // to the second.
-    let at = |v: &serde_json::Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().with_timezone(&chrono::Utc);
-    let (old_expiry, issued, new_expiry) = (at(&outcome["old"]["not_after"]), at(&outcome["new"]["not_before"]), at(&outcome["new"]["not_after"]));
+    let at = |v: &serde_json::Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap().with_timezone(&chrono::Utc)
+    };
+    let (old_expiry, issued, new_expiry) =
+        (at(&outcome["old"]["not_after"]), at(&outcome["new"]["not_before"]), at(&outcome["new"]["not_after"]));
     let from = if old_expiry > issued { old_expiry } else { issued };
     let expected = from.checked_add_months(chrono::Months::new(12)).unwrap();
     assert_eq!(new_expiry, expected, "the rule's expiry: {outcome}");
@@ -257,13 +316,29 @@ fn renewal_replaces_only_the_signing_pair_and_a_rerun_changes_nothing() {
     assert_ne!(reported, lab.key_serial, "SoftHSM reports its own serial in lower case");
     assert_eq!(reported.to_uppercase(), lab.key_serial, "the order names it as the platform writes it");
     assert_eq!(shown[0]["certificates"][0]["serial"], "E0C6774455113DC3", "{shown}");
-    assert!(shown[0]["objects"].as_array().unwrap().iter().all(|o| o["class"] != "private_key"), "no private objects without a PIN");
+    assert!(
+        shown[0]["objects"].as_array().unwrap().iter().all(|o| o["class"] != "private_key"),
+        "no private objects without a PIN"
+    );
 
     let outcome = lab.renew_ok();
     assert_eq!(outcome["result"], "renewed");
     assert_eq!(outcome["old"]["serial"], "E0C6774455113DC3");
     let steps: Vec<&str> = outcome["steps"].as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect();
-    assert_eq!(steps, ["identify", "login", "start", "generate_key", "build_request", "issue", "write_certificate", "activate", "finish"]);
+    assert_eq!(
+        steps,
+        [
+            "identify",
+            "login",
+            "start",
+            "generate_key",
+            "build_request",
+            "issue",
+            "write_certificate",
+            "activate",
+            "finish"
+        ]
+    );
     assert_renewed_once(&lab, &seal, &enc, &outcome);
     let objects = lab.objects();
 
@@ -428,7 +503,9 @@ const PLANNED_DATES: &str = "-startdate \"$KEYDESK_NOT_BEFORE\" -enddate \"$KEYD
 
 fn renew_with_command_ca(lab: &KeyLab, script: &Path) -> Output {
     let mut c = lab.command(&["renew", ORDER, "--pin-stdin", "--json"]);
-    c.env("KEYDESK_CA__BACKEND", "command").env("KEYDESK_CA__COMMAND", format!("[\"{}\"]", script.display())).env_remove("KEYDESK_CA__KEY");
+    c.env("KEYDESK_CA__BACKEND", "command")
+        .env("KEYDESK_CA__COMMAND", format!("[\"{}\"]", script.display()))
+        .env_remove("KEYDESK_CA__KEY");
     lab.run_stdin(c, &format!("{PIN}\n"))
 }
 
@@ -455,7 +532,9 @@ fn renews_with_the_local_ca(lab: &KeyLab) -> serde_json::Value {
 }
 
 fn expiry(outcome: &serde_json::Value, which: &str) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::parse_from_rfc3339(outcome[which]["not_after"].as_str().unwrap()).unwrap().with_timezone(&chrono::Utc)
+    chrono::DateTime::parse_from_rfc3339(outcome[which]["not_after"].as_str().unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc)
 }
 
 #[test]
@@ -478,7 +557,11 @@ fn a_certificate_expiring_in_30_days_renews_for_a_year_from_its_old_expiry_with_
     for renew in [renews_with_the_local_ca, renews_with_openssl_ca] {
         let lab = KeyLab::expiring_in(chrono::TimeDelta::days(30));
         let outcome = renew(&lab);
-        assert_eq!(expiry(&outcome, "new"), expiry(&outcome, "old").checked_add_months(chrono::Months::new(12)).unwrap(), "{outcome}");
+        assert_eq!(
+            expiry(&outcome, "new"),
+            expiry(&outcome, "old").checked_add_months(chrono::Months::new(12)).unwrap(),
+            "{outcome}"
+        );
     }
 }
 
@@ -499,7 +582,10 @@ fn a_ca_that_ignores_the_planned_validity_is_refused_with_both_dates_and_the_job
         let out = renew_with_command_ca(&lab, &script);
         assert_eq!(out.status.code(), Some(exit::RENEW_CA as i32), "{}", String::from_utf8_lossy(&out.stderr));
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.contains("有效期至") && err.contains("续签规则要求") && err.contains("证书 100"), "both dates and the refused certificate: {err}");
+        assert!(
+            err.contains("有效期至") && err.contains("续签规则要求") && err.contains("证书 100"),
+            "both dates and the refused certificate: {err}"
+        );
         assert!(err.contains("放弃续签") && !err.contains("插好"), "says what to do for this failure: {err}");
         assert_eq!(lab.order()["status"], "renewing", "the job is kept");
     }
@@ -515,7 +601,13 @@ fn a_ca_that_ignores_the_planned_validity_is_refused_with_both_dates_and_the_job
     assert_eq!(lab.read_object("cert", "加密证书"), enc);
     let shown = lab.ok(&["order", "show", ORDER, "--json"]);
     let audit: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
-    let last = audit["audit"].as_array().unwrap().iter().rev().find(|a| a["action"] == "renew_abandon").expect("an audited abandonment");
+    let last = audit["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|a| a["action"] == "renew_abandon")
+        .expect("an audited abandonment");
     assert!(last["reason"].as_str().unwrap().contains("CA 有效期模板错误"), "{last}");
     assert_eq!(abandon(&lab, "再来一次").status.code(), Some(exit::REFUSED as i32), "nothing left to abandon");
 
@@ -551,11 +643,16 @@ fn abandoning_needs_a_reason_and_the_key_or_says_why_not() {
     assert_eq!(no_reason.status.code(), Some(exit::USAGE as i32), "clap asks for --reason");
     lab.hsm = lab.dir.path().join("empty-hsm");
     std::fs::create_dir_all(lab.hsm.join("tokens")).unwrap();
-    std::fs::write(lab.hsm.join("softhsm2.conf"), format!("directories.tokendir = {}\n", lab.hsm.join("tokens").display())).unwrap();
+    std::fs::write(
+        lab.hsm.join("softhsm2.conf"),
+        format!("directories.tokendir = {}\n", lab.hsm.join("tokens").display()),
+    )
+    .unwrap();
     let out = abandon(&lab, "KEY 损坏");
     assert_eq!(out.status.code(), Some(exit::RENEW_TOKEN as i32), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("插入订单的 KEY"));
-    let c = lab.command(&["renew", ORDER, "--abandon", "--reason", "KEY 损坏，会员另寄新 KEY", "--without-key", "--json"]);
+    let c =
+        lab.command(&["renew", ORDER, "--abandon", "--reason", "KEY 损坏，会员另寄新 KEY", "--without-key", "--json"]);
     let out = lab.run_stdin(c, "");
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     let outcome: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

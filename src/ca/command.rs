@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use tokio::io::AsyncWriteExt;
 
 use super::x509::{self, CertFacts};
-use super::{CaError, CertificateAuthority, IssueRequest};
 use super::CaSettings;
+use super::{CaError, CertificateAuthority, IssueRequest};
 
 pub struct CommandCa {
     argv: Vec<String>,
@@ -23,16 +23,23 @@ pub struct CommandCa {
 impl CommandCa {
     pub fn new(settings: &CaSettings) -> Result<CommandCa, CaError> {
         if settings.command.is_empty() {
-            return Err(CaError::Config("ca.command is empty (program and arguments, e.g. [\"/usr/local/bin/issue-cert\"])".into()));
+            return Err(CaError::Config(
+                "ca.command is empty (program and arguments, e.g. [\"/usr/local/bin/issue-cert\"])".into(),
+            ));
         }
         let issuer = match &settings.cert {
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|e| CaError::Config(format!("{}: {e}", path.display())))?;
+                let text =
+                    std::fs::read_to_string(path).map_err(|e| CaError::Config(format!("{}: {e}", path.display())))?;
                 Some(x509::parse_certificate(&x509::first_certificate_pem(&text)?)?)
             }
             None => None,
         };
-        Ok(CommandCa { argv: settings.command.clone(), timeout: Duration::from_secs(settings.command_timeout_secs), issuer })
+        Ok(CommandCa {
+            argv: settings.command.clone(),
+            timeout: Duration::from_secs(settings.command_timeout_secs),
+            issuer,
+        })
     }
 }
 
@@ -69,11 +76,14 @@ impl CertificateAuthority for CommandCa {
         }
         let output = tokio::time::timeout(self.timeout, child.wait_with_output())
             .await
-            .map_err(|_| CaError::Failed(format!("{} did not answer within {} s", self.argv[0], self.timeout.as_secs())))?
+            .map_err(|_| {
+                CaError::Failed(format!("{} did not answer within {} s", self.argv[0], self.timeout.as_secs()))
+            })?
             .map_err(|e| CaError::Failed(e.to_string()))?;
         if !output.status.success() {
             let err = String::from_utf8_lossy(&output.stderr);
-            let tail: String = err.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join(" | ");
+            let tail: String =
+                err.lines().rev().take(5).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join(" | ");
             return Err(CaError::Failed(format!("{} exited with {}: {tail}", self.argv[0], output.status)));
         }
         Ok(x509::first_certificate_pem(&String::from_utf8_lossy(&output.stdout))?)

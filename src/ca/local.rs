@@ -31,13 +31,25 @@ impl LocalCa {
     }
 
     /// Makes a self-signed CA (EC P-256): the demo CA and tests. Returns (certificate PEM, key PEM).
-    pub fn create(subject: &str, not_before: DateTime<Utc>, not_after: DateTime<Utc>) -> Result<(String, String), CaError> {
+    pub fn create(
+        subject: &str,
+        not_before: DateTime<Utc>,
+        not_after: DateTime<Utc>,
+    ) -> Result<(String, String), CaError> {
         let key_pem = SoftKey::generate_p256_pem()?;
         let key = SoftKey::from_pem(&key_pem)?;
         let subject_der = x509::parse_name(subject)?.to_der().map_err(|e| CaError::Config(e.to_string()))?;
         let serial: [u8; 8] = rand::random::<[u8; 8]>().map(|b| b & 0x7f);
         let der = x509::build_certificate(
-            &CertificateTemplate { serial: &serial, subject_der: &subject_der, spki_der: key.spki_der(), not_before, not_after, issuer: None, is_ca: true },
+            &CertificateTemplate {
+                serial: &serial,
+                subject_der: &subject_der,
+                spki_der: key.spki_der(),
+                not_before,
+                not_after,
+                issuer: None,
+                is_ca: true,
+            },
             key.algorithm()?,
             |tbs| key.sign(tbs),
         )?;

@@ -12,7 +12,6 @@ pub mod x509;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-
 pub use command::CommandCa;
 pub use local::LocalCa;
 pub use settings::{CaBackend, CaSettings};
@@ -55,8 +54,14 @@ pub trait CertificateAuthority: Send + Sync {
 pub fn from_settings(settings: &CaSettings) -> Result<Box<dyn CertificateAuthority>, CaError> {
     match settings.backend {
         CaBackend::Local => {
-            let cert = settings.cert.as_deref().ok_or_else(|| CaError::Config("ca.cert is not set (the CA certificate, PEM)".into()))?;
-            let key = settings.key.as_deref().ok_or_else(|| CaError::Config("ca.key is not set (the CA private key, PEM)".into()))?;
+            let cert = settings
+                .cert
+                .as_deref()
+                .ok_or_else(|| CaError::Config("ca.cert is not set (the CA certificate, PEM)".into()))?;
+            let key = settings
+                .key
+                .as_deref()
+                .ok_or_else(|| CaError::Config("ca.key is not set (the CA private key, PEM)".into()))?;
             Ok(Box::new(LocalCa::from_files(cert, key)?))
         }
         CaBackend::Command => Ok(Box::new(CommandCa::new(settings)?)),

@@ -20,8 +20,10 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
 use x509_cert::{Certificate, TbsCertificate};
 
-pub use crate::domain::certificate::{fingerprint, normalize_serial, normalize_subject, parse_certificate, CertFacts, X509Error};
 use crate::domain::certificate::malformed;
+pub use crate::domain::certificate::{
+    fingerprint, normalize_serial, normalize_subject, parse_certificate, CertFacts, X509Error,
+};
 
 pub const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 pub const SHA256_WITH_RSA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.11");
@@ -30,7 +32,8 @@ pub const SECP256R1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10
 pub const ECDSA_WITH_SHA256: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
 
 /// The DigestInfo prefix of a SHA-256 hash, for signing with raw `CKM_RSA_PKCS` on a token.
-pub const SHA256_DIGEST_INFO: [u8; 19] = [0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20];
+pub const SHA256_DIGEST_INFO: [u8; 19] =
+    [0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20];
 
 /// The key algorithms a renewal can generate on a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,7 +79,9 @@ impl KeyAlgorithm {
 
     fn signature_algorithm(self) -> AlgorithmIdentifierOwned {
         match self {
-            KeyAlgorithm::Rsa { .. } => AlgorithmIdentifierOwned { oid: SHA256_WITH_RSA, parameters: Some(der::asn1::Null.into()) },
+            KeyAlgorithm::Rsa { .. } => {
+                AlgorithmIdentifierOwned { oid: SHA256_WITH_RSA, parameters: Some(der::asn1::Null.into()) }
+            }
             KeyAlgorithm::EcP256 => AlgorithmIdentifierOwned { oid: ECDSA_WITH_SHA256, parameters: None },
         }
     }
@@ -107,7 +112,10 @@ pub fn first_certificate_pem(text: &str) -> Result<Vec<u8>, X509Error> {
     const BEGIN: &str = "-----BEGIN CERTIFICATE-----";
     const END: &str = "-----END CERTIFICATE-----";
     let start = text.find(BEGIN).ok_or_else(|| malformed("no PEM certificate in the output"))?;
-    let end = text[start..].find(END).map(|e| start + e + END.len()).ok_or_else(|| malformed("unterminated PEM certificate"))?;
+    let end = text[start..]
+        .find(END)
+        .map(|e| start + e + END.len())
+        .ok_or_else(|| malformed("unterminated PEM certificate"))?;
     Ok(pem_to_der(&text[start..end])?.1)
 }
 
@@ -138,7 +146,8 @@ pub fn x509_signature(alg: KeyAlgorithm, raw: &[u8]) -> Result<Vec<u8>, X509Erro
 /// The SubjectPublicKeyInfo of an RSA key from its modulus and public exponent (big-endian).
 pub fn rsa_spki(modulus: &[u8], exponent: &[u8]) -> Result<Vec<u8>, X509Error> {
     use rsa::pkcs8::EncodePublicKey;
-    let key = rsa::RsaPublicKey::new(rsa::BigUint::from_bytes_be(modulus), rsa::BigUint::from_bytes_be(exponent)).map_err(malformed)?;
+    let key = rsa::RsaPublicKey::new(rsa::BigUint::from_bytes_be(modulus), rsa::BigUint::from_bytes_be(exponent))
+        .map_err(malformed)?;
     Ok(key.to_public_key_der().map_err(malformed)?.as_bytes().to_vec())
 }
 
@@ -190,7 +199,11 @@ pub fn finish_request(info_der: &[u8], signature: &[u8]) -> Result<Vec<u8>, X509
     let info = CertReqInfo::from_der(info_der).map_err(malformed)?;
     let spki_der = info.public_key.to_der().map_err(malformed)?;
     let alg = KeyAlgorithm::of_spki(&spki_der)?;
-    let req = CertReq { info, algorithm: alg.signature_algorithm(), signature: BitString::from_bytes(signature).map_err(malformed)? };
+    let req = CertReq {
+        info,
+        algorithm: alg.signature_algorithm(),
+        signature: BitString::from_bytes(signature).map_err(malformed)?,
+    };
     req.to_der().map_err(malformed)
 }
 
@@ -271,8 +284,12 @@ pub fn build_certificate(
         ext(&|| KeyUsage(usage).to_extension(&subject, &[]))?,
         ext(&|| SubjectKeyIdentifier(OctetString::new(ski.clone())?).to_extension(&subject, &[]))?,
         ext(&|| {
-            AuthorityKeyIdentifier { key_identifier: Some(OctetString::new(aki.clone())?), authority_cert_issuer: None, authority_cert_serial_number: None }
-                .to_extension(&subject, &[])
+            AuthorityKeyIdentifier {
+                key_identifier: Some(OctetString::new(aki.clone())?),
+                authority_cert_issuer: None,
+                authority_cert_serial_number: None,
+            }
+            .to_extension(&subject, &[])
         })?,
     ];
     let tbs = TbsCertificate {
@@ -330,7 +347,10 @@ impl SoftKey {
             Ok(SoftKey::Rsa(Box::new(rsa::pkcs1v15::SigningKey::<Sha256>::new(k)), spki))
         };
         let ec_key = |k: p256::SecretKey| -> Result<SoftKey, X509Error> {
-            let spki = p256::pkcs8::EncodePublicKey::to_public_key_der(&k.public_key()).map_err(malformed)?.as_bytes().to_vec();
+            let spki = p256::pkcs8::EncodePublicKey::to_public_key_der(&k.public_key())
+                .map_err(malformed)?
+                .as_bytes()
+                .to_vec();
             Ok(SoftKey::EcP256(p256::ecdsa::SigningKey::from(k), spki))
         };
         let text = pem.trim();
@@ -366,7 +386,8 @@ impl SoftKey {
         match self {
             SoftKey::Rsa(k, _) => Ok(k.try_sign(message).map_err(|e| X509Error::BadSignature(e.to_string()))?.to_vec()),
             SoftKey::EcP256(k, _) => {
-                let sig: p256::ecdsa::Signature = k.try_sign(message).map_err(|e| X509Error::BadSignature(e.to_string()))?;
+                let sig: p256::ecdsa::Signature =
+                    k.try_sign(message).map_err(|e| X509Error::BadSignature(e.to_string()))?;
                 Ok(sig.to_der().as_bytes().to_vec())
             }
         }
@@ -424,7 +445,8 @@ mod tests {
         verify_issued_by(&ca_der, &ca).unwrap();
 
         let member = SoftKey::from_pem(&SoftKey::generate_p256_pem().unwrap()).unwrap();
-        let subject = parse_name("CN=051@秦晓明@ZS00000toubiao00,O=北京巨蟹宫科技有限公司,C=CN").unwrap().to_der().unwrap();
+        let subject =
+            parse_name("CN=051@秦晓明@ZS00000toubiao00,O=北京巨蟹宫科技有限公司,C=CN").unwrap().to_der().unwrap();
         let csr = build_request(&subject, member.spki_der(), |tbs| member.sign(tbs)).unwrap();
         let req = parse_request(&csr).unwrap();
         assert_eq!(req.subject, "CN=051@秦晓明@ZS00000toubiao00,O=北京巨蟹宫科技有限公司,C=CN");

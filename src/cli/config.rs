@@ -112,19 +112,20 @@ impl Config {
     pub fn load_from(path: Option<&Path>, env: &[(String, String)]) -> Result<(Config, ConfigSource), ConfigError> {
         let (mut table, source) = match path {
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.to_path_buf(), source })?;
+                let text =
+                    std::fs::read_to_string(p).map_err(|source| ConfigError::Read { path: p.to_path_buf(), source })?;
                 // Parse straight from the text first: its errors carry line numbers and the key.
-                toml::from_str::<Config>(&text).map_err(|e| ConfigError::File { path: p.to_path_buf(), message: e.to_string() })?;
-                let table: toml::Table = toml::from_str(&text).map_err(|e| ConfigError::File { path: p.to_path_buf(), message: e.to_string() })?;
+                toml::from_str::<Config>(&text)
+                    .map_err(|e| ConfigError::File { path: p.to_path_buf(), message: e.to_string() })?;
+                let table: toml::Table = toml::from_str(&text)
+                    .map_err(|e| ConfigError::File { path: p.to_path_buf(), message: e.to_string() })?;
                 (table, ConfigSource::File(p.to_path_buf()))
             }
             None => (toml::Table::new(), ConfigSource::Defaults),
         };
         let defaults = toml::Table::try_from(Config::default()).unwrap_or_default();
-        let mut overrides: Vec<&(String, String)> = env
-            .iter()
-            .filter(|(k, _)| k.starts_with(ENV_PREFIX) && k.contains("__"))
-            .collect();
+        let mut overrides: Vec<&(String, String)> =
+            env.iter().filter(|(k, _)| k.starts_with(ENV_PREFIX) && k.contains("__")).collect();
         overrides.sort();
         for (var, value) in overrides {
             apply_env_override(&mut table, &defaults, var, value)?;
@@ -138,7 +139,11 @@ impl Config {
     }
 
     fn validate(&self, source: &ConfigSource) -> Result<(), ConfigError> {
-        let bad = |key: &str, message: &str| ConfigError::Value { source_name: source.to_string(), key: key.into(), message: message.into() };
+        let bad = |key: &str, message: &str| ConfigError::Value {
+            source_name: source.to_string(),
+            key: key.into(),
+            message: message.into(),
+        };
         if self.database.url.as_deref().is_some_and(|url| !is_database_url(url)) {
             return Err(bad("database.url", "must start with sqlite:, postgres:// or postgresql://"));
         }
@@ -163,7 +168,8 @@ impl Config {
         if self.member.database_url.as_deref().is_some_and(|url| !is_database_url(url)) {
             return Err(bad("member.database_url", "must start with sqlite:, postgres:// or postgresql://"));
         }
-        if self.member.pg_role.is_empty() || !self.member.pg_role.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        if self.member.pg_role.is_empty() || !self.member.pg_role.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
             return Err(bad("member.pg_role", "must be a plain role name (letters, digits, _)"));
         }
         for (key, value) in [
@@ -189,7 +195,10 @@ impl Config {
             return Err(bad("token.worker_timeout_secs", "must be at least 1"));
         }
         if let Some(v) = self.token.vendors.iter().find(|v| v.prefix_bytes().is_none_or(|p| p.is_empty())) {
-            return Err(bad("token.vendors.atr_prefix", &format!("vendor {:?}: must be hex bytes like \"3B 9F 95\"", v.name)));
+            return Err(bad(
+                "token.vendors.atr_prefix",
+                &format!("vendor {:?}: must be hex bytes like \"3B 9F 95\"", v.name),
+            ));
         }
         if self.ca.backend == crate::ca::CaBackend::Command && self.ca.command.is_empty() {
             return Err(bad("ca.command", "must name the program when ca.backend = \"command\""));
@@ -233,7 +242,12 @@ pub fn data_dir() -> PathBuf {
 
 /// Applies `KEYDESK_SECTION__KEY=value` to the table. The value is read as TOML when the key's default is
 /// not a string (numbers, booleans, arrays), else taken verbatim, so a PIN-like "0123" stays a string.
-fn apply_env_override(table: &mut toml::Table, defaults: &toml::Table, var: &str, value: &str) -> Result<(), ConfigError> {
+fn apply_env_override(
+    table: &mut toml::Table,
+    defaults: &toml::Table,
+    var: &str,
+    value: &str,
+) -> Result<(), ConfigError> {
     let path: Vec<String> = var[ENV_PREFIX.len()..].split("__").map(str::to_ascii_lowercase).collect();
     if path.iter().any(String::is_empty) {
         return Err(ConfigError::Env { var: var.into(), message: "empty section or key name".into() });
@@ -245,15 +259,18 @@ fn apply_env_override(table: &mut toml::Table, defaults: &toml::Table, var: &str
     let default_value = path.iter().try_fold(toml::Value::Table(defaults.clone()), |v, k| v.get(k).cloned());
     let parsed = match default_value {
         Some(toml::Value::String(_)) | None => toml::Value::String(value.to_string()),
-        Some(_) => toml::from_str::<toml::Table>(&format!("v = {value}"))
-            .ok()
-            .and_then(|mut t| t.remove("v"))
-            .ok_or_else(|| ConfigError::Env { var: var.into(), message: format!("{value:?} is not a valid TOML value") })?,
+        Some(_) => {
+            toml::from_str::<toml::Table>(&format!("v = {value}")).ok().and_then(|mut t| t.remove("v")).ok_or_else(
+                || ConfigError::Env { var: var.into(), message: format!("{value:?} is not a valid TOML value") },
+            )?
+        }
     };
     let mut node = &mut *table;
     for key in &path[..path.len() - 1] {
         let entry = node.entry(key.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        node = entry.as_table_mut().ok_or_else(|| ConfigError::Env { var: var.into(), message: format!("`{key}` is not a table") })?;
+        node = entry
+            .as_table_mut()
+            .ok_or_else(|| ConfigError::Env { var: var.into(), message: format!("`{key}` is not a table") })?;
     }
     node.insert(path[path.len() - 1].clone(), parsed);
     // Earlier sources were valid on their own, so an error now belongs to this variable.
@@ -293,7 +310,11 @@ mod tests {
         let f = write("[database]\nurl = \"sqlite://a.db\"\nmax_connections = 3\n");
         let (c, src) = Config::load_from(
             Some(f.path()),
-            &env(&[("KEYDESK_DATABASE__URL", "postgres://x/y"), ("KEYDESK_LOG__LEVEL", "debug"), ("KEYDESK_DESK__NAME", "0123")]),
+            &env(&[
+                ("KEYDESK_DATABASE__URL", "postgres://x/y"),
+                ("KEYDESK_LOG__LEVEL", "debug"),
+                ("KEYDESK_DESK__NAME", "0123"),
+            ]),
         )
         .unwrap();
         assert_eq!(c.database.url.as_deref(), Some("postgres://x/y"));
@@ -319,7 +340,8 @@ mod tests {
         let e = Config::load_from(Some(f.path()), &[]).unwrap_err().to_string();
         assert!(e.contains("database.max_connections"), "{e}");
 
-        let e = Config::load_from(None, &env(&[("KEYDESK_DATABASE__MAX_CONNECTIONS", "many")])).unwrap_err().to_string();
+        let e =
+            Config::load_from(None, &env(&[("KEYDESK_DATABASE__MAX_CONNECTIONS", "many")])).unwrap_err().to_string();
         assert!(e.contains("KEYDESK_DATABASE__MAX_CONNECTIONS"), "{e}");
         let e = Config::load_from(None, &env(&[("KEYDESK_DATABASE__NOPE", "1")])).unwrap_err().to_string();
         assert!(e.contains("KEYDESK_DATABASE__NOPE") && e.contains("nope"), "{e}");

@@ -11,13 +11,13 @@ use chrono::{Duration, Utc};
 use clap::Subcommand;
 use serde_json::Value;
 
-use crate::provision::softhsm::{self, MemberKey, SoftHsmDir};
+use super::config::Config;
+use super::exit;
 use crate::ca::x509::KeyAlgorithm;
 use crate::ca::LocalCa;
 use crate::clock::Clock;
-use super::config::Config;
 use crate::domain::{Order, OrderKind, Status};
-use super::exit;
+use crate::provision::softhsm::{self, MemberKey, SoftHsmDir};
 
 /// The demo order the README's walk-through renews.
 pub const DEMO_ORDER: &str = "0000261121000001";
@@ -98,8 +98,12 @@ pub fn demo_ca(dir: &Path, clock: &Clock) -> Result<LocalCa, String> {
     if !cert.is_file() || !key.is_file() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let now = clock.now();
-        let (cert_pem, key_pem) = LocalCa::create("CN=keydesk 演示 CA,O=keydesk,C=CN", now - Duration::days(3650), now + Duration::days(3650 * 3))
-            .map_err(|e| e.to_string())?;
+        let (cert_pem, key_pem) = LocalCa::create(
+            "CN=keydesk 演示 CA,O=keydesk,C=CN",
+            now - Duration::days(3650),
+            now + Duration::days(3650 * 3),
+        )
+        .map_err(|e| e.to_string())?;
         std::fs::write(&cert, cert_pem).map_err(|e| e.to_string())?;
         write_private(&key, &key_pem)?;
     }
@@ -107,9 +111,15 @@ pub fn demo_ca(dir: &Path, clock: &Clock) -> Result<LocalCa, String> {
 }
 
 fn write_private(path: &Path, text: &str) -> Result<(), String> {
-    use std::os::unix::fs::OpenOptionsExt;
     use std::io::Write;
-    let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     f.write_all(text.as_bytes()).map_err(|e| e.to_string())
 }
 
@@ -144,7 +154,19 @@ pub async fn run(cmd: DevCommand, config: &Config, clock: &Clock) -> Result<u8, 
             let ca = demo_ca(&dir, clock)?;
             println!("演示 CA：{}（{}）", dir.join("ca.crt").display(), ca.certificate().subject);
         }
-        DevCommand::ProvisionToken { softhsm_dir, subject, cert_serial, not_before, not_after, ca_dir, pin, algorithm, bare, label, json } => {
+        DevCommand::ProvisionToken {
+            softhsm_dir,
+            subject,
+            cert_serial,
+            not_before,
+            not_after,
+            ca_dir,
+            pin,
+            algorithm,
+            bare,
+            label,
+            json,
+        } => {
             let ca = demo_ca(&ca_dir, clock)?;
             let dir = SoftHsmDir::create(&softhsm_dir)?;
             let serial = dir.init_token(&label, &pin)?;
@@ -153,7 +175,8 @@ pub async fn run(cmd: DevCommand, config: &Config, clock: &Clock) -> Result<u8, 
                 token_serial: serial.clone(),
                 token_label: label,
                 pin,
-                algorithm: KeyAlgorithm::from_code(&algorithm).ok_or_else(|| format!("unknown algorithm {algorithm:?} (rsa-2048, ec-p256)"))?,
+                algorithm: KeyAlgorithm::from_code(&algorithm)
+                    .ok_or_else(|| format!("unknown algorithm {algorithm:?} (rsa-2048, ec-p256)"))?,
                 subject,
                 cert_serial,
                 not_before,
@@ -162,15 +185,28 @@ pub async fn run(cmd: DevCommand, config: &Config, clock: &Clock) -> Result<u8, 
             };
             softhsm::provision(&module, &key, &ca)?;
             if json {
-                println!("{}", serde_json::json!({ "serial": serial, "order_serial": platform_serial(&serial), "softhsm2_conf": dir.conf() }));
+                println!(
+                    "{}",
+                    serde_json::json!({ "serial": serial, "order_serial": platform_serial(&serial), "softhsm2_conf": dir.conf() })
+                );
             } else {
-                println!("KEY {serial} 已制作（订单中记为 {}；SOFTHSM2_CONF={}）", platform_serial(&serial), dir.conf().display());
+                println!(
+                    "KEY {serial} 已制作（订单中记为 {}；SOFTHSM2_CONF={}）",
+                    platform_serial(&serial),
+                    dir.conf().display()
+                );
             }
         }
         DevCommand::DemoOrders { orders, out } => {
             let text = std::fs::read_to_string(&orders).map_err(|e| format!("{}: {e}", orders.display()))?;
             let calendar = crate::sla::Calendar::load(&config.sla).map_err(|e| e.to_string())?;
-            let moved = crate::demo::rebase(&text, crate::demo::fixture_as_of(), clock.now(), &calendar, config.renewal.mail_only_before)?;
+            let moved = crate::demo::rebase(
+                &text,
+                crate::demo::fixture_as_of(),
+                clock.now(),
+                &calendar,
+                config.renewal.mail_only_before,
+            )?;
             std::fs::write(&out, moved).map_err(|e| format!("{}: {e}", out.display()))?;
             println!("演示订单已按今天（{}）写入 {}", clock.now_local().date_naive(), out.display());
         }
@@ -183,7 +219,9 @@ pub async fn run(cmd: DevCommand, config: &Config, clock: &Clock) -> Result<u8, 
                 if chosen.len() >= limit {
                     break;
                 }
-                let waiting = matches!(o.status, Status::Paid | Status::Received) && o.kind == OrderKind::MailBack && o.handler.docs_approved;
+                let waiting = matches!(o.status, Status::Paid | Status::Received)
+                    && o.kind == OrderKind::MailBack
+                    && o.handler.docs_approved;
                 if waiting && !chosen.iter().any(|c| c.order_no == o.order_no || c.key_serial == o.key_serial) {
                     chosen.push(o);
                 }
@@ -197,19 +235,27 @@ pub async fn run(cmd: DevCommand, config: &Config, clock: &Clock) -> Result<u8, 
             let mut records: Vec<Value> = serde_json::from_str(&text).map_err(|e| e.to_string())?;
             for (o, serial) in chosen.iter().zip(&serials) {
                 softhsm::provision(&module, &member_key(o, serial, &pin), &ca)?;
-                let record = records.iter_mut().find(|r| r["order_no"].as_str().map(crate::domain::scan_text::canonical_identifier).as_deref() == Some(o.order_no.as_str()));
+                let record = records.iter_mut().find(|r| {
+                    r["order_no"].as_str().map(crate::domain::scan_text::canonical_identifier).as_deref()
+                        == Some(o.order_no.as_str())
+                });
                 if let Some(r) = record {
                     r["key_serial"] = Value::String(platform_serial(serial));
                 }
-                println!("KEY {serial}  订单 {}  {}  证书 {} 到期 {}", o.order_no, o.company, o.cert.serial, o.cert.not_after);
+                println!(
+                    "KEY {serial}  订单 {}  {}  证书 {} 到期 {}",
+                    o.order_no, o.company, o.cert.serial, o.cert.not_after
+                );
             }
-            std::fs::write(&out, serde_json::to_string_pretty(&records).map_err(|e| e.to_string())?).map_err(|e| format!("{}: {e}", out.display()))?;
+            std::fs::write(&out, serde_json::to_string_pretty(&records).map_err(|e| e.to_string())?)
+                .map_err(|e| format!("{}: {e}", out.display()))?;
             println!("\n  订单（含 KEY 编号）：{}\n  export SOFTHSM2_CONF={}\n  export KEYDESK_CA__CERT={}\n  export KEYDESK_CA__KEY={}\n  PIN：{pin}", out.display(), dir.conf().display(), ca_dir.join("ca.crt").display(), ca_dir.join("ca.key").display());
         }
         DevCommand::VirtualCard { atr, port } => {
             let atr = hex::decode(atr.replace(' ', "")).map_err(|e| format!("ATR is not hex: {e}"))?;
-            let card = crate::token::virtual_card::VirtualCard::insert(port, &atr)
-                .map_err(|e| format!("vpcd reader on port {port} does not answer ({e}): start pcscd with vsmartcard-vpcd"))?;
+            let card = crate::token::virtual_card::VirtualCard::insert(port, &atr).map_err(|e| {
+                format!("vpcd reader on port {port} does not answer ({e}): start pcscd with vsmartcard-vpcd")
+            })?;
             println!("虚拟 KEY 已插入 vpcd 读卡器（端口 {port}，ATR {}）；Ctrl-C 拔出", hex::encode_upper(&atr));
             loop {
                 tokio::select! {

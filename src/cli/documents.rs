@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 use chrono::TimeDelta;
 use serde::Serialize;
 
+use super::exit;
 use super::{fail, print_json, Failure};
 use crate::domain::{Order, OrderNo};
-use super::exit;
 use crate::ops::intake::local;
 use crate::ops::print::{self, RunReport};
 use crate::ops::{self, OpsError};
@@ -29,17 +29,17 @@ fn write_pdf(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(format!(".{}.tmp", std::process::id()));
     let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, bytes)
-        .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            fail(format!("{}: {e}", path.display()))
-        })
+    std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path)).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        fail(format!("{}: {e}", path.display()))
+    })
 }
 
 fn need_output(out: &Option<PathBuf>, print: bool) -> Result<(), Failure> {
     if out.is_none() && !print {
-        return Err(Failure { code: exit::USAGE, message: "请用 --out FILE.pdf 写出文件，或用 --print 打印".into() });
+        return Err(Failure {
+            code: exit::USAGE, message: "请用 --out FILE.pdf 写出文件，或用 --print 打印".into()
+        });
     }
     Ok(())
 }
@@ -78,7 +78,15 @@ fn say_printed(p: &Printed) {
     }
 }
 
-pub async fn label(services: &Services, actor: &Actor, order_no: &str, waybill: Option<&str>, out: Option<PathBuf>, print: bool, json: bool) -> Result<u8, Failure> {
+pub async fn label(
+    services: &Services,
+    actor: &Actor,
+    order_no: &str,
+    waybill: Option<&str>,
+    out: Option<PathBuf>,
+    print: bool,
+    json: bool,
+) -> Result<u8, Failure> {
     need_output(&out, print)?;
     let store = services.store();
     let order = order(store, order_no).await?;
@@ -113,11 +121,26 @@ pub async fn label(services: &Services, actor: &Actor, order_no: &str, waybill: 
     Ok(code)
 }
 
-pub async fn invoice(services: &Services, actor: &Actor, order_no: &str, out: Option<PathBuf>, print: bool, json: bool) -> Result<u8, Failure> {
+pub async fn invoice(
+    services: &Services,
+    actor: &Actor,
+    order_no: &str,
+    out: Option<PathBuf>,
+    print: bool,
+    json: bool,
+) -> Result<u8, Failure> {
     need_output(&out, print)?;
     let store = services.store();
     let order = order(store, order_no).await?;
-    let issue = ops::invoice::issued_or_issue(store, font(services)?.as_ref(), &services.documents.invoice, &order, actor, &services.clock).await?;
+    let issue = ops::invoice::issued_or_issue(
+        store,
+        font(services)?.as_ref(),
+        &services.documents.invoice,
+        &order,
+        actor,
+        &services.clock,
+    )
+    .await?;
     let doc = issue.document();
     if let Some(path) = &out {
         write_pdf(path, &doc.pdf)?;
@@ -155,7 +178,14 @@ pub async fn invoice(services: &Services, actor: &Actor, order_no: &str, out: Op
     Ok(code)
 }
 
-pub async fn attach(services: &Services, actor: &Actor, order_no: &str, file: &Path, number: &str, json: bool) -> Result<u8, Failure> {
+pub async fn attach(
+    services: &Services,
+    actor: &Actor,
+    order_no: &str,
+    file: &Path,
+    number: &str,
+    json: bool,
+) -> Result<u8, Failure> {
     let (store, clock) = (services.store(), &services.clock);
     let order = order(store, order_no).await?;
     let pdf = std::fs::read(file).map_err(|e| fail(format!("{}: {e}", file.display())))?;
@@ -185,7 +215,11 @@ fn job_line(j: &PrintJobRecord) -> String {
         if j.reprint { "（补打）" } else { "" },
         print::state_label(&j.state),
         j.attempts,
-        if j.state == "queued" { format!("下次 {}", local(j.next_attempt_at)) } else { j.printed_at.map(local).unwrap_or_default() },
+        if j.state == "queued" {
+            format!("下次 {}", local(j.next_attempt_at))
+        } else {
+            j.printed_at.map(local).unwrap_or_default()
+        },
         j.last_error.as_deref().map(|e| format!("  {e}")).unwrap_or_default()
     )
 }
@@ -205,11 +239,17 @@ pub async fn queue(services: &Services, json: bool) -> Result<u8, Failure> {
 }
 
 pub async fn retry(services: &Services, json: bool) -> Result<u8, Failure> {
-    let report: RunReport = print::run_due(services.store(), &services.printers, &RetryPolicy::default(), &services.clock).await?;
+    let report: RunReport =
+        print::run_due(services.store(), &services.printers, &RetryPolicy::default(), &services.clock).await?;
     if json {
         print_json(&report)?;
     } else {
-        println!("已打印 {} 个，等待重试 {} 个，失败 {} 个", report.printed.len(), report.retrying.len(), report.failed.len());
+        println!(
+            "已打印 {} 个，等待重试 {} 个，失败 {} 个",
+            report.printed.len(),
+            report.retrying.len(),
+            report.failed.len()
+        );
         for j in report.retrying.iter().chain(&report.failed) {
             println!("  {}", job_line(j));
         }
@@ -219,12 +259,26 @@ pub async fn retry(services: &Services, json: bool) -> Result<u8, Failure> {
 
 pub async fn reprint(services: &Services, actor: &Actor, id: i64, json: bool) -> Result<u8, Failure> {
     let store = services.store();
-    let original = store.print_job(id).await?.ok_or_else(|| Failure { code: exit::REFUSED, message: format!("没有打印任务 {id}") })?;
+    let original = store
+        .print_job(id)
+        .await?
+        .ok_or_else(|| Failure { code: exit::REFUSED, message: format!("没有打印任务 {id}") })?;
     let at = services.clock.now();
     let job = if original.kind == "label" {
-        let order = store.order_by_id(original.order_id).await?.ok_or(OpsError::OrderNotFound(format!("id {}", original.order_id)))?;
+        let order = store
+            .order_by_id(original.order_id)
+            .await?
+            .ok_or(OpsError::OrderNotFound(format!("id {}", original.order_id)))?;
         let waybill = original.name.strip_prefix("label-").map(str::to_string);
-        let doc = ops::label::build_label(store, font(services)?.as_ref(), &services.documents.label, &order, waybill.as_deref(), at).await?;
+        let doc = ops::label::build_label(
+            store,
+            font(services)?.as_ref(),
+            &services.documents.label,
+            &order,
+            waybill.as_deref(),
+            at,
+        )
+        .await?;
         ops::label::enqueue_label(store, &order, &doc, actor, at).await?
     } else {
         print::reprint(store, &original, actor, at).await?

@@ -14,7 +14,12 @@ pub fn init(config: &Config, to_file: bool) -> Option<WorkerGuard> {
             let appender = tracing_appender::rolling::daily(&dir, "keydesk.log");
             let (writer, guard) = tracing_appender::non_blocking(appender);
             let filter = EnvFilter::try_new(&config.log.level).unwrap_or_else(|_| EnvFilter::new("info"));
-            let ok = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(false).try_init().is_ok();
+            let ok = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(writer)
+                .with_ansi(false)
+                .try_init()
+                .is_ok();
             return ok.then_some(guard);
         }
         eprintln!("keydesk: cannot create log folder {}; logging to stderr", dir.display());

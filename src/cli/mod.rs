@@ -17,9 +17,9 @@ mod token;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
-use config::{Config, ConfigSource};
 use crate::domain::order::Change;
 use crate::domain::{mask, HoldReason, Order, OrderNo, Status};
+use config::{Config, ConfigSource};
 
 use crate::ops::intake::local;
 use crate::ops::{self, OpsError};
@@ -430,7 +430,9 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
         return Ok(exit::OK);
     }
     match command {
-        Command::Sla(SlaCommand::Due { policy, events, pauses, at, json }) => return sla_due(&config, policy, &events, &pauses, at.as_deref(), json, &clock),
+        Command::Sla(SlaCommand::Due { policy, events, pauses, at, json }) => {
+            return sla_due(&config, policy, &events, &pauses, at.as_deref(), json, &clock)
+        }
         Command::Calendar(CalendarCommand::Check { json }) => return calendar_check(&config, json, &clock),
         Command::Serve(args) => return serve(&config, args, clock).await,
         _ => {}
@@ -477,7 +479,9 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
             }
             Ok(exit::OK)
         }
-        Command::Fixtures(FixturesCommand::Generate { orders, seed }) => generate(store.as_ref(), orders, seed, &clock).await,
+        Command::Fixtures(FixturesCommand::Generate { orders, seed }) => {
+            generate(store.as_ref(), orders, seed, &clock).await
+        }
         Command::Order(cmd) => order_command(store.as_ref(), cmd, actor, &clock).await,
         Command::Intake(args) => {
             let actor = actor(None)?;
@@ -513,7 +517,11 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
             if json {
                 print_json(&serde_json::json!({ "shipped_now": fresh, "order": OrderView::of(&order) }))?;
             } else if fresh {
-                println!("订单 {} 已发货，运单 {}", order.order_no, order.outbound_waybill.as_ref().map(|w| w.as_str()).unwrap_or("-"));
+                println!(
+                    "订单 {} 已发货，运单 {}",
+                    order.order_no,
+                    order.outbound_waybill.as_ref().map(|w| w.as_str()).unwrap_or("-")
+                );
             } else {
                 println!("订单 {} 此前已用这个运单发货，未做更改", order.order_no);
             }
@@ -541,7 +549,8 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
         Command::Sla(SlaCommand::Board { at, limit, json }) => {
             let rules = services.clock_rules().map_err(fail)?;
             let now = sla_instant(at.as_deref(), &clock)?;
-            let board = ops::sla::board(store.as_ref(), &rules, now, crate::sla::board::BoardWindow::first(limit)).await?;
+            let board =
+                ops::sla::board(store.as_ref(), &rules, now, crate::sla::board::BoardWindow::first(limit)).await?;
             if json {
                 print_json(&board)?;
             } else {
@@ -551,7 +560,8 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
         }
         Command::Sla(SlaCommand::Report { from, to, json }) => {
             let rules = services.clock_rules().map_err(fail)?;
-            let day_start = |d: chrono::NaiveDate| crate::sla::working_time::shanghai_instant(d, 0).with_timezone(&chrono::Utc);
+            let day_start =
+                |d: chrono::NaiveDate| crate::sla::working_time::shanghai_instant(d, 0).with_timezone(&chrono::Utc);
             let Some(end) = to.succ_opt().map(day_start) else {
                 return Err(fail("日期超出范围"));
             };
@@ -568,10 +578,15 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
             Ok(if problems.is_empty() { exit::OK } else { exit::FAILURE })
         }
         // Answered above, before the database was opened.
-        Command::Sla(SlaCommand::Due { .. }) | Command::Calendar(_) | Command::Config(_) | Command::Serve(_) | Command::TokenWorker { .. } | Command::Dev(_) => {
-            Ok(exit::OK)
+        Command::Sla(SlaCommand::Due { .. })
+        | Command::Calendar(_)
+        | Command::Config(_)
+        | Command::Serve(_)
+        | Command::TokenWorker { .. }
+        | Command::Dev(_) => Ok(exit::OK),
+        Command::Reader(ReaderCommand::Watch { json, no_identify }) => {
+            token::reader_watch(&services, json, !no_identify).await.map(|_| exit::OK)
         }
-        Command::Reader(ReaderCommand::Watch { json, no_identify }) => token::reader_watch(&services, json, !no_identify).await.map(|_| exit::OK),
         Command::Token(TokenCommand::Show { serial, module, json }) => {
             token::token_show(&services, serial.as_deref(), module, json).await.map(|_| exit::OK)
         }
@@ -580,13 +595,18 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
             ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
             documents::label(&services, &actor, &order_no, waybill.as_deref(), out, print, json).await
         }
-        Command::Invoice(InvoiceArgs { attach: Some(InvoiceCommand::Attach { order_no, file, number, json }), .. }) => {
+        Command::Invoice(InvoiceArgs {
+            attach: Some(InvoiceCommand::Attach { order_no, file, number, json }), ..
+        }) => {
             let actor = actor(None)?;
             ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
             documents::attach(&services, &actor, &order_no, &file, &number, json).await
         }
         Command::Invoice(InvoiceArgs { attach: None, order_no, out, print, json }) => {
-            let order_no = order_no.ok_or_else(|| Failure { code: exit::USAGE, message: "请指明订单号：keydesk invoice ORDER --out FILE.pdf".into() })?;
+            let order_no = order_no.ok_or_else(|| Failure {
+                code: exit::USAGE,
+                message: "请指明订单号：keydesk invoice ORDER --out FILE.pdf".into(),
+            })?;
             let actor = actor(None)?;
             ops::operators::require_operator(store.as_ref(), &actor.operator).await?;
             documents::invoice(&services, &actor, &order_no, out, print, json).await
@@ -712,14 +732,25 @@ fn clock_rules(config: &Config) -> Result<crate::sla::ClockRules, Failure> {
     crate::sla::ClockRules::load(&config.sla).map_err(|e| fail(e.to_string()))
 }
 
-fn sla_instant(text: Option<&str>, clock: &crate::clock::Clock) -> Result<chrono::DateTime<chrono::FixedOffset>, Failure> {
+fn sla_instant(
+    text: Option<&str>,
+    clock: &crate::clock::Clock,
+) -> Result<chrono::DateTime<chrono::FixedOffset>, Failure> {
     match text {
         Some(t) => crate::sla::due::parse_instant(t).map_err(|e| Failure { code: exit::USAGE, message: e.to_string() }),
         None => Ok(clock.now_local()),
     }
 }
 
-fn sla_due(config: &Config, policy: crate::sla::Policy, events: &[String], pauses: &[String], at: Option<&str>, json: bool, clock: &crate::clock::Clock) -> Result<u8, Failure> {
+fn sla_due(
+    config: &Config,
+    policy: crate::sla::Policy,
+    events: &[String],
+    pauses: &[String],
+    at: Option<&str>,
+    json: bool,
+    clock: &crate::clock::Clock,
+) -> Result<u8, Failure> {
     let usage = |e: crate::sla::SlaError| Failure { code: exit::USAGE, message: e.to_string() };
     let args = crate::sla::due::DueArgs {
         policy,
@@ -727,7 +758,8 @@ fn sla_due(config: &Config, policy: crate::sla::Policy, events: &[String], pause
         pauses: pauses.iter().map(|p| crate::sla::due::parse_pause(p)).collect::<Result<_, _>>().map_err(usage)?,
     };
     let rules = clock_rules(config)?;
-    let report = crate::sla::due::compute_due(&rules, &args, sla_instant(at, clock)?).map_err(|e| fail(e.to_string()))?;
+    let report =
+        crate::sla::due::compute_due(&rules, &args, sla_instant(at, clock)?).map_err(|e| fail(e.to_string()))?;
     if json {
         print_json(&report)?;
     } else {
@@ -772,7 +804,9 @@ async fn order_command(
             let no = parse_no(&order_no)?;
             let ops::orders::OrderDetail { order, receipts, audit, .. } = ops::orders::detail(store, &no).await?;
             if json {
-                print_json(&serde_json::json!({ "order": OrderView::of(&order), "receipts": receipts, "audit": audit }))?;
+                print_json(
+                    &serde_json::json!({ "order": OrderView::of(&order), "receipts": receipts, "audit": audit }),
+                )?;
             } else {
                 print_order(&order);
                 println!("  时间线：");
@@ -802,18 +836,36 @@ async fn order_command(
             Ok(if orders.is_empty() && !json { exit::REFUSED } else { exit::OK })
         }
         OrderCommand::Hold { order_no, reason, note, json } => {
-            change(store, &parse_no(&order_no)?, Change::Hold { reason, resume_to: None }, &note, actor(None)?, json, clock).await
+            change(
+                store,
+                &parse_no(&order_no)?,
+                Change::Hold { reason, resume_to: None },
+                &note,
+                actor(None)?,
+                json,
+                clock,
+            )
+            .await
         }
         OrderCommand::Release { order_no, note, json } => {
             change(store, &parse_no(&order_no)?, Change::Release, &note, actor(None)?, json, clock).await
         }
         OrderCommand::Cancel { order_no, note, json } => {
-            change(store, &parse_no(&order_no)?, Change::MoveTo(Status::Cancelled), &note, actor(None)?, json, clock).await
+            change(store, &parse_no(&order_no)?, Change::MoveTo(Status::Cancelled), &note, actor(None)?, json, clock)
+                .await
         }
     }
 }
 
-async fn change(store: &dyn Store, no: &OrderNo, change: Change, note: &str, actor: Actor, json: bool, clock: &crate::clock::Clock) -> Result<u8, Failure> {
+async fn change(
+    store: &dyn Store,
+    no: &OrderNo,
+    change: Change,
+    note: &str,
+    actor: Actor,
+    json: bool,
+    clock: &crate::clock::Clock,
+) -> Result<u8, Failure> {
     ops::operators::require_operator(store, &actor.operator).await?;
     let order = ops::change::change_order(store, no, &change, note, &actor, clock).await?;
     if json {
@@ -933,27 +985,54 @@ impl<'a> OrderView<'a> {
             received_by: o.received_by.as_deref(),
             outbound_waybill: o.outbound_waybill.as_ref().map(|w| w.as_str()),
             shipped_at: o.shipped_at,
-            ship_to: format!("{} {} {}", mask::name(&o.ship_to.name), mask::phone(&o.ship_to.phone), mask::address(&o.ship_to.region, &o.ship_to.address)),
+            ship_to: format!(
+                "{} {} {}",
+                mask::name(&o.ship_to.name),
+                mask::phone(&o.ship_to.phone),
+                mask::address(&o.ship_to.region, &o.ship_to.address)
+            ),
         }
     }
 }
 
 fn print_order(o: &Order) {
     let v = OrderView::of(o);
-    println!("订单 {}（{}）  {}  {} 元 / {} 年", v.order_no, v.platform_order_no.unwrap_or("-"), v.status_label, v.amount, v.term_years);
+    println!(
+        "订单 {}（{}）  {}  {} 元 / {} 年",
+        v.order_no,
+        v.platform_order_no.unwrap_or("-"),
+        v.status_label,
+        v.amount,
+        v.term_years
+    );
     if let Some(h) = v.hold {
         println!("  挂起原因：{}  {}（解除后回到「{}」）", h.reason.label(), h.note, h.resume_to.label());
     }
     println!("  单位：{}  账号：{}  持有人：{}  电话：{}", v.company, v.account, v.holder, v.contact_phone);
-    println!("  KEY 编号：{}  证书序列号：{}  到期：{}  {}", v.key_serial, v.cert_serial, local(v.cert_not_after), if v.cert_seal == "single" { "单章" } else { "双章" });
+    println!(
+        "  KEY 编号：{}  证书序列号：{}  到期：{}  {}",
+        v.key_serial,
+        v.cert_serial,
+        local(v.cert_not_after),
+        if v.cert_seal == "single" { "单章" } else { "双章" }
+    );
     println!(
         "  支付：{}  资料：{}  开票：{}",
         v.paid_at.map(local).unwrap_or_else(|| "未支付".into()),
         if v.docs_approved { "已审核" } else { "未审核" },
         o.invoice_status.label()
     );
-    println!("  寄来运单：{}  收件：{}", v.inbound_waybill.unwrap_or("-"), v.received_at.map(|t| format!("{} {}", local(t), v.received_by.unwrap_or(""))).unwrap_or_else(|| "-".into()));
-    println!("  寄回运单：{}  发货：{}  收货人：{}", v.outbound_waybill.unwrap_or("-"), v.shipped_at.map(local).unwrap_or_else(|| "-".into()), v.ship_to);
+    println!(
+        "  寄来运单：{}  收件：{}",
+        v.inbound_waybill.unwrap_or("-"),
+        v.received_at.map(|t| format!("{} {}", local(t), v.received_by.unwrap_or(""))).unwrap_or_else(|| "-".into())
+    );
+    println!(
+        "  寄回运单：{}  发货：{}  收货人：{}",
+        v.outbound_waybill.unwrap_or("-"),
+        v.shipped_at.map(local).unwrap_or_else(|| "-".into()),
+        v.ship_to
+    );
 }
 
 fn print_orders(orders: &[Order], json: bool) -> Result<(), Failure> {

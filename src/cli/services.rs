@@ -19,7 +19,9 @@ pub fn build(config: &Config, store: Arc<dyn Store>, clock: Clock) -> Services {
         clock,
         ca,
         printers: crate::outbound::printer::printers_from_settings(&config.printer),
-        courier: crate::outbound::courier::courier_from_settings(&config.courier).map(Arc::from).map_err(|e| e.to_string()),
+        courier: crate::outbound::courier::courier_from_settings(&config.courier)
+            .map(Arc::from)
+            .map_err(|e| e.to_string()),
         documents: DocumentSettings { label: config.label.clone(), invoice: config.invoice.clone() },
         font: config.font.clone(),
         clock_rules: crate::sla::ClockRules::load(&config.sla).map(Arc::new).map_err(|e| e.to_string()),

@@ -11,17 +11,17 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+use super::exit;
 use super::{print_json, Failure, RenewArgs};
+use crate::ca::x509;
+use crate::domain::OrderNo;
 use crate::ops::identify::{identify, orders_for_key, IdentifiedKey};
+use crate::ops::renew::{self, RenewContext, RenewResult, StepReport};
+use crate::services::Services;
+use crate::store::Actor;
 use crate::token::pkcs11::{TokenError, TokenReport};
 use crate::token::reader::{self, ReaderEvent};
 use crate::token::worker::{TokenWorker, WorkerError};
-use crate::ca::x509;
-use crate::services::Services;
-use crate::domain::OrderNo;
-use super::exit;
-use crate::ops::renew::{self, RenewContext, RenewResult, StepReport};
-use crate::store::Actor;
 
 #[derive(Serialize)]
 struct Timed<'a, T: Serialize> {
@@ -112,16 +112,26 @@ struct TokenView {
 }
 
 /// `keydesk token show`: no PIN, public objects only.
-pub async fn token_show(services: &Services, serial: Option<&str>, module: Option<String>, json: bool) -> Result<(), Failure> {
+pub async fn token_show(
+    services: &Services,
+    serial: Option<&str>,
+    module: Option<String>,
+    json: bool,
+) -> Result<(), Failure> {
     let module = services.token.module(module);
     let token_err = |e: WorkerError| Failure { code: exit::RENEW_TOKEN, message: e.to_string() };
-    let mut worker = TokenWorker::spawn(&services.token.worker, &module, services.token.worker_timeout()).await.map_err(token_err)?;
+    let mut worker = TokenWorker::spawn(&services.token.worker, &module, services.token.worker_timeout())
+        .await
+        .map_err(token_err)?;
     let tokens = worker.tokens().await.map_err(token_err)?;
     let serials: Vec<String> = match serial {
         Some(s) if tokens.iter().any(|t| crate::domain::KeySerial::new(&t.serial).is(s)) => vec![s.to_string()],
         Some(s) => {
             let present: Vec<String> = tokens.iter().map(|t| t.serial.clone()).collect();
-            return Err(token_err(WorkerError::Token(TokenError::NotPresent { serial: s.into(), present: if present.is_empty() { "无".into() } else { present.join(", ") } })));
+            return Err(token_err(WorkerError::Token(TokenError::NotPresent {
+                serial: s.into(),
+                present: if present.is_empty() { "无".into() } else { present.join(", ") },
+            })));
         }
         None => tokens.iter().map(|t| t.serial.clone()).collect(),
     };
@@ -131,9 +141,16 @@ pub async fn token_show(services: &Services, serial: Option<&str>, module: Optio
         let certificates = report
             .objects
             .iter()
-            .filter_map(|o| o.value.as_deref().and_then(|v| hex::decode(v).ok()).and_then(|d| x509::parse_certificate(&d).ok()))
+            .filter_map(|o| {
+                o.value.as_deref().and_then(|v| hex::decode(v).ok()).and_then(|d| x509::parse_certificate(&d).ok())
+            })
             .collect();
-        let orders = orders_for_key(services.store(), &s).await.map_err(Failure::from)?.into_iter().map(|o| format!("{} {}", o.order_no, o.status.label())).collect();
+        let orders = orders_for_key(services.store(), &s)
+            .await
+            .map_err(Failure::from)?
+            .into_iter()
+            .map(|o| format!("{} {}", o.order_no, o.status.label()))
+            .collect();
         views.push(TokenView { report, certificates, orders });
     }
     worker.close().await;
@@ -149,11 +166,25 @@ pub async fn token_show(services: &Services, serial: Option<&str>, module: Optio
         println!("KEY {}  标签 {}  {} {}  插槽 {}", t.serial, t.label, t.manufacturer, t.model, t.slot_description);
         println!(
             "  PIN：{}",
-            if pin.locked { "已锁定" } else if pin.final_try { "最后一次尝试" } else if pin.count_low { "曾输错（次数偏少）" } else { "正常" }
+            if pin.locked {
+                "已锁定"
+            } else if pin.final_try {
+                "最后一次尝试"
+            } else if pin.count_low {
+                "曾输错（次数偏少）"
+            } else {
+                "正常"
+            }
         );
         println!("  订单：{}", if v.orders.is_empty() { "无".into() } else { v.orders.join("，") });
         for o in &v.report.objects {
-            println!("  {:<12} id={:<34} {}{}", o.class, o.id, o.label, o.application.as_deref().map(|a| format!("  ({a})")).unwrap_or_default());
+            println!(
+                "  {:<12} id={:<34} {}{}",
+                o.class,
+                o.id,
+                o.label,
+                o.application.as_deref().map(|a| format!("  ({a})")).unwrap_or_default()
+            );
         }
         for c in &v.certificates {
             println!("  证书 {}  {}  {} 至 {}  签发者 {}", c.serial, c.subject, c.not_before, c.not_after, c.issuer);
@@ -181,7 +212,10 @@ fn read_pin(from_stdin: bool) -> Result<Zeroizing<String>, String> {
 }
 
 fn print_step(s: &StepReport) {
-    println!("  ✓ {:<10} {:>8.1} ms  (KEY {:>7.1} ms, keydesk {:>6.1} ms)  {}", s.label, s.total_ms, s.token_ms, s.own_ms, s.note);
+    println!(
+        "  ✓ {:<10} {:>8.1} ms  (KEY {:>7.1} ms, keydesk {:>6.1} ms)  {}",
+        s.label, s.total_ms, s.token_ms, s.own_ms, s.note
+    );
 }
 
 /// `keydesk renew ORDER`.
@@ -195,11 +229,16 @@ pub async fn renew(services: &Services, args: RenewArgs, actor: &Actor) -> Resul
     let failure = |e: renew::RenewError| Failure { code: exit::of_renew(&e), message: e.with_advice() };
     if args.abandon {
         let reason = args.reason.as_deref().unwrap_or_default();
-        let outcome = renew::abandon(store, &ctx, &no, reason, args.without_key, &mut pin_source, actor).await.map_err(failure)?;
+        let outcome = renew::abandon(store, &ctx, &no, reason, args.without_key, &mut pin_source, actor)
+            .await
+            .map_err(failure)?;
         if json {
             print_json(&outcome)?;
         } else {
-            println!("订单 {} 的续签任务 {} 已放弃，订单回到「已收件」：{}", outcome.order_no, outcome.job_id, outcome.key_cleanup);
+            println!(
+                "订单 {} 的续签任务 {} 已放弃，订单回到「已收件」：{}",
+                outcome.order_no, outcome.job_id, outcome.key_cleanup
+            );
             if let Some(c) = &outcome.unused_certificate {
                 println!("  CA 已签发未使用的证书 {}（SHA-256 {}）已记录，请在 CA 处吊销", c.serial, c.fingerprint);
             }
@@ -219,15 +258,27 @@ pub async fn renew(services: &Services, args: RenewArgs, actor: &Actor) -> Resul
         print_json(&outcome)?;
     } else {
         match outcome.result {
-            RenewResult::AlreadyRenewed => println!("订单 {} 已续签过（任务 {}），未做任何改动", outcome.order_no, outcome.job_id),
+            RenewResult::AlreadyRenewed => {
+                println!("订单 {} 已续签过（任务 {}），未做任何改动", outcome.order_no, outcome.job_id)
+            }
             RenewResult::Renewed => {
                 let own: f64 = outcome.steps.iter().map(|s| s.own_ms).sum();
                 let token: f64 = outcome.steps.iter().map(|s| s.token_ms).sum();
-                println!("订单 {} 已续签{}：keydesk {own:.1} ms，KEY {token:.1} ms", outcome.order_no, if outcome.resumed { "（继续上次的任务）" } else { "" });
+                println!(
+                    "订单 {} 已续签{}：keydesk {own:.1} ms，KEY {token:.1} ms",
+                    outcome.order_no,
+                    if outcome.resumed { "（继续上次的任务）" } else { "" }
+                );
             }
         }
-        println!("  旧证书 {}  {} 至 {}  SHA-256 {}", outcome.old.serial, outcome.old.not_before, outcome.old.not_after, outcome.old.fingerprint);
-        println!("  新证书 {}  {} 至 {}  SHA-256 {}", outcome.new.serial, outcome.new.not_before, outcome.new.not_after, outcome.new.fingerprint);
+        println!(
+            "  旧证书 {}  {} 至 {}  SHA-256 {}",
+            outcome.old.serial, outcome.old.not_before, outcome.old.not_after, outcome.old.fingerprint
+        );
+        println!(
+            "  新证书 {}  {} 至 {}  SHA-256 {}",
+            outcome.new.serial, outcome.new.not_before, outcome.new.not_after, outcome.new.fingerprint
+        );
     }
     Ok(exit::OK)
 }

@@ -27,28 +27,59 @@ pub enum Screen {
 /// Background work the desk asks for; the runner answers with a [`Msg`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
-    SignIn { name: String, secret: String },
-    Intake { scan: String },
-    LoadOrder { order_no: String },
-    Search { text: String },
+    SignIn {
+        name: String,
+        secret: String,
+    },
+    Intake {
+        scan: String,
+    },
+    LoadOrder {
+        order_no: String,
+    },
+    Search {
+        text: String,
+    },
     LoadUnmatched,
     LoadBoard,
     /// The board's two-week chart.
     LoadTrend,
-    Change { order_no: String, change: Change, reason: String },
-    Reveal { order_no: String },
-    Ship { order_no: String, waybill: String },
-    Renew { order_no: String, pin: Pin },
+    Change {
+        order_no: String,
+        change: Change,
+        reason: String,
+    },
+    Reveal {
+        order_no: String,
+    },
+    Ship {
+        order_no: String,
+        waybill: String,
+    },
+    Renew {
+        order_no: String,
+        pin: Pin,
+    },
     /// 放弃续签: end the running job on purpose.
-    Abandon { order_no: String, reason: String, pin: Pin },
-    Print { order_no: String },
+    Abandon {
+        order_no: String,
+        reason: String,
+        pin: Pin,
+    },
+    Print {
+        order_no: String,
+    },
     /// Which key is in `reader`, and whose (the module the ATR chose).
-    Identify { reader: String, atr: String, module: String },
+    Identify {
+        reader: String,
+        atr: String,
+        module: String,
+    },
     Quit,
 }
 
-pub use super::prompt::{Pin, Prompt, PromptInput};
 use super::prompt::Submit;
+pub use super::prompt::{Pin, Prompt, PromptInput};
 
 /// The renewal running (or last run) on the open order, step by step.
 #[derive(Debug, Clone, Default)]
@@ -91,7 +122,10 @@ pub enum Msg {
     PrintQueue(Result<crate::store::PrintQueueStatus, String>),
     Paste(String),
     SignedIn(Result<String, String>),
-    IntakeDone { scan: String, result: Result<IntakeOutcome, WorkError> },
+    IntakeDone {
+        scan: String,
+        result: Result<IntakeOutcome, WorkError>,
+    },
     OrderLoaded(Result<OrderDetail, String>),
     SearchDone(Result<Vec<Order>, String>),
     UnmatchedLoaded(Result<Vec<UnmatchedParcel>, String>),
@@ -102,13 +136,20 @@ pub enum Msg {
     RenewStep(crate::ops::renew::StepReport),
     Printed(Result<String, String>),
     Reader(crate::token::reader::ReaderEvent),
-    KeyIdentified { reader: String, atr: String, result: Result<Vec<crate::ops::identify::IdentifiedKey>, String> },
+    KeyIdentified {
+        reader: String,
+        atr: String,
+        result: Result<Vec<crate::ops::identify::IdentifiedKey>, String>,
+    },
     RenewDone(Result<String, String>),
     /// 放弃续签 ended: what was done, and the order as it is now.
     AbandonDone(Result<(String, OrderDetail), String>),
     /// Another desk changed something: reload what is on screen.
     ExternalChange,
-    Database { up: bool, detail: String },
+    Database {
+        up: bool,
+        detail: String,
+    },
 }
 
 /// A failure of background work: whether the database was unreachable (retry later) or the work refused.
@@ -293,7 +334,10 @@ impl App {
                         // Nothing is lost: the scan waits and is sent again when the database returns.
                         self.pending_scans.push_back(scan);
                         self.database_down = Some(e.message);
-                        self.say(Level::Warn, format!("数据库不可用，已暂存 {} 个扫描，恢复后自动提交", self.pending_scans.len()));
+                        self.say(
+                            Level::Warn,
+                            format!("数据库不可用，已暂存 {} 个扫描，恢复后自动提交", self.pending_scans.len()),
+                        );
                         vec![]
                     }
                     Err(e) => {
@@ -381,7 +425,12 @@ impl App {
                         let newly_failed = status.failed > self.print_queue.as_ref().map_or(0, |q| q.failed);
                         if newly_failed {
                             let why = status.last_error.clone().unwrap_or_default();
-                            self.say(Level::Error, format!("打印失败：{why}（检查打印机后在命令行运行 keydesk print queue / print reprint）"));
+                            self.say(
+                                Level::Error,
+                                format!(
+                                    "打印失败：{why}（检查打印机后在命令行运行 keydesk print queue / print reprint）"
+                                ),
+                            );
                         }
                         let changed = self.print_queue.as_ref() != Some(&status);
                         self.print_queue = Some(status);
@@ -560,7 +609,11 @@ impl App {
                 let scan = std::mem::take(&mut self.scan_input);
                 if scan.trim().is_empty() {
                     // Enter on an empty field opens the picked order of the last scan.
-                    let picked = self.last_intake.as_ref().and_then(|o| o.orders.get(self.intake_pick.selected)).map(|o| o.order_no.clone());
+                    let picked = self
+                        .last_intake
+                        .as_ref()
+                        .and_then(|o| o.orders.get(self.intake_pick.selected))
+                        .map(|o| o.order_no.clone());
                     return match picked {
                         Some(order_no) => self.start(Effect::LoadOrder { order_no }),
                         None => vec![],
@@ -693,7 +746,11 @@ impl App {
     }
 
     fn identify_again(&mut self) -> Vec<Effect> {
-        self.reader.reidentify().into_iter().map(|(reader, atr, module)| Effect::Identify { reader, atr, module }).collect()
+        self.reader
+            .reidentify()
+            .into_iter()
+            .map(|(reader, atr, module)| Effect::Identify { reader, atr, module })
+            .collect()
     }
 
     /// 放弃续签 on an order whose renewal is under way: the reason first, then the PIN.
@@ -711,7 +768,11 @@ impl App {
             return vec![];
         }
         let title = "放弃续签：填写原因（移除任务在 KEY 上生成的对象，原证书保留）".to_string();
-        self.prompt = Some(Prompt { title, order_no: d.order.order_no.to_string(), input: PromptInput::AbandonReason { text: String::new() } });
+        self.prompt = Some(Prompt {
+            title,
+            order_no: d.order.order_no.to_string(),
+            input: PromptInput::AbandonReason { text: String::new() },
+        });
         vec![]
     }
 
@@ -746,11 +807,17 @@ impl App {
                         self.prompt = Some(prompt);
                         vec![]
                     }
-                    Submit::Change { order_no, change, reason } => self.start(Effect::Change { order_no, change, reason }),
+                    Submit::Change { order_no, change, reason } => {
+                        self.start(Effect::Change { order_no, change, reason })
+                    }
                     // An empty waybill books the shipment with the configured courier (SF).
                     Submit::Ship { order_no, waybill } => self.start(Effect::Ship { order_no, waybill }),
                     Submit::Renew { order_no, pin } => {
-                        self.renewal = Some(RenewProgress { order_no: order_no.clone(), running: true, ..RenewProgress::default() });
+                        self.renewal = Some(RenewProgress {
+                            order_no: order_no.clone(),
+                            running: true,
+                            ..RenewProgress::default()
+                        });
                         self.start(Effect::Renew { order_no, pin })
                     }
                     Submit::Abandon { order_no, reason, pin } => {
@@ -796,7 +863,8 @@ impl App {
                     return vec![];
                 }
                 form.busy = true;
-                let effect = Effect::SignIn { name: form.name.trim().to_string(), secret: std::mem::take(&mut form.secret) };
+                let effect =
+                    Effect::SignIn { name: form.name.trim().to_string(), secret: std::mem::take(&mut form.secret) };
                 return self.start(effect);
             }
             _ => {}

@@ -10,9 +10,9 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::domain::OrderNo;
-use crate::sla::board::BoardWindow;
 use crate::ops::{self, OpsError};
 use crate::services::Services;
+use crate::sla::board::BoardWindow;
 use crate::store::{Actor, Store, StoreError};
 
 use super::app::{Effect, Msg, OrderDetail, WorkError};
@@ -112,7 +112,8 @@ impl Runner {
                 // The renewal's step callbacks are not Sync, so it runs on a blocking thread of its own.
                 let this = self.clone();
                 let handle = tokio::runtime::Handle::current();
-                let done = tokio::task::spawn_blocking(move || handle.block_on(this.renew(&order_no, pin, &actor))).await;
+                let done =
+                    tokio::task::spawn_blocking(move || handle.block_on(this.renew(&order_no, pin, &actor))).await;
                 Msg::RenewDone(done.unwrap_or_else(|e| Err(format!("续签任务异常结束：{e}；重新续签即可继续"))))
             }
             Effect::Abandon { order_no, reason, pin } => {
@@ -135,7 +136,8 @@ impl Runner {
             }
             Effect::Identify { reader, atr, module } => {
                 let token = &self.services.token;
-                let result = crate::ops::identify::identify(s, &token.worker, &module, token.worker_timeout(), &reader).await;
+                let result =
+                    crate::ops::identify::identify(s, &token.worker, &module, token.worker_timeout(), &reader).await;
                 Msg::KeyIdentified { reader, atr, result }
             }
             Effect::Reveal { order_no } => {
@@ -163,24 +165,44 @@ impl Runner {
         let mut on_step = move |s: &StepReport| {
             let _ = tx.send(Msg::RenewStep(s.clone()));
         };
-        let outcome = renew(self.services.store(), &ctx, &no, &mut pin_source, actor, &mut on_step).await.map_err(|e| e.with_advice())?;
+        let outcome = renew(self.services.store(), &ctx, &no, &mut pin_source, actor, &mut on_step)
+            .await
+            .map_err(|e| e.with_advice())?;
         let validity = |c: &crate::ops::renew::CertSummary| {
             format!("{} 至 {}", crate::ops::intake::local(c.not_before), crate::ops::intake::local(c.not_after))
         };
         Ok(match outcome.result {
-            RenewResult::AlreadyRenewed => format!("此前已续签：新证书 {}（{}）", outcome.new.serial, validity(&outcome.new)),
-            RenewResult::Renewed => format!("续签完成：原证书到期 {} → 新证书 {}（{}）", crate::ops::intake::local(outcome.old.not_after), outcome.new.serial, validity(&outcome.new)),
+            RenewResult::AlreadyRenewed => {
+                format!("此前已续签：新证书 {}（{}）", outcome.new.serial, validity(&outcome.new))
+            }
+            RenewResult::Renewed => format!(
+                "续签完成：原证书到期 {} → 新证书 {}（{}）",
+                crate::ops::intake::local(outcome.old.not_after),
+                outcome.new.serial,
+                validity(&outcome.new)
+            ),
         })
     }
 
     /// 放弃续签 through the same code as `keydesk renew --abandon`; says what was done.
-    async fn abandon(&self, order_no: &str, reason: &str, pin: super::app::Pin, actor: &Actor) -> Result<String, String> {
+    async fn abandon(
+        &self,
+        order_no: &str,
+        reason: &str,
+        pin: super::app::Pin,
+        actor: &Actor,
+    ) -> Result<String, String> {
         use crate::ops::renew::abandon;
         let no = OrderNo::parse(order_no).map_err(|e| e.to_string())?;
         let ctx = self.renew_context();
         let mut pin_source = pin_once(pin);
-        let outcome = abandon(self.services.store(), &ctx, &no, reason, false, &mut pin_source, actor).await.map_err(|e| e.with_advice())?;
-        let unused = outcome.unused_certificate.map(|c| format!("；CA 已签发未使用的证书 {} 已记录，请在 CA 处吊销", c.serial)).unwrap_or_default();
+        let outcome = abandon(self.services.store(), &ctx, &no, reason, false, &mut pin_source, actor)
+            .await
+            .map_err(|e| e.with_advice())?;
+        let unused = outcome
+            .unused_certificate
+            .map(|c| format!("；CA 已签发未使用的证书 {} 已记录，请在 CA 处吊销", c.serial))
+            .unwrap_or_default();
         Ok(format!("已放弃续签（任务 {}），订单回到「已收件」：{}{unused}", outcome.job_id, outcome.key_cleanup))
     }
 

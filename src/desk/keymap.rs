@@ -152,7 +152,11 @@ impl Keymap {
             let text = overrides.get(&action).map(String::as_str).unwrap_or(action.default_key());
             let spec = KeySpec::parse(text).map_err(|e| format!("desk.keys.{}: {e}", serde_plain(action)))?;
             if let Some((other, _, _)) = bindings.iter().find(|(_, s, _): &&(Action, KeySpec, String)| *s == spec) {
-                return Err(format!("desk.keys: {text} is bound to both {} and {}", serde_plain(*other), serde_plain(action)));
+                return Err(format!(
+                    "desk.keys: {text} is bound to both {} and {}",
+                    serde_plain(*other),
+                    serde_plain(action)
+                ));
             }
             bindings.push((action, spec, text.to_string()));
         }

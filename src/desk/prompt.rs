@@ -75,13 +75,30 @@ pub struct Prompt {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Submit {
     /// The prompt stays open: something is missing.
-    Again { prompt: Prompt, warning: &'static str },
+    Again {
+        prompt: Prompt,
+        warning: &'static str,
+    },
     /// The next step of the same prompt.
     Next(Prompt),
-    Change { order_no: String, change: Change, reason: String },
-    Ship { order_no: String, waybill: String },
-    Renew { order_no: String, pin: Pin },
-    Abandon { order_no: String, reason: String, pin: Pin },
+    Change {
+        order_no: String,
+        change: Change,
+        reason: String,
+    },
+    Ship {
+        order_no: String,
+        waybill: String,
+    },
+    Renew {
+        order_no: String,
+        pin: Pin,
+    },
+    Abandon {
+        order_no: String,
+        reason: String,
+        pin: Pin,
+    },
 }
 
 impl Prompt {
@@ -108,7 +125,9 @@ impl Prompt {
 
     pub fn push(&mut self, c: char) {
         match &mut self.input {
-            PromptInput::Reason { text, .. } | PromptInput::AbandonReason { text } | PromptInput::Waybill { text } => text.push(c),
+            PromptInput::Reason { text, .. } | PromptInput::AbandonReason { text } | PromptInput::Waybill { text } => {
+                text.push(c)
+            }
             PromptInput::Pin { pin } | PromptInput::AbandonPin { pin, .. } => pin.push(c),
         }
     }
@@ -146,19 +165,24 @@ impl Prompt {
                 Submit::Change { order_no, change, reason: text }
             }
             PromptInput::Waybill { text } => Submit::Ship { order_no, waybill: text },
-            PromptInput::Pin { pin } if pin.is_empty() => Submit::Again { prompt: Prompt { title, order_no, input: PromptInput::Pin { pin } }, warning: "请输入 PIN" },
+            PromptInput::Pin { pin } if pin.is_empty() => Submit::Again {
+                prompt: Prompt { title, order_no, input: PromptInput::Pin { pin } },
+                warning: "请输入 PIN",
+            },
             PromptInput::Pin { pin } => Submit::Renew { order_no, pin },
-            PromptInput::AbandonReason { text } if text.trim().is_empty() => {
-                Submit::Again { prompt: Prompt { title, order_no, input: PromptInput::AbandonReason { text } }, warning: "请填写放弃续签的原因" }
-            }
+            PromptInput::AbandonReason { text } if text.trim().is_empty() => Submit::Again {
+                prompt: Prompt { title, order_no, input: PromptInput::AbandonReason { text } },
+                warning: "请填写放弃续签的原因",
+            },
             PromptInput::AbandonReason { text } => Submit::Next(Prompt {
                 title: "放弃续签：输入 KEY 的 PIN（用于移除任务在 KEY 上的对象）".into(),
                 order_no,
                 input: PromptInput::AbandonPin { reason: text.trim().to_string(), pin: Pin::default() },
             }),
-            PromptInput::AbandonPin { reason, pin } if pin.is_empty() => {
-                Submit::Again { prompt: Prompt { title, order_no, input: PromptInput::AbandonPin { reason, pin } }, warning: "请输入 PIN" }
-            }
+            PromptInput::AbandonPin { reason, pin } if pin.is_empty() => Submit::Again {
+                prompt: Prompt { title, order_no, input: PromptInput::AbandonPin { reason, pin } },
+                warning: "请输入 PIN",
+            },
             PromptInput::AbandonPin { reason, pin } => Submit::Abandon { order_no, reason, pin },
         }
     }
@@ -169,7 +193,11 @@ mod tests {
     use super::*;
 
     fn pin_prompt() -> Prompt {
-        Prompt { title: "续签".into(), order_no: "0000261121000001".into(), input: PromptInput::Pin { pin: Pin::default() } }
+        Prompt {
+            title: "续签".into(),
+            order_no: "0000261121000001".into(),
+            input: PromptInput::Pin { pin: Pin::default() },
+        }
     }
 
     #[test]
@@ -200,18 +228,33 @@ mod tests {
         let cancel = Prompt {
             title: "取消订单".into(),
             order_no: "0000261121000001".into(),
-            input: PromptInput::Reason { change: Change::MoveTo(crate::domain::Status::Cancelled), text: " ".into(), hold_reason: None },
+            input: PromptInput::Reason {
+                change: Change::MoveTo(crate::domain::Status::Cancelled),
+                text: " ".into(),
+                hold_reason: None,
+            },
         };
         assert!(matches!(cancel.submit(), Submit::Again { warning: "请填写原因", .. }));
     }
 
     #[test]
     fn abandoning_asks_for_the_reason_then_the_pin() {
-        let mut p = Prompt { title: "放弃续签".into(), order_no: "0000261121000001".into(), input: PromptInput::AbandonReason { text: String::new() } };
+        let mut p = Prompt {
+            title: "放弃续签".into(),
+            order_no: "0000261121000001".into(),
+            input: PromptInput::AbandonReason { text: String::new() },
+        };
         "KEY 损坏".chars().for_each(|c| p.push(c));
         let Submit::Next(mut p) = p.submit() else { panic!("then the PIN") };
         assert!(p.is_pin());
         p.push('1');
-        assert_eq!(p.submit(), Submit::Abandon { order_no: "0000261121000001".into(), reason: "KEY 损坏".into(), pin: Pin(Zeroizing::new("1".into())) });
+        assert_eq!(
+            p.submit(),
+            Submit::Abandon {
+                order_no: "0000261121000001".into(),
+                reason: "KEY 损坏".into(),
+                pin: Pin(Zeroizing::new("1".into()))
+            }
+        );
     }
 }

@@ -44,9 +44,16 @@ pub enum KeyVerdict {
     Identifying,
     Failed(String),
     /// The order's key: its serial, and whether the order's certificate is on it.
-    Matches { serial: String, certificate_matches: bool, pin: PinFlags },
+    Matches {
+        serial: String,
+        certificate_matches: bool,
+        pin: PinFlags,
+    },
     /// Keys are in, none is this order's.
-    Other { serials: Vec<String>, belongs_to: Option<String> },
+    Other {
+        serials: Vec<String>,
+        belongs_to: Option<String>,
+    },
 }
 
 impl KeyVerdict {
@@ -58,7 +65,9 @@ impl KeyVerdict {
                 serials.join("、"),
                 belongs_to.as_deref().map(|o| format!("，属于订单 {o}")).unwrap_or_default()
             )),
-            KeyVerdict::Matches { pin, .. } if pin.locked => Some("KEY 的 PIN 已锁定：请客户联系 CA 解锁后再续签".into()),
+            KeyVerdict::Matches { pin, .. } if pin.locked => {
+                Some("KEY 的 PIN 已锁定：请客户联系 CA 解锁后再续签".into())
+            }
             _ => None,
         }
     }
@@ -101,7 +110,12 @@ impl ReaderPanel {
                 self.readers.remove(&reader);
             }
             ReaderEvent::CardInserted { reader, atr, vendor, module } => {
-                let key = InsertedKey { atr: atr.clone(), vendor: vendor.unwrap_or_else(|| "默认模块".into()), module: module.clone(), identity: Identity::Pending };
+                let key = InsertedKey {
+                    atr: atr.clone(),
+                    vendor: vendor.unwrap_or_else(|| "默认模块".into()),
+                    module: module.clone(),
+                    identity: Identity::Pending,
+                };
                 self.readers.insert(reader.clone(), Some(key));
                 return Some((reader, atr, module));
             }
@@ -188,7 +202,11 @@ impl ReaderPanel {
                 Identity::Known(ids) => {
                     for id in ids {
                         if order.key_serial.is(&id.serial) {
-                            return KeyVerdict::Matches { serial: id.serial.clone(), certificate_matches: id.certificate_matches, pin: id.pin };
+                            return KeyVerdict::Matches {
+                                serial: id.serial.clone(),
+                                certificate_matches: id.certificate_matches,
+                                pin: id.pin,
+                            };
                         }
                         others.push(id.serial.clone());
                         belongs_to = belongs_to.or_else(|| id.order_no.clone());

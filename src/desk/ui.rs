@@ -20,8 +20,13 @@ use super::reader_panel::{pin_state, KeyVerdict};
 
 pub fn render(app: &App, frame: &mut Frame) {
     let banner_height = u16::from(app.database_down.is_some());
-    let [top, banner, body, status] =
-        Layout::vertical([Constraint::Length(1), Constraint::Length(banner_height), Constraint::Min(3), Constraint::Length(1)]).areas(frame.area());
+    let [top, banner, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(banner_height),
+        Constraint::Min(3),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
     render_top(app, frame, top);
     if let Some(detail) = &app.database_down {
         let text = format!(" 数据库连接中断，正在重连…（扫描会暂存，恢复后自动提交）{}", short(detail, 40));
@@ -111,8 +116,13 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
 fn print_queue_span(app: &App) -> Span<'static> {
     match &app.print_queue {
         None => Span::raw(""),
-        Some(q) if q.failed > 0 => Span::styled(format!(" 打印失败 {} · 排队 {} ", q.failed, q.queued), Style::new().fg(Color::White).bg(Color::Red)),
-        Some(q) if q.queued > 0 => Span::styled(format!(" 打印排队 {} ", q.queued), Style::new().fg(Color::Black).bg(Color::Yellow)),
+        Some(q) if q.failed > 0 => Span::styled(
+            format!(" 打印失败 {} · 排队 {} ", q.failed, q.queued),
+            Style::new().fg(Color::White).bg(Color::Red),
+        ),
+        Some(q) if q.queued > 0 => {
+            Span::styled(format!(" 打印排队 {} ", q.queued), Style::new().fg(Color::Black).bg(Color::Yellow))
+        }
         Some(q) => Span::styled(format!(" 今日已打印 {} ", q.printed_since), Style::new().fg(Color::DarkGray)),
     }
 }
@@ -145,9 +155,16 @@ fn render_signin(app: &App, frame: &mut Frame, area: Rect) {
 }
 
 fn render_scan(app: &App, frame: &mut Frame, area: Rect) {
-    let [input, card, history] = Layout::vertical([Constraint::Length(3), Constraint::Min(6), Constraint::Length(7)]).areas(area);
-    let field = Paragraph::new(Line::from(vec![Span::raw(" "), Span::raw(app.scan_input.as_str()), Span::styled("▏", Style::new().fg(Color::Cyan))]))
-        .block(Block::bordered().title(" 扫描或输入运单号（顺丰），Enter 确认 ").border_style(Style::new().fg(Color::Cyan)));
+    let [input, card, history] =
+        Layout::vertical([Constraint::Length(3), Constraint::Min(6), Constraint::Length(7)]).areas(area);
+    let field = Paragraph::new(Line::from(vec![
+        Span::raw(" "),
+        Span::raw(app.scan_input.as_str()),
+        Span::styled("▏", Style::new().fg(Color::Cyan)),
+    ]))
+    .block(
+        Block::bordered().title(" 扫描或输入运单号（顺丰），Enter 确认 ").border_style(Style::new().fg(Color::Cyan)),
+    );
     frame.render_widget(field, input);
 
     match &app.last_intake {
@@ -167,8 +184,12 @@ fn render_scan(app: &App, frame: &mut Frame, area: Rect) {
                 IntakeResult::NotSf => ("不是顺丰", Color::Red),
                 IntakeResult::Invalid => ("无法识别", Color::Red),
             };
-            let [head, table] = Layout::vertical([Constraint::Length(2), Constraint::Min(2)]).areas(card.inner(ratatui::layout::Margin::new(1, 1)));
-            frame.render_widget(Block::bordered().title(format!(" 收件结果 · {label} ")).border_style(Style::new().fg(color)), card);
+            let [head, table] = Layout::vertical([Constraint::Length(2), Constraint::Min(2)])
+                .areas(card.inner(ratatui::layout::Margin::new(1, 1)));
+            frame.render_widget(
+                Block::bordered().title(format!(" 收件结果 · {label} ")).border_style(Style::new().fg(color)),
+                card,
+            );
             frame.render_widget(Paragraph::new(outcome.message.as_str()).wrap(Wrap { trim: true }).fg(color), head);
             let rows = outcome.orders.iter().enumerate().map(|(i, o)| {
                 let style = if i == app.intake_pick.selected { Style::new().reversed() } else { Style::new() };
@@ -186,12 +207,25 @@ fn render_scan(app: &App, frame: &mut Frame, area: Rect) {
                     o.holder.clone(),
                     o.key_serial.clone(),
                     local(o.cert_not_after)[..10].to_string(),
-                    format!("{}{}", if o.paid { "已付" } else { "未付" }, if o.docs_approved { "·资料✓" } else { "·资料✗" }),
+                    format!(
+                        "{}{}",
+                        if o.paid { "已付" } else { "未付" },
+                        if o.docs_approved { "·资料✓" } else { "·资料✗" }
+                    ),
                 ])
                 .style(style)
             });
-            let widths = [Constraint::Length(16), Constraint::Length(10), Constraint::Min(10), Constraint::Length(6), Constraint::Length(11), Constraint::Length(10), Constraint::Length(12)];
-            let header = Row::new(vec!["订单号", "结果", "单位", "持有人", "KEY 编号", "证书到期", "支付/资料"]).style(Style::new().bold());
+            let widths = [
+                Constraint::Length(16),
+                Constraint::Length(10),
+                Constraint::Min(10),
+                Constraint::Length(6),
+                Constraint::Length(11),
+                Constraint::Length(10),
+                Constraint::Length(12),
+            ];
+            let header = Row::new(vec!["订单号", "结果", "单位", "持有人", "KEY 编号", "证书到期", "支付/资料"])
+                .style(Style::new().bold());
             frame.render_widget(Table::new(rows, widths).header(header), table);
         }
     }
@@ -222,7 +256,14 @@ fn order_rows<'a>(orders: &'a [Order], selected: usize, offset: usize, height: u
 }
 
 fn order_widths() -> [Constraint; 6] {
-    [Constraint::Length(16), Constraint::Length(8), Constraint::Min(12), Constraint::Length(6), Constraint::Length(11), Constraint::Length(15)]
+    [
+        Constraint::Length(16),
+        Constraint::Length(8),
+        Constraint::Min(12),
+        Constraint::Length(6),
+        Constraint::Length(11),
+        Constraint::Length(15),
+    ]
 }
 
 fn order_header() -> Row<'static> {
@@ -249,14 +290,17 @@ fn window_offset(selected: usize, height: usize) -> usize {
 }
 
 fn render_search(app: &App, frame: &mut Frame, area: Rect) {
-    let [input, results, unmatched] = Layout::vertical([Constraint::Length(3), Constraint::Min(4), Constraint::Length(6)]).areas(area);
+    let [input, results, unmatched] =
+        Layout::vertical([Constraint::Length(3), Constraint::Min(4), Constraint::Length(6)]).areas(area);
     let field = Paragraph::new(format!(" {}▏", app.search_input))
         .block(Block::bordered().title(" 查找：公司、手机尾号、账号、KEY 编号、订单号、运单号，Enter 查找 / 打开 "));
     frame.render_widget(field, input);
     let block = Block::bordered().title(format!(" 结果 {} ", app.search_results.len()));
     let height = block.inner(results).height.saturating_sub(1) as usize;
     let offset = window_offset(app.search_list.selected, height);
-    let table = Table::new(order_rows(&app.search_results, app.search_list.selected, offset, height), order_widths()).header(order_header()).block(block);
+    let table = Table::new(order_rows(&app.search_results, app.search_list.selected, offset, height), order_widths())
+        .header(order_header())
+        .block(block);
     frame.render_widget(table, results);
     let lines: Vec<Line> = app
         .unmatched
@@ -264,7 +308,10 @@ fn render_search(app: &App, frame: &mut Frame, area: Rect) {
         .take(4)
         .map(|p| Line::from(format!(" {}  {}  {}", p.waybill, local(p.scanned_at), p.operator)))
         .collect();
-    frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(format!(" 无主包裹 {} ", app.unmatched.len()))), unmatched);
+    frame.render_widget(
+        Paragraph::new(lines).block(Block::bordered().title(format!(" 无主包裹 {} ", app.unmatched.len()))),
+        unmatched,
+    );
 }
 
 fn state_style(state: Option<ClockState>) -> Style {
@@ -305,7 +352,8 @@ fn render_trend(app: &App, frame: &mut Frame, area: Rect) {
         .days
         .iter()
         .map(|d| {
-            let bar = |v: u32, color: Color| Bar::new(u64::from(v)).style(Style::new().fg(color)).text_value(String::new());
+            let bar =
+                |v: u32, color: Color| Bar::new(u64::from(v)).style(Style::new().fg(color)).text_value(String::new());
             BarGroup::new([bar(d.received, Color::Cyan), bar(d.shipped, Color::Green), bar(d.late, Color::Red)])
                 .label(Line::from(d.day.format("%d").to_string()).centered())
         })
@@ -321,7 +369,8 @@ fn render_trend(app: &App, frame: &mut Frame, area: Rect) {
 
 fn render_board(app: &App, frame: &mut Frame, area: Rect) {
     let chart_rows = if area.height >= CHART_ROWS + 8 { CHART_ROWS } else { 0 };
-    let [counts, chart, list] = Layout::vertical([Constraint::Length(1), Constraint::Length(chart_rows), Constraint::Min(3)]).areas(area);
+    let [counts, chart, list] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(chart_rows), Constraint::Min(3)]).areas(area);
     if chart_rows > 0 {
         render_trend(app, frame, chart);
     }
@@ -344,13 +393,21 @@ fn render_board(app: &App, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(format!("无法计算 {}", c.unavailable), state_style(None)));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), counts);
-    let block = Block::new().borders(Borders::TOP).title(format!(" 待办时限 {} · {} ", board.rows.len(), format_instant_zh(board.as_of)));
+    let block = Block::new().borders(Borders::TOP).title(format!(
+        " 待办时限 {} · {} ",
+        board.rows.len(),
+        format_instant_zh(board.as_of)
+    ));
     let height = block.inner(list).height.saturating_sub(1) as usize;
     let offset = window_offset(app.board_list.selected, height);
     // Only the rows that fit are built: ten thousand open orders cost the same frame as fifty.
     let rows = board.rows.iter().enumerate().skip(offset).take(height).map(|(i, r)| {
         let (state, due, left) = match &r.clock {
-            RowClock::Evaluated(e) => (e.state.label_zh().to_string(), format_instant_zh(e.schedule.due_at), format_minutes_zh(e.remaining_minutes)),
+            RowClock::Evaluated(e) => (
+                e.state.label_zh().to_string(),
+                format_instant_zh(e.schedule.due_at),
+                format_minutes_zh(e.remaining_minutes),
+            ),
             RowClock::Unavailable { reason } => ("无法计算".to_string(), short(reason, 20), String::new()),
         };
         let status = Status::from_code(&r.status_code).map(|s| s.label()).unwrap_or("");
@@ -361,7 +418,14 @@ fn render_board(app: &App, frame: &mut Frame, area: Rect) {
         };
         Row::new(vec![r.order_no.clone(), policy.to_string(), state, due, left, status.to_string()]).style(style)
     });
-    let widths = [Constraint::Length(16), Constraint::Length(4), Constraint::Length(8), Constraint::Length(24), Constraint::Length(14), Constraint::Min(6)];
+    let widths = [
+        Constraint::Length(16),
+        Constraint::Length(4),
+        Constraint::Length(8),
+        Constraint::Length(24),
+        Constraint::Length(14),
+        Constraint::Min(6),
+    ];
     let header = Row::new(vec!["订单号", "时限", "状态", "到期", "剩余工作时间", "订单"]).style(Style::new().bold());
     frame.render_widget(Table::new(rows, widths).header(header).block(block), list);
 }
@@ -381,7 +445,11 @@ fn render_order(app: &App, frame: &mut Frame, area: Rect) {
             Span::raw(format!("  {} 元 / {} 年  {}", o.amount, o.term_years, o.kind.label())),
         ]),
         Line::from(format!(" 单位：{}   账号：{}", o.company, o.account)),
-        Line::from(format!(" 持有人：{}   电话：{}", show(&o.holder_name, mask::name(&o.holder_name)), show(&o.contact_phone, mask::phone(&o.contact_phone)))),
+        Line::from(format!(
+            " 持有人：{}   电话：{}",
+            show(&o.holder_name, mask::name(&o.holder_name)),
+            show(&o.contact_phone, mask::phone(&o.contact_phone))
+        )),
         Line::from(format!(
             " KEY 编号：{}   证书：{}  到期 {}  {}",
             o.key_serial,
@@ -400,13 +468,18 @@ fn render_order(app: &App, frame: &mut Frame, area: Rect) {
             " 支付：{}   寄来运单：{}   收件：{}",
             o.paid_at.map(local).unwrap_or_else(|| "未支付".into()),
             o.inbound.waybill.as_deref().unwrap_or("-"),
-            o.received_at.map(|t| format!("{} {}", local(t), o.received_by.as_deref().unwrap_or(""))).unwrap_or_else(|| "-".into())
+            o.received_at
+                .map(|t| format!("{} {}", local(t), o.received_by.as_deref().unwrap_or("")))
+                .unwrap_or_else(|| "-".into())
         )),
         Line::from(format!(
             " 寄回：{} {} {}",
             show(&o.ship_to.name, mask::name(&o.ship_to.name)),
             show(&o.ship_to.phone, mask::phone(&o.ship_to.phone)),
-            show(&format!("{}{}", o.ship_to.region, o.ship_to.address), mask::address(&o.ship_to.region, &o.ship_to.address))
+            show(
+                &format!("{}{}", o.ship_to.region, o.ship_to.address),
+                mask::address(&o.ship_to.region, &o.ship_to.address)
+            )
         )),
         Line::from(format!(
             " 寄回运单：{}   发票：{}{}",
@@ -416,24 +489,36 @@ fn render_order(app: &App, frame: &mut Frame, area: Rect) {
         )),
     ];
     if let Some(h) = &o.hold {
-        lines.push(Line::from(format!(" 挂起：{} {}（解除后回到「{}」）", h.reason.label(), h.note, h.resume_to.label())).fg(Color::Yellow));
+        lines.push(
+            Line::from(format!(" 挂起：{} {}（解除后回到「{}」）", h.reason.label(), h.note, h.resume_to.label()))
+                .fg(Color::Yellow),
+        );
     }
     lines.push(key_line(&app.reader.verdict(o)));
     let km = &app.keymap;
-    lines.push(Line::from(format!(
-        " {} 续签  {} 发货  {} 打印  {} 挂起  {} 解除  {} 取消  {} {}",
-        km.key_text(Action::Renew),
-        km.key_text(Action::Ship),
-        km.key_text(Action::Print),
-        km.key_text(Action::Hold),
-        km.key_text(Action::Release),
-        km.key_text(Action::Cancel),
-        km.key_text(Action::Reveal),
-        if app.revealed { "（已显示完整信息）" } else { "显示完整信息" }
-    ))
-    .fg(Color::DarkGray));
+    lines.push(
+        Line::from(format!(
+            " {} 续签  {} 发货  {} 打印  {} 挂起  {} 解除  {} 取消  {} {}",
+            km.key_text(Action::Renew),
+            km.key_text(Action::Ship),
+            km.key_text(Action::Print),
+            km.key_text(Action::Hold),
+            km.key_text(Action::Release),
+            km.key_text(Action::Cancel),
+            km.key_text(Action::Reveal),
+            if app.revealed { "（已显示完整信息）" } else { "显示完整信息" }
+        ))
+        .fg(Color::DarkGray),
+    );
     if o.status == crate::domain::Status::Renewing {
-        lines.push(Line::from(format!(" 续签任务进行中：{} 继续续签  {} 放弃续签", km.key_text(Action::Renew), km.key_text(Action::Abandon))).fg(Color::DarkGray));
+        lines.push(
+            Line::from(format!(
+                " 续签任务进行中：{} 继续续签  {} 放弃续签",
+                km.key_text(Action::Renew),
+                km.key_text(Action::Abandon)
+            ))
+            .fg(Color::DarkGray),
+        );
     }
     frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" 订单详情 ")), info);
     if let Some(r) = app.renewal.as_ref().filter(|r| r.order_no == o.order_no.as_str()) {
@@ -445,8 +530,17 @@ fn render_order(app: &App, frame: &mut Frame, area: Rect) {
         .iter()
         .rev()
         .map(|a| {
-            let label = |code: &Option<String>| code.as_deref().and_then(Status::from_code).map(|s| s.label()).unwrap_or("-");
-            Line::from(format!(" {}  {} → {}  {}  {}@{}", local(a.at), label(&a.from_status), label(&a.to_status), a.reason, a.operator, a.desk))
+            let label =
+                |code: &Option<String>| code.as_deref().and_then(Status::from_code).map(|s| s.label()).unwrap_or("-");
+            Line::from(format!(
+                " {}  {} → {}  {}  {}@{}",
+                local(a.at),
+                label(&a.from_status),
+                label(&a.to_status),
+                a.reason,
+                a.operator,
+                a.desk
+            ))
         })
         .collect();
     frame.render_widget(Paragraph::new(events).block(Block::bordered().title(" 时间线 ")), timeline);
@@ -459,7 +553,11 @@ fn prints_text(prints: &[crate::store::PrintJobRecord]) -> String {
         .into_iter()
         .filter_map(|(kind, name)| {
             newest(kind).map(|j| {
-                let retry = if j.state == "queued" && j.attempts > 0 { format!("（已试 {} 次）", j.attempts) } else { String::new() };
+                let retry = if j.state == "queued" && j.attempts > 0 {
+                    format!("（已试 {} 次）", j.attempts)
+                } else {
+                    String::new()
+                };
                 format!("{name}{}{retry}", crate::ops::print::state_label(&j.state))
             })
         })
@@ -483,7 +581,13 @@ fn key_line(verdict: &KeyVerdict) -> Line<'static> {
                 if *certificate_matches { "证书相符" } else { "未找到订单中的证书" },
                 pin_state(pin)
             ),
-            if pin.locked || pin.final_try { Color::Red } else if pin.count_low || !certificate_matches { Color::Yellow } else { Color::Green },
+            if pin.locked || pin.final_try {
+                Color::Red
+            } else if pin.count_low || !certificate_matches {
+                Color::Yellow
+            } else {
+                Color::Green
+            },
         ),
         other => (format!(" 读卡器：{}", other.refusal().unwrap_or_default()), Color::Red),
     };
@@ -494,7 +598,15 @@ fn render_renewal(r: &super::app::RenewProgress, typical: std::time::Duration, f
     let mut lines: Vec<Line> = r
         .steps
         .iter()
-        .map(|s| Line::from(format!(" ✓ {} {:>8.1} ms（KEY {:>7.1} ms）{}", pad(s.label, 12), s.total_ms, s.token_ms, s.note)))
+        .map(|s| {
+            Line::from(format!(
+                " ✓ {} {:>8.1} ms（KEY {:>7.1} ms）{}",
+                pad(s.label, 12),
+                s.total_ms,
+                s.token_ms,
+                s.note
+            ))
+        })
         .collect();
     let generating = r.running_step() == Some(crate::domain::renewal_job::RenewalStep::GenerateKey);
     if r.running && !generating {
@@ -521,7 +633,8 @@ fn render_renewal(r: &super::app::RenewProgress, typical: std::time::Duration, f
     frame.render_widget(Paragraph::new(lines), text);
     let elapsed = r.running_for().unwrap_or_default();
     let ratio = (elapsed.as_secs_f64() / typical.as_secs_f64().max(0.1)).min(0.99);
-    let label = format!("在 KEY 上生成新密钥 {:.1} 秒 / 通常约 {} 秒，请勿拔出 KEY", elapsed.as_secs_f64(), typical.as_secs());
+    let label =
+        format!("在 KEY 上生成新密钥 {:.1} 秒 / 通常约 {} 秒，请勿拔出 KEY", elapsed.as_secs_f64(), typical.as_secs());
     frame.render_widget(Gauge::default().ratio(ratio).label(label).gauge_style(Style::new().fg(Color::Yellow)), gauge);
 }
 
@@ -551,11 +664,15 @@ fn render_prompt(app: &App, frame: &mut Frame, body: Rect) {
     let height = lines.len() as u16 + 2;
     let area = centered(body, 50, height);
     frame.render_widget(Clear, area);
-    frame.render_widget(Paragraph::new(Text::from(lines)).block(Block::bordered().title(format!(" {} · {} ", p.title, p.order_no))), area);
+    frame.render_widget(
+        Paragraph::new(Text::from(lines)).block(Block::bordered().title(format!(" {} · {} ", p.title, p.order_no))),
+        area,
+    );
 }
 
 fn render_help(app: &App, frame: &mut Frame, body: Rect) {
-    let rows: Vec<Row> = app.keymap.entries().map(|(a, key)| Row::new(vec![key.to_string(), a.description().to_string()])).collect();
+    let rows: Vec<Row> =
+        app.keymap.entries().map(|(a, key)| Row::new(vec![key.to_string(), a.description().to_string()])).collect();
     let height = rows.len() as u16 + 4;
     let area = centered(body, 60, height);
     frame.render_widget(Clear, area);

@@ -3,8 +3,8 @@
 //! filled boxes for barcode bars and QR modules, and the save step that embeds the font as a subset.
 
 use printpdf::{
-    Color, Greyscale, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage,
-    PdfSaveOptions, Point, Pt, Rect, TextItem, TextMatrix, TextRenderingMode, WindingOrder,
+    Color, Greyscale, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Point,
+    Pt, Rect, TextItem, TextMatrix, TextRenderingMode, WindingOrder,
 };
 
 use super::fonts::DocFont;
@@ -42,14 +42,7 @@ impl<'f> Canvas<'f> {
     pub fn new(title: &str, font: &'f DocFont, width: f32, height: f32) -> Self {
         let mut doc = PdfDocument::new(title);
         let font_id = doc.add_font(font.parsed());
-        Self {
-            font,
-            doc,
-            font_id,
-            width,
-            height,
-            ops: Vec::with_capacity(512),
-        }
+        Self { font, doc, font_id, width, height, ops: Vec::with_capacity(512) }
     }
 
     /// Width of `text` in mm at `size` pt.
@@ -63,15 +56,7 @@ impl<'f> Canvas<'f> {
 
     /// Draws one line of text whose top edge is at `top` mm, anchored at `x` per `align`.
     /// Returns the line height used (mm).
-    pub fn text(
-        &mut self,
-        x: f32,
-        top: f32,
-        size: f32,
-        weight: Weight,
-        align: Align,
-        text: &str,
-    ) -> f32 {
+    pub fn text(&mut self, x: f32, top: f32, size: f32, weight: Weight, align: Align, text: &str) -> f32 {
         let width = self.text_width(text, size);
         let left = match align {
             Align::Left => x,
@@ -82,30 +67,14 @@ impl<'f> Canvas<'f> {
         let baseline = self.y_pdf(top + ascent_mm);
         self.ops.push(Op::StartTextSection);
         if weight == Weight::Bold {
-            self.ops.push(Op::SetTextRenderingMode {
-                mode: TextRenderingMode::FillStroke,
-            });
-            self.ops.push(Op::SetOutlineThickness {
-                pt: Pt(size * 0.04),
-            });
+            self.ops.push(Op::SetTextRenderingMode { mode: TextRenderingMode::FillStroke });
+            self.ops.push(Op::SetOutlineThickness { pt: Pt(size * 0.04) });
         }
-        self.ops.push(Op::SetFont {
-            font: PdfFontHandle::External(self.font_id.clone()),
-            size: Pt(size),
-        });
-        self.ops.push(Op::SetTextCursor {
-            pos: Point {
-                x: Mm(left).into(),
-                y: baseline,
-            },
-        });
-        self.ops.push(Op::ShowText {
-            items: vec![TextItem::Text(text.to_string())],
-        });
+        self.ops.push(Op::SetFont { font: PdfFontHandle::External(self.font_id.clone()), size: Pt(size) });
+        self.ops.push(Op::SetTextCursor { pos: Point { x: Mm(left).into(), y: baseline } });
+        self.ops.push(Op::ShowText { items: vec![TextItem::Text(text.to_string())] });
         if weight == Weight::Bold {
-            self.ops.push(Op::SetTextRenderingMode {
-                mode: TextRenderingMode::Fill,
-            });
+            self.ops.push(Op::SetTextRenderingMode { mode: TextRenderingMode::Fill });
         }
         self.ops.push(Op::EndTextSection);
         size / PT_PER_MM * 1.2
@@ -122,12 +91,9 @@ impl<'f> Canvas<'f> {
             let w = self.font.char_width_em(c);
             if current_em + w > limit_em && !current.is_empty() {
                 // Prefer breaking at the last space when the tail is a Latin word.
-                let split = current.rfind(' ').filter(|&i| {
-                    i > 0
-                        && current[i + 1..]
-                            .chars()
-                            .all(|ch| ch.is_ascii_alphanumeric())
-                });
+                let split = current
+                    .rfind(' ')
+                    .filter(|&i| i > 0 && current[i + 1..].chars().all(|ch| ch.is_ascii_alphanumeric()));
                 match split {
                     Some(i) if c.is_ascii_alphanumeric() => {
                         let tail = current[i + 1..].to_string();
@@ -219,39 +185,21 @@ impl<'f> Canvas<'f> {
 
     /// An outlined box (line width in mm).
     pub fn stroke_rect(&mut self, x: f32, top: f32, w: f32, h: f32, line: f32) {
-        self.ops.push(Op::SetOutlineThickness {
-            pt: Mm(line).into(),
-        });
+        self.ops.push(Op::SetOutlineThickness { pt: Mm(line).into() });
         self.rect(x, top, w, h, PaintMode::Stroke);
     }
 
     /// A straight line between two points (mm, top-left origin).
     pub fn line(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, width: f32) {
-        self.ops.push(Op::SetOutlineThickness {
-            pt: Mm(width).into(),
-        });
-        let p = |x: f32, y: f32| LinePoint {
-            p: Point {
-                x: Mm(x).into(),
-                y: self.y_pdf(y),
-            },
-            bezier: false,
-        };
+        self.ops.push(Op::SetOutlineThickness { pt: Mm(width).into() });
+        let p = |x: f32, y: f32| LinePoint { p: Point { x: Mm(x).into(), y: self.y_pdf(y) }, bezier: false };
         let points = vec![p(x1, y1), p(x2, y2)];
-        self.ops.push(Op::DrawLine {
-            line: Line {
-                points,
-                is_closed: false,
-            },
-        });
+        self.ops.push(Op::DrawLine { line: Line { points, is_closed: false } });
     }
 
     /// Sets the fill and stroke grey level (0 = black, 1 = white) for what follows.
     pub fn grey(&mut self, level: f32) {
-        let col = Color::Greyscale(Greyscale {
-            percent: level,
-            icc_profile: None,
-        });
+        let col = Color::Greyscale(Greyscale { percent: level, icc_profile: None });
         self.ops.push(Op::SetFillColor { col: col.clone() });
         self.ops.push(Op::SetOutlineColor { col });
     }
@@ -259,16 +207,9 @@ impl<'f> Canvas<'f> {
     /// Draws text rotated by `degrees` around its start point (x, y from top-left, in mm).
     pub fn rotated_text(&mut self, x: f32, y: f32, size: f32, degrees: f32, text: &str) {
         self.ops.push(Op::StartTextSection);
-        self.ops.push(Op::SetFont {
-            font: PdfFontHandle::External(self.font_id.clone()),
-            size: Pt(size),
-        });
-        self.ops.push(Op::SetTextMatrix {
-            matrix: TextMatrix::TranslateRotate(Mm(x).into(), self.y_pdf(y), degrees),
-        });
-        self.ops.push(Op::ShowText {
-            items: vec![TextItem::Text(text.to_string())],
-        });
+        self.ops.push(Op::SetFont { font: PdfFontHandle::External(self.font_id.clone()), size: Pt(size) });
+        self.ops.push(Op::SetTextMatrix { matrix: TextMatrix::TranslateRotate(Mm(x).into(), self.y_pdf(y), degrees) });
+        self.ops.push(Op::ShowText { items: vec![TextItem::Text(text.to_string())] });
         self.ops.push(Op::EndTextSection);
     }
 
@@ -323,24 +264,12 @@ impl<'f> Canvas<'f> {
 
     /// Finishes the page and writes the PDF with the font embedded as a subset.
     pub fn finish(mut self) -> Result<Vec<u8>, DocError> {
-        let page = PdfPage::new(
-            Mm(self.width),
-            Mm(self.height),
-            std::mem::take(&mut self.ops),
-        );
-        let options = PdfSaveOptions {
-            subset_fonts: true,
-            ..PdfSaveOptions::default()
-        };
+        let page = PdfPage::new(Mm(self.width), Mm(self.height), std::mem::take(&mut self.ops));
+        let options = PdfSaveOptions { subset_fonts: true, ..PdfSaveOptions::default() };
         let mut warnings = Vec::new();
-        let bytes = self
-            .doc
-            .with_pages(vec![page])
-            .save(&options, &mut warnings);
+        let bytes = self.doc.with_pages(vec![page]).save(&options, &mut warnings);
         if bytes.is_empty() {
-            return Err(DocError::Pdf(format!(
-                "printpdf wrote nothing: {warnings:?}"
-            )));
+            return Err(DocError::Pdf(format!("printpdf wrote nothing: {warnings:?}")));
         }
         Ok(bytes)
     }

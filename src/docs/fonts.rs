@@ -28,10 +28,7 @@ pub struct FontSettings {
 
 impl Default for FontSettings {
     fn default() -> Self {
-        Self {
-            path: PathBuf::from(DEFAULT_FONT_PATH),
-            face_index: DEFAULT_FACE_INDEX,
-        }
+        Self { path: PathBuf::from(DEFAULT_FONT_PATH), face_index: DEFAULT_FACE_INDEX }
     }
 }
 
@@ -47,11 +44,7 @@ pub enum FontError {
     },
     /// The bytes are not a font, or the face index does not exist in the collection.
     #[error("{path} face {face_index} is not a usable font face{detail}")]
-    Parse {
-        path: PathBuf,
-        face_index: usize,
-        detail: String,
-    },
+    Parse { path: PathBuf, face_index: usize, detail: String },
 }
 
 /// A parsed font face, ready for layout (advance widths) and for embedding as a subset.
@@ -66,19 +59,15 @@ pub struct DocFont {
 
 impl fmt::Debug for DocFont {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DocFont")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
+        f.debug_struct("DocFont").field("name", &self.name).finish_non_exhaustive()
     }
 }
 
 impl DocFont {
     /// Loads the configured font file and face.
     pub fn load(settings: &FontSettings) -> Result<Self, FontError> {
-        let bytes = std::fs::read(&settings.path).map_err(|source| FontError::Read {
-            path: settings.path.clone(),
-            source,
-        })?;
+        let bytes =
+            std::fs::read(&settings.path).map_err(|source| FontError::Read { path: settings.path.clone(), source })?;
         Self::from_bytes(&bytes, settings.face_index, &settings.path)
     }
 
@@ -93,32 +82,17 @@ impl DocFont {
                 detail: if warnings.is_empty() {
                     String::new()
                 } else {
-                    format!(
-                        ": {}",
-                        warnings
-                            .iter()
-                            .map(|w| w.message.as_str())
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    )
+                    format!(": {}", warnings.iter().map(|w| w.message.as_str()).collect::<Vec<_>>().join("; "))
                 },
             })?;
         let units_per_em = f32::from(parsed.pdf_font_metrics.units_per_em.max(1));
         let ascent = parsed.font_metrics.ascent / units_per_em;
         let name = format!(
             "{} face {}",
-            origin
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            origin.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
             face_index
         );
-        Ok(Self {
-            parsed,
-            name,
-            units_per_em,
-            ascent,
-        })
+        Ok(Self { parsed, name, units_per_em, ascent })
     }
 
     /// The font as printpdf wants it, for `PdfDocument::add_font`.
@@ -145,9 +119,7 @@ impl DocFont {
     /// The advance of one character in em.
     pub fn char_width_em(&self, c: char) -> f32 {
         match self.parsed.lookup_glyph_index(u32::from(c)) {
-            Some(g) if g != 0 => {
-                f32::from(self.parsed.get_horizontal_advance(g)) / self.units_per_em
-            }
+            Some(g) if g != 0 => f32::from(self.parsed.get_horizontal_advance(g)) / self.units_per_em,
             _ => 1.0,
         }
     }
@@ -187,22 +159,12 @@ impl MissingGlyphs {
 
 impl fmt::Display for MissingGlyphs {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "refusing to print: the font {} has no glyph for ",
-            self.font
-        )?;
+        write!(f, "refusing to print: the font {} has no glyph for ", self.font)?;
         for (i, m) in self.missing.iter().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;
             }
-            write!(
-                f,
-                "'{}' (U+{:04X}) in \"{}\"",
-                m.character,
-                u32::from(m.character),
-                m.text
-            )?;
+            write!(f, "'{}' (U+{:04X}) in \"{}\"", m.character, u32::from(m.character), m.text)?;
         }
         f.write_str("; correct the text or configure a font that has it")
     }
@@ -221,19 +183,13 @@ where
                 continue;
             }
             if !missing.iter().any(|m| m.character == c && m.text == text) {
-                missing.push(MissingGlyph {
-                    character: c,
-                    text: text.to_string(),
-                });
+                missing.push(MissingGlyph { character: c, text: text.to_string() });
             }
         }
     }
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(MissingGlyphs {
-            font: font.name().to_string(),
-            missing,
-        })
+        Err(MissingGlyphs { font: font.name().to_string(), missing })
     }
 }

@@ -13,9 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::draw::{Align, Canvas, Weight};
 use super::fonts::{check_glyphs, DocFont};
 use super::DocError;
-use crate::domain::tax::{
-    rate_percent, tax_split, to_chinese_uppercase, validate_rate, with_two_decimals,
-};
+use crate::domain::tax::{rate_percent, tax_split, to_chinese_uppercase, validate_rate, with_two_decimals};
 
 /// Where the legal invoice comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -122,15 +120,9 @@ pub struct InvoiceFigures {
 }
 
 /// Computes 金额, 税额, 单价 and 大写 for `total` paid for `quantity` units at `rate`.
-pub fn invoice_figures(
-    total: Decimal,
-    quantity: u32,
-    rate: Decimal,
-) -> Result<InvoiceFigures, DocError> {
+pub fn invoice_figures(total: Decimal, quantity: u32, rate: Decimal) -> Result<InvoiceFigures, DocError> {
     if quantity == 0 {
-        return Err(DocError::Invalid(
-            "quantity (term in years) must be at least 1".into(),
-        ));
+        return Err(DocError::Invalid("quantity (term in years) must be at least 1".into()));
     }
     validate_rate(rate)?;
     let split = tax_split(total, rate)?;
@@ -152,12 +144,7 @@ pub fn invoice_figures(
 
 /// The non-empty parts joined by a space.
 fn join_present(parts: &[&str]) -> String {
-    parts
-        .iter()
-        .filter(|p| !p.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ")
+    parts.iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join(" ")
 }
 
 fn money(value: Decimal) -> String {
@@ -165,35 +152,22 @@ fn money(value: Decimal) -> String {
 }
 
 /// Draws the invoice (or its 样张 preview) and returns the PDF.
-pub fn render_invoice(
-    font: &DocFont,
-    settings: &InvoiceSettings,
-    data: &InvoiceData,
-) -> Result<Vec<u8>, DocError> {
+pub fn render_invoice(font: &DocFont, settings: &InvoiceSettings, data: &InvoiceData) -> Result<Vec<u8>, DocError> {
     if settings.seller_name.trim().is_empty() || settings.seller_tax_id.trim().is_empty() {
-        return Err(DocError::Invalid(
-            "invoice.seller_name and invoice.seller_tax_id must be configured".into(),
-        ));
+        return Err(DocError::Invalid("invoice.seller_name and invoice.seller_tax_id must be configured".into()));
     }
     if data.buyer.name.trim().is_empty() {
-        return Err(DocError::Invalid(
-            "the buyer's invoice title (发票抬头) is empty".into(),
-        ));
+        return Err(DocError::Invalid("the buyer's invoice title (发票抬头) is empty".into()));
     }
     if let Some(number) = &data.number {
         if number.len() != 20 || !number.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(DocError::Invalid(format!(
-                "invoice number {number:?} is not 20 digits"
-            )));
+            return Err(DocError::Invalid(format!("invoice number {number:?} is not 20 digits")));
         }
     }
     let figures = invoice_figures(data.total, data.quantity, settings.tax_rate)?;
     let preview = !settings.legal_issuer;
 
-    let number_line = format!(
-        "发票号码：{}",
-        data.number.as_deref().unwrap_or("（待开具）")
-    );
+    let number_line = format!("发票号码：{}", data.number.as_deref().unwrap_or("（待开具）"));
     let date_line = format!("开票日期：{}", data.issued_on.format("%Y年%m月%d日"));
     let buyer_name = format!("名称：{}", data.buyer.name);
     let buyer_tax = format!("统一社会信用代码/纳税人识别号：{}", data.buyer.tax_id);
@@ -222,24 +196,12 @@ pub fn render_invoice(
         remarks.push(format!("销方地址电话：{}", settings.seller_address_phone));
     }
     if !settings.seller_bank_account.is_empty() {
-        remarks.push(format!(
-            "销方开户银行及账号：{}",
-            settings.seller_bank_account
-        ));
+        remarks.push(format!("销方开户银行及账号：{}", settings.seller_bank_account));
     }
     remarks.extend(data.remarks.iter().cloned());
 
     const TITLE: &str = "电子发票（普通发票）";
-    const HEADERS: [&str; 8] = [
-        "项目名称",
-        "规格型号",
-        "单位",
-        "数量",
-        "单价",
-        "金额",
-        "税率/征收率",
-        "税额",
-    ];
+    const HEADERS: [&str; 8] = ["项目名称", "规格型号", "单位", "数量", "单价", "金额", "税率/征收率", "税额"];
     const WATERMARK: &str = "样张";
     const PREVIEW_NOTE: &str = "样张：预览件，非正式发票，仅供核对";
     let mut texts: Vec<&str> = vec![
@@ -278,20 +240,8 @@ pub fn render_invoice(
     // Title and number.
     c.text(w / 2.0, 7.0, 18.0, Weight::Bold, Align::Center, TITLE);
     let title_w = c.text_width(TITLE, 18.0);
-    c.line(
-        w / 2.0 - title_w / 2.0,
-        15.5,
-        w / 2.0 + title_w / 2.0,
-        15.5,
-        0.3,
-    );
-    c.line(
-        w / 2.0 - title_w / 2.0,
-        16.3,
-        w / 2.0 + title_w / 2.0,
-        16.3,
-        0.3,
-    );
+    c.line(w / 2.0 - title_w / 2.0, 15.5, w / 2.0 + title_w / 2.0, 15.5, 0.3);
+    c.line(w / 2.0 - title_w / 2.0, 16.3, w / 2.0 + title_w / 2.0, 16.3, 0.3);
     c.text(148.0, 6.0, 9.0, Weight::Regular, Align::Left, &number_line);
     c.text(148.0, 11.0, 9.0, Weight::Regular, Align::Left, &date_line);
     if preview {
@@ -316,57 +266,22 @@ pub fn render_invoice(
         c.line(x + 7.0, top, x + 7.0, party_bottom, 0.3);
         let mut y = top + 1.5;
         for ch in label.chars() {
-            y += c.text(
-                x + 3.5,
-                y,
-                8.5,
-                Weight::Regular,
-                Align::Center,
-                &ch.to_string(),
-            ) * 0.9;
+            y += c.text(x + 3.5, y, 8.5, Weight::Regular, Align::Center, &ch.to_string()) * 0.9;
         }
     }
     let party_width = mid - left - 10.0;
-    for (x, name, tax_id, field) in [
-        (left + 9.0, &buyer_name, &buyer_tax, "buyer"),
-        (mid + 9.0, &seller_name, &seller_tax, "seller"),
-    ] {
-        let used = c.paragraph(
-            field,
-            x,
-            top + 3.0,
-            party_width,
-            2,
-            9.0,
-            6.5,
-            Weight::Regular,
-            name,
-        )?;
-        c.paragraph(
-            field,
-            x,
-            top + 4.0 + used.max(5.0),
-            party_width,
-            1,
-            9.0,
-            6.0,
-            Weight::Regular,
-            tax_id,
-        )?;
+    for (x, name, tax_id, field) in
+        [(left + 9.0, &buyer_name, &buyer_tax, "buyer"), (mid + 9.0, &seller_name, &seller_tax, "seller")]
+    {
+        let used = c.paragraph(field, x, top + 3.0, party_width, 2, 9.0, 6.5, Weight::Regular, name)?;
+        c.paragraph(field, x, top + 4.0 + used.max(5.0), party_width, 1, 9.0, 6.0, Weight::Regular, tax_id)?;
     }
 
     // Items table.
     let cols: [f32; 9] = [left, 62.0, 84.0, 96.0, 110.0, 134.0, 160.0, 178.0, right];
     c.line(left, header_bottom, right, header_bottom, 0.2);
     for (i, head) in HEADERS.iter().enumerate() {
-        c.text(
-            (cols[i] + cols[i + 1]) / 2.0,
-            items_top + 1.3,
-            8.5,
-            Weight::Regular,
-            Align::Center,
-            head,
-        );
+        c.text((cols[i] + cols[i + 1]) / 2.0, items_top + 1.3, 8.5, Weight::Regular, Align::Center, head);
     }
     let row_top = header_bottom + 1.5;
     c.paragraph(
@@ -381,148 +296,46 @@ pub fn render_invoice(
         &settings.item_name,
     )?;
     if !data.spec.is_empty() {
-        c.paragraph(
-            "spec",
-            cols[1] + 1.0,
-            row_top,
-            cols[2] - cols[1] - 2.0,
-            2,
-            8.5,
-            6.0,
-            Weight::Regular,
-            &data.spec,
-        )?;
+        c.paragraph("spec", cols[1] + 1.0, row_top, cols[2] - cols[1] - 2.0, 2, 8.5, 6.0, Weight::Regular, &data.spec)?;
     }
-    c.text(
-        (cols[2] + cols[3]) / 2.0,
-        row_top,
-        8.5,
-        Weight::Regular,
-        Align::Center,
-        &settings.unit,
-    );
+    c.text((cols[2] + cols[3]) / 2.0, row_top, 8.5, Weight::Regular, Align::Center, &settings.unit);
     for (i, value) in [(3, &quantity), (4, &unit_price), (5, &amount), (7, &tax)] {
         let size = c
             .fit_size(value, 8.5, 6.0, cols[i + 1] - cols[i] - 2.0)
-            .ok_or(DocError::TextTooLong {
-                field: "invoice amounts",
-            })?;
-        c.text(
-            cols[i + 1] - 1.0,
-            row_top,
-            size,
-            Weight::Regular,
-            Align::Right,
-            value,
-        );
+            .ok_or(DocError::TextTooLong { field: "invoice amounts" })?;
+        c.text(cols[i + 1] - 1.0, row_top, size, Weight::Regular, Align::Right, value);
     }
-    c.text(
-        (cols[6] + cols[7]) / 2.0,
-        row_top,
-        8.5,
-        Weight::Regular,
-        Align::Center,
-        &rate,
-    );
+    c.text((cols[6] + cols[7]) / 2.0, row_top, 8.5, Weight::Regular, Align::Center, &rate);
 
     // 合计 and 价税合计.
     c.line(left, sum_top, right, sum_top, 0.2);
-    c.text(
-        (cols[0] + cols[1]) / 2.0,
-        sum_top + 1.3,
-        9.0,
-        Weight::Regular,
-        Align::Center,
-        "合计",
-    );
-    c.text(
-        cols[6] - 1.0,
-        sum_top + 1.3,
-        9.0,
-        Weight::Regular,
-        Align::Right,
-        &amount_total,
-    );
-    c.text(
-        cols[8] - 1.0,
-        sum_top + 1.3,
-        9.0,
-        Weight::Regular,
-        Align::Right,
-        &tax_total,
-    );
+    c.text((cols[0] + cols[1]) / 2.0, sum_top + 1.3, 9.0, Weight::Regular, Align::Center, "合计");
+    c.text(cols[6] - 1.0, sum_top + 1.3, 9.0, Weight::Regular, Align::Right, &amount_total);
+    c.text(cols[8] - 1.0, sum_top + 1.3, 9.0, Weight::Regular, Align::Right, &tax_total);
     c.line(left, total_top, right, total_top, 0.3);
-    c.text(
-        left + 2.0,
-        total_top + 2.0,
-        9.0,
-        Weight::Regular,
-        Align::Left,
-        "价税合计（大写）",
-    );
+    c.text(left + 2.0, total_top + 2.0, 9.0, Weight::Regular, Align::Left, "价税合计（大写）");
     let upper = format!("⊗{}", figures.total_uppercase);
-    let upper_size = c
-        .fit_size(&upper, 10.0, 6.0, 134.0 - 42.0)
-        .ok_or(DocError::TextTooLong {
-            field: "amount in words",
-        })?;
-    c.text(
-        42.0,
-        total_top + 1.8,
-        upper_size,
-        Weight::Bold,
-        Align::Left,
-        &upper,
-    );
-    c.text(
-        140.0,
-        total_top + 2.0,
-        9.5,
-        Weight::Bold,
-        Align::Left,
-        &total_small,
-    );
+    let upper_size =
+        c.fit_size(&upper, 10.0, 6.0, 134.0 - 42.0).ok_or(DocError::TextTooLong { field: "amount in words" })?;
+    c.text(42.0, total_top + 1.8, upper_size, Weight::Bold, Align::Left, &upper);
+    c.text(140.0, total_top + 2.0, 9.5, Weight::Bold, Align::Left, &total_small);
     c.line(left, remark_top, right, remark_top, 0.3);
 
     // Remarks.
     c.line(left + 7.0, remark_top, left + 7.0, bottom, 0.3);
     let mut y = remark_top + 3.0;
     for ch in "备注".chars() {
-        y += c.text(
-            left + 3.5,
-            y,
-            8.5,
-            Weight::Regular,
-            Align::Center,
-            &ch.to_string(),
-        );
+        y += c.text(left + 3.5, y, 8.5, Weight::Regular, Align::Center, &ch.to_string());
     }
     let mut y = remark_top + 1.5;
     for line in &remarks {
-        y += c.paragraph(
-            "remarks",
-            left + 9.0,
-            y,
-            right - left - 11.0,
-            2,
-            8.0,
-            6.0,
-            Weight::Regular,
-            line,
-        )?;
+        y += c.paragraph("remarks", left + 9.0, y, right - left - 11.0, 2, 8.0, 6.0, Weight::Regular, line)?;
         if y > bottom - 1.0 {
             return Err(DocError::TextTooLong { field: "remarks" });
         }
     }
 
-    c.text(
-        left + 2.0,
-        bottom + 3.0,
-        9.0,
-        Weight::Regular,
-        Align::Left,
-        &issuer_line,
-    );
+    c.text(left + 2.0, bottom + 3.0, 9.0, Weight::Regular, Align::Left, &issuer_line);
     c.finish()
 }
 
@@ -556,8 +369,7 @@ mod tests {
 
     #[test]
     fn settings_read_rate_as_a_string_and_refuse_unknown_keys() {
-        let s: InvoiceSettings =
-            serde_json::from_str(r#"{"tax_rate":"0.01","backend":"attach"}"#).expect("parse");
+        let s: InvoiceSettings = serde_json::from_str(r#"{"tax_rate":"0.01","backend":"attach"}"#).expect("parse");
         assert_eq!(s.tax_rate, d("0.01"));
         assert_eq!(s.backend, InvoiceBackend::Attach);
         assert!(!s.legal_issuer);

@@ -124,9 +124,7 @@ pub struct LabelData {
 /// `SF1234567890123` → B `SF1`, C `234567890123`: 145 modules.
 pub fn code128_input(waybill: &str) -> Result<String, DocError> {
     if waybill.len() < 2 || !waybill.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return Err(DocError::Barcode(format!(
-            "waybill {waybill:?} must be at least 2 printable ASCII characters"
-        )));
+        return Err(DocError::Barcode(format!("waybill {waybill:?} must be at least 2 printable ASCII characters")));
     }
     let digits = waybill.bytes().rev().take_while(u8::is_ascii_digit).count();
     let len = waybill.len();
@@ -144,8 +142,8 @@ pub fn code128_input(waybill: &str) -> Result<String, DocError> {
 /// The modules (1 = bar) of the waybill's Code 128 symbol, without quiet zones.
 pub fn code128_modules(waybill: &str) -> Result<Vec<u8>, DocError> {
     let input = code128_input(waybill)?;
-    let code = barcoders::sym::code128::Code128::new(&input)
-        .map_err(|e| DocError::Barcode(format!("{waybill}: {e}")))?;
+    let code =
+        barcoders::sym::code128::Code128::new(&input).map_err(|e| DocError::Barcode(format!("{waybill}: {e}")))?;
     Ok(code.encode())
 }
 
@@ -154,18 +152,12 @@ fn snap(mm: f32) -> f32 {
 }
 
 /// Draws the return label and returns the PDF.
-pub fn render_label(
-    font: &DocFont,
-    settings: &LabelSettings,
-    data: &LabelData,
-) -> Result<Vec<u8>, DocError> {
+pub fn render_label(font: &DocFont, settings: &LabelSettings, data: &LabelData) -> Result<Vec<u8>, DocError> {
     if data.waybill.trim().is_empty() {
         return Err(DocError::Invalid("waybill is empty".into()));
     }
     if data.recipient.name.trim().is_empty() || data.recipient.address.trim().is_empty() {
-        return Err(DocError::Invalid(
-            "recipient name and address are required".into(),
-        ));
+        return Err(DocError::Invalid("recipient name and address are required".into()));
     }
     if data.pieces == 0 {
         return Err(DocError::Invalid("pieces must be at least 1".into()));
@@ -223,22 +215,8 @@ pub fn render_label(
     let mut c = Canvas::new(&format!("keydesk label {}", data.waybill), font, w, h);
 
     // Header: product and payment on the left, 重印 on the right.
-    c.text(
-        margin,
-        2.5,
-        16.0 * k,
-        Weight::Bold,
-        Align::Left,
-        &settings.product,
-    );
-    c.text(
-        margin,
-        10.0,
-        8.0 * k,
-        Weight::Regular,
-        Align::Left,
-        &settings.payment_method,
-    );
+    c.text(margin, 2.5, 16.0 * k, Weight::Bold, Align::Left, &settings.product);
+    c.text(margin, 10.0, 8.0 * k, Weight::Regular, Align::Left, &settings.payment_method);
     if data.reprint {
         let size = 15.0 * k;
         let tw = c.text_width("重印", size);
@@ -254,24 +232,14 @@ pub fn render_label(
     let bar_x = snap((w - symbol_width) / 2.0);
     c.barcode(&modules, bar_x, bar_top, module, bar_height);
     let mut y = bar_top + bar_height + 1.0;
-    y += c.text(
-        w / 2.0,
-        y,
-        11.0 * k,
-        Weight::Bold,
-        Align::Center,
-        &data.waybill,
-    );
+    y += c.text(w / 2.0, y, 11.0 * k, Weight::Bold, Align::Center, &data.waybill);
     c.line(0.0, y + 0.5, w, y + 0.5, 0.3);
     y += 1.5;
 
     // Route code (big) when SF supplied one.
     if let Some(route) = data.route_code.as_deref().filter(|r| !r.is_empty()) {
         let size =
-            c.fit_size(route, 30.0 * k, 12.0, w - 2.0 * margin)
-                .ok_or(DocError::TextTooLong {
-                    field: "route code",
-                })?;
+            c.fit_size(route, 30.0 * k, 12.0, w - 2.0 * margin).ok_or(DocError::TextTooLong { field: "route code" })?;
         y += c.text(w / 2.0, y, size, Weight::Bold, Align::Center, route);
         c.line(0.0, y + 0.5, w, y + 0.5, 0.3);
         y += 1.5;
@@ -281,26 +249,13 @@ pub fn render_label(
     let qr_size = if small { 17.0 } else { 22.0 };
     let has_qr = data.qr_code.as_deref().is_some_and(|q| !q.is_empty());
     let block_x = margin + 8.0;
-    let text_right = if has_qr {
-        w - margin - qr_size - 2.0
-    } else {
-        w - margin
-    };
+    let text_right = if has_qr { w - margin - qr_size - 2.0 } else { w - margin };
     let block_top = y;
     c.text(margin, y + 0.5, 15.0 * k, Weight::Bold, Align::Left, "收");
     let name_size = c
         .fit_size(&recipient_line, 12.0 * k, 7.0, text_right - block_x)
-        .ok_or(DocError::TextTooLong {
-            field: "recipient name and phone",
-        })?;
-    y += c.text(
-        block_x,
-        y,
-        name_size,
-        Weight::Bold,
-        Align::Left,
-        &recipient_line,
-    );
+        .ok_or(DocError::TextTooLong { field: "recipient name and phone" })?;
+    y += c.text(block_x, y, name_size, Weight::Bold, Align::Left, &recipient_line);
     y += c.paragraph(
         "recipient address",
         block_x,
@@ -322,14 +277,7 @@ pub fn render_label(
 
     // Sender block.
     c.text(margin, y + 0.3, 11.0 * k, Weight::Bold, Align::Left, "寄");
-    y += c.text(
-        block_x,
-        y,
-        8.0 * k,
-        Weight::Regular,
-        Align::Left,
-        &sender_line,
-    );
+    y += c.text(block_x, y, 8.0 * k, Weight::Regular, Align::Left, &sender_line);
     y += c.paragraph(
         "sender address",
         block_x,
@@ -348,30 +296,10 @@ pub fn render_label(
     // Shipment details.
     let info_size = 8.0 * k;
     for line in [&payment_line, &contents_line, &order_line, &time_line] {
-        y += c.paragraph(
-            "shipment details",
-            margin,
-            y,
-            w - 2.0 * margin,
-            2,
-            info_size,
-            6.0,
-            Weight::Regular,
-            line,
-        )?;
+        y += c.paragraph("shipment details", margin, y, w - 2.0 * margin, 2, info_size, 6.0, Weight::Regular, line)?;
     }
     if let Some(remark) = &remark_line {
-        y += c.paragraph(
-            "remark",
-            margin,
-            y,
-            w - 2.0 * margin,
-            2,
-            info_size,
-            6.0,
-            Weight::Regular,
-            remark,
-        )?;
+        y += c.paragraph("remark", margin, y, w - 2.0 * margin, 2, info_size, 6.0, Weight::Regular, remark)?;
     }
 
     // The customer's part of a two-part label: the waybill again, small.
@@ -395,14 +323,7 @@ pub fn render_label(
         if let Some(size) = c.fit_size(&order_line, 7.0, 5.0, w - margin - right_x) {
             c.text(right_x, sy, size, Weight::Regular, Align::Left, &order_line);
         }
-        c.text(
-            margin,
-            stub_top + 13.0,
-            7.0,
-            Weight::Regular,
-            Align::Left,
-            &time_line,
-        );
+        c.text(margin, stub_top + 13.0, 7.0, Weight::Regular, Align::Left, &time_line);
     } else if y > h - 2.0 {
         return Err(DocError::TextTooLong { field: "label" });
     }
@@ -416,10 +337,7 @@ mod tests {
 
     #[test]
     fn sf_waybill_uses_set_b_then_c_for_145_modules() {
-        assert_eq!(
-            code128_input("SF1234567890123").expect("ok"),
-            "ƁSF1Ć234567890123"
-        );
+        assert_eq!(code128_input("SF1234567890123").expect("ok"), "ƁSF1Ć234567890123");
         let modules = code128_modules("SF1234567890123").expect("ok");
         assert_eq!(modules.len(), 145);
         assert!((modules.len() as f32 * 3.0 * DOT_MM - 54.375).abs() < 0.001);

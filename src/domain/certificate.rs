@@ -58,7 +58,11 @@ fn to_chrono(t: Time) -> DateTime<Utc> {
 pub fn normalize_serial(s: &str) -> String {
     let hex: String = s.chars().filter(|c| c.is_ascii_hexdigit()).collect::<String>().to_ascii_uppercase();
     let trimmed = hex.trim_start_matches("00");
-    if trimmed.is_empty() { "0".into() } else { trimmed.to_string() }
+    if trimmed.is_empty() {
+        "0".into()
+    } else {
+        trimmed.to_string()
+    }
 }
 
 /// Normalises an RFC 4514 subject for comparison: no blanks around separators, attribute names upper-case.

@@ -58,7 +58,8 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 6] = [Step::Paid, Step::Received, Step::Renewing, Step::Renewed, Step::Shipped, Step::Completed];
+    pub const ALL: [Step; 6] =
+        [Step::Paid, Step::Received, Step::Renewing, Step::Renewed, Step::Shipped, Step::Completed];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -169,7 +170,12 @@ impl MemberOrder {
     /// 确认收货: a shipped order becomes completed, once.
     pub fn plan_confirm_receipt(&self) -> Result<Transition, MemberRefusal> {
         match self.status {
-            Status::Shipped => Ok(Transition { from: Status::Shipped, to: Status::Completed, hold: None, reason: "会员确认收货".into() }),
+            Status::Shipped => Ok(Transition {
+                from: Status::Shipped,
+                to: Status::Completed,
+                hold: None,
+                reason: "会员确认收货".into(),
+            }),
             Status::Completed => Err(MemberRefusal::AlreadyCompleted),
             s if s.is_closed() || matches!(s, Status::Refunding) => Err(MemberRefusal::Closed),
             _ => Err(MemberRefusal::NotShipped),

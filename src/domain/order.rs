@@ -228,12 +228,17 @@ impl Order {
                 Ok(Transition {
                     from: self.status,
                     to: Status::OnHold,
-                    hold: Some(Hold { reason: *why, resume_to: resume_to.unwrap_or(self.status), note: reason.clone() }),
+                    hold: Some(Hold {
+                        reason: *why,
+                        resume_to: resume_to.unwrap_or(self.status),
+                        note: reason.clone(),
+                    }),
                     reason: if reason.is_empty() { why.label().to_string() } else { reason },
                 })
             }
             Change::Release => {
-                let hold = self.hold.as_ref().filter(|_| self.status == Status::OnHold).ok_or(TransitionError::NotOnHold)?;
+                let hold =
+                    self.hold.as_ref().filter(|_| self.status == Status::OnHold).ok_or(TransitionError::NotOnHold)?;
                 if needs_payment(hold.resume_to) && self.paid_at.is_none() {
                     return Err(TransitionError::NotPaid(hold.resume_to));
                 }
@@ -252,21 +257,39 @@ impl Order {
         }
         let note = |t: &str| t.to_string();
         match self.status {
-            Status::Paid => ReceiptPlan::Receive(Transition { from: Status::Paid, to: Status::Received, hold: None, reason: note("收件") }),
+            Status::Paid => ReceiptPlan::Receive(Transition {
+                from: Status::Paid,
+                to: Status::Received,
+                hold: None,
+                reason: note("收件"),
+            }),
             Status::Unpaid => ReceiptPlan::HoldUnpaid(Transition {
                 from: Status::Unpaid,
                 to: Status::OnHold,
-                hold: Some(Hold { reason: HoldReason::UnpaidParcel, resume_to: Status::Received, note: note("包裹已到，订单未支付") }),
+                hold: Some(Hold {
+                    reason: HoldReason::UnpaidParcel,
+                    resume_to: Status::Received,
+                    note: note("包裹已到，订单未支付"),
+                }),
                 reason: note("收件：订单未支付，挂起"),
             }),
             // On hold before the parcel came (e.g. documents missing): the hold stays, and on release
             // the order continues as received.
             Status::OnHold => {
                 let hold = self.hold.clone().map(|h| Hold {
-                    resume_to: if matches!(h.resume_to, Status::Unpaid | Status::Paid) { Status::Received } else { h.resume_to },
+                    resume_to: if matches!(h.resume_to, Status::Unpaid | Status::Paid) {
+                        Status::Received
+                    } else {
+                        h.resume_to
+                    },
                     ..h
                 });
-                ReceiptPlan::ReceiveOnHold(Transition { from: Status::OnHold, to: Status::OnHold, hold, reason: note("收件：订单挂起中") })
+                ReceiptPlan::ReceiveOnHold(Transition {
+                    from: Status::OnHold,
+                    to: Status::OnHold,
+                    hold,
+                    reason: note("收件：订单挂起中"),
+                })
             }
             Status::Cancelled | Status::Refunding | Status::Refunded => ReceiptPlan::Closed(Transition {
                 from: self.status,
@@ -274,7 +297,9 @@ impl Order {
                 hold: None,
                 reason: note("收件：订单已关闭，KEY 需寄回"),
             }),
-            Status::Received | Status::Renewing | Status::Renewed | Status::Shipped | Status::Completed => ReceiptPlan::AlreadyReceived,
+            Status::Received | Status::Renewing | Status::Renewed | Status::Shipped | Status::Completed => {
+                ReceiptPlan::AlreadyReceived
+            }
         }
     }
 
@@ -285,7 +310,10 @@ impl Order {
 }
 
 fn needs_payment(status: Status) -> bool {
-    matches!(status, Status::Paid | Status::Received | Status::Renewing | Status::Renewed | Status::Shipped | Status::Refunding)
+    matches!(
+        status,
+        Status::Paid | Status::Received | Status::Renewing | Status::Renewed | Status::Shipped | Status::Refunding
+    )
 }
 
 #[cfg(test)]
@@ -321,9 +349,19 @@ pub(crate) mod tests {
                 not_after: t(2026, 4, 27),
                 seal: SealKind::Dual,
             },
-            handler: Handler { name: "秦晓明".into(), phone: "18812346015".into(), id_number: "110101199001011234".into(), docs_approved: true },
+            handler: Handler {
+                name: "秦晓明".into(),
+                phone: "18812346015".into(),
+                id_number: "110101199001011234".into(),
+                docs_approved: true,
+            },
             inbound: Inbound { carrier: "顺丰速运".into(), waybill: Some("SF1234567890123".into()) },
-            ship_to: ShipTo { name: "秦晓明".into(), phone: "18812346015".into(), region: "北京市市辖区丰台区".into(), address: "丰台路 1 号".into() },
+            ship_to: ShipTo {
+                name: "秦晓明".into(),
+                phone: "18812346015".into(),
+                region: "北京市市辖区丰台区".into(),
+                address: "丰台路 1 号".into(),
+            },
             invoice: InvoiceDetails::default(),
             received_at: None,
             received_by: None,
@@ -366,7 +404,14 @@ pub(crate) mod tests {
         match o.plan_receipt() {
             ReceiptPlan::HoldUnpaid(t) => {
                 assert_eq!(t.to, Status::OnHold);
-                assert_eq!(t.hold.unwrap(), Hold { reason: HoldReason::UnpaidParcel, resume_to: Status::Received, note: "包裹已到，订单未支付".into() });
+                assert_eq!(
+                    t.hold.unwrap(),
+                    Hold {
+                        reason: HoldReason::UnpaidParcel,
+                        resume_to: Status::Received,
+                        note: "包裹已到，订单未支付".into()
+                    }
+                );
             }
             other => panic!("{other:?}"),
         }

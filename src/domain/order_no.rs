@@ -31,10 +31,7 @@ impl OrderNo {
         }
         let date_part = if s.len() == 16 && s.starts_with("0000") && s.bytes().all(|b| b.is_ascii_digit()) {
             &s[4..10]
-        } else if s.len() == 19
-            && s.starts_with("ZFS00000")
-            && s[3..].bytes().all(|b| b.is_ascii_digit())
-        {
+        } else if s.len() == 19 && s.starts_with("ZFS00000") && s[3..].bytes().all(|b| b.is_ascii_digit()) {
             &s[8..14]
         } else {
             return Err(OrderNoError::Shape(s));

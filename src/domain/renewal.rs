@@ -88,14 +88,23 @@ impl RenewalRules {
         }
         let opens_at = self.window_opens(&order.cert);
         if now < opens_at {
-            out.push(RenewalBlocker::TooEarly { not_after: order.cert.not_after, opens_at, window_days: self.window_days });
+            out.push(RenewalBlocker::TooEarly {
+                not_after: order.cert.not_after,
+                opens_at,
+                window_days: self.window_days,
+            });
         }
         out
     }
 
     /// The validity of the renewed certificate issued at `issued_at` for `term_years`: whole seconds
     /// (an X.509 time carries no fraction), the start cut down to its second.
-    pub fn new_validity(&self, old: &Certificate, issued_at: DateTime<Utc>, term_years: u32) -> (DateTime<Utc>, DateTime<Utc>) {
+    pub fn new_validity(
+        &self,
+        old: &Certificate,
+        issued_at: DateTime<Utc>,
+        term_years: u32,
+    ) -> (DateTime<Utc>, DateTime<Utc>) {
         let start = issued_at.trunc_subsecs(0);
         let from = match self.extend_from {
             ExtendFrom::OldExpiry if old.not_after > start => old.not_after.trunc_subsecs(0),
@@ -107,7 +116,11 @@ impl RenewalRules {
 
     /// Whether a validity the CA returned fits the planned one within the tolerance; if not, why,
     /// with both dates.
-    pub fn check_validity(&self, planned: (DateTime<Utc>, DateTime<Utc>), returned: (DateTime<Utc>, DateTime<Utc>)) -> Result<(), String> {
+    pub fn check_validity(
+        &self,
+        planned: (DateTime<Utc>, DateTime<Utc>),
+        returned: (DateTime<Utc>, DateTime<Utc>),
+    ) -> Result<(), String> {
         let tolerance = Duration::seconds(i64::from(self.validity_tolerance_secs));
         let off = |a: DateTime<Utc>, b: DateTime<Utc>| (a - b).abs() > tolerance;
         let mut wrong = Vec::new();

@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::key_report::{ObjectInfo, PinFlags, TokenReport};
 use super::certificate::{self as x509, CertFacts};
+use super::key_report::{ObjectInfo, PinFlags, TokenReport};
 use crate::domain::{HoldReason, Order};
 
 /// The steps of a renewal, in order. A job records the last step whose result was committed; a re-run
@@ -244,7 +244,9 @@ pub fn match_certificate(order: &Order, report: &TokenReport, issued_fingerprint
     let mut found = Vec::new();
     let mut job_cert = None;
     for o in report.objects.iter().filter(|o| o.class == "certificate") {
-        let Some(facts) = o.value.as_deref().and_then(|v| hex::decode(v).ok()).and_then(|der| x509::parse_certificate(&der).ok()) else {
+        let Some(facts) =
+            o.value.as_deref().and_then(|v| hex::decode(v).ok()).and_then(|der| x509::parse_certificate(&der).ok())
+        else {
             continue;
         };
         if facts.serial == want_serial && x509::normalize_subject(&facts.subject) == want_subject {
@@ -277,7 +279,12 @@ pub fn kept_objects(objects: &[ObjectInfo], replaced_id: &str) -> Vec<KeptObject
     objects
         .iter()
         .filter(|o| !(o.id == replaced_id && matches!(o.class.as_str(), "certificate" | "private_key" | "public_key")))
-        .map(|o| KeptObject { class: o.class.clone(), id: o.id.clone(), label: o.label.clone(), digest: o.digest.clone() })
+        .map(|o| KeptObject {
+            class: o.class.clone(),
+            id: o.id.clone(),
+            label: o.label.clone(),
+            digest: o.digest.clone(),
+        })
         .collect()
 }
 
@@ -286,7 +293,9 @@ pub fn kept_objects(objects: &[ObjectInfo], replaced_id: &str) -> Vec<KeptObject
 pub fn check_activated(objects: &[ObjectInfo], job: &RenewalJob, new_cert_hex: &str) -> Result<(), String> {
     let plan = &job.plan;
     let mut problems = Vec::new();
-    let ours = |o: &&ObjectInfo| o.id == plan.new_key_id && matches!(o.class.as_str(), "certificate" | "private_key" | "public_key");
+    let ours = |o: &&ObjectInfo| {
+        o.id == plan.new_key_id && matches!(o.class.as_str(), "certificate" | "private_key" | "public_key")
+    };
     let mut now: Vec<&str> = objects.iter().filter(|o| !ours(o)).map(|o| o.digest.as_str()).collect();
     let mut before: Vec<&str> = plan.kept_objects.iter().map(|k| k.digest.as_str()).collect();
     now.sort_unstable();
@@ -302,10 +311,18 @@ pub fn check_activated(objects: &[ObjectInfo], job: &RenewalJob, new_cert_hex: &
     if new.iter().filter(|o| o.class == "private_key").count() != 1 {
         problems.push("新私钥应恰有一个".into());
     }
-    if objects.iter().any(|o| o.id == plan.old_key_id && plan.old_key_id != plan.new_key_id && matches!(o.class.as_str(), "certificate" | "private_key")) {
+    if objects.iter().any(|o| {
+        o.id == plan.old_key_id
+            && plan.old_key_id != plan.new_key_id
+            && matches!(o.class.as_str(), "certificate" | "private_key")
+    }) {
         problems.push("旧签名证书或私钥仍在 KEY 上".into());
     }
-    if problems.is_empty() { Ok(()) } else { Err(problems.join("；")) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("；"))
+    }
 }
 
 /// Test hook: `KEYDESK_TEST_ABORT_AFTER=<step>:<phase>` (phase `intent`, `act` or `done`) aborts the
@@ -345,6 +362,9 @@ mod tests {
         assert_eq!(pin_allows_login(&PinFlags::default()), Ok(()));
         assert_eq!(pin_allows_login(&PinFlags { count_low: true, ..PinFlags::default() }), Ok(()));
         assert_eq!(pin_allows_login(&PinFlags { final_try: true, ..PinFlags::default() }), Err(HoldReason::PinUnknown));
-        assert_eq!(pin_allows_login(&PinFlags { locked: true, final_try: true, ..PinFlags::default() }), Err(HoldReason::PinLocked));
+        assert_eq!(
+            pin_allows_login(&PinFlags { locked: true, final_try: true, ..PinFlags::default() }),
+            Err(HoldReason::PinLocked)
+        );
     }
 }

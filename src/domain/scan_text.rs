@@ -14,11 +14,7 @@ pub fn half_width(c: char) -> char {
 ///
 /// A Chinese input method can leave an apostrophe between pinyin syllables (`s'f`), which is removed too.
 pub fn canonical_identifier(raw: &str) -> String {
-    raw.chars()
-        .map(half_width)
-        .filter(|c| !c.is_whitespace() && *c != '\'')
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
+    raw.chars().map(half_width).filter(|c| !c.is_whitespace() && *c != '\'').map(|c| c.to_ascii_uppercase()).collect()
 }
 
 #[cfg(test)]

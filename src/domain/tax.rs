@@ -54,8 +54,7 @@ pub fn validate_rate(rate: Decimal) -> Result<(), TaxError> {
 pub fn tax_split(total: Decimal, rate: Decimal) -> Result<TaxSplit, TaxError> {
     ensure_cents(total)?;
     validate_rate(rate)?;
-    let amount = (total / (Decimal::ONE + rate))
-        .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    let amount = (total / (Decimal::ONE + rate)).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
     let amount = with_two_decimals(amount);
     let tax = with_two_decimals(total - amount);
     Ok(TaxSplit { amount, tax })
@@ -205,11 +204,7 @@ mod tests {
         ];
         for (total, rate, amount, tax) in cases {
             let split = tax_split(d(total), d(rate)).expect(total);
-            assert_eq!(
-                split.amount.to_string(),
-                amount,
-                "amount of {total} at {rate}"
-            );
+            assert_eq!(split.amount.to_string(), amount, "amount of {total} at {rate}");
             assert_eq!(split.tax.to_string(), tax, "tax of {total} at {rate}");
         }
     }
@@ -224,27 +219,12 @@ mod tests {
 
     #[test]
     fn refuses_fractions_of_a_fen_and_bad_rates() {
-        assert_eq!(
-            tax_split(d("1.005"), d("0.06")),
-            Err(TaxError::TooManyDecimals(d("1.005")))
-        );
-        assert_eq!(
-            tax_split(d("1.00"), d("6")),
-            Err(TaxError::RateOutOfRange(d("6")))
-        );
-        assert_eq!(
-            tax_split(d("1.00"), d("-0.01")),
-            Err(TaxError::RateOutOfRange(d("-0.01")))
-        );
-        assert_eq!(
-            to_chinese_uppercase(d("0.001")),
-            Err(TaxError::TooManyDecimals(d("0.001")))
-        );
+        assert_eq!(tax_split(d("1.005"), d("0.06")), Err(TaxError::TooManyDecimals(d("1.005"))));
+        assert_eq!(tax_split(d("1.00"), d("6")), Err(TaxError::RateOutOfRange(d("6"))));
+        assert_eq!(tax_split(d("1.00"), d("-0.01")), Err(TaxError::RateOutOfRange(d("-0.01"))));
+        assert_eq!(to_chinese_uppercase(d("0.001")), Err(TaxError::TooManyDecimals(d("0.001"))));
         // Trailing zeros are not extra decimals.
-        assert_eq!(
-            to_chinese_uppercase(d("1.500")).as_deref(),
-            Ok("壹圆伍角整")
-        );
+        assert_eq!(to_chinese_uppercase(d("1.500")).as_deref(), Ok("壹圆伍角整"));
     }
 
     #[test]
@@ -296,21 +276,14 @@ mod tests {
             ("1200000000000", "壹万贰仟亿圆整"),
             ("1000000000000", "壹万亿圆整"),
             ("10000000000000000", "壹亿亿圆整"),
-            (
-                "123456789012.34",
-                "壹仟贰佰叁拾肆亿伍仟陆佰柒拾捌万玖仟零壹拾贰圆叁角肆分",
-            ),
+            ("123456789012.34", "壹仟贰佰叁拾肆亿伍仟陆佰柒拾捌万玖仟零壹拾贰圆叁角肆分"),
             // negatives (red-letter invoices)
             ("-249.00", "（负数）贰佰肆拾玖圆整"),
             ("-0.50", "（负数）伍角整"),
             ("-14.09", "（负数）壹拾肆圆零玖分"),
         ];
         for (amount, expected) in cases {
-            assert_eq!(
-                to_chinese_uppercase(d(amount)).as_deref(),
-                Ok(expected),
-                "{amount}"
-            );
+            assert_eq!(to_chinese_uppercase(d(amount)).as_deref(), Ok(expected), "{amount}");
         }
     }
 
@@ -385,10 +358,7 @@ mod tests {
 
     #[test]
     fn reader_agrees_with_table() {
-        assert_eq!(
-            parse_uppercase("壹仟贰佰叁拾肆亿伍仟陆佰柒拾捌万玖仟零壹拾贰圆叁角肆分"),
-            d("123456789012.34")
-        );
+        assert_eq!(parse_uppercase("壹仟贰佰叁拾肆亿伍仟陆佰柒拾捌万玖仟零壹拾贰圆叁角肆分"), d("123456789012.34"));
     }
 
     proptest! {

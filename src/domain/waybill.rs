@@ -86,9 +86,8 @@ fn all_digits(s: &str) -> bool {
 }
 
 fn recognise(s: &str) -> Option<Carrier> {
-    let digits_after = |prefix: &str, n: usize| {
-        s.strip_prefix(prefix).is_some_and(|rest| rest.len() == n && all_digits(rest))
-    };
+    let digits_after =
+        |prefix: &str, n: usize| s.strip_prefix(prefix).is_some_and(|rest| rest.len() == n && all_digits(rest));
     let b = s.as_bytes();
     if digits_after("SF", 13) || (s.len() == 12 && all_digits(s)) {
         Some(Carrier::Sf)

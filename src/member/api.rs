@@ -102,7 +102,8 @@ pub async fn inbound_waybill(
 ) -> Result<Json<OrderJson>, ApiError> {
     let (raw_no, body) = (path_param(path)?, json_body(body)?);
     let (no, tail) = app.admit(ip, &raw_no, &body.phone_tail)?;
-    let result = member::set_inbound_waybill(app.store.as_ref(), &no, &tail, &body.waybill, &ip.to_string(), &app.clock).await;
+    let result =
+        member::set_inbound_waybill(app.store.as_ref(), &no, &tail, &body.waybill, &ip.to_string(), &app.clock).await;
     Ok(Json(order_json(&app.settle(ip, &no, result)?, &app.rules)))
 }
 
@@ -135,7 +136,10 @@ pub fn pdf_response(document: crate::store::InvoiceDocument) -> Response {
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"fapiao-{name}.pdf\""))
         .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf")), (header::CONTENT_DISPOSITION, disposition)],
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/pdf")),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
         document.pdf,
     )
         .into_response()
@@ -152,9 +156,14 @@ pub async fn healthz(State(app): State<Arc<Shared>>) -> Result<Json<serde_json::
 }
 
 pub async fn metrics(State(app): State<Arc<Shared>>) -> Response {
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"))], app.metrics.render()).into_response()
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"))],
+        app.metrics.render(),
+    )
+        .into_response()
 }
 
 pub async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], super::openapi::DOCUMENT.as_str()).into_response()
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], super::openapi::DOCUMENT.as_str())
+        .into_response()
 }

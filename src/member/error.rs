@@ -65,7 +65,11 @@ impl ApiError {
             _ if status.is_client_error() => ("invalid_request", "请求无效"),
             _ => ("internal", "服务内部错误，请稍后再试"),
         };
-        let status = if status.is_client_error() || status.is_server_error() { status } else { StatusCode::INTERNAL_SERVER_ERROR };
+        let status = if status.is_client_error() || status.is_server_error() {
+            status
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        };
         ApiError::new(status, code, message)
     }
 
@@ -80,8 +84,11 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::to_vec(&Body { error: Inner { code: self.code, message: &self.message } }).unwrap_or_default();
-        let mut response = (self.status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"))], body).into_response();
+        let body =
+            serde_json::to_vec(&Body { error: Inner { code: self.code, message: &self.message } }).unwrap_or_default();
+        let mut response =
+            (self.status, [(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"))], body)
+                .into_response();
         if let Some(secs) = self.retry_after_secs() {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
@@ -93,13 +100,19 @@ impl IntoResponse for ApiError {
 impl From<MemberError> for ApiError {
     fn from(e: MemberError) -> ApiError {
         match e {
-            MemberError::InvalidOrderNo(_) => {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_order_no", "订单号格式不正确（16 位数字，如 0000250427000004）")
+            MemberError::InvalidOrderNo(_) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_order_no",
+                "订单号格式不正确（16 位数字，如 0000250427000004）",
+            ),
+            MemberError::InvalidPhoneTail => {
+                ApiError::new(StatusCode::BAD_REQUEST, "invalid_phone_tail", e.to_string())
             }
-            MemberError::InvalidPhoneTail => ApiError::new(StatusCode::BAD_REQUEST, "invalid_phone_tail", e.to_string()),
             MemberError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
             MemberError::Refused(r) => ApiError::new(StatusCode::CONFLICT, r.code(), r.to_string()),
-            MemberError::Waybill(w @ WaybillError::NotSf { .. }) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_sf", w.to_string()),
+            MemberError::Waybill(w @ WaybillError::NotSf { .. }) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "not_sf", w.to_string())
+            }
             MemberError::Waybill(_) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_waybill",

@@ -21,7 +21,10 @@ pub struct FailureLimiter {
 
 impl FailureLimiter {
     pub fn new(per_order: u32, per_client: u32, window: Duration, capacity: usize) -> FailureLimiter {
-        FailureLimiter { per_order: Buckets::new(per_order, window, capacity), per_client: Buckets::new(per_client, window, capacity) }
+        FailureLimiter {
+            per_order: Buckets::new(per_order, window, capacity),
+            per_client: Buckets::new(per_client, window, capacity),
+        }
     }
 
     /// `Err(retry_after)` when the client or the order number has used up its failures.

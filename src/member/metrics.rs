@@ -112,10 +112,16 @@ impl Metrics {
             let mut cumulative = 0;
             for (b, le) in BUCKETS.iter().enumerate() {
                 cumulative += self.latency[r][b].load(Relaxed);
-                let _ = writeln!(out, "keydesk_member_request_duration_seconds_bucket{{route=\"{route}\",le=\"{le}\"}} {cumulative}");
+                let _ = writeln!(
+                    out,
+                    "keydesk_member_request_duration_seconds_bucket{{route=\"{route}\",le=\"{le}\"}} {cumulative}"
+                );
             }
             cumulative += self.latency[r][BUCKETS.len()].load(Relaxed);
-            let _ = writeln!(out, "keydesk_member_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {cumulative}");
+            let _ = writeln!(
+                out,
+                "keydesk_member_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {cumulative}"
+            );
             let sum = self.latency_sum_us[r].load(Relaxed) as f64 / 1e6;
             let _ = writeln!(out, "keydesk_member_request_duration_seconds_sum{{route=\"{route}\"}} {sum}");
             let _ = writeln!(out, "keydesk_member_request_duration_seconds_count{{route=\"{route}\"}} {cumulative}");
@@ -123,7 +129,12 @@ impl Metrics {
         out.push_str("# HELP keydesk_member_lookups_refused_total Lookups refused: unknown order or wrong phone tail, rate limited, invalid input.\n");
         out.push_str("# TYPE keydesk_member_lookups_refused_total counter\n");
         for why in Refusal::ALL {
-            let _ = writeln!(out, "keydesk_member_lookups_refused_total{{reason=\"{}\"}} {}", why.label(), self.refused[why as usize].load(Relaxed));
+            let _ = writeln!(
+                out,
+                "keydesk_member_lookups_refused_total{{reason=\"{}\"}} {}",
+                why.label(),
+                self.refused[why as usize].load(Relaxed)
+            );
         }
         out
     }
@@ -143,7 +154,10 @@ mod tests {
         m.observe(1, 200, Duration::from_micros(700));
         m.refused(Refusal::NotFound);
         let text = m.render();
-        assert!(text.contains("keydesk_member_requests_total{route=\"/api/v1/orders/{order_no}\",status=\"200\"} 1"), "{text}");
+        assert!(
+            text.contains("keydesk_member_requests_total{route=\"/api/v1/orders/{order_no}\",status=\"200\"} 1"),
+            "{text}"
+        );
         assert!(text.contains("le=\"0.001\"} 1"));
         assert!(text.contains("keydesk_member_lookups_refused_total{reason=\"not_found\"} 1"));
     }

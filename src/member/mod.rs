@@ -63,7 +63,12 @@ pub struct App {
 }
 
 impl App {
-    pub fn new(store: Arc<dyn Store>, settings: MemberSettings, rules: crate::sla::ClockRules, clock: crate::clock::Clock) -> App {
+    pub fn new(
+        store: Arc<dyn Store>,
+        settings: MemberSettings,
+        rules: crate::sla::ClockRules,
+        clock: crate::clock::Clock,
+    ) -> App {
         let limiter = FailureLimiter::new(
             settings.failures_per_order,
             settings.failures_per_client,
@@ -136,7 +141,9 @@ fn client_ip(header_name: &str, peer: SocketAddr, headers: &HeaderMap) -> IpAddr
 /// endpoint's JSON error body too; no framework text reaches a member.
 fn json_errors_only(response: Response<Body>) -> Response<Body> {
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) || response.extensions().get::<ErrorBodyMarker>().is_some() {
+    if !(status.is_client_error() || status.is_server_error())
+        || response.extensions().get::<ErrorBodyMarker>().is_some()
+    {
         return response;
     }
     let allow = response.headers().get(header::ALLOW).cloned();

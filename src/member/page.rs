@@ -52,7 +52,11 @@ pub async fn act(
     match form {
         Ok(Form(form)) => act_on(&app, ip, form).await,
         Err(r) => {
-            let e = if r.status() == StatusCode::PAYLOAD_TOO_LARGE { ApiError::for_status(r.status()) } else { ApiError::for_status(StatusCode::BAD_REQUEST) };
+            let e = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::for_status(r.status())
+            } else {
+                ApiError::for_status(StatusCode::BAD_REQUEST)
+            };
             page(e.status, &PageForm::default(), None, Some(Notice::Error(e)))
         }
     }
@@ -71,8 +75,12 @@ async fn act_on(app: &Shared, ip: IpAddr, form: PageForm) -> Response {
     let store = app.store.as_ref();
     let client = ip.to_string();
     let (result, done) = match form.action.as_str() {
-        "inbound_waybill" => (member::set_inbound_waybill(store, &no, &tail, &form.waybill, &client, &app.clock).await, "寄件运单已保存"),
-        "confirm_receipt" => (member::confirm_receipt(store, &no, &tail, &client, &app.clock).await, "已确认收货，感谢使用"),
+        "inbound_waybill" => {
+            (member::set_inbound_waybill(store, &no, &tail, &form.waybill, &client, &app.clock).await, "寄件运单已保存")
+        }
+        "confirm_receipt" => {
+            (member::confirm_receipt(store, &no, &tail, &client, &app.clock).await, "已确认收货，感谢使用")
+        }
         "invoice" => {
             return match app.settle(ip, &no, member::invoice(store, &no, &tail).await) {
                 Ok((_, document)) => super::api::pdf_response(document),
@@ -82,7 +90,12 @@ async fn act_on(app: &Shared, ip: IpAddr, form: PageForm) -> Response {
         _ => (member::look_up(store, &no, &tail).await, ""),
     };
     match app.settle(ip, &no, result) {
-        Ok(order) => page(StatusCode::OK, &form, Some(&order_json(&order, &app.rules)), (!done.is_empty()).then_some(Notice::Done(done))),
+        Ok(order) => page(
+            StatusCode::OK,
+            &form,
+            Some(&order_json(&order, &app.rules)),
+            (!done.is_empty()).then_some(Notice::Done(done)),
+        ),
         Err(e) => with_order(app, &form, e).await,
     }
 }
@@ -151,7 +164,8 @@ fn page(status: StatusCode, form: &PageForm, order: Option<&OrderJson>, notice: 
         order_section(&mut h, o, &form.phone_tail);
     }
     h.push_str("</main></body></html>");
-    let mut response = (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], h).into_response();
+    let mut response =
+        (status, [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))], h).into_response();
     if let Some(Notice::Error(e)) = notice {
         if let Some(secs) = e.retry_after_secs() {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
@@ -177,15 +191,33 @@ fn button(h: &mut String, v: &OrderJson, tail: &str, action: &str, label: &str) 
 
 fn order_section(h: &mut String, v: &OrderJson, tail: &str) {
     let when = |t: &Option<chrono::DateTime<chrono::FixedOffset>>| t.map(|t| t.format("%Y-%m-%d %H:%M").to_string());
-    let _ = write!(h, "<section><div>订单 {}（{}）</div><div class=\"status\">{}</div>", esc(&v.order_no), v.kind.label, v.status.label);
+    let _ = write!(
+        h,
+        "<section><div>订单 {}（{}）</div><div class=\"status\">{}</div>",
+        esc(&v.order_no),
+        v.kind.label,
+        v.status.label
+    );
     if let Some(hold) = &v.hold {
         let _ = write!(h, "<div>原因：{}（请留意客服联系）</div>", hold.label);
     }
-    let _ = write!(h, "<div><small>联系人 {} {}　寄回地区 {}</small></div></section>", esc(&v.holder), esc(&v.contact_phone), esc(&v.ship_region));
+    let _ = write!(
+        h,
+        "<div><small>联系人 {} {}　寄回地区 {}</small></div></section>",
+        esc(&v.holder),
+        esc(&v.contact_phone),
+        esc(&v.ship_region)
+    );
 
     h.push_str("<section><h2>进度</h2><ol>");
     for s in &v.timeline {
-        let _ = write!(h, "<li class=\"{}\">{} {}", if s.done { "done" } else { "todo" }, if s.done { "✓" } else { "○" }, s.label);
+        let _ = write!(
+            h,
+            "<li class=\"{}\">{} {}",
+            if s.done { "done" } else { "todo" },
+            if s.done { "✓" } else { "○" },
+            s.label
+        );
         if let Some(t) = when(&s.at) {
             let _ = write!(h, " <small>{t}</small>");
         }
@@ -210,7 +242,12 @@ fn order_section(h: &mut String, v: &OrderJson, tail: &str) {
     h.push_str("</p></section>");
 
     h.push_str("<section><h2>运单</h2>");
-    let _ = write!(h, "<div>寄来（{}）：{}</div>", esc(&v.inbound.carrier), esc(v.inbound.waybill.as_deref().unwrap_or("未填写")));
+    let _ = write!(
+        h,
+        "<div>寄来（{}）：{}</div>",
+        esc(&v.inbound.carrier),
+        esc(v.inbound.waybill.as_deref().unwrap_or("未填写"))
+    );
     if v.inbound.editable {
         let _ = write!(
             h,

@@ -22,7 +22,11 @@ pub struct RouteData {
 
 impl From<RouteLabel> for RouteData {
     fn from(r: RouteLabel) -> Self {
-        RouteData { dest_route_label: r.dest_route_label, two_dimension_code: r.two_dimension_code, product_name: r.product_name }
+        RouteData {
+            dest_route_label: r.dest_route_label,
+            two_dimension_code: r.two_dimension_code,
+            product_name: r.product_name,
+        }
     }
 }
 
@@ -38,7 +42,12 @@ pub enum Booked {
 fn shipment_request(label: &crate::docs::LabelSettings, order: &Order) -> ShipmentRequest {
     ShipmentRequest {
         order_id: order.order_no.to_string(),
-        sender: Contact { name: label.sender_name.clone(), phone: label.sender_phone.clone(), address: label.sender_address.clone(), company: String::new() },
+        sender: Contact {
+            name: label.sender_name.clone(),
+            phone: label.sender_phone.clone(),
+            address: label.sender_address.clone(),
+            company: String::new(),
+        },
         recipient: Contact {
             name: order.ship_to.name.clone(),
             phone: order.ship_to.phone.clone(),
@@ -70,7 +79,8 @@ pub async fn book_return(services: &Services, order: &Order, actor: &Actor) -> R
         Booking::NeedsScannedWaybill => return Ok(Booked::ScanNeeded),
         Booking::Booked(s) => s,
     };
-    let waybill = Waybill::parse(&shipment.waybill).map_err(|e| OpsError::Invalid(format!("顺丰返回的运单号无效：{e}")))?;
+    let waybill =
+        Waybill::parse(&shipment.waybill).map_err(|e| OpsError::Invalid(format!("顺丰返回的运单号无效：{e}")))?;
     let route_json = shipment.route.map(RouteData::from).and_then(|r| serde_json::to_string(&r).ok());
     let booked = BookedShipment {
         order_id: order.id,
@@ -91,7 +101,12 @@ pub async fn route_of(store: &dyn Store, order_id: i64) -> Result<Option<RouteDa
 
 /// 发货 with the configured courier: the scanned waybill when one is given, else the one booked with
 /// the courier (booked now if need be). The manual backend needs a scanned waybill.
-pub async fn ship_with_courier(services: &Services, no: &crate::domain::OrderNo, scanned: Option<&str>, actor: &Actor) -> Result<super::ship::Shipped, OpsError> {
+pub async fn ship_with_courier(
+    services: &Services,
+    no: &crate::domain::OrderNo,
+    scanned: Option<&str>,
+    actor: &Actor,
+) -> Result<super::ship::Shipped, OpsError> {
     let store = services.store();
     let waybill = match scanned.map(str::trim).filter(|s| !s.is_empty()) {
         Some(raw) => raw.to_string(),
@@ -100,7 +115,9 @@ pub async fn ship_with_courier(services: &Services, no: &crate::domain::OrderNo,
             match book_return(services, &order, actor).await? {
                 Booked::Waybill(w) => w.to_string(),
                 Booked::ScanNeeded => {
-                    return Err(OpsError::Invalid("请扫描顺丰客户端打印的寄回运单（courier.backend = \"manual\"）".into()));
+                    return Err(OpsError::Invalid(
+                        "请扫描顺丰客户端打印的寄回运单（courier.backend = \"manual\"）".into(),
+                    ));
                 }
             }
         }

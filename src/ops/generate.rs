@@ -15,7 +15,13 @@ pub const BATCH: u64 = 10_000;
 
 /// Inserts the synthetic orders with indexes in `range` for `seed`, made as of `at`; calls
 /// `progress(done, total)`.
-pub async fn generate(store: &dyn Store, seed: u64, range: Range<u64>, at: DateTime<Utc>, mut progress: impl FnMut(u64, u64)) -> Result<u64, OpsError> {
+pub async fn generate(
+    store: &dyn Store,
+    seed: u64,
+    range: Range<u64>,
+    at: DateTime<Utc>,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<u64, OpsError> {
     let total = range.end.saturating_sub(range.start);
     let mut next = range.start;
     while next < range.end {

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::domain::renewal_job::{match_certificate, KeyMatch};
 use crate::domain::key_report::{PinFlags, TokenReport};
-use crate::token::worker::{TokenWorker, WorkerProgram};
+use crate::domain::renewal_job::{match_certificate, KeyMatch};
 use crate::domain::{mask, KeySerial, Order};
 use crate::store::{Store, StoreResult};
+use crate::token::worker::{TokenWorker, WorkerProgram};
 
 /// The orders whose key serial is this token's (as the token reports it: case and padding aside).
 pub async fn orders_for_key(store: &dyn Store, serial: &str) -> StoreResult<Vec<Order>> {
@@ -49,11 +49,21 @@ fn identified(report: &TokenReport, orders: &[Order]) -> IdentifiedKey {
 
 /// Identifies the keys behind a reader: the module's tokens whose slot names the reader (all tokens
 /// when none does, as with SoftHSM), each matched to its order.
-pub async fn identify(store: &dyn Store, worker: &WorkerProgram, module: &str, timeout: Duration, reader_name: &str) -> Result<Vec<IdentifiedKey>, String> {
+pub async fn identify(
+    store: &dyn Store,
+    worker: &WorkerProgram,
+    module: &str,
+    timeout: Duration,
+    reader_name: &str,
+) -> Result<Vec<IdentifiedKey>, String> {
     let mut worker = TokenWorker::spawn(worker, module, timeout).await.map_err(|e| e.to_string())?;
     let result = async {
         let tokens = worker.tokens().await.map_err(|e| e.to_string())?;
-        let for_reader: Vec<_> = tokens.iter().filter(|t| !reader_name.is_empty() && t.slot_description.contains(reader_name)).cloned().collect();
+        let for_reader: Vec<_> = tokens
+            .iter()
+            .filter(|t| !reader_name.is_empty() && t.slot_description.contains(reader_name))
+            .cloned()
+            .collect();
         let chosen = if for_reader.is_empty() { tokens } else { for_reader };
         let mut out = Vec::new();
         for t in chosen {

@@ -107,7 +107,8 @@ pub enum ImportError {
 /// Parses and checks a whole export; nothing is returned unless every record is good. `at` stamps
 /// the orders' `updated_at`.
 pub fn parse_export(json: &str, at: DateTime<Utc>) -> Result<Vec<Order>, ImportError> {
-    let values: Vec<serde_json::Value> = serde_json::from_str(json).map_err(|e| ImportError::NotAnArray(e.to_string()))?;
+    let values: Vec<serde_json::Value> =
+        serde_json::from_str(json).map_err(|e| ImportError::NotAnArray(e.to_string()))?;
     let mut orders: Vec<Order> = Vec::with_capacity(values.len());
     let mut seen = std::collections::HashMap::new();
     for (index, value) in values.into_iter().enumerate() {
@@ -125,9 +126,11 @@ pub fn parse_export(json: &str, at: DateTime<Utc>) -> Result<Vec<Order>, ImportE
 impl ImportRecord {
     pub fn into_order(self, index: usize, at: DateTime<Utc>) -> Result<Order, ImportError> {
         let no = self.order_no.clone();
-        let field = |field: &'static str, message: String| ImportError::Field { index, order_no: no.clone(), field, message };
+        let field =
+            |field: &'static str, message: String| ImportError::Field { index, order_no: no.clone(), field, message };
         let order_no = OrderNo::parse(&self.order_no).map_err(|e| field("order_no", e.to_string()))?;
-        let kind = OrderKind::from_code(&self.kind).ok_or_else(|| field("kind", format!("{:?} is not mail_back or self_service", self.kind)))?;
+        let kind = OrderKind::from_code(&self.kind)
+            .ok_or_else(|| field("kind", format!("{:?} is not mail_back or self_service", self.kind)))?;
         if !(1..=10).contains(&self.term_years) {
             return Err(field("term_years", format!("{} is not between 1 and 10", self.term_years)));
         }
@@ -142,7 +145,9 @@ impl ImportRecord {
                 resume_to: h.resume_to.parse().map_err(|e: String| field("hold.resume_to", e))?,
                 note: h.note.clone(),
             }),
-            (None, Status::OnHold) => return Err(field("hold", "an on_hold order needs hold {reason, resume_to}".into())),
+            (None, Status::OnHold) => {
+                return Err(field("hold", "an on_hold order needs hold {reason, resume_to}".into()))
+            }
             (Some(_), _) => return Err(field("hold", "only an on_hold order has a hold".into())),
             (None, _) => None,
         };
@@ -155,7 +160,8 @@ impl ImportRecord {
         if self.cert.not_after <= self.cert.not_before {
             return Err(field("cert.not_after", "is not after cert.not_before".into()));
         }
-        let seal = SealKind::from_code(&self.cert.seal).ok_or_else(|| field("cert.seal", format!("{:?} is not single or dual", self.cert.seal)))?;
+        let seal = SealKind::from_code(&self.cert.seal)
+            .ok_or_else(|| field("cert.seal", format!("{:?} is not single or dual", self.cert.seal)))?;
         for (name, value) in [
             ("account", &self.account),
             ("holder_name", &self.holder_name),
@@ -179,7 +185,8 @@ impl ImportRecord {
             None => None,
         };
         let invoice_status = match &self.invoice_status {
-            Some(code) => InvoiceStatus::from_code(code).ok_or_else(|| field("invoice_status", format!("{code:?} is not not_requested, pending or issued")))?,
+            Some(code) => InvoiceStatus::from_code(code)
+                .ok_or_else(|| field("invoice_status", format!("{code:?} is not not_requested, pending or issued")))?,
             None if self.invoice.is_some() => InvoiceStatus::Pending,
             None => InvoiceStatus::NotRequested,
         };
@@ -192,7 +199,10 @@ impl ImportRecord {
             id: 0,
             version: 1,
             order_no,
-            platform_order_no: self.platform_order_no.map(|p| crate::domain::scan_text::canonical_identifier(&p)).filter(|p| !p.is_empty()),
+            platform_order_no: self
+                .platform_order_no
+                .map(|p| crate::domain::scan_text::canonical_identifier(&p))
+                .filter(|p| !p.is_empty()),
             kind,
             term_years: self.term_years,
             amount,
@@ -220,7 +230,10 @@ impl ImportRecord {
                 id_number: self.handler.id_number,
                 docs_approved: self.handler.docs_approved,
             },
-            inbound: Inbound { carrier: self.inbound.carrier, waybill: self.inbound.waybill.filter(|w| !w.trim().is_empty()) },
+            inbound: Inbound {
+                carrier: self.inbound.carrier,
+                waybill: self.inbound.waybill.filter(|w| !w.trim().is_empty()),
+            },
             ship_to: self.ship_to,
             invoice: self.invoice.unwrap_or_default(),
             received_at: self.received_at,
@@ -233,7 +246,12 @@ impl ImportRecord {
 }
 
 /// Imports a whole export in one transaction.
-pub async fn import_orders(store: &dyn Store, json: &str, actor: &Actor, clock: &Clock) -> Result<ImportSummary, OpsError> {
+pub async fn import_orders(
+    store: &dyn Store,
+    json: &str,
+    actor: &Actor,
+    clock: &Clock,
+) -> Result<ImportSummary, OpsError> {
     let at = clock.now();
     let orders = parse_export(json, at).map_err(|e| OpsError::Invalid(e.to_string()))?;
     Ok(store.import_orders(&orders, actor, at).await?)

@@ -5,10 +5,10 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::clock::Clock;
 use crate::domain::order::ReceiptPlan;
 use crate::domain::waybill::WaybillError;
 use crate::domain::{mask, Order, Waybill};
-use crate::clock::Clock;
 use crate::store::{Actor, ParcelReceipt, PlannedChange, Stamps, Store, StoreError};
 
 use super::OpsError;
@@ -65,7 +65,12 @@ pub struct IntakeOutcome {
 /// How many times a scan is re-planned when another desk changed one of its orders meanwhile.
 const CONFLICT_RETRIES: usize = 3;
 
-pub async fn intake(store: &dyn Store, raw_scan: &str, actor: &Actor, clock: &Clock) -> Result<IntakeOutcome, OpsError> {
+pub async fn intake(
+    store: &dyn Store,
+    raw_scan: &str,
+    actor: &Actor,
+    clock: &Clock,
+) -> Result<IntakeOutcome, OpsError> {
     let mut last_conflict = None;
     for _ in 0..CONFLICT_RETRIES {
         match intake_once(store, raw_scan, actor, clock).await {
@@ -76,7 +81,12 @@ pub async fn intake(store: &dyn Store, raw_scan: &str, actor: &Actor, clock: &Cl
     Err(OpsError::Store(last_conflict.unwrap_or(StoreError::Conflict { order_no: String::new() })))
 }
 
-async fn intake_once(store: &dyn Store, raw_scan: &str, actor: &Actor, clock: &Clock) -> Result<IntakeOutcome, OpsError> {
+async fn intake_once(
+    store: &dyn Store,
+    raw_scan: &str,
+    actor: &Actor,
+    clock: &Clock,
+) -> Result<IntakeOutcome, OpsError> {
     let (waybill, orders, note) = match Waybill::parse(raw_scan) {
         Ok(w) => {
             let orders = store.orders_by_inbound_waybill(&w).await?;
@@ -95,24 +105,45 @@ async fn intake_once(store: &dyn Store, raw_scan: &str, actor: &Actor, clock: &C
             return Ok(IntakeOutcome { result: IntakeResult::NotSf, waybill: Some(number), message, orders: vec![] });
         }
         Err(e) => {
-            return Ok(IntakeOutcome { result: IntakeResult::Invalid, waybill: None, message: e.to_string(), orders: vec![] });
+            return Ok(IntakeOutcome {
+                result: IntakeResult::Invalid,
+                waybill: None,
+                message: e.to_string(),
+                orders: vec![],
+            });
         }
     };
     if orders.is_empty() {
         let already_queued = store.unmatched_parcels().await?.into_iter().find(|p| p.waybill == waybill.as_str());
         let message = match already_queued {
-            Some(p) => format!("未找到运单 {waybill} 对应的订单；该包裹已于 {} 由 {} 登记在无主包裹队列", local(p.scanned_at), p.operator),
+            Some(p) => format!(
+                "未找到运单 {waybill} 对应的订单；该包裹已于 {} 由 {} 登记在无主包裹队列",
+                local(p.scanned_at),
+                p.operator
+            ),
             None => {
                 store.record_unmatched_parcel(raw_scan.trim(), &waybill, actor, clock.now()).await?;
                 format!("未找到运单 {waybill} 对应的订单，已放入无主包裹队列（可按公司、手机尾号、账号、KEY 编号、订单号查找）")
             }
         };
-        return Ok(IntakeOutcome { result: IntakeResult::Unknown, waybill: Some(waybill.to_string()), message, orders: vec![] });
+        return Ok(IntakeOutcome {
+            result: IntakeResult::Unknown,
+            waybill: Some(waybill.to_string()),
+            message,
+            orders: vec![],
+        });
     }
     finish(store, waybill, orders, actor, note, clock.now()).await
 }
 
-async fn finish(store: &dyn Store, waybill: Waybill, orders: Vec<Order>, actor: &Actor, note: Option<String>, at: DateTime<Utc>) -> Result<IntakeOutcome, OpsError> {
+async fn finish(
+    store: &dyn Store,
+    waybill: Waybill,
+    orders: Vec<Order>,
+    actor: &Actor,
+    note: Option<String>,
+    at: DateTime<Utc>,
+) -> Result<IntakeOutcome, OpsError> {
     let mut changes = Vec::new();
     let mut outcomes = Vec::new();
     for order in &orders {
@@ -190,7 +221,8 @@ fn summary(result: IntakeResult, waybill: &Waybill, cards: &[IntakeOrder]) -> St
         IntakeResult::Unpaid => format!("运单 {waybill} 的订单未支付：已登记收件并挂起{keys}"),
         IntakeResult::Closed => format!("运单 {waybill} 的订单已取消或退款：已登记收件，KEY 需寄回{keys}"),
         IntakeResult::AlreadyReceived => {
-            let first = cards.iter().find_map(|c| c.received_at.map(|t| (t, c.received_by.clone().unwrap_or_default())));
+            let first =
+                cards.iter().find_map(|c| c.received_at.map(|t| (t, c.received_by.clone().unwrap_or_default())));
             match first {
                 Some((at, by)) => format!("运单 {waybill} 已于 {} 由 {by} 收件{keys}", local(at)),
                 None => format!("运单 {waybill} 的订单已在处理中{keys}"),

@@ -9,10 +9,10 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::docs::{render_invoice, DocFont, InvoiceBuyer, InvoiceData, InvoiceSettings};
-use crate::docs::invoice::InvoiceBackend;
-use crate::domain::{InvoiceStatus, Order, Status};
 use crate::clock::Clock;
+use crate::docs::invoice::InvoiceBackend;
+use crate::docs::{render_invoice, DocFont, InvoiceBuyer, InvoiceData, InvoiceSettings};
+use crate::domain::{InvoiceStatus, Order, Status};
 use crate::store::{Actor, InvoiceIssue, InvoiceSource, Store};
 
 use super::OpsError;
@@ -42,7 +42,9 @@ pub fn invoice_data(order: &Order, number: Option<String>, at: DateTime<Utc>) ->
 /// Whether the order may be invoiced at all (paid, not closed, the member asked for an invoice).
 fn check_invoiceable(order: &Order) -> Result<(), OpsError> {
     let no = &order.order_no;
-    if order.paid_at.is_none() || matches!(order.status, Status::Unpaid | Status::Cancelled | Status::Refunding | Status::Refunded) {
+    if order.paid_at.is_none()
+        || matches!(order.status, Status::Unpaid | Status::Cancelled | Status::Refunding | Status::Refunded)
+    {
         return Err(OpsError::Invalid(format!("订单 {no} 状态为{}，不能开票", order.status.label())));
     }
     if order.invoice_status == InvoiceStatus::NotRequested {
@@ -77,7 +79,9 @@ pub async fn issue_invoice(
     // Drawn once before the transaction with a placeholder number, so a missing glyph or a bad
     // amount is reported without taking a number.
     render_invoice(font, settings, &invoice_data(order, Some("0".repeat(20)), at))?;
-    let render = |number: &str| render_invoice(font, settings, &invoice_data(order, Some(number.to_string()), at)).map_err(|e| e.to_string());
+    let render = |number: &str| {
+        render_invoice(font, settings, &invoice_data(order, Some(number.to_string()), at)).map_err(|e| e.to_string())
+    };
     Ok(store
         .issue_invoice(order.id, &order.order_no, order.version, InvoiceSource::Allocate(Box::new(render)), actor, at)
         .await?)
@@ -93,7 +97,14 @@ pub fn check_number(number: &str) -> Result<(), OpsError> {
 }
 
 /// Stores the official invoice the tax platform returned (its PDF and 20-digit number).
-pub async fn attach_invoice(store: &dyn Store, order: &Order, number: &str, pdf: Vec<u8>, actor: &Actor, clock: &Clock) -> Result<InvoiceIssue, OpsError> {
+pub async fn attach_invoice(
+    store: &dyn Store,
+    order: &Order,
+    number: &str,
+    pdf: Vec<u8>,
+    actor: &Actor,
+    clock: &Clock,
+) -> Result<InvoiceIssue, OpsError> {
     check_number(number)?;
     if !pdf.starts_with(b"%PDF-") {
         return Err(OpsError::Invalid("上传的文件不是 PDF".into()));
@@ -106,7 +117,14 @@ pub async fn attach_invoice(store: &dyn Store, order: &Order, number: &str, pdf:
 }
 
 /// The order's invoice: the stored one, or issued now.
-pub async fn issued_or_issue(store: &dyn Store, font: &DocFont, settings: &InvoiceSettings, order: &Order, actor: &Actor, clock: &Clock) -> Result<InvoiceIssue, OpsError> {
+pub async fn issued_or_issue(
+    store: &dyn Store,
+    font: &DocFont,
+    settings: &InvoiceSettings,
+    order: &Order,
+    actor: &Actor,
+    clock: &Clock,
+) -> Result<InvoiceIssue, OpsError> {
     Ok(match store.invoice_document(order.id).await? {
         Some(doc) => InvoiceIssue::Existing(doc),
         None => issue_invoice(store, font, settings, order, actor, clock).await?,
@@ -121,7 +139,8 @@ pub async fn enqueue_invoice(
     actor: &Actor,
     at: DateTime<Utc>,
 ) -> Result<crate::store::PrintJobRecord, OpsError> {
-    let reprint = store.print_jobs_for_order(order.id).await?.iter().any(|j| j.kind == "invoice" && j.state != "failed");
+    let reprint =
+        store.print_jobs_for_order(order.id).await?.iter().any(|j| j.kind == "invoice" && j.state != "failed");
     let job = crate::store::NewPrintJob {
         order_id: order.id,
         kind: "invoice".into(),

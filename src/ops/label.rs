@@ -31,7 +31,9 @@ fn label_waybill(order: &Order, given: Option<&str>) -> Result<Waybill, OpsError
         (Some(raw), recorded) => {
             let w = Waybill::parse(raw).map_err(|e| OpsError::Invalid(e.to_string()))?;
             match recorded {
-                Some(r) if *r != w => Err(OpsError::Invalid(format!("订单 {no} 的回寄运单是 {r}，不能打印 {w} 的面单"))),
+                Some(r) if *r != w => {
+                    Err(OpsError::Invalid(format!("订单 {no} 的回寄运单是 {r}，不能打印 {w} 的面单")))
+                }
                 _ => Ok(w),
             }
         }
@@ -88,7 +90,13 @@ pub async fn build_label(
 }
 
 /// Queues a drawn label on the label printer (a reprint gets its audit row).
-pub async fn enqueue_label(store: &dyn Store, order: &Order, label: &LabelDoc, actor: &Actor, at: DateTime<Utc>) -> Result<PrintJobRecord, OpsError> {
+pub async fn enqueue_label(
+    store: &dyn Store,
+    order: &Order,
+    label: &LabelDoc,
+    actor: &Actor,
+    at: DateTime<Utc>,
+) -> Result<PrintJobRecord, OpsError> {
     let job = NewPrintJob {
         order_id: order.id,
         kind: "label".into(),

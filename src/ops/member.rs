@@ -4,16 +4,16 @@
 //! wrong tail are the same [`MemberError::NotFound`], reached after the same work (one lookup, one
 //! constant-time comparison). Rate limiting belongs to the face, which knows the client.
 
+use crate::clock::Clock;
 use crate::domain::member::{MemberOrder, MemberRefusal};
 use crate::domain::order_no::OrderNoError;
 use crate::domain::waybill::WaybillError;
-use crate::domain::{Carrier, OrderNo, Waybill};
-use crate::clock::Clock;
 use crate::domain::BEIJING;
+use crate::domain::{Carrier, OrderNo, Waybill};
 use crate::sla::{ClockEvents, ClockRules, Policy};
+use crate::store::{Actor, InvoiceDocument, MemberAction, MemberChange, Store, StoreError};
 use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
-use crate::store::{Actor, InvoiceDocument, MemberAction, MemberChange, Store, StoreError};
 
 /// The last four digits of the contact phone, as a member typed them (full-width digits accepted).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -91,7 +91,14 @@ pub async fn look_up(store: &dyn Store, no: &OrderNo, tail: &PhoneTail) -> Resul
 
 /// The member enters or corrects the SF waybill of the parcel they sent, before it is received.
 /// Entering the same waybill again changes nothing.
-pub async fn set_inbound_waybill(store: &dyn Store, no: &OrderNo, tail: &PhoneTail, raw: &str, client: &str, clock: &Clock) -> Result<MemberOrder, MemberError> {
+pub async fn set_inbound_waybill(
+    store: &dyn Store,
+    no: &OrderNo,
+    tail: &PhoneTail,
+    raw: &str,
+    client: &str,
+    clock: &Clock,
+) -> Result<MemberOrder, MemberError> {
     let order = look_up(store, no, tail).await?;
     let waybill = Waybill::parse(raw)?;
     order.may_set_inbound_waybill()?;
@@ -116,7 +123,13 @@ pub async fn set_inbound_waybill(store: &dyn Store, no: &OrderNo, tail: &PhoneTa
 }
 
 /// 确认收货: a shipped order becomes completed, once.
-pub async fn confirm_receipt(store: &dyn Store, no: &OrderNo, tail: &PhoneTail, client: &str, clock: &Clock) -> Result<MemberOrder, MemberError> {
+pub async fn confirm_receipt(
+    store: &dyn Store,
+    no: &OrderNo,
+    tail: &PhoneTail,
+    client: &str,
+    clock: &Clock,
+) -> Result<MemberOrder, MemberError> {
     let order = look_up(store, no, tail).await?;
     let transition = order.plan_confirm_receipt()?;
     let change = MemberChange {
@@ -138,7 +151,11 @@ pub async fn confirm_receipt(store: &dyn Store, no: &OrderNo, tail: &PhoneTail, 
 }
 
 /// The stored invoice document of the order.
-pub async fn invoice(store: &dyn Store, no: &OrderNo, tail: &PhoneTail) -> Result<(MemberOrder, InvoiceDocument), MemberError> {
+pub async fn invoice(
+    store: &dyn Store,
+    no: &OrderNo,
+    tail: &PhoneTail,
+) -> Result<(MemberOrder, InvoiceDocument), MemberError> {
     let order = look_up(store, no, tail).await?;
     let document = store.invoice_document(order.id).await?.ok_or(MemberError::InvoiceNotIssued)?;
     Ok((order, document))
@@ -182,7 +199,10 @@ pub const PROMISE_TEXT: &str = "收到 KEY 后两个工作日内寄回";
 
 /// The one place the promise is computed.
 pub fn promise(order: &MemberOrder, rules: &ClockRules) -> Promise {
-    let starts = ClockEvents::starts_when_all_happened(&[order.received_at.map(|t| t.with_timezone(&BEIJING)), order.paid_at.map(|t| t.with_timezone(&BEIJING))]);
+    let starts = ClockEvents::starts_when_all_happened(&[
+        order.received_at.map(|t| t.with_timezone(&BEIJING)),
+        order.paid_at.map(|t| t.with_timezone(&BEIJING)),
+    ]);
     let (due_at, due_at_status) = match starts {
         None => (None, "not_started"),
         Some(starts) => {
@@ -194,5 +214,11 @@ pub fn promise(order: &MemberOrder, rules: &ClockRules) -> Promise {
             }
         }
     };
-    Promise { text: PROMISE_TEXT, working_days: rules.working_days(Policy::Return), received_at: order.received_at.map(|t| t.with_timezone(&BEIJING)), due_at, due_at_status }
+    Promise {
+        text: PROMISE_TEXT,
+        working_days: rules.working_days(Policy::Return),
+        received_at: order.received_at.map(|t| t.with_timezone(&BEIJING)),
+        due_at,
+        due_at_status,
+    }
 }

@@ -14,9 +14,9 @@ pub mod member;
 pub mod operators;
 pub mod orders;
 pub mod print;
+pub mod renew;
 pub mod ship;
 pub mod sla;
-pub mod renew;
 
 use crate::domain::order::TransitionError;
 use crate::store::StoreError;
@@ -42,4 +42,3 @@ pub enum OpsError {
     #[error(transparent)]
     Sla(#[from] crate::sla::SlaError),
 }
-

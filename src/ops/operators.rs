@@ -13,7 +13,12 @@ use super::OpsError;
 /// The shortest password or PIN accepted for an operator.
 pub const MIN_SECRET_LEN: usize = 4;
 
-pub async fn add_operator(store: &dyn Store, name: &str, secret: &str, clock: &Clock) -> Result<OperatorRecord, OpsError> {
+pub async fn add_operator(
+    store: &dyn Store,
+    name: &str,
+    secret: &str,
+    clock: &Clock,
+) -> Result<OperatorRecord, OpsError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 32 || name.chars().any(char::is_control) {
         return Err(OpsError::Invalid("操作员名称需为 1–32 个字符".into()));

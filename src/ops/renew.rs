@@ -20,12 +20,12 @@ use crate::ca::{CaError, CertificateAuthority, IssueRequest};
 use crate::clock::Clock;
 use crate::domain::order::Change;
 use crate::domain::renewal::{RenewalBlocker, RenewalRules};
+use crate::domain::renewal_job::{
+    self, abort_point, match_certificate, pin_allows_login, IssuedCertificate, KeyMatch, NewRenewalJob, Phase,
+    RenewalJob, RenewalStep, StepResult,
+};
 use crate::domain::{HoldReason, Order, OrderNo, Status};
 use crate::store::{Actor, PlannedChange, Stamps, Store, StoreError};
-use crate::domain::renewal_job::{
-    self, abort_point, match_certificate, pin_allows_login, IssuedCertificate, KeyMatch, NewRenewalJob, Phase, RenewalJob, RenewalStep,
-    StepResult,
-};
 use crate::token::pkcs11::{Class, ObjectInfo, TokenError};
 use crate::token::worker::{TokenWorker, WorkerError, WorkerProgram};
 
@@ -176,7 +176,6 @@ impl RenewError {
     pub fn with_advice(&self) -> String {
         format!("{self}。{}", self.advice())
     }
-
 }
 
 /// Where the PIN comes from: asked only once the key is matched and its flags allow a login.
@@ -185,7 +184,13 @@ pub type PinSource<'a> = dyn FnMut() -> Result<Zeroizing<String>, String> + Send
 pub type StepSink<'a> = dyn FnMut(&StepReport) + Send + 'a;
 
 fn summary_of_issued(c: &IssuedCertificate) -> CertSummary {
-    CertSummary { serial: c.serial.clone(), subject: c.subject.clone(), fingerprint: c.fingerprint.clone(), not_before: c.not_before, not_after: c.not_after }
+    CertSummary {
+        serial: c.serial.clone(),
+        subject: c.subject.clone(),
+        fingerprint: c.fingerprint.clone(),
+        not_before: c.not_before,
+        not_after: c.not_after,
+    }
 }
 
 fn summary_of_old(job: &RenewalJob, subject: &str) -> CertSummary {
@@ -212,7 +217,10 @@ pub async fn renew(
     let running = jobs.iter().find(|j| j.is_running()).cloned();
     if running.is_none() {
         if let Some(done) = jobs.iter().find(|j| j.is_done()) {
-            let issued = store.issued_certificate_for_job(done.id).await?.ok_or_else(|| RenewError::Check(format!("job {} is done without a certificate", done.id)))?;
+            let issued = store
+                .issued_certificate_for_job(done.id)
+                .await?
+                .ok_or_else(|| RenewError::Check(format!("job {} is done without a certificate", done.id)))?;
             return Ok(RenewOutcome {
                 result: RenewResult::AlreadyRenewed,
                 order_no: order.order_no.to_string(),
@@ -237,7 +245,9 @@ pub async fn renew(
             }
         }
         Some(_) if order.status == Status::Renewing => {}
-        Some(job) => return Err(RenewError::Check(format!("任务 {} 进行中，但订单状态为「{}」", job.id, order.status.label()))),
+        Some(job) => {
+            return Err(RenewError::Check(format!("任务 {} 进行中，但订单状态为「{}」", job.id, order.status.label())))
+        }
     }
 
     let mut run = Run { store, ctx, actor, order, steps: Vec::new(), on_step, worker: None, current: None };
@@ -283,7 +293,13 @@ impl<'a, 'b> Run<'a, 'b> {
         (i64::try_from(total.as_micros()).unwrap_or(i64::MAX), i64::try_from(token.as_micros()).unwrap_or(i64::MAX))
     }
 
-    fn report(&mut self, step: &'static str, label: &'static str, clock: Stopwatch, note: impl Into<String>) -> (i64, i64) {
+    fn report(
+        &mut self,
+        step: &'static str,
+        label: &'static str,
+        clock: Stopwatch,
+        note: impl Into<String>,
+    ) -> (i64, i64) {
         let total = clock.0.elapsed();
         let token = self.worker.as_mut().map(|w| w.take_token_time()).unwrap_or_default().min(total);
         let r = StepReport {
@@ -300,14 +316,22 @@ impl<'a, 'b> Run<'a, 'b> {
     }
 
     async fn hold(&mut self, reason: HoldReason, note: &str) -> Result<(), RenewError> {
-        let order = self.store.order_by_id(self.order.id).await?.ok_or_else(|| OpsError::OrderNotFound(self.order.order_no.to_string()))?;
+        let order = self
+            .store
+            .order_by_id(self.order.id)
+            .await?
+            .ok_or_else(|| OpsError::OrderNotFound(self.order.order_no.to_string()))?;
         let transition = order.plan(&Change::Hold { reason, resume_to: None }, note).map_err(OpsError::from)?;
         let change = planned(&order, transition, "hold");
         self.order = self.store.apply_change(&change, self.actor, self.ctx.clock.now()).await?;
         Ok(())
     }
 
-    async fn drive(&mut self, running: Option<RenewalJob>, pin_source: &mut PinSource<'_>) -> Result<RenewOutcome, RenewError> {
+    async fn drive(
+        &mut self,
+        running: Option<RenewalJob>,
+        pin_source: &mut PinSource<'_>,
+    ) -> Result<RenewOutcome, RenewError> {
         let resumed = running.is_some();
         let serial = self.serial();
 
@@ -326,22 +350,23 @@ impl<'a, 'b> Run<'a, 'b> {
             Some(j) => self.store.issued_certificate_for_job(j.id).await?,
             None => None,
         };
-        let old: Option<(ObjectInfo, CertFacts)> = match match_certificate(&self.order, &report, issued.as_ref().map(|i| i.fingerprint.as_str())) {
-            KeyMatch::OrderCertificate(o, f) => Some((o, f)),
-            KeyMatch::JobCertificate(..) if running.is_some() => None,
-            KeyMatch::JobCertificate(..) | KeyMatch::WrongCertificate { .. } => {
-                let found = match match_certificate(&self.order, &report, None) {
-                    KeyMatch::WrongCertificate { found } if !found.is_empty() => found.join("；"),
-                    _ => "无证书".into(),
-                };
-                let note = format!(
-                    "KEY {serial} 上的证书（{found}）不是订单 {} 的证书（序列号 {}）",
-                    self.order.order_no, self.order.cert.serial
-                );
-                self.hold(HoldReason::WrongKey, &note).await?;
-                return Err(RenewError::WrongKey(note));
-            }
-        };
+        let old: Option<(ObjectInfo, CertFacts)> =
+            match match_certificate(&self.order, &report, issued.as_ref().map(|i| i.fingerprint.as_str())) {
+                KeyMatch::OrderCertificate(o, f) => Some((o, f)),
+                KeyMatch::JobCertificate(..) if running.is_some() => None,
+                KeyMatch::JobCertificate(..) | KeyMatch::WrongCertificate { .. } => {
+                    let found = match match_certificate(&self.order, &report, None) {
+                        KeyMatch::WrongCertificate { found } if !found.is_empty() => found.join("；"),
+                        _ => "无证书".into(),
+                    };
+                    let note = format!(
+                        "KEY {serial} 上的证书（{found}）不是订单 {} 的证书（序列号 {}）",
+                        self.order.order_no, self.order.cert.serial
+                    );
+                    self.hold(HoldReason::WrongKey, &note).await?;
+                    return Err(RenewError::WrongKey(note));
+                }
+            };
         if let Err(reason) = pin_allows_login(&report.token.pin) {
             self.hold(reason, &format!("KEY {serial}：{}", reason.label())).await?;
             return Err(RenewError::PinBlocked(reason));
@@ -370,11 +395,13 @@ impl<'a, 'b> Run<'a, 'b> {
         let mut job = match running {
             Some(job) => job,
             None => {
-                let (old_obj, old_facts) = old.clone().ok_or_else(|| RenewError::Check("the order's certificate is not on the key".into()))?;
+                let (old_obj, old_facts) =
+                    old.clone().ok_or_else(|| RenewError::Check("the order's certificate is not on the key".into()))?;
                 self.start(&old_obj, &old_facts).await?
             }
         };
-        let alg = KeyAlgorithm::from_code(&job.plan.algorithm).ok_or_else(|| RenewError::Check(format!("unknown algorithm {}", job.plan.algorithm)))?;
+        let alg = KeyAlgorithm::from_code(&job.plan.algorithm)
+            .ok_or_else(|| RenewError::Check(format!("unknown algorithm {}", job.plan.algorithm)))?;
         let new_id = hex::decode(&job.plan.new_key_id).map_err(|e| RenewError::Check(e.to_string()))?;
         let old_id = hex::decode(&job.plan.old_key_id).map_err(|e| RenewError::Check(e.to_string()))?;
 
@@ -394,13 +421,20 @@ impl<'a, 'b> Run<'a, 'b> {
                     let spki = parts.spki()?;
                     let note = if existed { "沿用上次生成的新密钥" } else { "已在 KEY 上生成" };
                     let (elapsed_us, token_us) = self.lap(&clock);
-                    let result = StepResult { detail: note.into(), elapsed_us, token_us, public_key: Some(hex::encode(spki)), request_pem: None };
+                    let result = StepResult {
+                        detail: note.into(),
+                        elapsed_us,
+                        token_us,
+                        public_key: Some(hex::encode(spki)),
+                        request_pem: None,
+                    };
                     job = self.store.commit_step(job.id, step, &result, self.ctx.clock.now()).await?;
                     self.report(step.code(), step.label(), clock, note);
                 }
                 RenewalStep::BuildRequest => {
                     self.intent(&job, step, "PKCS#10").await?;
-                    let (_, old_facts) = old.clone().ok_or_else(|| RenewError::Check("旧证书已不在 KEY 上，无法生成请求".into()))?;
+                    let (_, old_facts) =
+                        old.clone().ok_or_else(|| RenewError::Check("旧证书已不在 KEY 上，无法生成请求".into()))?;
                     let spki = job_public_key(&job)?;
                     let info = x509::request_to_sign(&old_facts.subject_der, &spki)?;
                     let raw = self.worker()?.sign(&serial, &new_id, &x509::to_be_signed(alg, &info)).await?;
@@ -411,20 +445,46 @@ impl<'a, 'b> Run<'a, 'b> {
                         return Err(RenewError::Check("证书请求的公钥与新密钥不符".into()));
                     }
                     let (elapsed_us, token_us) = self.lap(&clock);
-                    let result = StepResult { detail: req.subject.clone(), elapsed_us, token_us, public_key: None, request_pem: Some(x509::request_pem(&csr)) };
+                    let result = StepResult {
+                        detail: req.subject.clone(),
+                        elapsed_us,
+                        token_us,
+                        public_key: None,
+                        request_pem: Some(x509::request_pem(&csr)),
+                    };
                     job = self.store.commit_step(job.id, step, &result, self.ctx.clock.now()).await?;
                     self.report(step.code(), step.label(), clock, req.subject);
                 }
                 RenewalStep::Issue => {
                     let p = &job.plan;
-                    self.intent(&job, step, &format!("serial {} {} → {} via {}", p.planned_serial, p.planned_not_before, p.planned_not_after, self.ctx.ca.backend()))
-                        .await?;
+                    self.intent(
+                        &job,
+                        step,
+                        &format!(
+                            "serial {} {} → {} via {}",
+                            p.planned_serial,
+                            p.planned_not_before,
+                            p.planned_not_after,
+                            self.ctx.ca.backend()
+                        ),
+                    )
+                    .await?;
                     let cert = self.issue(&job).await?;
                     let (elapsed_us, token_us) = self.lap(&clock);
-                    let result = StepResult { detail: format!("serial {} fingerprint {}", cert.serial, cert.fingerprint), elapsed_us, token_us, ..StepResult::default() };
+                    let result = StepResult {
+                        detail: format!("serial {} fingerprint {}", cert.serial, cert.fingerprint),
+                        elapsed_us,
+                        token_us,
+                        ..StepResult::default()
+                    };
                     self.store.record_issued_certificate(&cert, &result, self.ctx.clock.now()).await?;
                     job = self.reload(job.id).await?;
-                    self.report(step.code(), step.label(), clock, format!("序列号 {} 有效期至 {}", cert.serial, cert.not_after));
+                    self.report(
+                        step.code(),
+                        step.label(),
+                        clock,
+                        format!("序列号 {} 有效期至 {}", cert.serial, cert.not_after),
+                    );
                 }
                 RenewalStep::WriteCertificate => {
                     self.intent(&job, step, &format!("CKA_ID {}", job.plan.new_key_id)).await?;
@@ -441,28 +501,51 @@ impl<'a, 'b> Run<'a, 'b> {
                     let facts = x509::parse_certificate(&der)?;
                     x509::verify(&facts.spki_der, &challenge, &x509::x509_signature(alg, &raw)?)
                         .map_err(|e| RenewError::Check(format!("新密钥签名不能用新证书验证：{e}")))?;
-                    let note = if wrote { "已写入、读回并验证签名" } else { "证书已在 KEY 上，读回并验证签名" };
+                    let note = if wrote {
+                        "已写入、读回并验证签名"
+                    } else {
+                        "证书已在 KEY 上，读回并验证签名"
+                    };
                     let (elapsed_us, token_us) = self.lap(&clock);
-                    let result = StepResult { detail: format!("{note}; serial {}", issued.serial), elapsed_us, token_us, ..StepResult::default() };
+                    let result = StepResult {
+                        detail: format!("{note}; serial {}", issued.serial),
+                        elapsed_us,
+                        token_us,
+                        ..StepResult::default()
+                    };
                     job = self.store.commit_step(job.id, step, &result, self.ctx.clock.now()).await?;
                     self.report(step.code(), step.label(), clock, note);
                 }
                 RenewalStep::Activate => {
-                    self.intent(&job, step, &format!("remove CKA_ID {}; keep {} objects", job.plan.old_key_id, job.plan.kept_objects.len())).await?;
+                    self.intent(
+                        &job,
+                        step,
+                        &format!("remove CKA_ID {}; keep {} objects", job.plan.old_key_id, job.plan.kept_objects.len()),
+                    )
+                    .await?;
                     let (_, der) = self.issued(&job).await?;
                     // The new pair takes the old objects' labels (middleware finds keys by label), then the
                     // old signing certificate and key pair go. Both are safe to repeat.
                     let before = self.worker()?.inspect(&serial).await?;
-                    for (class, name) in [(Class::Certificate, "certificate"), (Class::PrivateKey, "private_key"), (Class::PublicKey, "public_key")] {
-                        if let Some(o) = before.objects.iter().find(|o| o.class == name && o.id == job.plan.old_key_id) {
+                    for (class, name) in [
+                        (Class::Certificate, "certificate"),
+                        (Class::PrivateKey, "private_key"),
+                        (Class::PublicKey, "public_key"),
+                    ] {
+                        if let Some(o) = before.objects.iter().find(|o| o.class == name && o.id == job.plan.old_key_id)
+                        {
                             let label = o.label.clone();
                             self.worker()?.set_label(&serial, &[class], &new_id, &label).await?;
                         }
                     }
-                    let removed = self.worker()?.destroy(&serial, &[Class::Certificate, Class::PrivateKey, Class::PublicKey], &old_id).await?;
+                    let removed = self
+                        .worker()?
+                        .destroy(&serial, &[Class::Certificate, Class::PrivateKey, Class::PublicKey], &old_id)
+                        .await?;
                     abort_point(step, "act");
                     let after = self.worker()?.inspect(&serial).await?;
-                    renewal_job::check_activated(&after.objects, &job, &hex::encode(&der)).map_err(RenewError::Check)?;
+                    renewal_job::check_activated(&after.objects, &job, &hex::encode(&der))
+                        .map_err(RenewError::Check)?;
                     let note = format!("移除旧对象 {removed} 个，其余 {} 个对象原样保留", job.plan.kept_objects.len());
                     let (elapsed_us, token_us) = self.lap(&clock);
                     let result = StepResult { detail: note.clone(), elapsed_us, token_us, ..StepResult::default() };
@@ -472,17 +555,29 @@ impl<'a, 'b> Run<'a, 'b> {
                 RenewalStep::Finish => {
                     self.intent(&job, step, "order renewed").await?;
                     let (issued, _) = self.issued(&job).await?;
-                    let order = self.store.order_by_id(self.order.id).await?.ok_or_else(|| OpsError::OrderNotFound(self.order.order_no.to_string()))?;
+                    let order = self
+                        .store
+                        .order_by_id(self.order.id)
+                        .await?
+                        .ok_or_else(|| OpsError::OrderNotFound(self.order.order_no.to_string()))?;
                     let p = &job.plan;
                     let reason = format!(
                         "续签完成：旧证书 {}（SHA-256 {}，{} 至 {}）→ 新证书 {}（SHA-256 {}，{} 至 {}）",
-                        p.old_cert_serial, p.old_cert_fingerprint, p.old_not_before, p.old_not_after, issued.serial, issued.fingerprint, issued.not_before, issued.not_after
+                        p.old_cert_serial,
+                        p.old_cert_fingerprint,
+                        p.old_not_before,
+                        p.old_not_after,
+                        issued.serial,
+                        issued.fingerprint,
+                        issued.not_before,
+                        issued.not_after
                     );
                     let transition = order.plan(&Change::MoveTo(Status::Renewed), &reason).map_err(OpsError::from)?;
                     let change = planned(&order, transition, "renew");
                     let (elapsed_us, token_us) = self.lap(&clock);
                     let result = StepResult { detail: reason, elapsed_us, token_us, ..StepResult::default() };
-                    self.order = self.store.finish_renewal(job.id, &change, &result, self.actor, self.ctx.clock.now()).await?;
+                    self.order =
+                        self.store.finish_renewal(job.id, &change, &result, self.actor, self.ctx.clock.now()).await?;
                     job = self.reload(job.id).await?;
                     self.report(step.code(), step.label(), clock, "订单已续签");
                 }
@@ -517,7 +612,11 @@ impl<'a, 'b> Run<'a, 'b> {
     }
 
     async fn issued(&self, job: &RenewalJob) -> Result<(IssuedCertificate, Vec<u8>), RenewError> {
-        let issued = self.store.issued_certificate_for_job(job.id).await?.ok_or_else(|| RenewError::Check(format!("job {} has no issued certificate", job.id)))?;
+        let issued = self
+            .store
+            .issued_certificate_for_job(job.id)
+            .await?
+            .ok_or_else(|| RenewError::Check(format!("job {} has no issued certificate", job.id)))?;
         let (_, der) = x509::pem_to_der(&issued.pem)?;
         Ok((issued, der))
     }
@@ -551,7 +650,11 @@ impl<'a, 'b> Run<'a, 'b> {
         let transition = self.order.plan(&Change::MoveTo(Status::Renewing), "开始续签").map_err(OpsError::from)?;
         let change = planned(&self.order, transition, "renew");
         let job = self.store.start_renewal(&plan, &change, self.actor, at).await?;
-        self.order = self.store.order_by_id(self.order.id).await?.ok_or_else(|| OpsError::OrderNotFound(self.order.order_no.to_string()))?;
+        self.order = self
+            .store
+            .order_by_id(self.order.id)
+            .await?
+            .ok_or_else(|| OpsError::OrderNotFound(self.order.order_no.to_string()))?;
         self.report(RenewalStep::Start.code(), RenewalStep::Start.label(), clock, format!("任务 {}", job.id));
         abort_point(RenewalStep::Start, "done");
         Ok(job)
@@ -580,7 +683,9 @@ impl<'a, 'b> Run<'a, 'b> {
         abort_point(RenewalStep::Issue, "act");
         let facts = x509::parse_certificate(&der)?;
         // A refused certificate is named (serial, fingerprint), so it can be revoked at the CA.
-        let mismatch = |what: &str| RenewError::Ca(CaError::Mismatch(format!("证书 {}（SHA-256 {}）{what}", facts.serial, facts.fingerprint)));
+        let mismatch = |what: &str| {
+            RenewError::Ca(CaError::Mismatch(format!("证书 {}（SHA-256 {}）{what}", facts.serial, facts.fingerprint)))
+        };
         if facts.spki_der != req.spki_der {
             return Err(mismatch("公钥不是新密钥"));
         }
@@ -613,7 +718,14 @@ impl<'a, 'b> Run<'a, 'b> {
 
 /// A change planned on `order` as read, written only if nobody changed it meanwhile.
 fn planned(order: &Order, transition: crate::domain::order::Transition, action: &'static str) -> PlannedChange {
-    PlannedChange { order_id: order.id, order_no: order.order_no.clone(), expected_version: order.version, transition, stamps: Stamps::default(), action }
+    PlannedChange {
+        order_id: order.id,
+        order_no: order.order_no.clone(),
+        expected_version: order.version,
+        transition,
+        stamps: Stamps::default(),
+        action,
+    }
 }
 
 fn job_public_key(job: &RenewalJob) -> Result<Vec<u8>, RenewError> {
@@ -674,11 +786,19 @@ pub async fn abandon(
         cleaned?
     };
     let issued = store.issued_certificate_for_job(job.id).await?;
-    let unused = issued.as_ref().map(|c| format!("；CA 已为本任务签发的证书 {} 未使用，请在 CA 处吊销", c.serial)).unwrap_or_default();
+    let unused = issued
+        .as_ref()
+        .map(|c| format!("；CA 已为本任务签发的证书 {} 未使用，请在 CA 处吊销", c.serial))
+        .unwrap_or_default();
     let note = format!("放弃续签（任务 {}）：{reason}；{key_cleanup}{unused}", job.id);
     let transition = order.plan(&Change::MoveTo(Status::Received), &note).map_err(OpsError::from)?;
     let change = planned(&order, transition, "renew_abandon");
-    let abandonment = renewal_job::Abandonment { job_id: job.id, step: job.step, reason: reason.to_string(), key_cleanup: key_cleanup.clone() };
+    let abandonment = renewal_job::Abandonment {
+        job_id: job.id,
+        step: job.step,
+        reason: reason.to_string(),
+        key_cleanup: key_cleanup.clone(),
+    };
     let order = store.abandon_renewal(&abandonment, &change, actor, ctx.clock.now()).await?;
     Ok(AbandonOutcome {
         order_no: order.order_no.to_string(),
@@ -691,12 +811,18 @@ pub async fn abandon(
 
 /// The order's key as the reader has it: `WrongKey` (both serials named) when another key is there,
 /// `NoKey` when none is.
-async fn inspect_order_key(worker: &mut TokenWorker, order: &Order) -> Result<crate::token::pkcs11::TokenReport, RenewError> {
+async fn inspect_order_key(
+    worker: &mut TokenWorker,
+    order: &Order,
+) -> Result<crate::token::pkcs11::TokenReport, RenewError> {
     let serial = order.key_serial.to_string();
     match worker.inspect(&serial).await {
         Ok(report) => Ok(report),
         Err(WorkerError::Token(TokenError::NotPresent { present, .. })) if present != "无" => {
-            Err(RenewError::WrongKey(format!("读卡器中的 KEY 序列号 {present}，订单 {} 的 KEY 编号 {serial}", order.order_no)))
+            Err(RenewError::WrongKey(format!(
+                "读卡器中的 KEY 序列号 {present}，订单 {} 的 KEY 编号 {serial}",
+                order.order_no
+            )))
         }
         Err(WorkerError::Token(TokenError::NotPresent { .. })) => Err(RenewError::NoKey(serial)),
         Err(e) => Err(e.into()),
@@ -705,10 +831,16 @@ async fn inspect_order_key(worker: &mut TokenWorker, order: &Order) -> Result<cr
 
 /// Removes the job's objects (its CKA_ID) from the order's key, after checking the key is the order's
 /// and still carries the old certificate; says what it did.
-async fn remove_job_objects(worker: &mut TokenWorker, order: &Order, job: &RenewalJob, pin_source: &mut PinSource<'_>) -> Result<String, RenewError> {
+async fn remove_job_objects(
+    worker: &mut TokenWorker,
+    order: &Order,
+    job: &RenewalJob,
+    pin_source: &mut PinSource<'_>,
+) -> Result<String, RenewError> {
     let serial = order.key_serial.to_string();
     let report = inspect_order_key(worker, order).await?;
-    let old_cert_on_key = |objects: &[ObjectInfo]| objects.iter().any(|o| o.class == "certificate" && o.id == job.plan.old_key_id);
+    let old_cert_on_key =
+        |objects: &[ObjectInfo]| objects.iter().any(|o| o.class == "certificate" && o.id == job.plan.old_key_id);
     if !old_cert_on_key(&report.objects) {
         return Err(RenewError::TooLateToAbandon);
     }
@@ -718,7 +850,9 @@ async fn remove_job_objects(worker: &mut TokenWorker, order: &Order, job: &Renew
     drop(pin);
     match login {
         Ok(()) => {}
-        Err(WorkerError::Token(TokenError::PinIncorrect | TokenError::PinLocked)) => return Err(RenewError::PinIncorrect(None)),
+        Err(WorkerError::Token(TokenError::PinIncorrect | TokenError::PinLocked)) => {
+            return Err(RenewError::PinIncorrect(None))
+        }
         Err(e) => return Err(e.into()),
     }
     let new_id = hex::decode(&job.plan.new_key_id).map_err(|e| RenewError::Check(e.to_string()))?;

@@ -2,9 +2,9 @@
 //! same waybill changes nothing; another waybill for a shipped order is refused (a reprint of the label
 //! never allocates a new waybill either).
 
+use crate::clock::Clock;
 use crate::domain::order::Change;
 use crate::domain::{Order, OrderNo, Status, Waybill};
-use crate::clock::Clock;
 use crate::store::{Actor, PlannedChange, Stamps, Store};
 
 use super::OpsError;
@@ -17,7 +17,13 @@ pub enum Shipped {
     Before(Order),
 }
 
-pub async fn ship(store: &dyn Store, no: &OrderNo, raw_waybill: &str, actor: &Actor, clock: &Clock) -> Result<Shipped, OpsError> {
+pub async fn ship(
+    store: &dyn Store,
+    no: &OrderNo,
+    raw_waybill: &str,
+    actor: &Actor,
+    clock: &Clock,
+) -> Result<Shipped, OpsError> {
     let at = clock.now();
     let waybill = Waybill::parse(raw_waybill).map_err(|e| OpsError::Invalid(e.to_string()))?;
     let order = store.order_by_no(no).await?.ok_or_else(|| OpsError::OrderNotFound(no.to_string()))?;

@@ -58,18 +58,29 @@ pub fn clocks_of(facts: &ClockFacts) -> Vec<BoardOrder> {
         out.push(BoardOrder {
             order_no: facts.order_no.clone(),
             status_code: facts.status.code().to_string(),
-            clock: ClockEvents { policy: Policy::Return, starts, pauses: pauses(facts), stop: facts.shipped_at.map(shanghai) },
+            clock: ClockEvents {
+                policy: Policy::Return,
+                starts,
+                pauses: pauses(facts),
+                stop: facts.shipped_at.map(shanghai),
+            },
             stopped_by: shipped_by,
         });
     }
     let issued = last_action(facts, "invoice_issued");
     // An invoice issued before keydesk knew the order has no recorded issue time: no clock to judge.
-    let invoice_known = facts.invoice_status == InvoiceStatus::Pending || (facts.invoice_status == InvoiceStatus::Issued && issued.is_some());
+    let invoice_known = facts.invoice_status == InvoiceStatus::Pending
+        || (facts.invoice_status == InvoiceStatus::Issued && issued.is_some());
     if let (true, Some(approved)) = (invoice_known, facts.docs_approved_at) {
         out.push(BoardOrder {
             order_no: facts.order_no.clone(),
             status_code: facts.status.code().to_string(),
-            clock: ClockEvents { policy: Policy::Invoice, starts: vec![shanghai(approved)], pauses: vec![], stop: issued.map(|e| shanghai(e.at)) },
+            clock: ClockEvents {
+                policy: Policy::Invoice,
+                starts: vec![shanghai(approved)],
+                pauses: vec![],
+                stop: issued.map(|e| shanghai(e.at)),
+            },
             stopped_by: issued.map(|e| e.operator.clone()),
         });
     }
@@ -77,7 +88,12 @@ pub fn clocks_of(facts: &ClockFacts) -> Vec<BoardOrder> {
 }
 
 /// The board of open clocks at `now`.
-pub async fn board(store: &dyn Store, rules: &ClockRules, now: DateTime<FixedOffset>, window: BoardWindow) -> Result<Board, OpsError> {
+pub async fn board(
+    store: &dyn Store,
+    rules: &ClockRules,
+    now: DateTime<FixedOffset>,
+    window: BoardWindow,
+) -> Result<Board, OpsError> {
     let facts = store.clock_facts(ClockScope::Open).await?;
     let orders: Vec<BoardOrder> = facts.iter().flat_map(clocks_of).filter(|o| o.clock.stop.is_none()).collect();
     Ok(build_board(rules, &orders, now, window))
@@ -85,7 +101,12 @@ pub async fn board(store: &dyn Store, rules: &ClockRules, now: DateTime<FixedOff
 
 /// Met and missed for the clocks that stopped in `[from, to)`, per day and per operator. Clocks whose
 /// calendar year is missing are reported in the error list rather than guessed.
-pub async fn report(store: &dyn Store, rules: &ClockRules, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(SlaReport, Vec<String>), OpsError> {
+pub async fn report(
+    store: &dyn Store,
+    rules: &ClockRules,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<(SlaReport, Vec<String>), OpsError> {
     let facts = store.clock_facts(ClockScope::StoppedBetween { from, to }).await?;
     let mut closed = Vec::new();
     let mut problems = Vec::new();
@@ -104,7 +125,12 @@ pub async fn report(store: &dyn Store, rules: &ClockRules, from: DateTime<Utc>, 
 
 /// The board's chart: received, shipped and gone late per day over the last `days` days up to `now`.
 /// A return clock whose calendar year is missing has no due instant and is not counted as late.
-pub async fn trend(store: &dyn Store, rules: &ClockRules, now: DateTime<FixedOffset>, days: u32) -> Result<Trend, OpsError> {
+pub async fn trend(
+    store: &dyn Store,
+    rules: &ClockRules,
+    now: DateTime<FixedOffset>,
+    days: u32,
+) -> Result<Trend, OpsError> {
     let today = crate::sla::WorkingTime::shanghai_date(now);
     let first = today - chrono::Duration::days(i64::from(days.max(1)) - 1);
     let from = shanghai_instant(first, 0).with_timezone(&Utc);

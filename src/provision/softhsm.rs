@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use der::Encode;
 
-use crate::token::pkcs11::TokenAccess;
 use crate::ca::x509::{self, CertificateTemplate, KeyAlgorithm};
 use crate::ca::LocalCa;
+use crate::token::pkcs11::TokenAccess;
 
 pub const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
 pub const SO_PIN: &str = "12345678";
@@ -27,7 +27,10 @@ impl SoftHsmDir {
     pub fn create(dir: &Path) -> Result<SoftHsmDir, String> {
         let tokens = dir.join("tokens");
         std::fs::create_dir_all(&tokens).map_err(|e| format!("{}: {e}", tokens.display()))?;
-        let conf = format!("directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n", tokens.display());
+        let conf = format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n",
+            tokens.display()
+        );
         std::fs::write(dir.join("softhsm2.conf"), conf).map_err(|e| e.to_string())?;
         Ok(SoftHsmDir { dir: dir.to_path_buf() })
     }
@@ -39,7 +42,9 @@ impl SoftHsmDir {
 
     fn token_dirs(&self) -> Vec<PathBuf> {
         std::fs::read_dir(self.dir.join("tokens"))
-            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("token.object").is_file()).collect())
+            .map(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("token.object").is_file()).collect()
+            })
             .unwrap_or_default()
     }
 
@@ -54,7 +59,8 @@ impl SoftHsmDir {
         if !out.status.success() {
             return Err(format!("softhsm2-util --init-token: {}", String::from_utf8_lossy(&out.stderr)));
         }
-        let new = self.token_dirs().into_iter().find(|d| !before.contains(d)).ok_or("softhsm2-util made no token folder")?;
+        let new =
+            self.token_dirs().into_iter().find(|d| !before.contains(d)).ok_or("softhsm2-util made no token folder")?;
         read_serial(&new.join("token.object"))
     }
 }
@@ -66,9 +72,12 @@ const CKA_OS_TOKENSERIAL: u64 = 0x8000_534A;
 fn read_serial(file: &Path) -> Result<String, String> {
     let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let tag: Vec<u8> = [CKA_OS_TOKENSERIAL.to_be_bytes(), 3u64.to_be_bytes()].concat();
-    let at = bytes.windows(tag.len()).position(|w| w == tag.as_slice()).ok_or("no serial attribute in the token file")?;
+    let at =
+        bytes.windows(tag.len()).position(|w| w == tag.as_slice()).ok_or("no serial attribute in the token file")?;
     let len_at = at + tag.len();
-    let len = u64::from_be_bytes(bytes.get(len_at..len_at + 8).and_then(|b| b.try_into().ok()).ok_or("short token file")?) as usize;
+    let len =
+        u64::from_be_bytes(bytes.get(len_at..len_at + 8).and_then(|b| b.try_into().ok()).ok_or("short token file")?)
+            as usize;
     let value = bytes.get(len_at + 8..len_at + 8 + len).ok_or("short token file")?;
     Ok(String::from_utf8_lossy(value).trim().to_string())
 }
@@ -101,19 +110,29 @@ pub fn provision(module: &str, key: &MemberKey, ca: &LocalCa) -> Result<(), Stri
     let serial = hex::decode(x509::normalize_serial(&key.cert_serial)).map_err(|x| e(&x))?;
     let serial = if serial.first().is_some_and(|b| b & 0x80 != 0) { [&[0u8][..], &serial].concat() } else { serial };
     let certify = |serial: &[u8], spki: &[u8]| {
-        ca.certify(&CertificateTemplate { serial, subject_der: &subject_der, spki_der: spki, not_before: key.not_before, not_after: key.not_after, issuer: None, is_ca: false })
-            .map_err(|x| e(&x))
+        ca.certify(&CertificateTemplate {
+            serial,
+            subject_der: &subject_der,
+            spki_der: spki,
+            not_before: key.not_before,
+            not_after: key.not_after,
+            issuer: None,
+            is_ca: false,
+        })
+        .map_err(|x| e(&x))
     };
     let der = certify(&serial, &spki)?;
     t.write_certificate(&key.token_serial, &sign_id, "签名证书", &der).map_err(|x| e(&x))?;
     if key.extras {
         let enc_id = [0x02u8];
-        let (parts, _) = t.generate_key_pair(&key.token_serial, &enc_id, "加密密钥", KeyAlgorithm::EcP256).map_err(|x| e(&x))?;
+        let (parts, _) =
+            t.generate_key_pair(&key.token_serial, &enc_id, "加密密钥", KeyAlgorithm::EcP256).map_err(|x| e(&x))?;
         let spki = parts.spki().map_err(|x| e(&x))?;
         let enc_serial: [u8; 8] = rand::random::<[u8; 8]>().map(|b| b & 0x7f);
         let der = certify(&enc_serial, &spki)?;
         t.write_certificate(&key.token_serial, &enc_id, "加密证书", &der).map_err(|x| e(&x))?;
-        t.create_data(&key.token_serial, "电子印章", "keydesk-demo-seal", &demo_seal_image(&key.subject)).map_err(|x| e(&x))?;
+        t.create_data(&key.token_serial, "电子印章", "keydesk-demo-seal", &demo_seal_image(&key.subject))
+            .map_err(|x| e(&x))?;
     }
     t.logout();
     Ok(())

@@ -114,7 +114,13 @@ impl StateCounts {
     }
 
     pub fn total(&self) -> usize {
-        self.on_track + self.at_risk + self.due_today + self.breached + self.on_hold + self.met + self.missed
+        self.on_track
+            + self.at_risk
+            + self.due_today
+            + self.breached
+            + self.on_hold
+            + self.met
+            + self.missed
             + self.unavailable
     }
 
@@ -187,7 +193,12 @@ impl Ord for Ranked {
 }
 
 /// Evaluates every order at `now`, counts states, and returns the rows of `window` in urgency order.
-pub fn build_board(rules: &ClockRules, orders: &[BoardOrder], now: DateTime<FixedOffset>, window: BoardWindow) -> Board {
+pub fn build_board(
+    rules: &ClockRules,
+    orders: &[BoardOrder],
+    now: DateTime<FixedOffset>,
+    window: BoardWindow,
+) -> Board {
     let keep = window.offset.saturating_add(window.limit);
     let mut counts = StateCounts::default();
     // Max-heap on the key: the least urgent kept row is on top, ready to be replaced.
@@ -239,7 +250,13 @@ impl std::fmt::Display for Board {
         writeln!(
             f,
             "已超时 {}  今日到期 {}  有风险 {}  正常 {}  挂起 {}  无法计算 {}  （共 {}）",
-            c.breached, c.due_today, c.at_risk, c.on_track, c.on_hold, c.unavailable, c.total()
+            c.breached,
+            c.due_today,
+            c.at_risk,
+            c.on_track,
+            c.on_hold,
+            c.unavailable,
+            c.total()
         )?;
         for row in &self.rows {
             match &row.clock {
@@ -253,7 +270,9 @@ impl std::fmt::Display for Board {
                     format_minutes_zh(e.remaining_minutes),
                     row.status_code
                 )?,
-                RowClock::Unavailable { reason } => writeln!(f, "{}  {:<8} 无法计算：{reason}", row.order_no, row.policy.label_zh())?,
+                RowClock::Unavailable { reason } => {
+                    writeln!(f, "{}  {:<8} 无法计算：{reason}", row.order_no, row.policy.label_zh())?
+                }
             }
         }
         Ok(())
@@ -286,7 +305,7 @@ mod tests {
             order("on-track", Policy::Return, "2025-03-06 10:00", None, None), // due Mon 03-10
             order("met", Policy::Return, "2025-03-04 10:00", None, Some("2025-03-05 10:00")),
             order("breached-late", Policy::Return, "2025-03-03 10:00", None, None), // due Wed 03-05 17:30
-            order("due-today", Policy::Return, "2025-03-04 10:00", None, None), // due Thu 03-06 17:30
+            order("due-today", Policy::Return, "2025-03-04 10:00", None, None),     // due Thu 03-06 17:30
             order("on-hold", Policy::Return, "2025-03-05 10:00", Some("2025-03-05 11:00"), None),
             order("no-calendar", Policy::Return, "2023-12-28 10:00", None, None),
             order("breached-older", Policy::Return, "2025-02-27 10:00", None, None), // due Mon 03-03 17:30
@@ -301,14 +320,32 @@ mod tests {
         let order_numbers: Vec<&str> = board.rows.iter().map(|row| row.order_no.as_str()).collect();
         assert_eq!(
             order_numbers,
-            vec!["breached-older", "breached-late", "no-calendar", "due-today", "at-risk", "on-track", "on-hold", "missed", "met"]
+            vec![
+                "breached-older",
+                "breached-late",
+                "no-calendar",
+                "due-today",
+                "at-risk",
+                "on-track",
+                "on-hold",
+                "missed",
+                "met"
+            ]
         );
         let states: Vec<Option<ClockState>> = board.rows.iter().map(BoardRow::state).collect();
         assert_eq!(states[4], Some(ClockState::AtRisk));
         assert_eq!(states[2], None);
         let counts = board.counts;
         assert_eq!(
-            (counts.breached, counts.due_today, counts.at_risk, counts.on_track, counts.on_hold, counts.met, counts.missed),
+            (
+                counts.breached,
+                counts.due_today,
+                counts.at_risk,
+                counts.on_track,
+                counts.on_hold,
+                counts.met,
+                counts.missed
+            ),
             (2, 1, 1, 1, 1, 1, 1)
         );
         assert_eq!((counts.unavailable, counts.total()), (1, 9));

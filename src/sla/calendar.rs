@@ -69,16 +69,9 @@ pub struct HolidayYear {
 impl HolidayYear {
     /// Parses and validates one calendar file. `file` names it in error messages; `expected_year` is the year
     /// from the file name when there is one.
-    pub fn parse(
-        file: &str,
-        text: &str,
-        expected_year: Option<i32>,
-        source: CalendarSource,
-    ) -> Result<Self, SlaError> {
-        let parsed: CalendarFile = serde_json::from_str(text).map_err(|err| SlaError::ParseCalendarFile {
-            file: file.to_owned(),
-            message: err.to_string(),
-        })?;
+    pub fn parse(file: &str, text: &str, expected_year: Option<i32>, source: CalendarSource) -> Result<Self, SlaError> {
+        let parsed: CalendarFile = serde_json::from_str(text)
+            .map_err(|err| SlaError::ParseCalendarFile { file: file.to_owned(), message: err.to_string() })?;
         if let Some(expected) = expected_year {
             if parsed.year != expected {
                 return Err(SlaError::CalendarYearMismatch { file: file.to_owned(), expected, found: parsed.year });
@@ -377,7 +370,8 @@ impl Calendar {
         match usize::try_from(offset).ok() {
             Some(index) if matches!(self.kinds.get(index), Some(DayKind::Working | DayKind::Rest)) => Ok(index),
             _ => {
-                let date = chrono::DateTime::UNIX_EPOCH.date_naive().checked_add_signed(chrono::TimeDelta::days(epoch_day));
+                let date =
+                    chrono::DateTime::UNIX_EPOCH.date_naive().checked_add_signed(chrono::TimeDelta::days(epoch_day));
                 Err(SlaError::MissingCalendarYear { year: date.map_or(0, |date| date.year()) })
             }
         }
@@ -448,9 +442,9 @@ impl Calendar {
                 self.ensure_known_between(offset, target)?;
                 Ok((target, rank))
             }
-            None => Err(SlaError::MissingCalendarYear {
-                year: self.first_missing_year_from(self.date_at(offset).year()),
-            }),
+            None => {
+                Err(SlaError::MissingCalendarYear { year: self.first_missing_year_from(self.date_at(offset).year()) })
+            }
         }
     }
 
@@ -639,8 +633,10 @@ mod tests {
 
     #[test]
     fn check_reports_a_configured_directory_that_does_not_exist() {
-        let settings =
-            SlaSettings { calendar_dir: Some(PathBuf::from("/nonexistent/keydesk-calendars")), ..SlaSettings::default() };
+        let settings = SlaSettings {
+            calendar_dir: Some(PathBuf::from("/nonexistent/keydesk-calendars")),
+            ..SlaSettings::default()
+        };
         let calendar = Calendar::load(&settings).expect("missing directory is not fatal");
         let check = calendar.check(&settings, date("2026-03-01"));
         assert!(check.warnings.iter().any(|w| w.contains("/nonexistent/keydesk-calendars")), "{check:?}");

@@ -222,9 +222,11 @@ impl ClockRules {
     /// Rules over an already loaded calendar.
     pub fn new(calendar: Calendar, settings: &SlaSettings) -> Result<Self, SlaError> {
         settings.validate()?;
-        let hours = BusinessHours::new(settings.business_open, settings.business_close).ok_or(
-            SlaError::InvalidSetting { key: "sla.business_close", message: "must be later than sla.business_open".into() },
-        )?;
+        let hours =
+            BusinessHours::new(settings.business_open, settings.business_close).ok_or(SlaError::InvalidSetting {
+                key: "sla.business_close",
+                message: "must be later than sla.business_open".into(),
+            })?;
         Ok(Self {
             working_time: WorkingTime::new(calendar, hours),
             return_working_days: settings.return_working_days,
@@ -268,8 +270,9 @@ impl ClockRules {
             }
             Some(PauseInterval { from: pause.from, to: pause.to.filter(|to| *to <= now) })
         };
-        let (schedule, due_ordinal) = self
-            .schedule_with_pauses(events, |pause| as_of_now(pause).and_then(|seen| clip_pause(&seen, open_end, stop)))?;
+        let (schedule, due_ordinal) = self.schedule_with_pauses(events, |pause| {
+            as_of_now(pause).and_then(|seen| clip_pause(&seen, open_end, stop))
+        })?;
         let time = &self.working_time;
         if let Some(stop) = stop {
             let remaining = due_ordinal - time.ordinal_at_timestamp(stop.timestamp())?.0;
@@ -361,7 +364,8 @@ impl ClockRules {
             paused_seconds += to_ordinal - from_ordinal;
             cursor = to_ordinal;
         }
-        let [warn_ordinal, due_ordinal] = targets.map(|(target, reached)| reached.unwrap_or(cursor + (target - consumed)));
+        let [warn_ordinal, due_ordinal] =
+            targets.map(|(target, reached)| reached.unwrap_or(cursor + (target - consumed)));
         let instant_at = |ordinal: i64| -> Result<DateTime<FixedOffset>, SlaError> {
             Ok(instant_from_timestamp(time.timestamp_at_ordinal(ordinal, start_offset)?))
         };

@@ -46,7 +46,8 @@ pub struct DueReport {
 
 /// Computes the deadlines for `args`, with open pauses ending at `now`, and the state at `now`.
 pub fn compute_due(rules: &ClockRules, args: &DueArgs, now: DateTime<FixedOffset>) -> Result<DueReport, SlaError> {
-    let events = ClockEvents { policy: args.policy, starts: args.events.clone(), pauses: args.pauses.clone(), stop: None };
+    let events =
+        ClockEvents { policy: args.policy, starts: args.events.clone(), pauses: args.pauses.clone(), stop: None };
     let schedule = rules.schedule(&events, now)?;
     let (evaluation, state_unknown) = match rules.evaluate(&events, now) {
         Ok(e) => (Some(e), None),
@@ -120,9 +121,18 @@ impl fmt::Display for DueReport {
         writeln!(f, "预警时间：{}", format_instant_zh(schedule.warn_at))?;
         writeln!(f, "工作时间预算：{}", format_minutes_zh(self.budget_minutes))?;
         let (Some(state), Some(remaining)) = (self.state, self.remaining_minutes) else {
-            return write!(f, "截至 {}：无法计算状态（{}）", format_instant_zh(self.as_of), self.state_unknown.as_deref().unwrap_or("-"));
+            return write!(
+                f,
+                "截至 {}：无法计算状态（{}）",
+                format_instant_zh(self.as_of),
+                self.state_unknown.as_deref().unwrap_or("-")
+            );
         };
-        let remaining = if remaining >= 0 { format!("剩余 {}", format_minutes_zh(remaining)) } else { format!("超时 {}", format_minutes_zh(-remaining)) };
+        let remaining = if remaining >= 0 {
+            format!("剩余 {}", format_minutes_zh(remaining))
+        } else {
+            format!("超时 {}", format_minutes_zh(-remaining))
+        };
         write!(f, "截至 {}：{}，{}", format_instant_zh(self.as_of), state.label_zh(), remaining)
     }
 }

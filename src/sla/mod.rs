@@ -8,7 +8,6 @@
 //! order, [`board::build_board`] for the screen, [`report::summarise`] for closed clocks, [`trend::Trend::build`] for the board's two-week chart,
 //! [`due::compute_due`] for `keydesk sla due`, and [`Calendar::check`] for `keydesk calendar check`.
 
-
 pub mod board;
 pub mod calendar;
 pub mod clock;

@@ -194,12 +194,8 @@ mod tests {
     #[test]
     fn closed_clocks_come_from_stopped_evaluations_only() {
         let rules = rules();
-        let mut events = ClockEvents {
-            policy: Policy::Return,
-            starts: vec![at("2025-03-04 10:15")],
-            pauses: vec![],
-            stop: None,
-        };
+        let mut events =
+            ClockEvents { policy: Policy::Return, starts: vec![at("2025-03-04 10:15")], pauses: vec![], stop: None };
         let running = rules.evaluate(&events, at("2025-03-05 10:00")).expect("ok");
         assert_eq!(ClosedClock::from_evaluation(&running, "wang"), None);
         events.stop = Some(at("2025-03-06 16:00"));

@@ -93,9 +93,7 @@ impl Default for SlaSettings {
         Self {
             calendar_dir: None,
             business_open: HourMinute(NaiveTime::MIN + chrono::TimeDelta::hours(9)),
-            business_close: HourMinute(
-                NaiveTime::MIN + chrono::TimeDelta::hours(17) + chrono::TimeDelta::minutes(30),
-            ),
+            business_close: HourMinute(NaiveTime::MIN + chrono::TimeDelta::hours(17) + chrono::TimeDelta::minutes(30)),
             return_working_days: 2,
             invoice_working_days: 5,
             warn_ratio: 0.75,

@@ -54,11 +54,29 @@ const DUE_CASES: &[(&str, Policy, &[&str], &str, &str)] = &[
     ("before opening: event day not counted", Return, &["2025-03-04 07:50"], "2025-03-04 09:00", "2025-03-06 17:30"),
     ("midnight belongs to the new day", Return, &["2025-03-05 00:00"], "2025-03-05 09:00", "2025-03-07 17:30"),
     ("UTC input, 02:15Z = 10:15 Shanghai", Return, &["2025-03-04T02:15:00Z"], "2025-03-04 10:15", "2025-03-06 17:30"),
-    ("UTC input, 16:30Z Tue = Wed 00:30 Shanghai", Return, &["2025-03-04T16:30:00Z"], "2025-03-05 09:00", "2025-03-07 17:30"),
+    (
+        "UTC input, 16:30Z Tue = Wed 00:30 Shanghai",
+        Return,
+        &["2025-03-04T16:30:00Z"],
+        "2025-03-05 09:00",
+        "2025-03-07 17:30",
+    ),
     // Latest of several start events (received, paid, documents approved).
-    ("latest start event wins", Return, &["2025-03-04 10:15", "2025-03-03 12:00", "2025-03-05 11:00"], "2025-03-05 11:00", "2025-03-07 17:30"),
+    (
+        "latest start event wins",
+        Return,
+        &["2025-03-04 10:15", "2025-03-03 12:00", "2025-03-05 11:00"],
+        "2025-03-05 11:00",
+        "2025-03-07 17:30",
+    ),
     // Adjusted working weekend days, National Day 2025 (Sun 09-28 and Sat 10-11 work; 10-01..08 off).
-    ("Friday after closing: starts on working Sunday", Return, &["2025-09-26 17:45"], "2025-09-28 09:00", "2025-09-29 17:30"),
+    (
+        "Friday after closing: starts on working Sunday",
+        Return,
+        &["2025-09-26 17:45"],
+        "2025-09-28 09:00",
+        "2025-09-29 17:30",
+    ),
     ("Saturday before working Sunday", Return, &["2025-09-27 10:00"], "2025-09-28 09:00", "2025-09-29 17:30"),
     ("on the working Sunday: Mon + Tue", Return, &["2025-09-28 10:00"], "2025-09-28 10:00", "2025-09-30 17:30"),
     ("Monday 09-29: Tue 30 + Thu 10-09", Return, &["2025-09-29 15:00"], "2025-09-29 15:00", "2025-10-09 17:30"),
@@ -76,23 +94,65 @@ const DUE_CASES: &[(&str, Policy, &[&str], &str, &str)] = &[
     ("Thursday 02-12: Fri + working Sat", Return, &["2026-02-12 09:00"], "2026-02-12 09:00", "2026-02-14 17:30"),
     ("invoice across Spring Festival from Wed", Invoice, &["2026-02-11 10:00"], "2026-02-11 10:00", "2026-02-25 17:30"),
     ("invoice across Spring Festival from Fri", Invoice, &["2026-02-13 15:00"], "2026-02-13 15:00", "2026-02-27 17:30"),
-    ("invoice approved in the holiday: due working Sat 02-28", Invoice, &["2026-02-17 10:00"], "2026-02-24 09:00", "2026-02-28 17:30"),
+    (
+        "invoice approved in the holiday: due working Sat 02-28",
+        Invoice,
+        &["2026-02-17 10:00"],
+        "2026-02-24 09:00",
+        "2026-02-28 17:30",
+    ),
     // Year boundaries.
     ("Dec 31 2024: Jan 1 off, Jan 2 + Jan 3", Return, &["2024-12-31 10:00"], "2024-12-31 10:00", "2025-01-03 17:30"),
-    ("Dec 31 2025: working Sun Jan 4 + Mon Jan 5", Return, &["2025-12-31 10:00"], "2025-12-31 10:00", "2026-01-05 17:30"),
-    ("Dec 30 2025: deadline on working Sunday Jan 4", Return, &["2025-12-30 10:00"], "2025-12-30 10:00", "2026-01-04 17:30"),
+    (
+        "Dec 31 2025: working Sun Jan 4 + Mon Jan 5",
+        Return,
+        &["2025-12-31 10:00"],
+        "2025-12-31 10:00",
+        "2026-01-05 17:30",
+    ),
+    (
+        "Dec 30 2025: deadline on working Sunday Jan 4",
+        Return,
+        &["2025-12-30 10:00"],
+        "2025-12-30 10:00",
+        "2026-01-04 17:30",
+    ),
     ("invoice Dec 31 after closing: Jan 4..8", Invoice, &["2025-12-31 17:40"], "2026-01-04 09:00", "2026-01-08 17:30"),
     ("Dec 29 2026 stays inside 2026", Return, &["2026-12-29 10:00"], "2026-12-29 10:00", "2026-12-31 17:30"),
     // National Day and Mid-Autumn 2026 (Sun 09-20 works, 09-25..27 off, 10-01..07 off, Sat 10-10 works).
     ("Monday 2026-09-28: Tue + Wed", Return, &["2026-09-28 10:00"], "2026-09-28 10:00", "2026-09-30 17:30"),
     ("Tuesday 2026-09-29: Wed 30 + Thu 10-08", Return, &["2026-09-29 10:00"], "2026-09-29 10:00", "2026-10-08 17:30"),
-    ("Friday 2026-10-09: working Sat 10 + Mon 12", Return, &["2026-10-09 10:00"], "2026-10-09 10:00", "2026-10-12 17:30"),
-    ("Saturday 2026-09-19 starts on working Sunday", Return, &["2026-09-19 10:00"], "2026-09-20 09:00", "2026-09-21 17:30"),
+    (
+        "Friday 2026-10-09: working Sat 10 + Mon 12",
+        Return,
+        &["2026-10-09 10:00"],
+        "2026-10-09 10:00",
+        "2026-10-12 17:30",
+    ),
+    (
+        "Saturday 2026-09-19 starts on working Sunday",
+        Return,
+        &["2026-09-19 10:00"],
+        "2026-09-20 09:00",
+        "2026-09-21 17:30",
+    ),
     ("Thursday before Mid-Autumn 2026", Return, &["2026-09-24 10:00"], "2026-09-24 10:00", "2026-09-29 17:30"),
-    ("invoice from working Saturday 2026-10-10", Invoice, &["2026-10-10 16:00"], "2026-10-10 16:00", "2026-10-16 17:30"),
+    (
+        "invoice from working Saturday 2026-10-10",
+        Invoice,
+        &["2026-10-10 16:00"],
+        "2026-10-10 16:00",
+        "2026-10-16 17:30",
+    ),
     // 2024 and Labour Day 2025.
     ("Friday 2024-02-02: working Sun 4 + Mon 5", Return, &["2024-02-02 10:00"], "2024-02-02 10:00", "2024-02-05 17:30"),
-    ("Thursday 2024-02-08: deadline on working Sunday 02-18", Return, &["2024-02-08 10:00"], "2024-02-08 10:00", "2024-02-18 17:30"),
+    (
+        "Thursday 2024-02-08: deadline on working Sunday 02-18",
+        Return,
+        &["2024-02-08 10:00"],
+        "2024-02-08 10:00",
+        "2024-02-18 17:30",
+    ),
     ("invoice across Labour Day 2025", Invoice, &["2025-04-28 10:00"], "2025-04-28 10:00", "2025-05-08 17:30"),
 ];
 
@@ -115,35 +175,130 @@ fn due_instants_match_the_hand_checked_table() {
 #[allow(clippy::type_complexity)]
 const PAUSE_CASES: &[(&str, Policy, &str, &[(&str, Option<&str>)], &str, &str, &str)] = &[
     // Tue 10:15 → due Thu 17:30; 45 min on hold → Fri 09:45.
-    ("45 minutes on hold", Return, "2025-03-04 10:15", &[("2025-03-04 11:00", Some("2025-03-04 11:45"))], "2025-03-10 00:00", "2025-03-06 17:30", "2025-03-07 09:45"),
+    (
+        "45 minutes on hold",
+        Return,
+        "2025-03-04 10:15",
+        &[("2025-03-04 11:00", Some("2025-03-04 11:45"))],
+        "2025-03-10 00:00",
+        "2025-03-06 17:30",
+        "2025-03-07 09:45",
+    ),
     // 16:59..17:30 = 31 min → Fri 09:31.
-    ("pause to the minute", Return, "2025-03-04 10:15", &[("2025-03-05 16:59", Some("2025-03-05 17:30"))], "2025-03-10 00:00", "2025-03-06 17:30", "2025-03-07 09:31"),
+    (
+        "pause to the minute",
+        Return,
+        "2025-03-04 10:15",
+        &[("2025-03-05 16:59", Some("2025-03-05 17:30"))],
+        "2025-03-10 00:00",
+        "2025-03-06 17:30",
+        "2025-03-07 09:31",
+    ),
     // Tue 09-30 16:00..17:30 = 90, Oct 1..8 nothing, Oct 9 09:00..10:00 = 60 → 150 min after Thu 10-09 17:30 → Fri 10-10 11:30.
-    ("pause spans National Day 2025", Return, "2025-09-29 15:00", &[("2025-09-30 16:00", Some("2025-10-09 10:00"))], "2025-10-20 00:00", "2025-10-09 17:30", "2025-10-10 11:30"),
+    (
+        "pause spans National Day 2025",
+        Return,
+        "2025-09-29 15:00",
+        &[("2025-09-30 16:00", Some("2025-10-09 10:00"))],
+        "2025-10-20 00:00",
+        "2025-10-09 17:30",
+        "2025-10-10 11:30",
+    ),
     // Fri 02-13 17:00..17:30 = 30, Sat 14 = 510, Tue 24 09:00..09:30 = 30 → 570 after Sat 17:30 → Tue 24 full (510) + 60 → Wed 25 10:00.
-    ("invoice pause spans Spring Festival 2026", Invoice, "2026-02-09 10:00", &[("2026-02-13 17:00", Some("2026-02-24 09:30"))], "2026-03-10 00:00", "2026-02-14 17:30", "2026-02-25 10:00"),
+    (
+        "invoice pause spans Spring Festival 2026",
+        Invoice,
+        "2026-02-09 10:00",
+        &[("2026-02-13 17:00", Some("2026-02-24 09:30"))],
+        "2026-03-10 00:00",
+        "2026-02-14 17:30",
+        "2026-02-25 10:00",
+    ),
     // Still on hold: Wed 10:00..now 15:00 = 300 min → Fri 09:00 + 300 = 14:00 (provisional).
-    ("pause still open", Return, "2025-03-04 10:15", &[("2025-03-05 10:00", None)], "2025-03-05 15:00", "2025-03-06 17:30", "2025-03-07 14:00"),
-    ("pause before the clock started is ignored", Return, "2025-03-04 10:15", &[("2025-03-03 10:00", Some("2025-03-03 11:00"))], "2025-03-10 00:00", "2025-03-06 17:30", "2025-03-06 17:30"),
+    (
+        "pause still open",
+        Return,
+        "2025-03-04 10:15",
+        &[("2025-03-05 10:00", None)],
+        "2025-03-05 15:00",
+        "2025-03-06 17:30",
+        "2025-03-07 14:00",
+    ),
+    (
+        "pause before the clock started is ignored",
+        Return,
+        "2025-03-04 10:15",
+        &[("2025-03-03 10:00", Some("2025-03-03 11:00"))],
+        "2025-03-10 00:00",
+        "2025-03-06 17:30",
+        "2025-03-06 17:30",
+    ),
     // Received 08:00 (effective 09:00); on hold 08:30..09:30 counts 09:00..09:30 = 30 → Fri 09:30.
-    ("pause across the effective start counts from opening", Return, "2025-03-04 08:00", &[("2025-03-04 08:30", Some("2025-03-04 09:30"))], "2025-03-10 00:00", "2025-03-06 17:30", "2025-03-07 09:30"),
-    ("pause overnight only costs nothing", Return, "2025-03-04 10:15", &[("2025-03-04 18:00", Some("2025-03-05 08:30"))], "2025-03-10 00:00", "2025-03-06 17:30", "2025-03-06 17:30"),
+    (
+        "pause across the effective start counts from opening",
+        Return,
+        "2025-03-04 08:00",
+        &[("2025-03-04 08:30", Some("2025-03-04 09:30"))],
+        "2025-03-10 00:00",
+        "2025-03-06 17:30",
+        "2025-03-07 09:30",
+    ),
+    (
+        "pause overnight only costs nothing",
+        Return,
+        "2025-03-04 10:15",
+        &[("2025-03-04 18:00", Some("2025-03-05 08:30"))],
+        "2025-03-10 00:00",
+        "2025-03-06 17:30",
+        "2025-03-06 17:30",
+    ),
     // 11:00..12:00 ∪ 11:30..12:30 = 90 min → Fri 10:30.
-    ("overlapping pauses count once", Return, "2025-03-04 10:15", &[("2025-03-04 11:30", Some("2025-03-04 12:30")), ("2025-03-04 11:00", Some("2025-03-04 12:00"))], "2025-03-10 00:00", "2025-03-06 17:30", "2025-03-07 10:30"),
-    ("pause after the due instant does not rescue the clock", Return, "2025-03-04 10:15", &[("2025-03-07 10:00", Some("2025-03-07 11:00"))], "2025-03-10 00:00", "2025-03-06 17:30", "2025-03-06 17:30"),
+    (
+        "overlapping pauses count once",
+        Return,
+        "2025-03-04 10:15",
+        &[("2025-03-04 11:30", Some("2025-03-04 12:30")), ("2025-03-04 11:00", Some("2025-03-04 12:00"))],
+        "2025-03-10 00:00",
+        "2025-03-06 17:30",
+        "2025-03-07 10:30",
+    ),
+    (
+        "pause after the due instant does not rescue the clock",
+        Return,
+        "2025-03-04 10:15",
+        &[("2025-03-07 10:00", Some("2025-03-07 11:00"))],
+        "2025-03-10 00:00",
+        "2025-03-06 17:30",
+        "2025-03-06 17:30",
+    ),
     // A whole working day (510 min) on hold → close of the next working day, not Monday 09:00.
-    ("a full day on hold ends at close", Return, "2025-03-04 10:15", &[("2025-03-05 09:00", Some("2025-03-05 17:30"))], "2025-03-10 00:00", "2025-03-06 17:30", "2025-03-07 17:30"),
+    (
+        "a full day on hold ends at close",
+        Return,
+        "2025-03-04 10:15",
+        &[("2025-03-05 09:00", Some("2025-03-05 17:30"))],
+        "2025-03-10 00:00",
+        "2025-03-06 17:30",
+        "2025-03-07 17:30",
+    ),
     // Thu 14:00 → due Mon 17:30; Fri 17:00..17:30 = 30 + Mon 09:00..09:15 = 15 → Tue 09:45.
-    ("pause over a weekend", Return, "2025-03-06 14:00", &[("2025-03-07 17:00", Some("2025-03-10 09:15"))], "2025-03-20 00:00", "2025-03-10 17:30", "2025-03-11 09:45"),
+    (
+        "pause over a weekend",
+        Return,
+        "2025-03-06 14:00",
+        &[("2025-03-07 17:00", Some("2025-03-10 09:15"))],
+        "2025-03-20 00:00",
+        "2025-03-10 17:30",
+        "2025-03-11 09:45",
+    ),
 ];
 
 #[test]
 fn pauses_move_the_due_instant_by_business_time_on_hold() {
     let rules = rules();
     for (case, policy, start, pauses, as_of, original_due, due) in PAUSE_CASES {
-        let schedule = rules
-            .schedule(&events(*policy, &[start], pauses), at(as_of))
-            .unwrap_or_else(|err| panic!("{case}: {err}"));
+        let schedule =
+            rules.schedule(&events(*policy, &[start], pauses), at(as_of)).unwrap_or_else(|err| panic!("{case}: {err}"));
         assert_eq!(schedule.original_due_at, at(original_due), "{case}: original due");
         assert_eq!(schedule.due_at, at(due), "{case}: due");
     }
@@ -162,9 +317,7 @@ const MISSING_YEAR_CASES: &[(&str, Policy, &str, i32)] = &[
 fn dates_outside_the_loaded_years_are_errors_never_guesses() {
     let rules = rules();
     for (case, policy, start, year) in MISSING_YEAR_CASES {
-        let err = rules
-            .schedule(&events(*policy, &[start], &[]), at(start))
-            .expect_err(case);
+        let err = rules.schedule(&events(*policy, &[start], &[]), at(start)).expect_err(case);
         assert!(matches!(err, SlaError::MissingCalendarYear { year: y } if y == *year), "{case}: {err}");
         assert!(err.to_string().starts_with(&format!("没有 {year} 年的节假日日历")), "{case}: {err}");
     }
@@ -310,6 +463,7 @@ fn the_clock_starts_only_when_every_condition_has_happened() {
     let paid = Some(at("2025-03-03 12:00"));
     assert_eq!(ClockEvents::starts_when_all_happened(&[received, paid, None]), None);
     let starts = ClockEvents::starts_when_all_happened(&[received, paid, Some(at("2025-03-05 11:00"))]).expect("all");
-    let schedule = rules().schedule(&ClockEvents { policy: Return, starts, pauses: vec![], stop: None }, at("2025-03-05 11:00"));
+    let schedule =
+        rules().schedule(&ClockEvents { policy: Return, starts, pauses: vec![], stop: None }, at("2025-03-05 11:00"));
     assert_eq!(schedule.expect("ok").due_at, at("2025-03-07 17:30"));
 }

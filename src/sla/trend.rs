@@ -38,8 +38,9 @@ impl Trend {
     pub fn build(facts: &[TrendFacts], now: DateTime<FixedOffset>, days: u32) -> Trend {
         let today = WorkingTime::shanghai_date(now);
         let first = today - Duration::days(i64::from(days.max(1)) - 1);
-        let mut out: Vec<DayCounts> =
-            (0..days.max(1)).map(|i| DayCounts { day: first + Duration::days(i64::from(i)), received: 0, shipped: 0, late: 0 }).collect();
+        let mut out: Vec<DayCounts> = (0..days.max(1))
+            .map(|i| DayCounts { day: first + Duration::days(i64::from(i)), received: 0, shipped: 0, late: 0 })
+            .collect();
         let mut slot = |t: DateTime<FixedOffset>| {
             let day = WorkingTime::shanghai_date(t);
             (day >= first && day <= today).then(|| (day - first).num_days() as usize)
@@ -84,21 +85,42 @@ mod tests {
         let now = at("2026-11-30T10:00:00+08:00");
         let facts = [
             // Received late on the 25th in UTC, which is the 26th in Beijing; shipped on time.
-            TrendFacts { received_at: Some(at("2026-11-25T17:00:00Z")), shipped_at: Some(at("2026-11-27T09:00:00+08:00")), due_at: Some(at("2026-11-30T17:30:00+08:00")) },
+            TrendFacts {
+                received_at: Some(at("2026-11-25T17:00:00Z")),
+                shipped_at: Some(at("2026-11-27T09:00:00+08:00")),
+                due_at: Some(at("2026-11-30T17:30:00+08:00")),
+            },
             // Due on the 27th, shipped on the 28th: late on the 27th.
-            TrendFacts { received_at: Some(at("2026-11-25T09:00:00+08:00")), shipped_at: Some(at("2026-11-28T09:00:00+08:00")), due_at: Some(at("2026-11-27T17:30:00+08:00")) },
+            TrendFacts {
+                received_at: Some(at("2026-11-25T09:00:00+08:00")),
+                shipped_at: Some(at("2026-11-28T09:00:00+08:00")),
+                due_at: Some(at("2026-11-27T17:30:00+08:00")),
+            },
             // Due on the 26th, still not shipped: late on the 26th.
-            TrendFacts { received_at: Some(at("2026-11-24T09:00:00+08:00")), shipped_at: None, due_at: Some(at("2026-11-26T17:30:00+08:00")) },
+            TrendFacts {
+                received_at: Some(at("2026-11-24T09:00:00+08:00")),
+                shipped_at: None,
+                due_at: Some(at("2026-11-26T17:30:00+08:00")),
+            },
             // Due today but later than now: not late yet.
-            TrendFacts { received_at: Some(at("2026-11-26T09:00:00+08:00")), shipped_at: None, due_at: Some(at("2026-11-30T17:30:00+08:00")) },
+            TrendFacts {
+                received_at: Some(at("2026-11-26T09:00:00+08:00")),
+                shipped_at: None,
+                due_at: Some(at("2026-11-30T17:30:00+08:00")),
+            },
             // Outside the two weeks.
-            TrendFacts { received_at: Some(at("2026-10-01T09:00:00+08:00")), shipped_at: Some(at("2026-10-02T09:00:00+08:00")), due_at: None },
+            TrendFacts {
+                received_at: Some(at("2026-10-01T09:00:00+08:00")),
+                shipped_at: Some(at("2026-10-02T09:00:00+08:00")),
+                due_at: None,
+            },
         ];
         let t = Trend::build(&facts, now, 14);
         assert_eq!(t.days.len(), 14);
         assert_eq!(t.days[0].day, NaiveDate::from_ymd_opt(2026, 11, 17).unwrap());
         assert_eq!(t.days[13].day, NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
-        let day = |d: u32| t.days.iter().find(|c| c.day == NaiveDate::from_ymd_opt(2026, 11, d).unwrap()).copied().unwrap();
+        let day =
+            |d: u32| t.days.iter().find(|c| c.day == NaiveDate::from_ymd_opt(2026, 11, d).unwrap()).copied().unwrap();
         assert_eq!((day(26).received, day(25).received, day(24).received), (2, 1, 1));
         assert_eq!((day(27).shipped, day(28).shipped), (1, 1));
         assert_eq!((day(26).late, day(27).late, day(30).late), (1, 1, 0));

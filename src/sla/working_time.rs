@@ -117,11 +117,12 @@ impl WorkingTime {
         let day = self.hours.day_seconds();
         let rank = (ordinal - 1).div_euclid(day);
         let into_day = ordinal - rank * day;
-        let offset = usize::try_from(rank).ok().and_then(|rank| self.calendar.working_day_offset(rank)).ok_or_else(
-            || SlaError::MissingCalendarYear {
-                year: self.calendar.first_missing_year_from(self.calendar.date_at(from_offset).year()),
-            },
-        )?;
+        let offset =
+            usize::try_from(rank).ok().and_then(|rank| self.calendar.working_day_offset(rank)).ok_or_else(|| {
+                SlaError::MissingCalendarYear {
+                    year: self.calendar.first_missing_year_from(self.calendar.date_at(from_offset).year()),
+                }
+            })?;
         self.calendar.ensure_known_between(from_offset, offset)?;
         Ok(self.calendar.epoch_day_at(offset) * SECONDS_PER_DAY + self.hours.open_seconds() + into_day
             - SHANGHAI_SECONDS)

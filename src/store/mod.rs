@@ -8,8 +8,8 @@
 
 mod postgres;
 mod rows;
-mod sqlite;
 mod sql_store;
+mod sqlite;
 
 use std::sync::Arc;
 
@@ -19,8 +19,8 @@ use serde::Serialize;
 
 use crate::domain::member::MemberOrder;
 use crate::domain::order::Transition;
-use crate::domain::{Order, OrderNo, Status, Waybill};
 use crate::domain::renewal_job::{IssuedCertificate, JournalEntry, NewRenewalJob, RenewalJob, RenewalStep, StepResult};
+use crate::domain::{Order, OrderNo, Status, Waybill};
 
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -347,12 +347,25 @@ pub trait Store: Send + Sync {
     async fn apply_change(&self, change: &PlannedChange, actor: &Actor, at: DateTime<Utc>) -> StoreResult<Order>;
     /// Writes a parcel's receipts and its orders' changes together, or nothing.
     async fn receive_parcel(&self, parcel: &ParcelReceipt, actor: &Actor) -> StoreResult<Vec<Order>>;
-    async fn record_unmatched_parcel(&self, raw_scan: &str, waybill: &Waybill, actor: &Actor, at: DateTime<Utc>) -> StoreResult<i64>;
+    async fn record_unmatched_parcel(
+        &self,
+        raw_scan: &str,
+        waybill: &Waybill,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> StoreResult<i64>;
     async fn unmatched_parcels(&self) -> StoreResult<Vec<UnmatchedParcel>>;
     async fn receipts_for_order(&self, order_id: i64) -> StoreResult<Vec<Receipt>>;
     async fn audit_for_order(&self, order_id: i64) -> StoreResult<Vec<AuditEntry>>;
     /// Records an action that changes no order (revealing personal data, a reprint, …) in the audit log.
-    async fn note(&self, order_id: Option<i64>, action: &str, reason: &str, actor: &Actor, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn note(
+        &self,
+        order_id: Option<i64>,
+        action: &str,
+        reason: &str,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// The newest audit row's id (0 when none): another desk's change moves it.
     async fn last_audit_id(&self) -> StoreResult<i64>;
     /// Changes pushed by the database as they are committed (PostgreSQL LISTEN/NOTIFY on the audit
@@ -380,26 +393,63 @@ pub trait Store: Send + Sync {
 
     /// Creates a running job and moves the order (`received` → `renewing`) in one transaction. Fails
     /// with `Conflict` when the order changed or another job for it is running.
-    async fn start_renewal(&self, job: &NewRenewalJob, change: &PlannedChange, actor: &Actor, at: DateTime<Utc>) -> StoreResult<RenewalJob>;
+    async fn start_renewal(
+        &self,
+        job: &NewRenewalJob,
+        change: &PlannedChange,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> StoreResult<RenewalJob>;
     /// The order's renewal jobs, newest first.
     async fn renewal_jobs_for_order(&self, order_id: i64) -> StoreResult<Vec<RenewalJob>>;
     /// Writes a step's intent (or failure) to the journal.
-    async fn journal(&self, job_id: i64, step: RenewalStep, phase: crate::domain::renewal_job::Phase, detail: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn journal(
+        &self,
+        job_id: i64,
+        step: RenewalStep,
+        phase: crate::domain::renewal_job::Phase,
+        detail: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
     /// Commits a step: its journal row and the job's progress, only while the job runs.
-    async fn commit_step(&self, job_id: i64, step: RenewalStep, result: &StepResult, at: DateTime<Utc>) -> StoreResult<RenewalJob>;
+    async fn commit_step(
+        &self,
+        job_id: i64,
+        step: RenewalStep,
+        result: &StepResult,
+        at: DateTime<Utc>,
+    ) -> StoreResult<RenewalJob>;
     /// Commits the issue step: the certificate, its journal row and the job's progress together.
     /// A job has at most one issued certificate; a second one fails with `Conflict`.
-    async fn record_issued_certificate(&self, cert: &IssuedCertificate, result: &StepResult, at: DateTime<Utc>) -> StoreResult<IssuedCertificate>;
+    async fn record_issued_certificate(
+        &self,
+        cert: &IssuedCertificate,
+        result: &StepResult,
+        at: DateTime<Utc>,
+    ) -> StoreResult<IssuedCertificate>;
     async fn issued_certificate_for_job(&self, job_id: i64) -> StoreResult<Option<IssuedCertificate>>;
     async fn issued_certificates_for_order(&self, order_id: i64) -> StoreResult<Vec<IssuedCertificate>>;
     /// Commits the last step: the job done and the order moved (`renewing` → `renewed`) with its audit row.
-    async fn finish_renewal(&self, job_id: i64, change: &PlannedChange, result: &StepResult, actor: &Actor, at: DateTime<Utc>) -> StoreResult<Order>;
+    async fn finish_renewal(
+        &self,
+        job_id: i64,
+        change: &PlannedChange,
+        result: &StepResult,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Order>;
     async fn renewal_journal(&self, job_id: i64) -> StoreResult<Vec<JournalEntry>>;
     /// Ends a running job on purpose (放弃续签) and moves the order back (`renewing` → `received`) with
     /// its audit row, in one transaction: the abandonment (reason, what was done on the key, the
     /// certificate issued for the job and never used), a `failed` journal row, the job ended. Fails
     /// with `Conflict` when the job is no longer running or the order changed.
-    async fn abandon_renewal(&self, abandon: &crate::domain::renewal_job::Abandonment, change: &PlannedChange, actor: &Actor, at: DateTime<Utc>) -> StoreResult<Order>;
+    async fn abandon_renewal(
+        &self,
+        abandon: &crate::domain::renewal_job::Abandonment,
+        change: &PlannedChange,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Order>;
 
     // Documents (issue 5): invoices and the print queue.
 
@@ -407,7 +457,15 @@ pub trait Store: Send + Sync {
     /// or the attached one, which must be unused), the PDF with its sha256, `invoice_status = issued`
     /// (version checked) and the `invoice_issued` audit row. An order that already has an invoice gets
     /// it back unchanged.
-    async fn issue_invoice(&self, order_id: i64, order_no: &OrderNo, expected_version: i64, source: InvoiceSource<'_>, actor: &Actor, at: DateTime<Utc>) -> StoreResult<InvoiceIssue>;
+    async fn issue_invoice(
+        &self,
+        order_id: i64,
+        order_no: &OrderNo,
+        expected_version: i64,
+        source: InvoiceSource<'_>,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> StoreResult<InvoiceIssue>;
     /// Writes a job to the print queue (state `queued`, due at `at`).
     async fn enqueue_print(&self, job: &NewPrintJob, actor: &Actor, at: DateTime<Utc>) -> StoreResult<PrintJobRecord>;
     /// Queued jobs due at `now`, oldest first.
@@ -427,7 +485,12 @@ pub trait Store: Send + Sync {
 }
 
 /// Opens the database named by the URL (`sqlite:` or `postgres://`) and, when asked, migrates it.
-pub async fn open(url: &str, max_connections: u32, connect_timeout: std::time::Duration, migrate: bool) -> StoreResult<Arc<dyn Store>> {
+pub async fn open(
+    url: &str,
+    max_connections: u32,
+    connect_timeout: std::time::Duration,
+    migrate: bool,
+) -> StoreResult<Arc<dyn Store>> {
     let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
         Arc::new(SqliteStore::connect(url, max_connections, connect_timeout).await?)
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -445,7 +508,12 @@ pub async fn open(url: &str, max_connections: u32, connect_timeout: std::time::D
 /// read-only connections and only the member actions write (through one separate connection); on
 /// PostgreSQL every connection runs `SET ROLE pg_role` (migration 0002 creates `keydesk_member`).
 /// Never migrates.
-pub async fn open_member(url: &str, max_connections: u32, connect_timeout: std::time::Duration, pg_role: &str) -> StoreResult<Arc<dyn Store>> {
+pub async fn open_member(
+    url: &str,
+    max_connections: u32,
+    connect_timeout: std::time::Duration,
+    pg_role: &str,
+) -> StoreResult<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::connect_member(url, max_connections, connect_timeout).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -454,4 +522,3 @@ pub async fn open_member(url: &str, max_connections: u32, connect_timeout: std::
         Err(StoreError::Unavailable(format!("unsupported database URL scheme in {url:?}")))
     }
 }
-

@@ -60,7 +60,10 @@ impl DirectReader {
                 Some(c) => c,
                 None => self.connect().await.map_err(StoreError::from_sqlx)?,
             };
-            let found = sqlx::query_as::<_, super::rows::MemberOrderRow>(super::rows::SELECT_MEMBER_ORDER).bind(no).fetch_optional(&mut conn).await;
+            let found = sqlx::query_as::<_, super::rows::MemberOrderRow>(super::rows::SELECT_MEMBER_ORDER)
+                .bind(no)
+                .fetch_optional(&mut conn)
+                .await;
             match found {
                 Ok(row) => {
                     self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
@@ -128,7 +131,10 @@ impl PgStore {
 pub const CHANGES_CHANNEL: &str = "keydesk_changes";
 
 impl PgStore {
-    async fn member_order_direct(&self, no: &crate::domain::OrderNo) -> Option<StoreResult<Option<crate::domain::member::MemberOrder>>> {
+    async fn member_order_direct(
+        &self,
+        no: &crate::domain::OrderNo,
+    ) -> Option<StoreResult<Option<crate::domain::member::MemberOrder>>> {
         match &self.direct {
             Some(d) => Some(d.member_order(no.as_str()).await),
             None => None,

@@ -7,8 +7,10 @@ use chrono::{DateTime, Utc};
 use super::{AuditEntry, InvoiceDocument, OperatorRecord, Receipt, StoreError, UnmatchedParcel};
 use crate::domain::member::MemberOrder;
 use crate::domain::order::{Certificate, Handler, Hold, Inbound, InvoiceDetails, SealKind, ShipTo};
+use crate::domain::renewal_job::{
+    IssuedCertificate, JobState, JournalEntry, KeptObject, NewRenewalJob, RenewalJob, RenewalStep,
+};
 use crate::domain::{HoldReason, InvoiceStatus, Money, Order, OrderKind, OrderNo, Status, Waybill};
-use crate::domain::renewal_job::{IssuedCertificate, JobState, JournalEntry, KeptObject, NewRenewalJob, RenewalJob, RenewalStep};
 
 /// The order columns, in the order `push_order!` binds them.
 pub const ORDER_COLUMNS: &str = "order_no, platform_order_no, kind, term_years, amount_fen, status, hold_reason, \
@@ -19,7 +21,8 @@ inbound_waybill, ship_name, ship_phone, ship_region, ship_address, invoice_title
 invoice_bank_account, invoice_address, invoice_phone, invoice_email, received_at, received_by, outbound_waybill, \
 shipped_at, updated_at";
 
-pub const SELECT_ORDER: &str = "SELECT id, version, order_no, platform_order_no, kind, term_years, amount_fen, status, \
+pub const SELECT_ORDER: &str =
+    "SELECT id, version, order_no, platform_order_no, kind, term_years, amount_fen, status, \
 hold_reason, hold_resume_to, hold_note, invoice_status, created_at, paid_at, docs_approved_at, account, holder_name, \
 company, contact_phone, key_serial, cert_serial, cert_subject, cert_not_before, cert_not_after, cert_seal, \
 handler_name, handler_phone, handler_id_number, handler_docs_approved, inbound_carrier, inbound_waybill_raw, \
@@ -38,17 +41,20 @@ inbound_waybill = $27, ship_name = $28, ship_phone = $29, ship_region = $30, shi
 invoice_tax_id = $33, invoice_bank = $34, invoice_bank_account = $35, invoice_address = $36, invoice_phone = $37, \
 invoice_email = $38, updated_at = $39, version = version + 1 WHERE id = $1";
 
-pub const UPDATE_STATUS: &str = "UPDATE orders SET status = $1, hold_reason = $2, hold_resume_to = $3, hold_note = $4, \
+pub const UPDATE_STATUS: &str =
+    "UPDATE orders SET status = $1, hold_reason = $2, hold_resume_to = $3, hold_note = $4, \
 received_at = COALESCE($5, received_at), received_by = COALESCE($6, received_by), \
 outbound_waybill = COALESCE($7, outbound_waybill), shipped_at = COALESCE($8, shipped_at), \
 version = version + 1, updated_at = $9 WHERE id = $10 AND version = $11";
 
-pub const INSERT_AUDIT: &str = "INSERT INTO audit_log (order_id, at, operator, desk, action, from_status, to_status, reason) \
+pub const INSERT_AUDIT: &str =
+    "INSERT INTO audit_log (order_id, at, operator, desk, action, from_status, to_status, reason) \
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 
 /// The statuses an import may replace, and the ones it may set on an existing order.
 pub const IMPORT_MAY_REPLACE: [Status; 2] = [Status::Unpaid, Status::Paid];
-pub const IMPORT_MAY_SET: [Status; 5] = [Status::Unpaid, Status::Paid, Status::Cancelled, Status::Refunding, Status::Refunded];
+pub const IMPORT_MAY_SET: [Status; 5] =
+    [Status::Unpaid, Status::Paid, Status::Cancelled, Status::Refunding, Status::Refunded];
 
 /// Binds every column of `ORDER_COLUMNS` for one order into a `QueryBuilder` separated list.
 macro_rules! push_order {
@@ -253,7 +259,13 @@ pub struct ReceiptRow {
 
 impl From<ReceiptRow> for Receipt {
     fn from(r: ReceiptRow) -> Self {
-        Receipt { order_id: r.order_id, waybill: r.waybill, received_at: r.received_at, operator: r.operator, desk: r.desk }
+        Receipt {
+            order_id: r.order_id,
+            waybill: r.waybill,
+            received_at: r.received_at,
+            operator: r.operator,
+            desk: r.desk,
+        }
     }
 }
 
@@ -269,7 +281,14 @@ pub struct UnmatchedRow {
 
 impl From<UnmatchedRow> for UnmatchedParcel {
     fn from(r: UnmatchedRow) -> Self {
-        UnmatchedParcel { id: r.id, raw_scan: r.raw_scan, waybill: r.waybill, scanned_at: r.scanned_at, operator: r.operator, desk: r.desk }
+        UnmatchedParcel {
+            id: r.id,
+            raw_scan: r.raw_scan,
+            waybill: r.waybill,
+            scanned_at: r.scanned_at,
+            operator: r.operator,
+            desk: r.desk,
+        }
     }
 }
 
@@ -350,7 +369,8 @@ pub fn clock_facts(orders: Vec<ClockOrderRow>, events: Vec<AuditRow>) -> Result<
         .map(|o| {
             Ok(super::ClockFacts {
                 status: Status::from_code(&o.status).ok_or_else(|| corrupt(&o.order_no, "status", &o.status))?,
-                invoice_status: InvoiceStatus::from_code(&o.invoice_status).ok_or_else(|| corrupt(&o.order_no, "invoice status", &o.invoice_status))?,
+                invoice_status: InvoiceStatus::from_code(&o.invoice_status)
+                    .ok_or_else(|| corrupt(&o.order_no, "invoice status", &o.invoice_status))?,
                 events: by_order.remove(&o.id).unwrap_or_default(),
                 order_id: o.id,
                 order_no: o.order_no,
@@ -410,9 +430,13 @@ impl MemberOrderRow {
     pub fn from_rusqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<MemberOrderRow> {
         fn time(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
             let Some(text) = r.get::<_, Option<String>>(i)? else { return Ok(None) };
-            parse_sqlite_time(&text)
-                .map(Some)
-                .ok_or_else(|| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, format!("not a time: {text:?}").into()))
+            parse_sqlite_time(&text).map(Some).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    i,
+                    rusqlite::types::Type::Text,
+                    format!("not a time: {text:?}").into(),
+                )
+            })
         }
         Ok(MemberOrderRow {
             id: r.get(0)?,
@@ -422,7 +446,11 @@ impl MemberOrderRow {
             status: r.get(4)?,
             hold_reason: r.get(5)?,
             invoice_status: r.get(6)?,
-            created_at: time(r, 7)?.ok_or(rusqlite::Error::InvalidColumnType(7, "created_at".into(), rusqlite::types::Type::Null))?,
+            created_at: time(r, 7)?.ok_or(rusqlite::Error::InvalidColumnType(
+                7,
+                "created_at".into(),
+                rusqlite::types::Type::Null,
+            ))?,
             paid_at: time(r, 8)?,
             phone_tail: r.get(9)?,
             holder_masked: r.get(10)?,
@@ -487,12 +515,14 @@ impl TryFrom<MemberOrderRow> for MemberOrder {
     }
 }
 
-pub const INSERT_RENEWAL_JOB: &str = "INSERT INTO renewal_jobs (order_id, key_serial, state, step, algorithm, new_key_id, \
+pub const INSERT_RENEWAL_JOB: &str =
+    "INSERT INTO renewal_jobs (order_id, key_serial, state, step, algorithm, new_key_id, \
 old_key_id, old_label, old_cert_serial, old_cert_fingerprint, old_not_before, old_not_after, planned_serial, \
 planned_not_before, planned_not_after, kept_objects, operator, desk, created_at, updated_at) \
 VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id";
 
-pub const SELECT_RENEWAL_JOB: &str = "SELECT id, order_id, key_serial, state, step, algorithm, new_key_id, old_key_id, \
+pub const SELECT_RENEWAL_JOB: &str =
+    "SELECT id, order_id, key_serial, state, step, algorithm, new_key_id, old_key_id, \
 old_label, old_cert_serial, old_cert_fingerprint, old_not_before, old_not_after, planned_serial, planned_not_before, \
 planned_not_after, kept_objects, public_key, request_pem, operator, desk, created_at, updated_at, finished_at, \
 EXISTS (SELECT 1 FROM renewal_abandonments a WHERE a.job_id = renewal_jobs.id) AS abandoned FROM renewal_jobs";
@@ -500,7 +530,8 @@ EXISTS (SELECT 1 FROM renewal_abandonments a WHERE a.job_id = renewal_jobs.id) A
 pub const INSERT_JOURNAL: &str = "INSERT INTO renewal_journal (job_id, step, phase, detail, elapsed_us, token_us, at) \
 VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
-pub const SELECT_ISSUED: &str = "SELECT id, job_id, order_id, serial, subject, issuer, not_before, not_after, fingerprint, \
+pub const SELECT_ISSUED: &str =
+    "SELECT id, job_id, order_id, serial, subject, issuer, not_before, not_after, fingerprint, \
 pem, ca_backend, issued_at FROM issued_certificates";
 
 #[derive(Debug, sqlx::FromRow)]
@@ -537,7 +568,8 @@ impl TryFrom<RenewalJobRow> for RenewalJob {
 
     fn try_from(r: RenewalJobRow) -> Result<RenewalJob, StoreError> {
         let bad = |what: &str, v: &str| StoreError::Corrupt(format!("renewal job {}: bad {what} {v:?}", r.id));
-        let kept: Vec<KeptObject> = serde_json::from_str(&r.kept_objects).map_err(|_| bad("kept_objects", &r.kept_objects))?;
+        let kept: Vec<KeptObject> =
+            serde_json::from_str(&r.kept_objects).map_err(|_| bad("kept_objects", &r.kept_objects))?;
         Ok(RenewalJob {
             id: r.id,
             state: match JobState::from_code(&r.state).ok_or_else(|| bad("state", &r.state))? {
@@ -600,7 +632,16 @@ pub struct JournalRow {
 
 impl From<JournalRow> for JournalEntry {
     fn from(r: JournalRow) -> Self {
-        JournalEntry { id: r.id, job_id: r.job_id, step: r.step, phase: r.phase, detail: r.detail, elapsed_us: r.elapsed_us, token_us: r.token_us, at: r.at }
+        JournalEntry {
+            id: r.id,
+            job_id: r.job_id,
+            step: r.step,
+            phase: r.phase,
+            detail: r.detail,
+            elapsed_us: r.elapsed_us,
+            token_us: r.token_us,
+            at: r.at,
+        }
     }
 }
 

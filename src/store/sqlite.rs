@@ -39,7 +39,10 @@ impl DirectReader {
 
     fn open(&self) -> rusqlite::Result<rusqlite::Connection> {
         use rusqlite::OpenFlags;
-        let conn = rusqlite::Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
         conn.busy_timeout(Self::BUSY)?;
         Ok(conn)
     }
@@ -69,7 +72,14 @@ impl DirectReader {
 
 fn direct_error(e: rusqlite::Error) -> StoreError {
     match e {
-        rusqlite::Error::SqliteFailure(f, _) if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked | rusqlite::ErrorCode::CannotOpen) => {
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(
+                f.code,
+                rusqlite::ErrorCode::DatabaseBusy
+                    | rusqlite::ErrorCode::DatabaseLocked
+                    | rusqlite::ErrorCode::CannotOpen
+            ) =>
+        {
             StoreError::Unavailable(e.to_string())
         }
         other => StoreError::Database(other.to_string()),
@@ -95,7 +105,11 @@ impl SqliteStore {
         let member_writer = Self::pool(options, 1, timeout).await?;
         // An in-memory database lives only in sqlx's connections: no direct reads of it.
         let in_memory = path.as_os_str().is_empty() || path.as_os_str() == ":memory:";
-        let direct = (!in_memory).then(|| DirectReader { path, idle: std::sync::Mutex::new(Vec::new()), keep: max_connections as usize });
+        let direct = (!in_memory).then(|| DirectReader {
+            path,
+            idle: std::sync::Mutex::new(Vec::new()),
+            keep: max_connections as usize,
+        });
         Ok(SqliteStore { pool, member_writer, direct })
     }
 
@@ -120,7 +134,10 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
-    async fn member_order_direct(&self, no: &crate::domain::OrderNo) -> Option<StoreResult<Option<crate::domain::member::MemberOrder>>> {
+    async fn member_order_direct(
+        &self,
+        no: &crate::domain::OrderNo,
+    ) -> Option<StoreResult<Option<crate::domain::member::MemberOrder>>> {
         self.direct.as_ref().map(|d| d.member_order(no.as_str()))
     }
 

@@ -42,8 +42,12 @@ impl From<CkError> for TokenError {
             CkError::Pkcs11(rv, _) => match rv {
                 RvError::PinIncorrect | RvError::PinInvalid | RvError::PinLenRange => TokenError::PinIncorrect,
                 RvError::PinLocked => TokenError::PinLocked,
-                RvError::DeviceRemoved | RvError::TokenNotPresent | RvError::SessionHandleInvalid | RvError::SessionClosed
-                | RvError::DeviceError | RvError::TokenNotRecognized => TokenError::Removed,
+                RvError::DeviceRemoved
+                | RvError::TokenNotPresent
+                | RvError::SessionHandleInvalid
+                | RvError::SessionClosed
+                | RvError::DeviceError
+                | RvError::TokenNotRecognized => TokenError::Removed,
                 RvError::UserNotLoggedIn => TokenError::NotLoggedIn,
                 _ => TokenError::Pkcs11(e.to_string()),
             },
@@ -161,7 +165,10 @@ impl TokenAccess {
             }
             present.push(t.serial);
         }
-        Err(TokenError::NotPresent { serial: serial.into(), present: if present.is_empty() { "无".into() } else { present.join(", ") } })
+        Err(TokenError::NotPresent {
+            serial: serial.into(),
+            present: if present.is_empty() { "无".into() } else { present.join(", ") },
+        })
     }
 
     /// Opens (or re-uses) a read-write session on the token with this serial.
@@ -220,7 +227,10 @@ impl TokenAccess {
     }
 
     fn public_parts(s: &Session, handle: ObjectHandle) -> TokenResult<PublicKeyParts> {
-        let attrs = s.get_attributes(handle, &[AttributeType::KeyType, AttributeType::Modulus, AttributeType::PublicExponent, AttributeType::EcPoint])?;
+        let attrs = s.get_attributes(
+            handle,
+            &[AttributeType::KeyType, AttributeType::Modulus, AttributeType::PublicExponent, AttributeType::EcPoint],
+        )?;
         let mut modulus = None;
         let mut exponent = None;
         let mut point = None;
@@ -252,7 +262,13 @@ impl TokenAccess {
 
     /// Generates a key pair with this CKA_ID and label; a complete pair already there is kept (a re-run
     /// after a crash), a half pair is removed first.
-    pub fn generate_key_pair(&mut self, serial: &str, id: &[u8], label: &str, alg: KeyAlgorithm) -> TokenResult<(PublicKeyParts, bool)> {
+    pub fn generate_key_pair(
+        &mut self,
+        serial: &str,
+        id: &[u8],
+        label: &str,
+        alg: KeyAlgorithm,
+    ) -> TokenResult<(PublicKeyParts, bool)> {
         if let Some(existing) = self.key_pair(serial, id)? {
             return Ok((existing, true));
         }
@@ -262,12 +278,18 @@ impl TokenAccess {
                 s.destroy_object(h)?;
             }
         }
-        let common = vec![Attribute::Token(true), Attribute::Id(id.to_vec()), Attribute::Label(label.as_bytes().to_vec())];
+        let common =
+            vec![Attribute::Token(true), Attribute::Id(id.to_vec()), Attribute::Label(label.as_bytes().to_vec())];
         let mut public = common.clone();
         public.push(Attribute::Verify(true));
         public.push(Attribute::Private(false));
         let mut private = common;
-        private.extend([Attribute::Sign(true), Attribute::Private(true), Attribute::Sensitive(true), Attribute::Extractable(false)]);
+        private.extend([
+            Attribute::Sign(true),
+            Attribute::Private(true),
+            Attribute::Sensitive(true),
+            Attribute::Extractable(false),
+        ]);
         let mechanism = match alg {
             KeyAlgorithm::Rsa { bits } => {
                 public.push(Attribute::ModulusBits(u64::from(bits).into()));
@@ -289,9 +311,15 @@ impl TokenAccess {
     /// module (SoftHSM among them) offers the combined mechanisms.
     pub fn sign(&mut self, serial: &str, id: &[u8], message: &[u8]) -> TokenResult<Vec<u8>> {
         let s = self.logged_in_session(serial)?;
-        let key = *Self::find(s, Class::PrivateKey, id)?.first().ok_or_else(|| TokenError::MissingObject(format!("private key {}", hex::encode(id))))?;
+        let key = *Self::find(s, Class::PrivateKey, id)?
+            .first()
+            .ok_or_else(|| TokenError::MissingObject(format!("private key {}", hex::encode(id))))?;
         let key_type = s.get_attributes(key, &[AttributeType::KeyType])?;
-        let mechanism = if key_type.iter().any(|a| matches!(a, Attribute::KeyType(k) if *k == KeyType::EC)) { Mechanism::Ecdsa } else { Mechanism::RsaPkcs };
+        let mechanism = if key_type.iter().any(|a| matches!(a, Attribute::KeyType(k) if *k == KeyType::EC)) {
+            Mechanism::Ecdsa
+        } else {
+            Mechanism::RsaPkcs
+        };
         Ok(s.sign(&mechanism, key, message)?)
     }
 
@@ -312,7 +340,10 @@ impl TokenAccess {
         let s = self.logged_in_session(serial)?;
         let mut kept = false;
         for h in Self::find(s, Class::Certificate, id)? {
-            let same = s.get_attributes(h, &[AttributeType::Value])?.iter().any(|a| matches!(a, Attribute::Value(v) if v == der));
+            let same = s
+                .get_attributes(h, &[AttributeType::Value])?
+                .iter()
+                .any(|a| matches!(a, Attribute::Value(v) if v == der));
             if same && !kept {
                 kept = true;
             } else {
@@ -324,8 +355,14 @@ impl TokenAccess {
         }
         let serial_der = {
             use der::Encode;
-            let bytes = hex::decode(if facts.serial.len() % 2 == 1 { format!("0{}", facts.serial) } else { facts.serial.clone() }).unwrap_or_default();
-            let bytes = if bytes.first().is_some_and(|b| b & 0x80 != 0) { [&[0u8][..], &bytes].concat() } else { bytes };
+            let bytes = hex::decode(if facts.serial.len() % 2 == 1 {
+                format!("0{}", facts.serial)
+            } else {
+                facts.serial.clone()
+            })
+            .unwrap_or_default();
+            let bytes =
+                if bytes.first().is_some_and(|b| b & 0x80 != 0) { [&[0u8][..], &bytes].concat() } else { bytes };
             der::asn1::Int::new(&bytes).and_then(|i| i.to_der()).unwrap_or_default()
         };
         s.create_object(&[
@@ -443,7 +480,15 @@ fn list_objects(s: &Session) -> TokenResult<Vec<ObjectInfo>> {
                 Attribute::Label(l) => info.label = String::from_utf8_lossy(l).into_owned(),
                 Attribute::Id(id) => info.id = hex::encode(id),
                 Attribute::Private(p) => info.private = *p,
-                Attribute::KeyType(k) => info.key_type = Some(if *k == KeyType::RSA { "rsa".into() } else if *k == KeyType::EC { "ec".into() } else { k.to_string() }),
+                Attribute::KeyType(k) => {
+                    info.key_type = Some(if *k == KeyType::RSA {
+                        "rsa".into()
+                    } else if *k == KeyType::EC {
+                        "ec".into()
+                    } else {
+                        k.to_string()
+                    })
+                }
                 Attribute::Modulus(m) => info.modulus_bits = Some(m.len() as u64 * 8),
                 Attribute::Application(app) => info.application = Some(String::from_utf8_lossy(app).into_owned()),
                 _ => {}
@@ -458,6 +503,8 @@ fn list_objects(s: &Session) -> TokenResult<Vec<ObjectInfo>> {
         info.digest = hex::encode(hasher.finalize());
         out.push(info);
     }
-    out.sort_by(|a, b| (a.class.as_str(), a.id.as_str(), a.label.as_str()).cmp(&(b.class.as_str(), b.id.as_str(), b.label.as_str())));
+    out.sort_by(|a, b| {
+        (a.class.as_str(), a.id.as_str(), a.label.as_str()).cmp(&(b.class.as_str(), b.id.as_str(), b.label.as_str()))
+    });
     Ok(out)
 }

@@ -17,12 +17,25 @@ use super::TokenSettings;
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum ReaderEvent {
     /// pcscd does not answer; the watch keeps retrying.
-    ServiceUnavailable { message: String },
+    ServiceUnavailable {
+        message: String,
+    },
     ServiceAvailable,
-    ReaderAdded { reader: String },
-    ReaderRemoved { reader: String },
-    CardInserted { reader: String, atr: String, vendor: Option<String>, module: String },
-    CardRemoved { reader: String },
+    ReaderAdded {
+        reader: String,
+    },
+    ReaderRemoved {
+        reader: String,
+    },
+    CardInserted {
+        reader: String,
+        atr: String,
+        vendor: Option<String>,
+        module: String,
+    },
+    CardRemoved {
+        reader: String,
+    },
 }
 
 impl ReaderEvent {
@@ -42,7 +55,14 @@ impl ReaderEvent {
 }
 
 fn is_service_down(e: PcscError) -> bool {
-    matches!(e, PcscError::NoService | PcscError::ServiceStopped | PcscError::InvalidHandle | PcscError::CommError | PcscError::InternalError)
+    matches!(
+        e,
+        PcscError::NoService
+            | PcscError::ServiceStopped
+            | PcscError::InvalidHandle
+            | PcscError::CommError
+            | PcscError::InternalError
+    )
 }
 
 /// How often an empty reader list is taken again.
@@ -82,7 +102,13 @@ pub fn watch(settings: &TokenSettings, retry: Duration, stop: &AtomicBool, emit:
 }
 
 /// Runs on one context until pcscd goes away (an error) or `stop` is set (Ok).
-fn watch_context(ctx: &Context, settings: &TokenSettings, stop: &AtomicBool, known: &mut BTreeMap<CString, Seen>, emit: &mut dyn FnMut(ReaderEvent)) -> Result<(), PcscError> {
+fn watch_context(
+    ctx: &Context,
+    settings: &TokenSettings,
+    stop: &AtomicBool,
+    known: &mut BTreeMap<CString, Seen>,
+    emit: &mut dyn FnMut(ReaderEvent),
+) -> Result<(), PcscError> {
     while !stop.load(Ordering::Relaxed) {
         let readers = match ctx.list_readers_owned() {
             Ok(r) => r,
@@ -102,7 +128,8 @@ fn watch_context(ctx: &Context, settings: &TokenSettings, stop: &AtomicBool, kno
                 emit(ReaderEvent::ReaderAdded { reader: name.to_string_lossy().into_owned() });
             }
         }
-        let mut states: Vec<ReaderState> = readers.iter().map(|r| ReaderState::new(r.clone(), State::UNAWARE)).collect();
+        let mut states: Vec<ReaderState> =
+            readers.iter().map(|r| ReaderState::new(r.clone(), State::UNAWARE)).collect();
         states.push(ReaderState::new(pcsc::PNP_NOTIFICATION(), State::UNAWARE));
         let mut first = true;
         let listed = std::time::Instant::now();
@@ -111,7 +138,9 @@ fn watch_context(ctx: &Context, settings: &TokenSettings, stop: &AtomicBool, kno
                 Ok(()) => {}
                 // Readers from pcscd's configuration (vpcd's) are not announced as plugged in: a list
                 // taken while pcscd was still starting stays empty, so an empty one is taken again.
-                Err(PcscError::Timeout) if !first && readers.is_empty() && listed.elapsed() >= EMPTY_RELIST => break 'readers,
+                Err(PcscError::Timeout) if !first && readers.is_empty() && listed.elapsed() >= EMPTY_RELIST => {
+                    break 'readers
+                }
                 Err(PcscError::Timeout) if !first => continue,
                 Err(PcscError::Timeout) => {}
                 Err(e) if is_service_down(e) => return Err(e),
@@ -128,7 +157,11 @@ fn watch_context(ctx: &Context, settings: &TokenSettings, stop: &AtomicBool, kno
                 } else {
                     let name = rs.name().to_owned();
                     let ev = rs.event_state();
-                    let now = if ev.contains(State::PRESENT) && !ev.contains(State::EMPTY) { Some(rs.atr().to_vec()) } else { None };
+                    let now = if ev.contains(State::PRESENT) && !ev.contains(State::EMPTY) {
+                        Some(rs.atr().to_vec())
+                    } else {
+                        None
+                    };
                     if ev.intersects(State::UNKNOWN | State::UNAVAILABLE | State::IGNORE) {
                         relist = true;
                     }

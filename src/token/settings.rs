@@ -24,7 +24,12 @@ pub struct TokenSettings {
 
 impl Default for TokenSettings {
     fn default() -> Self {
-        TokenSettings { module: PathBuf::from("/usr/lib/softhsm/libsofthsm2.so"), worker_timeout_secs: 120, keygen_typical_secs: 20, vendors: Vec::new() }
+        TokenSettings {
+            module: PathBuf::from("/usr/lib/softhsm/libsofthsm2.so"),
+            worker_timeout_secs: 120,
+            keygen_typical_secs: 20,
+            vendors: Vec::new(),
+        }
     }
 }
 

@@ -128,10 +128,18 @@ fn handle(a: &mut TokenAccess, request: &mut Request) -> Result<serde_json::Valu
         Request::GenerateKeyPair { serial, id, label, algorithm } => {
             json(serde_json::to_value(a.generate_key_pair(serial, &unhex(id)?, label, *algorithm)?))
         }
-        Request::Sign { serial, id, message } => Ok(serde_json::Value::String(hex::encode(a.sign(serial, &unhex(id)?, &unhex(message)?)?))),
-        Request::Certificate { serial, id } => json(serde_json::to_value(a.certificate(serial, &unhex(id)?)?.map(hex::encode))),
-        Request::WriteCertificate { serial, id, label, der } => json(serde_json::to_value(a.write_certificate(serial, &unhex(id)?, label, &unhex(der)?)?)),
-        Request::Destroy { serial, classes, id } => json(serde_json::to_value(a.destroy(serial, classes, &unhex(id)?)?)),
+        Request::Sign { serial, id, message } => {
+            Ok(serde_json::Value::String(hex::encode(a.sign(serial, &unhex(id)?, &unhex(message)?)?)))
+        }
+        Request::Certificate { serial, id } => {
+            json(serde_json::to_value(a.certificate(serial, &unhex(id)?)?.map(hex::encode)))
+        }
+        Request::WriteCertificate { serial, id, label, der } => {
+            json(serde_json::to_value(a.write_certificate(serial, &unhex(id)?, label, &unhex(der)?)?))
+        }
+        Request::Destroy { serial, classes, id } => {
+            json(serde_json::to_value(a.destroy(serial, classes, &unhex(id)?)?))
+        }
         Request::SetLabel { serial, classes, id, label } => {
             a.set_label(serial, classes, &unhex(id)?, label)?;
             Ok(serde_json::Value::Null)
@@ -160,7 +168,10 @@ pub struct WorkerProgram {
 
 impl WorkerProgram {
     pub fn current_exe() -> WorkerProgram {
-        WorkerProgram { program: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("keydesk")), args: vec!["token-worker".into()] }
+        WorkerProgram {
+            program: std::env::current_exe().unwrap_or_else(|_| PathBuf::from("keydesk")),
+            args: vec!["token-worker".into()],
+        }
     }
 }
 
@@ -177,7 +188,10 @@ pub struct TokenWorker {
 
 impl TokenWorker {
     pub async fn spawn(program: &WorkerProgram, module: &str, timeout: Duration) -> Result<TokenWorker, WorkerError> {
-        let spawn_err = |e: std::io::Error| WorkerError::Spawn { program: program.program.display().to_string(), message: e.to_string() };
+        let spawn_err = |e: std::io::Error| WorkerError::Spawn {
+            program: program.program.display().to_string(),
+            message: e.to_string(),
+        };
         let mut child = tokio::process::Command::new(&program.program)
             .args(&program.args)
             .arg("--module")
@@ -190,7 +204,14 @@ impl TokenWorker {
             .map_err(spawn_err)?;
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().ok_or_else(|| spawn_err(std::io::Error::other("no stdout")))?;
-        Ok(TokenWorker { child, stdin, stdout: BufReader::new(stdout), timeout, token_time: Duration::ZERO, dead: None })
+        Ok(TokenWorker {
+            child,
+            stdin,
+            stdout: BufReader::new(stdout),
+            timeout,
+            token_time: Duration::ZERO,
+            dead: None,
+        })
     }
 
     /// Time the worker spent in the module since the last `take_token_time`.
@@ -275,31 +296,70 @@ impl TokenWorker {
     }
 
     /// Returns the public key and whether the pair was already there.
-    pub async fn generate_key_pair(&mut self, serial: &str, id: &[u8], label: &str, algorithm: KeyAlgorithm) -> Result<(PublicKeyParts, bool), WorkerError> {
-        self.call(&Request::GenerateKeyPair { serial: serial.into(), id: hex::encode(id), label: label.into(), algorithm }).await
+    pub async fn generate_key_pair(
+        &mut self,
+        serial: &str,
+        id: &[u8],
+        label: &str,
+        algorithm: KeyAlgorithm,
+    ) -> Result<(PublicKeyParts, bool), WorkerError> {
+        self.call(&Request::GenerateKeyPair {
+            serial: serial.into(),
+            id: hex::encode(id),
+            label: label.into(),
+            algorithm,
+        })
+        .await
     }
 
     pub async fn sign(&mut self, serial: &str, id: &[u8], message: &[u8]) -> Result<Vec<u8>, WorkerError> {
-        let hex_sig: String = self.call(&Request::Sign { serial: serial.into(), id: hex::encode(id), message: hex::encode(message) }).await?;
+        let hex_sig: String = self
+            .call(&Request::Sign { serial: serial.into(), id: hex::encode(id), message: hex::encode(message) })
+            .await?;
         hex::decode(hex_sig).map_err(|e| WorkerError::Died(e.to_string()))
     }
 
     pub async fn certificate(&mut self, serial: &str, id: &[u8]) -> Result<Option<Vec<u8>>, WorkerError> {
-        let value: Option<String> = self.call(&Request::Certificate { serial: serial.into(), id: hex::encode(id) }).await?;
+        let value: Option<String> =
+            self.call(&Request::Certificate { serial: serial.into(), id: hex::encode(id) }).await?;
         value.map(|v| hex::decode(v).map_err(|e| WorkerError::Died(e.to_string()))).transpose()
     }
 
     /// Returns whether a new object was written (false: the same certificate was already there).
-    pub async fn write_certificate(&mut self, serial: &str, id: &[u8], label: &str, der: &[u8]) -> Result<bool, WorkerError> {
-        self.call(&Request::WriteCertificate { serial: serial.into(), id: hex::encode(id), label: label.into(), der: hex::encode(der) }).await
+    pub async fn write_certificate(
+        &mut self,
+        serial: &str,
+        id: &[u8],
+        label: &str,
+        der: &[u8],
+    ) -> Result<bool, WorkerError> {
+        self.call(&Request::WriteCertificate {
+            serial: serial.into(),
+            id: hex::encode(id),
+            label: label.into(),
+            der: hex::encode(der),
+        })
+        .await
     }
 
     pub async fn destroy(&mut self, serial: &str, classes: &[Class], id: &[u8]) -> Result<usize, WorkerError> {
         self.call(&Request::Destroy { serial: serial.into(), classes: classes.to_vec(), id: hex::encode(id) }).await
     }
 
-    pub async fn set_label(&mut self, serial: &str, classes: &[Class], id: &[u8], label: &str) -> Result<(), WorkerError> {
-        self.call(&Request::SetLabel { serial: serial.into(), classes: classes.to_vec(), id: hex::encode(id), label: label.into() }).await
+    pub async fn set_label(
+        &mut self,
+        serial: &str,
+        classes: &[Class],
+        id: &[u8],
+        label: &str,
+    ) -> Result<(), WorkerError> {
+        self.call(&Request::SetLabel {
+            serial: serial.into(),
+            classes: classes.to_vec(),
+            id: hex::encode(id),
+            label: label.into(),
+        })
+        .await
     }
 
     /// Closes the pipe and waits for the worker to log out and exit.

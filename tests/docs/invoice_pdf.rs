@@ -43,12 +43,7 @@ fn text_of(pdf: &[u8]) -> String {
     std::fs::write(&path, pdf).expect("write");
     tools::qpdf_check(&path);
     let fonts = tools::pdffonts(&path);
-    assert!(
-        fonts
-            .iter()
-            .all(|l| l.split_whitespace().next().unwrap_or("").contains('+')),
-        "{fonts:?}"
-    );
+    assert!(fonts.iter().all(|l| l.split_whitespace().next().unwrap_or("").contains('+')), "{fonts:?}");
     tools::pdftotext(&path).split_whitespace().collect()
 }
 
@@ -87,11 +82,7 @@ fn legal_issuer_invoice_has_no_watermark_and_shows_the_number() {
     if !tools::require("pdftotext") || !tools::require("qpdf") || !tools::require("pdffonts") {
         return;
     }
-    let settings = InvoiceSettings {
-        legal_issuer: true,
-        tax_rate: Decimal::new(1, 2),
-        ..settings()
-    };
+    let settings = InvoiceSettings { legal_issuer: true, tax_rate: Decimal::new(1, 2), ..settings() };
     let data = InvoiceData {
         number: Some("25117000000012345678".to_string()),
         total: Decimal::new(10173, 2),
@@ -100,44 +91,24 @@ fn legal_issuer_invoice_has_no_watermark_and_shows_the_number() {
     };
     let text = text_of(&render_invoice(font(), &settings, &data).expect("render"));
     assert!(!text.contains("样张"), "{text}");
-    for expected in [
-        "25117000000012345678",
-        "壹佰零壹圆柒角叁分",
-        "¥101.73",
-        "1%",
-        "100.72",
-        "1.01",
-        "50.36",
-    ] {
+    for expected in ["25117000000012345678", "壹佰零壹圆柒角叁分", "¥101.73", "1%", "100.72", "1.01", "50.36"]
+    {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
 }
 
 #[test]
 fn invoice_refuses_missing_seller_bad_number_and_unprintable_buyer() {
-    let err =
-        render_invoice(font(), &InvoiceSettings::default(), &sample()).expect_err("no seller");
+    let err = render_invoice(font(), &InvoiceSettings::default(), &sample()).expect_err("no seller");
     assert!(err.to_string().contains("seller_name"), "{err}");
-    let data = InvoiceData {
-        number: Some("123".into()),
-        ..sample()
-    };
-    assert!(matches!(
-        render_invoice(font(), &settings(), &data),
-        Err(DocError::Invalid(_))
-    ));
+    let data = InvoiceData { number: Some("123".into()), ..sample() };
+    assert!(matches!(render_invoice(font(), &settings(), &data), Err(DocError::Invalid(_))));
     let mut data = sample();
     data.buyer.name = "\u{2A6D6}\u{2A6D6}面馆".to_string();
     match render_invoice(font(), &settings(), &data) {
         Err(DocError::MissingGlyphs(m)) => assert_eq!(m.characters(), vec!['\u{2A6D6}']),
         other => panic!("expected MissingGlyphs, got {other:?}"),
     }
-    let data = InvoiceData {
-        total: Decimal::new(249_005, 3),
-        ..sample()
-    };
-    assert!(matches!(
-        render_invoice(font(), &settings(), &data),
-        Err(DocError::Tax(_))
-    ));
+    let data = InvoiceData { total: Decimal::new(249_005, 3), ..sample() };
+    assert!(matches!(render_invoice(font(), &settings(), &data), Err(DocError::Tax(_))));
 }

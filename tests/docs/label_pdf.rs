@@ -17,10 +17,7 @@ fn sample() -> LabelData {
             address: "丰台路18号院3号楼2单元501室".to_string(),
         },
         pieces: 1,
-        printed_at: tz
-            .with_ymd_and_hms(2026, 11, 30, 14, 5, 0)
-            .single()
-            .expect("time"),
+        printed_at: tz.with_ymd_and_hms(2026, 11, 30, 14, 5, 0).single().expect("time"),
         route_code: Some("755WE-571A".to_string()),
         qr_code: Some("MMM={'k1':'755WE','k5':'SF1234567890123'}".to_string()),
         reprint: true,
@@ -40,25 +37,15 @@ fn label_barcode_scans_back_to_the_exact_waybill_at_203_dpi() {
         return;
     }
     for size in [LabelSize::Mm100x150, LabelSize::Mm76x130] {
-        let settings = LabelSettings {
-            size,
-            ..LabelSettings::default()
-        };
+        let settings = LabelSettings { size, ..LabelSettings::default() };
         let pdf = render_label(font(), &settings, &sample()).expect("render");
         let dir = tempfile::tempdir().expect("tmp");
         let png = tools::rasterise_mono(&write(&dir, &pdf), 203);
         let codes = tools::zbar(&png, "code128");
         assert!(!codes.is_empty(), "{size:?}: no Code 128 found");
-        assert!(
-            codes.iter().all(|c| c == "SF1234567890123"),
-            "{size:?}: {codes:?}"
-        );
+        assert!(codes.iter().all(|c| c == "SF1234567890123"), "{size:?}: {codes:?}");
         let qr = tools::zbar(&png, "qrcode");
-        assert_eq!(
-            qr,
-            vec!["MMM={'k1':'755WE','k5':'SF1234567890123'}".to_string()],
-            "{size:?}"
-        );
+        assert_eq!(qr, vec!["MMM={'k1':'755WE','k5':'SF1234567890123'}".to_string()], "{size:?}");
     }
 }
 
@@ -67,21 +54,13 @@ fn legacy_numeric_waybill_scans_too() {
     if !tools::require("pdftoppm") || !tools::require("zbarimg") {
         return;
     }
-    let data = LabelData {
-        waybill: "123456789012".to_string(),
-        route_code: None,
-        qr_code: None,
-        reprint: false,
-        ..sample()
-    };
+    let data =
+        LabelData { waybill: "123456789012".to_string(), route_code: None, qr_code: None, reprint: false, ..sample() };
     let pdf = render_label(font(), &LabelSettings::default(), &data).expect("render");
     let dir = tempfile::tempdir().expect("tmp");
     let png = tools::rasterise_mono(&write(&dir, &pdf), 203);
     let codes = tools::zbar(&png, "code128");
-    assert!(
-        !codes.is_empty() && codes.iter().all(|c| c == "123456789012"),
-        "{codes:?}"
-    );
+    assert!(!codes.is_empty() && codes.iter().all(|c| c == "123456789012"), "{codes:?}");
 }
 
 #[test]
@@ -89,15 +68,10 @@ fn label_text_reads_back_with_names_address_and_marks() {
     if !tools::require("pdftotext") {
         return;
     }
-    let settings = LabelSettings {
-        monthly_account: "0101234567".to_string(),
-        ..LabelSettings::default()
-    };
+    let settings = LabelSettings { monthly_account: "0101234567".to_string(), ..LabelSettings::default() };
     let pdf = render_label(font(), &settings, &sample()).expect("render");
     let dir = tempfile::tempdir().expect("tmp");
-    let text: String = tools::pdftotext(&write(&dir, &pdf))
-        .split_whitespace()
-        .collect();
+    let text: String = tools::pdftotext(&write(&dir, &pdf)).split_whitespace().collect();
     for expected in [
         "SF1234567890123",
         "王喆",
@@ -116,15 +90,7 @@ fn label_text_reads_back_with_names_address_and_marks() {
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
-    let first = render_label(
-        font(),
-        &settings,
-        &LabelData {
-            reprint: false,
-            ..sample()
-        },
-    )
-    .expect("render");
+    let first = render_label(font(), &settings, &LabelData { reprint: false, ..sample() }).expect("render");
     let text = tools::pdftotext(&write(&dir, &first));
     assert!(!text.contains("重印"), "a first print must not say 重印");
 }
@@ -161,10 +127,7 @@ fn name_with_a_character_missing_from_the_font_is_refused_by_name() {
         other => panic!("expected MissingGlyphs, got {other:?}"),
     }
     let message = err.to_string();
-    assert!(
-        message.contains("U+2A6D6") && message.contains('\u{2A6D6}'),
-        "{message}"
-    );
+    assert!(message.contains("U+2A6D6") && message.contains('\u{2A6D6}'), "{message}");
 }
 
 #[test]
@@ -172,13 +135,5 @@ fn an_address_too_long_for_the_label_is_refused_not_cut() {
     let mut data = sample();
     data.recipient.address = "很长的地址".repeat(60);
     let err = render_label(font(), &LabelSettings::default(), &data).expect_err("must refuse");
-    assert!(
-        matches!(
-            err,
-            DocError::TextTooLong {
-                field: "recipient address"
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, DocError::TextTooLong { field: "recipient address" }), "{err:?}");
 }

@@ -1,8 +1,8 @@
 //! The SF open-platform client against a mock that verifies signatures and fields like SF.
 
 use keydesk::outbound::courier::{
-    courier_from_settings, Booking, Contact, CourierBackend, CourierError, CourierSettings, Secret,
-    SfClient, ShipmentRequest,
+    courier_from_settings, Booking, Contact, CourierBackend, CourierError, CourierSettings, Secret, SfClient,
+    ShipmentRequest,
 };
 use serde_json::json;
 
@@ -45,9 +45,7 @@ fn request(order_id: &str) -> ShipmentRequest {
 fn create_order_is_signed_and_returns_waybill_and_route() {
     let mock = SfMock::start();
     let client = SfClient::new(&settings(&mock)).expect("client");
-    let shipment = client
-        .create_order(&request("0000250427000004"))
-        .expect("booked");
+    let shipment = client.create_order(&request("0000250427000004")).expect("booked");
     assert_eq!(shipment.waybill, "SF1234567890123");
     let route = shipment.route.expect("route data");
     assert_eq!(route.dest_route_label, "755WE-571A");
@@ -55,27 +53,13 @@ fn create_order_is_signed_and_returns_waybill_and_route() {
 
     let received = mock.received();
     let names: Vec<&str> = received[0].fields.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "partnerID",
-            "requestID",
-            "serviceCode",
-            "timestamp",
-            "msgDigest",
-            "msgData"
-        ]
-    );
-    let msg: serde_json::Value =
-        serde_json::from_str(&received[0].fields[5].1).expect("msgData JSON");
+    assert_eq!(names, ["partnerID", "requestID", "serviceCode", "timestamp", "msgDigest", "msgData"]);
+    let msg: serde_json::Value = serde_json::from_str(&received[0].fields[5].1).expect("msgData JSON");
     assert_eq!(msg["orderId"], "0000250427000004");
     assert_eq!(msg["monthlyCard"], "0101234567");
     assert_eq!(msg["expressTypeId"], 2);
     assert_eq!(msg["contactInfoList"][1]["mobile"], "13800138000");
-    assert_eq!(
-        msg["contactInfoList"][1]["address"],
-        "北京市市辖区丰台区丰台路18号院 3号楼&2单元*501+室"
-    );
+    assert_eq!(msg["contactInfoList"][1]["address"], "北京市市辖区丰台区丰台路18号院 3号楼&2单元*501+室");
 }
 
 #[test]
@@ -99,10 +83,7 @@ fn wrong_check_word_is_a_clear_permanent_signature_error() {
     let mock = SfMock::start();
     let mut s = settings(&mock);
     s.check_word = Secret::new("not-the-check-word");
-    let err = SfClient::new(&s)
-        .expect("client")
-        .create_order(&request("o1"))
-        .expect_err("must fail");
+    let err = SfClient::new(&s).expect("client").create_order(&request("o1")).expect_err("must fail");
     match &err {
         CourierError::Gateway { code, .. } => assert_eq!(code, "A1006"),
         other => panic!("{other:?}"),
@@ -115,13 +96,8 @@ fn wrong_check_word_is_a_clear_permanent_signature_error() {
 fn unknown_service_is_refused_by_the_gateway() {
     let mock = SfMock::start();
     let client = SfClient::new(&settings(&mock)).expect("client");
-    let err = client
-        .call("EXP_RECE_NO_SUCH_SERVICE", &json!({}))
-        .expect_err("must fail");
-    assert!(
-        matches!(&err, CourierError::Gateway { code, .. } if code == "A1004"),
-        "{err:?}"
-    );
+    let err = client.call("EXP_RECE_NO_SUCH_SERVICE", &json!({})).expect_err("must fail");
+    assert!(matches!(&err, CourierError::Gateway { code, .. } if code == "A1004"), "{err:?}");
     assert!(err.to_string().contains("partner_id"), "{err}");
 }
 
@@ -132,13 +108,7 @@ fn business_errors_carry_sf_code_and_message() {
     let mut req = request("o2");
     req.recipient.address.clear();
     let err = client.create_order(&req).expect_err("must fail");
-    assert_eq!(
-        err,
-        CourierError::Rejected {
-            code: "1014".into(),
-            message: "到件方详细地址不能为空".into()
-        }
-    );
+    assert_eq!(err, CourierError::Rejected { code: "1014".into(), message: "到件方详细地址不能为空".into() });
 }
 
 #[test]
@@ -154,22 +124,13 @@ fn sf_unreachable_is_retryable_and_manual_books_nothing() {
         timeout_secs: 3,
         ..CourierSettings::default()
     };
-    let err = SfClient::new(&s)
-        .expect("client")
-        .create_order(&request("o3"))
-        .expect_err("down");
+    let err = SfClient::new(&s).expect("client").create_order(&request("o3")).expect_err("down");
     assert!(err.is_retryable(), "{err:?}");
 
     let manual = courier_from_settings(&CourierSettings::default()).expect("manual");
-    assert_eq!(
-        manual.book(&request("o4")).expect("manual"),
-        Booking::NeedsScannedWaybill
-    );
+    assert_eq!(manual.book(&request("o4")).expect("manual"), Booking::NeedsScannedWaybill);
     assert!(matches!(
-        courier_from_settings(&CourierSettings {
-            backend: CourierBackend::Sf,
-            ..CourierSettings::default()
-        }),
+        courier_from_settings(&CourierSettings { backend: CourierBackend::Sf, ..CourierSettings::default() }),
         Err(CourierError::NotConfigured(_))
     ));
 }
@@ -178,18 +139,9 @@ fn sf_unreachable_is_retryable_and_manual_books_nothing() {
 fn cloud_print_downloads_sf_label_with_the_auth_token() {
     let mock = SfMock::start();
     let client = SfClient::new(&settings(&mock)).expect("client");
-    let shipment = client
-        .create_order(&request("0000250427000009"))
-        .expect("booked");
-    let pdf = client
-        .cloud_print_waybill(&shipment.waybill)
-        .expect("label");
+    let shipment = client.create_order(&request("0000250427000009")).expect("booked");
+    let pdf = client.cloud_print_waybill(&shipment.waybill).expect("label");
     assert_eq!(pdf, sf_mock::SF_LABEL_PDF);
-    let err = client
-        .cloud_print_waybill("SF0000000000000")
-        .expect_err("unknown waybill");
-    assert!(
-        matches!(&err, CourierError::Rejected { code, .. } if code == "8016"),
-        "{err:?}"
-    );
+    let err = client.cloud_print_waybill("SF0000000000000").expect_err("unknown waybill");
+    assert!(matches!(&err, CourierError::Rejected { code, .. } if code == "8016"), "{err:?}");
 }

@@ -38,11 +38,7 @@ impl Secret {
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0.is_empty() {
-            "Secret(<empty>)"
-        } else {
-            "Secret(***)"
-        })
+        f.write_str(if self.0.is_empty() { "Secret(<empty>)" } else { "Secret(***)" })
     }
 }
 
@@ -159,11 +155,7 @@ pub enum CourierError {
     Unreachable(String),
     /// SF's gateway refused the call (`apiResultCode` other than A1000).
     #[error("SF refused the request ({code}): {message}")]
-    Gateway {
-        code: String,
-        message: String,
-        retryable: bool,
-    },
+    Gateway { code: String, message: String, retryable: bool },
     /// SF's service answered `success: false`.
     #[error("SF rejected the order ({code}): {message}")]
     Rejected { code: String, message: String },
@@ -206,15 +198,11 @@ mod tests {
 
     #[test]
     fn check_word_never_shows_in_debug() {
-        let settings = CourierSettings {
-            check_word: Secret::new("s3cr3t-check-word"),
-            ..CourierSettings::default()
-        };
+        let settings = CourierSettings { check_word: Secret::new("s3cr3t-check-word"), ..CourierSettings::default() };
         let shown = format!("{settings:?}");
         assert!(!shown.contains("s3cr3t"), "{shown}");
         assert!(shown.contains("Secret(***)"));
-        let parsed: CourierSettings =
-            serde_json::from_str(r#"{"backend":"sf","check_word":"abc"}"#).expect("parse");
+        let parsed: CourierSettings = serde_json::from_str(r#"{"backend":"sf","check_word":"abc"}"#).expect("parse");
         assert_eq!(parsed.check_word.expose(), "abc");
         assert_eq!(parsed.express_type_id, 2);
         assert!(serde_json::from_str::<CourierSettings>(r#"{"checkword":"abc"}"#).is_err());

@@ -15,9 +15,7 @@ use base64::Engine;
 use md5::{Digest, Md5};
 use serde_json::{json, Value};
 
-use super::{
-    Booking, Courier, CourierError, CourierSettings, RouteLabel, Secret, Shipment, ShipmentRequest,
-};
+use super::{Booking, Courier, CourierError, CourierSettings, RouteLabel, Secret, Shipment, ShipmentRequest};
 
 pub const SERVICE_CREATE_ORDER: &str = "EXP_RECE_CREATE_ORDER";
 pub const SERVICE_CLOUD_PRINT: &str = "COM_RECE_CLOUD_PRINT_WAYBILLS";
@@ -27,9 +25,7 @@ pub fn java_url_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
     for &b in s.as_bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
-                out.push(char::from(b))
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => out.push(char::from(b)),
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -50,7 +46,9 @@ pub fn gateway_code_meaning(code: &str) -> (&'static str, bool) {
         "A1001" => ("a required field is missing", false),
         "A1002" => ("the request has expired: check the desk computer's clock", true),
         "A1003" => ("this IP address is not allowed for the partner ID", false),
-        "A1004" => ("the partner ID has no access to this service (check partner_id and the services SF enabled)", false),
+        "A1004" => {
+            ("the partner ID has no access to this service (check partner_id and the services SF enabled)", false)
+        }
         "A1005" => ("too many requests: SF is throttling", true),
         "A1006" => ("the signature is invalid: check_word is wrong for this partner ID", false),
         "A1007" => ("duplicate request ID", true),
@@ -110,15 +108,10 @@ impl SfClient {
             ));
         }
         if settings.sf_base_url.is_empty() {
-            return Err(CourierError::NotConfigured(
-                "courier.sf_base_url is empty".into(),
-            ));
+            return Err(CourierError::NotConfigured("courier.sf_base_url is empty".into()));
         }
         let timeout = Duration::from_secs(settings.timeout_secs.max(1));
-        let config = ureq::Agent::config_builder()
-            .timeout_global(Some(timeout))
-            .http_status_as_error(false)
-            .build();
+        let config = ureq::Agent::config_builder().timeout_global(Some(timeout)).http_status_as_error(false).build();
         let template = if settings.cloud_print_template.is_empty() {
             format!("fm_150_standard_{}", settings.partner_id)
         } else {
@@ -158,9 +151,10 @@ impl SfClient {
             .send_form(form)
             .map_err(|e| CourierError::Unreachable(format!("{service_code}: {e}")))?;
         let status = response.status().as_u16();
-        let body = response.body_mut().read_to_string().map_err(|e| {
-            CourierError::Unreachable(format!("{service_code}: reading the answer: {e}"))
-        })?;
+        let body = response
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| CourierError::Unreachable(format!("{service_code}: reading the answer: {e}")))?;
         if status != 200 {
             return Err(if status >= 500 || status == 429 {
                 CourierError::Unreachable(format!("{service_code}: HTTP {status}"))
@@ -177,27 +171,14 @@ impl SfClient {
         if code != "A1000" {
             let (meaning, retryable) = gateway_code_meaning(&code);
             let sf_text = text_of(&envelope, "apiErrorMsg");
-            let message = if sf_text.is_empty() {
-                meaning.to_string()
-            } else {
-                format!("{meaning} (SF: {sf_text})")
-            };
-            return Err(CourierError::Gateway {
-                code,
-                message,
-                retryable,
-            });
+            let message = if sf_text.is_empty() { meaning.to_string() } else { format!("{meaning} (SF: {sf_text})") };
+            return Err(CourierError::Gateway { code, message, retryable });
         }
         let data = match envelope.get("apiResultData") {
-            Some(Value::String(s)) => serde_json::from_str::<Value>(s).map_err(|e| {
-                CourierError::Malformed(format!("{service_code}: apiResultData is not JSON ({e})"))
-            })?,
+            Some(Value::String(s)) => serde_json::from_str::<Value>(s)
+                .map_err(|e| CourierError::Malformed(format!("{service_code}: apiResultData is not JSON ({e})")))?,
             Some(v @ Value::Object(_)) => v.clone(),
-            _ => {
-                return Err(CourierError::Malformed(format!(
-                    "{service_code}: no apiResultData"
-                )))
-            }
+            _ => return Err(CourierError::Malformed(format!("{service_code}: no apiResultData"))),
         };
         if data.get("success").and_then(Value::as_bool) != Some(true) {
             let code = text_of(&data, "errorCode");
@@ -207,11 +188,7 @@ impl SfClient {
             }
             return Err(CourierError::Rejected {
                 code: if code.is_empty() { "?".into() } else { code },
-                message: if message.is_empty() {
-                    "no message".into()
-                } else {
-                    message
-                },
+                message: if message.is_empty() { "no message".into() } else { message },
             });
         }
         Ok(data)
@@ -221,9 +198,7 @@ impl SfClient {
     /// Asking again with the same `order_id` returns the first waybill.
     pub fn create_order(&self, request: &ShipmentRequest) -> Result<Shipment, CourierError> {
         if request.order_id.is_empty() {
-            return Err(CourierError::NotConfigured(
-                "the shipment has no order id".into(),
-            ));
+            return Err(CourierError::NotConfigured("the shipment has no order id".into()));
         }
         let mut msg = json!({
             "language": "zh-CN",
@@ -267,9 +242,7 @@ impl SfClient {
         let url = text_of(file, "url");
         let token = text_of(file, "token");
         if url.is_empty() {
-            return Err(CourierError::Malformed(
-                "cloud print: file without url".into(),
-            ));
+            return Err(CourierError::Malformed("cloud print: file without url".into()));
         }
         let mut response = self
             .agent
@@ -288,14 +261,10 @@ impl SfClient {
                 }
             });
         }
-        let bytes = response
-            .body_mut()
-            .read_to_vec()
-            .map_err(|e| CourierError::Unreachable(format!("label download: {e}")))?;
+        let bytes =
+            response.body_mut().read_to_vec().map_err(|e| CourierError::Unreachable(format!("label download: {e}")))?;
         if !bytes.starts_with(b"%PDF") {
-            return Err(CourierError::Malformed(
-                "label download is not a PDF".into(),
-            ));
+            return Err(CourierError::Malformed("label download is not a PDF".into()));
         }
         Ok(bytes)
     }
@@ -318,9 +287,7 @@ pub fn parse_create_order(data: &Value) -> Result<Shipment, CourierError> {
         .ok_or_else(|| CourierError::Malformed("create order: empty waybillNoInfoList".into()))?;
     let waybill = text_of(main, "waybillNo");
     if waybill.is_empty() {
-        return Err(CourierError::Malformed(
-            "create order: waybill number missing".into(),
-        ));
+        return Err(CourierError::Malformed("create order: waybill number missing".into()));
     }
     let route = msg
         .get("routeLabelInfo")
@@ -334,12 +301,7 @@ pub fn parse_create_order(data: &Value) -> Result<Shipment, CourierError> {
             product_name: text_of(d, "proName"),
         })
         .filter(|r| !r.dest_route_label.is_empty() || !r.two_dimension_code.is_empty());
-    Ok(Shipment {
-        waybill,
-        origin_code: text_of(msg, "originCode"),
-        dest_code: text_of(msg, "destCode"),
-        route,
-    })
+    Ok(Shipment { waybill, origin_code: text_of(msg, "originCode"), dest_code: text_of(msg, "destCode"), route })
 }
 
 impl Courier for SfClient {
@@ -348,10 +310,7 @@ impl Courier for SfClient {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "SF open platform {} as partner {}",
-            self.base_url, self.partner_id
-        )
+        format!("SF open platform {} as partner {}", self.base_url, self.partner_id)
     }
 }
 
@@ -362,10 +321,7 @@ mod tests {
     #[test]
     fn url_encoding_follows_java_url_encoder() {
         assert_eq!(java_url_encode("a b*c-d_e.f~g"), "a+b*c-d_e.f%7Eg");
-        assert_eq!(
-            java_url_encode("{\"k\":\"顺丰\"}"),
-            "%7B%22k%22%3A%22%E9%A1%BA%E4%B8%B0%22%7D"
-        );
+        assert_eq!(java_url_encode("{\"k\":\"顺丰\"}"), "%7B%22k%22%3A%22%E9%A1%BA%E4%B8%B0%22%7D");
         assert_eq!(java_url_encode("/+=&"), "%2F%2B%3D%26");
     }
 
@@ -373,11 +329,7 @@ mod tests {
     fn digest_is_base64_of_md5_of_the_encoded_concatenation() {
         // MD5("abc") = 900150983cd24fb0d6963f7d28e17f72
         assert_eq!(msg_digest("a", "b", "c"), "kAFQmDzST7DWlj99KOF/cg==");
-        let d = msg_digest(
-            "{\"orderId\":\"0000250427000004\"}",
-            "1700000000000",
-            "check",
-        );
+        let d = msg_digest("{\"orderId\":\"0000250427000004\"}", "1700000000000", "check");
         assert_eq!(d.len(), 24);
     }
 

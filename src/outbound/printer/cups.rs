@@ -50,11 +50,7 @@ impl CupsPrinter {
     /// `lpstat -r`: whether the scheduler answers (false when lpstat cannot be run either).
     fn scheduler_running(&self) -> bool {
         let lpstat = Path::new(&self.program).with_file_name("lpstat");
-        let program = if self.program.contains('/') {
-            lpstat.as_os_str()
-        } else {
-            "lpstat".as_ref()
-        };
+        let program = if self.program.contains('/') { lpstat.as_os_str() } else { "lpstat".as_ref() };
         let mut cmd = Command::new(program);
         if let Some(server) = &self.server {
             cmd.arg("-h").arg(server);
@@ -92,11 +88,7 @@ pub fn outcome_for_lp_error(stderr: &str) -> PrintOutcome {
 
 /// Reads the job id from `request id is QUEUE-12 (1 file(s))`.
 fn job_id(stdout: &str) -> Option<String> {
-    stdout
-        .split("request id is ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .map(str::to_string)
+    stdout.split("request id is ").nth(1).and_then(|rest| rest.split_whitespace().next()).map(str::to_string)
 }
 
 impl Printer for CupsPrinter {
@@ -109,10 +101,7 @@ impl Printer for CupsPrinter {
         if let Some(media) = job.media_or(&self.media) {
             cmd.arg("-o").arg(format!("media={media}"));
         }
-        cmd.arg("-")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.arg("-").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = match cmd.spawn() {
             Ok(child) => child,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -121,9 +110,7 @@ impl Printer for CupsPrinter {
                     self.program
                 ))
             }
-            Err(e) => {
-                return PrintOutcome::Retryable(format!("cannot start `{}`: {e}", self.program))
-            }
+            Err(e) => return PrintOutcome::Retryable(format!("cannot start `{}`: {e}", self.program)),
         };
         if let Some(mut stdin) = child.stdin.take() {
             if let Err(e) = stdin.write_all(job.pdf) {
@@ -139,10 +126,7 @@ impl Printer for CupsPrinter {
                 Ok(None) if started.elapsed() > self.timeout => {
                     let _ = child.kill();
                     let _ = child.wait();
-                    return PrintOutcome::Retryable(format!(
-                        "lp gave no answer in {:?}",
-                        self.timeout
-                    ));
+                    return PrintOutcome::Retryable(format!("lp gave no answer in {:?}", self.timeout));
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(20)),
                 Err(e) => return PrintOutcome::Retryable(format!("waiting for lp: {e}")),
@@ -155,9 +139,7 @@ impl Printer for CupsPrinter {
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         if output.status.success() {
-            return PrintOutcome::Printed {
-                job: job_id(&stdout),
-            };
+            return PrintOutcome::Printed { job: job_id(&stdout) };
         }
         match outcome_for_lp_error(&stderr) {
             // lp says "does not exist" also when it cannot reach the scheduler at all: ask lpstat.
@@ -182,22 +164,13 @@ mod tests {
 
     #[test]
     fn reads_the_job_id_from_lp() {
-        assert_eq!(
-            job_id("request id is label-12 (1 file(s))\n").as_deref(),
-            Some("label-12")
-        );
+        assert_eq!(job_id("request id is label-12 (1 file(s))\n").as_deref(), Some("label-12"));
         assert_eq!(job_id(""), None);
     }
 
     #[test]
     fn scheduler_down_is_retryable_unknown_queue_is_not() {
-        assert!(matches!(
-            outcome_for_lp_error("lp: Unable to connect to server"),
-            PrintOutcome::Retryable(_)
-        ));
-        assert!(matches!(
-            outcome_for_lp_error("lp: The printer or class does not exist."),
-            PrintOutcome::Failed(_)
-        ));
+        assert!(matches!(outcome_for_lp_error("lp: Unable to connect to server"), PrintOutcome::Retryable(_)));
+        assert!(matches!(outcome_for_lp_error("lp: The printer or class does not exist."), PrintOutcome::Failed(_)));
     }
 }

@@ -18,25 +18,14 @@ pub struct FilePrinter {
 
 impl FilePrinter {
     pub fn new(dir: &Path) -> Self {
-        Self {
-            dir: dir.to_path_buf(),
-        }
+        Self { dir: dir.to_path_buf() }
     }
 
     /// Writes `job` and returns the final path.
     pub fn write(&self, job: &PrintJob<'_>) -> std::io::Result<PathBuf> {
         std::fs::create_dir_all(&self.dir)?;
-        let stem: String = job
-            .name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
+        let stem: String =
+            job.name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect();
         // A file name, not a business instant: the wall clock keeps names unique across runs.
         let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
         let seq = SEQUENCE.fetch_add(1, Ordering::Relaxed);
@@ -44,10 +33,7 @@ impl FilePrinter {
         let final_path = self.dir.join(&name);
         let temp_path = self.dir.join(format!(".{name}.tmp"));
         let result = (|| {
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&temp_path)?;
+            let mut file = std::fs::OpenOptions::new().write(true).create_new(true).open(&temp_path)?;
             file.write_all(job.pdf)?;
             file.sync_all()?;
             drop(file);
@@ -68,15 +54,14 @@ impl FilePrinter {
 impl Printer for FilePrinter {
     fn print(&self, job: &PrintJob<'_>) -> PrintOutcome {
         match self.write(job) {
-            Ok(path) => PrintOutcome::Printed {
-                job: Some(path.display().to_string()),
-            },
+            Ok(path) => PrintOutcome::Printed { job: Some(path.display().to_string()) },
             Err(e) => {
                 let text = format!("writing into {}: {e}", self.dir.display());
                 match e.kind() {
                     // A full disk or an unmounted share may come back; a permission problem won't.
-                    std::io::ErrorKind::PermissionDenied
-                    | std::io::ErrorKind::ReadOnlyFilesystem => PrintOutcome::Failed(text),
+                    std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                        PrintOutcome::Failed(text)
+                    }
                     _ => PrintOutcome::Retryable(text),
                 }
             }

@@ -72,9 +72,7 @@ fn http_url_for(uri: &str) -> String {
         Some(i) => rest.split_at(i),
         None => (rest, "/"),
     };
-    let has_port = authority
-        .rsplit_once(':')
-        .is_some_and(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
+    let has_port = authority.rsplit_once(':').is_some_and(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()))
         && !authority.ends_with(']');
     if has_port {
         format!("{scheme}://{authority}{path}")
@@ -92,12 +90,7 @@ fn push_attr(out: &mut Vec<u8>, tag: u8, name: &str, value: &[u8]) {
 }
 
 /// Encodes a Print-Job request carrying `pdf`.
-pub fn encode_print_job(
-    printer_uri: &str,
-    job_name: &str,
-    media: Option<&str>,
-    pdf: &[u8],
-) -> Vec<u8> {
+pub fn encode_print_job(printer_uri: &str, job_name: &str, media: Option<&str>, pdf: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(pdf.len() + 512);
     out.extend_from_slice(&[1, 1]);
     out.extend_from_slice(&OP_PRINT_JOB.to_be_bytes());
@@ -125,12 +118,7 @@ pub fn decode_response(bytes: &[u8]) -> Result<IppResponse, String> {
     }
     let status = u16::from_be_bytes([bytes[2], bytes[3]]);
     let request_id = u32::from_be_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]);
-    let mut response = IppResponse {
-        status,
-        request_id,
-        job_id: None,
-        status_message: None,
-    };
+    let mut response = IppResponse { status, request_id, job_id: None, status_message: None };
     let mut i = 8;
     let mut last_name = String::new();
     while i < bytes.len() {
@@ -150,23 +138,18 @@ pub fn decode_response(bytes: &[u8]) -> Result<IppResponse, String> {
         };
         let name_len = read_u16(i)?;
         i += 2;
-        let name = bytes
-            .get(i..i + name_len)
-            .ok_or("truncated IPP attribute name")?;
+        let name = bytes.get(i..i + name_len).ok_or("truncated IPP attribute name")?;
         i += name_len;
         let value_len = read_u16(i)?;
         i += 2;
-        let value = bytes
-            .get(i..i + value_len)
-            .ok_or("truncated IPP attribute value")?;
+        let value = bytes.get(i..i + value_len).ok_or("truncated IPP attribute value")?;
         i += value_len;
         if !name.is_empty() {
             last_name = String::from_utf8_lossy(name).into_owned();
         }
         match (tag, last_name.as_str()) {
             (VT_INTEGER, "job-id") if value.len() == 4 => {
-                response.job_id =
-                    Some(i32::from_be_bytes([value[0], value[1], value[2], value[3]]));
+                response.job_id = Some(i32::from_be_bytes([value[0], value[1], value[2], value[3]]));
             }
             (VT_TEXT, "status-message") => {
                 response.status_message = Some(String::from_utf8_lossy(value).into_owned());
@@ -207,11 +190,7 @@ pub fn status_name(status: u16) -> &'static str {
 /// Maps an IPP status to the queue's outcome.
 pub fn outcome_for(response: &IppResponse) -> PrintOutcome {
     let describe = || {
-        let mut text = format!(
-            "{} (0x{:04X})",
-            status_name(response.status),
-            response.status
-        );
+        let mut text = format!("{} (0x{:04X})", status_name(response.status), response.status);
         if let Some(message) = &response.status_message {
             text.push_str(": ");
             text.push_str(message);
@@ -219,9 +198,7 @@ pub fn outcome_for(response: &IppResponse) -> PrintOutcome {
         text
     };
     match response.status {
-        0x0000..=0x00FF => PrintOutcome::Printed {
-            job: response.job_id.map(|id| id.to_string()),
-        },
+        0x0000..=0x00FF => PrintOutcome::Printed { job: response.job_id.map(|id| id.to_string()) },
         0x0405 | 0x0502 | 0x0504 | 0x0505 | 0x0506 | 0x0507 => PrintOutcome::Retryable(describe()),
         _ => PrintOutcome::Failed(describe()),
     }
@@ -229,17 +206,8 @@ pub fn outcome_for(response: &IppResponse) -> PrintOutcome {
 
 impl Printer for IppPrinter {
     fn print(&self, job: &PrintJob<'_>) -> PrintOutcome {
-        let body = encode_print_job(
-            &self.printer_uri,
-            job.name,
-            job.media_or(&self.media),
-            job.pdf,
-        );
-        let sent = self
-            .agent
-            .post(&self.http_url)
-            .header("Content-Type", "application/ipp")
-            .send(&body[..]);
+        let body = encode_print_job(&self.printer_uri, job.name, job.media_or(&self.media), job.pdf);
+        let sent = self.agent.post(&self.http_url).header("Content-Type", "application/ipp").send(&body[..]);
         let mut response = match sent {
             Ok(response) => response,
             Err(e) => {
@@ -249,10 +217,7 @@ impl Printer for IppPrinter {
                     }
                     // Refused, reset, unreachable, timed out, name not resolved: the printer is off
                     // or away; try later.
-                    _ => PrintOutcome::Retryable(format!(
-                        "printer {} unreachable: {e}",
-                        self.printer_uri
-                    )),
+                    _ => PrintOutcome::Retryable(format!("printer {} unreachable: {e}", self.printer_uri)),
                 };
             }
         };
@@ -270,10 +235,7 @@ impl Printer for IppPrinter {
                 Ok(decoded) => outcome_for(&decoded),
                 Err(e) => PrintOutcome::Failed(format!("printer {}: {e}", self.printer_uri)),
             },
-            Err(e) => PrintOutcome::Retryable(format!(
-                "printer {}: reading the answer: {e}",
-                self.printer_uri
-            )),
+            Err(e) => PrintOutcome::Retryable(format!("printer {}: reading the answer: {e}", self.printer_uri)),
         }
     }
 
@@ -288,14 +250,8 @@ mod tests {
 
     #[test]
     fn maps_ipp_uris_to_http() {
-        assert_eq!(
-            http_url_for("ipp://localhost:8631/ipp/print"),
-            "http://localhost:8631/ipp/print"
-        );
-        assert_eq!(
-            http_url_for("ipp://printer/ipp/print"),
-            "http://printer:631/ipp/print"
-        );
+        assert_eq!(http_url_for("ipp://localhost:8631/ipp/print"), "http://localhost:8631/ipp/print");
+        assert_eq!(http_url_for("ipp://printer/ipp/print"), "http://printer:631/ipp/print");
         assert_eq!(http_url_for("ipps://printer"), "https://printer:631/");
         assert_eq!(http_url_for("ipp://[::1]/x"), "http://[::1]:631/x");
         assert_eq!(http_url_for("ipp://[::1]:8000/x"), "http://[::1]:8000/x");
@@ -303,12 +259,7 @@ mod tests {
 
     #[test]
     fn encodes_print_job_and_reads_back_its_own_attributes() {
-        let req = encode_print_job(
-            "ipp://h/ipp/print",
-            "label-SF1",
-            Some("custom_100x150mm_100x150mm"),
-            b"%PDF",
-        );
+        let req = encode_print_job("ipp://h/ipp/print", "label-SF1", Some("custom_100x150mm_100x150mm"), b"%PDF");
         assert_eq!(&req[..4], &[1, 1, 0, 2]);
         assert!(req.ends_with(b"\x03%PDF"));
         let text = String::from_utf8_lossy(&req);
@@ -318,34 +269,12 @@ mod tests {
 
     #[test]
     fn busy_and_unavailable_are_retryable_others_fail() {
-        let r = |status| IppResponse {
-            status,
-            request_id: 1,
-            job_id: Some(7),
-            status_message: None,
-        };
-        assert_eq!(
-            outcome_for(&r(0)),
-            PrintOutcome::Printed {
-                job: Some("7".into())
-            }
-        );
-        assert_eq!(
-            outcome_for(&r(1)),
-            PrintOutcome::Printed {
-                job: Some("7".into())
-            }
-        );
-        assert!(
-            matches!(outcome_for(&r(0x0507)), PrintOutcome::Retryable(m) if m.contains("server-error-busy"))
-        );
-        assert!(matches!(
-            outcome_for(&r(0x0506)),
-            PrintOutcome::Retryable(_)
-        ));
-        assert!(
-            matches!(outcome_for(&r(0x040A)), PrintOutcome::Failed(m) if m.contains("document-format"))
-        );
+        let r = |status| IppResponse { status, request_id: 1, job_id: Some(7), status_message: None };
+        assert_eq!(outcome_for(&r(0)), PrintOutcome::Printed { job: Some("7".into()) });
+        assert_eq!(outcome_for(&r(1)), PrintOutcome::Printed { job: Some("7".into()) });
+        assert!(matches!(outcome_for(&r(0x0507)), PrintOutcome::Retryable(m) if m.contains("server-error-busy")));
+        assert!(matches!(outcome_for(&r(0x0506)), PrintOutcome::Retryable(_)));
+        assert!(matches!(outcome_for(&r(0x040A)), PrintOutcome::Failed(m) if m.contains("document-format")));
         assert!(matches!(outcome_for(&r(0x0500)), PrintOutcome::Failed(_)));
     }
 

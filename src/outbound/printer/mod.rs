@@ -122,10 +122,7 @@ pub struct PrintersSettings {
 
 impl Default for PrintersSettings {
     fn default() -> Self {
-        Self {
-            label: PrinterSettings::ipp_queue("label"),
-            invoice: PrinterSettings::ipp_queue("invoice"),
-        }
+        Self { label: PrinterSettings::ipp_queue("label"), invoice: PrinterSettings::ipp_queue("invoice") }
     }
 }
 
@@ -143,11 +140,9 @@ pub fn printers_from_settings(settings: &PrintersSettings) -> Printers {
 
 pub fn printer_from_settings(settings: &PrinterSettings) -> Box<dyn Printer> {
     match settings.backend {
-        PrinterBackend::Ipp => Box::new(IppPrinter::new(
-            &settings.uri,
-            &settings.media,
-            Duration::from_secs(settings.timeout_secs.max(1)),
-        )),
+        PrinterBackend::Ipp => {
+            Box::new(IppPrinter::new(&settings.uri, &settings.media, Duration::from_secs(settings.timeout_secs.max(1))))
+        }
         PrinterBackend::Cups => Box::new(CupsPrinter::new(&settings.queue, &settings.media)),
         PrinterBackend::File => Box::new(FilePrinter::new(&settings.dir)),
     }
@@ -165,11 +160,7 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self {
-            base: TimeDelta::seconds(5),
-            cap: TimeDelta::minutes(5),
-            max_attempts: 20,
-        }
+        Self { base: TimeDelta::seconds(5), cap: TimeDelta::minutes(5), max_attempts: 20 }
     }
 }
 
@@ -183,11 +174,7 @@ impl RetryPolicy {
             return None;
         }
         let factor = 1i32 << (attempts - 1).min(20);
-        let delay = self
-            .base
-            .checked_mul(factor)
-            .unwrap_or(self.cap)
-            .min(self.cap);
+        let delay = self.base.checked_mul(factor).unwrap_or(self.cap).min(self.cap);
         Some(now + delay)
     }
 }
@@ -205,15 +192,10 @@ mod tests {
     #[test]
     fn back_off_doubles_from_five_seconds_to_a_five_minute_cap_then_gives_up() {
         let now = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).expect("time");
-        let delays: Vec<i64> = (1..=9)
-            .map(|n| (next_attempt_at(n, now).expect("retry") - now).num_seconds())
-            .collect();
+        let delays: Vec<i64> = (1..=9).map(|n| (next_attempt_at(n, now).expect("retry") - now).num_seconds()).collect();
         assert_eq!(delays, vec![5, 10, 20, 40, 80, 160, 300, 300, 300]);
         assert_eq!(next_attempt_at(0, now), Some(now));
-        assert_eq!(
-            next_attempt_at(19, now).map(|t| (t - now).num_seconds()),
-            Some(300)
-        );
+        assert_eq!(next_attempt_at(19, now).map(|t| (t - now).num_seconds()), Some(300));
         assert_eq!(next_attempt_at(20, now), None);
         assert_eq!(next_attempt_at(u32::MAX, now), None);
     }

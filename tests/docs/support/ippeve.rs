@@ -26,19 +26,10 @@ pub fn free_port() -> u16 {
     listener.local_addr().expect("local addr").port()
 }
 
-fn wait_for(
-    what: &str,
-    timeout: Duration,
-    mut ready: impl FnMut() -> bool,
-    log: impl Fn() -> String,
-) {
+fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool, log: impl Fn() -> String) {
     let start = Instant::now();
     while !ready() {
-        assert!(
-            start.elapsed() < timeout,
-            "{what} did not become ready within {timeout:?}:\n{}",
-            log()
-        );
+        assert!(start.elapsed() < timeout, "{what} did not become ready within {timeout:?}:\n{}", log());
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -58,11 +49,7 @@ impl IppEvePrinter {
     /// The same, on a given loopback port (one the code under test was told about while it was off).
     pub fn start_on_port(port: u16, media: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut printer = Self {
-            port: 0,
-            children: Vec::new(),
-            dir,
-        };
+        let mut printer = Self { port: 0, children: Vec::new(), dir };
         let root = printer.dir.path().to_path_buf();
         let socket = root.join("bus.sock");
         let conf = root.join("bus.conf");
@@ -98,13 +85,8 @@ impl IppEvePrinter {
         let stdout = dbus.stdout.take().expect("dbus stdout");
         printer.children.push(dbus);
         let mut address = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut address)
-            .expect("dbus address");
-        assert!(
-            address.starts_with("unix:"),
-            "dbus-daemon did not start: {address:?}"
-        );
+        BufReader::new(stdout).read_line(&mut address).expect("dbus address");
+        assert!(address.starts_with("unix:"), "dbus-daemon did not start: {address:?}");
         let bus = format!("unix:path={}", socket.display());
 
         let avahi_log = root.join("avahi.log");
@@ -117,9 +99,7 @@ impl IppEvePrinter {
             )
             .env("DBUS_SYSTEM_BUS_ADDRESS", &bus)
             .stdout(std::fs::File::create(&avahi_log).expect("avahi log"))
-            .stderr(Stdio::from(
-                std::fs::File::create(root.join("avahi.err")).expect("avahi err"),
-            ))
+            .stderr(Stdio::from(std::fs::File::create(root.join("avahi.err")).expect("avahi err")))
             .spawn()
             .expect("start avahi-daemon in unshare (Debian package avahi-daemon)");
         printer.children.push(avahi);
@@ -160,25 +140,12 @@ impl IppEvePrinter {
             command.args(["-f", "application/pdf,image/pwg-raster"]);
         }
         let ippeve = command
-            .args([
-                "-p",
-                &printer.port.to_string(),
-                "-n",
-                "localhost",
-                "-r",
-                "off",
-                "-k",
-                "-d",
-            ])
+            .args(["-p", &printer.port.to_string(), "-n", "localhost", "-r", "off", "-k", "-d"])
             .arg(&spool)
             .arg("Keydesk Test Label")
             .env("DBUS_SYSTEM_BUS_ADDRESS", &bus)
-            .stdout(Stdio::from(
-                std::fs::File::create(root.join("ippeve.out")).expect("ippeve out"),
-            ))
-            .stderr(Stdio::from(
-                std::fs::File::create(root.join("ippeve.log")).expect("ippeve log"),
-            ))
+            .stdout(Stdio::from(std::fs::File::create(root.join("ippeve.out")).expect("ippeve out")))
+            .stderr(Stdio::from(std::fs::File::create(root.join("ippeve.log")).expect("ippeve log")))
             .spawn()
             .expect("start ippeveprinter (Debian package cups-ipp-utils)");
         printer.children.push(ippeve);
@@ -189,12 +156,8 @@ impl IppEvePrinter {
             Duration::from_secs(10),
             || TcpStream::connect(("127.0.0.1", port)).is_ok(),
             || {
-                let out =
-                    std::fs::read_to_string(log_path.with_extension("out")).unwrap_or_default();
-                format!(
-                    "{}{out}",
-                    std::fs::read_to_string(&log_path).unwrap_or_default()
-                )
+                let out = std::fs::read_to_string(log_path.with_extension("out")).unwrap_or_default();
+                format!("{}{out}", std::fs::read_to_string(&log_path).unwrap_or_default())
             },
         );
         printer
@@ -225,11 +188,7 @@ impl IppEvePrinter {
             if let Some(bytes) = spooled_pdf(&self.spool()) {
                 return bytes;
             }
-            assert!(
-                start.elapsed() < timeout,
-                "no document spooled; printer log:\n{}",
-                self.log()
-            );
+            assert!(start.elapsed() < timeout, "no document spooled; printer log:\n{}", self.log());
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -244,10 +203,7 @@ fn spooled_pdf(dir: &Path) -> Option<Vec<u8>> {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "pdf") {
                 let bytes = std::fs::read(&path).ok()?;
-                let end = bytes
-                    .iter()
-                    .rposition(|b| !b.is_ascii_whitespace())
-                    .map_or(0, |i| i + 1);
+                let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace()).map_or(0, |i| i + 1);
                 if bytes[..end].ends_with(b"%%EOF") {
                     return Some(bytes);
                 }

@@ -13,8 +13,7 @@ use keydesk::docs::{DocFont, FontSettings};
 pub fn font() -> &'static DocFont {
     static FONT: OnceLock<DocFont> = OnceLock::new();
     FONT.get_or_init(|| {
-        DocFont::load(&FontSettings::default()).expect(
-            "Noto CJK font (Debian package fonts-noto-cjk) must be installed for document tests",
-        )
+        DocFont::load(&FontSettings::default())
+            .expect("Noto CJK font (Debian package fonts-noto-cjk) must be installed for document tests")
     })
 }

@@ -92,10 +92,7 @@ impl SfMock {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind mock SF");
         let port = listener.local_addr().expect("addr").port();
         listener.set_nonblocking(true).expect("nonblocking");
-        let state = Arc::new(Mutex::new(State {
-            next_waybill: 1_234_567_890_123,
-            ..State::default()
-        }));
+        let state = Arc::new(Mutex::new(State { next_waybill: 1_234_567_890_123, ..State::default() }));
         let stop = Arc::new(AtomicBool::new(false));
         let (st, sp) = (state.clone(), stop.clone());
         let thread = std::thread::spawn(move || {
@@ -109,12 +106,7 @@ impl SfMock {
                 }
             }
         });
-        Self {
-            port,
-            state,
-            stop,
-            thread: Some(thread),
-        }
+        Self { port, state, stop, thread: Some(thread) }
     }
 
     pub fn url(&self) -> String {
@@ -161,10 +153,7 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) {
             headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
         }
     }
-    let length: usize = headers
-        .get("content-length")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let length: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
     let mut body = vec![0; length];
     if reader.read_exact(&mut body).is_err() {
         return;
@@ -187,16 +176,8 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) {
     if method != "POST" || path != "/std/service" {
         return respond(stream, "404 Not Found", "text/plain", b"not found");
     }
-    if !headers
-        .get("content-type")
-        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"))
-    {
-        return respond(
-            stream,
-            "415 Unsupported Media Type",
-            "text/plain",
-            b"form expected",
-        );
+    if !headers.get("content-type").is_some_and(|c| c.starts_with("application/x-www-form-urlencoded")) {
+        return respond(stream, "415 Unsupported Media Type", "text/plain", b"form expected");
     }
     let text = String::from_utf8_lossy(&body).into_owned();
     let fields: Vec<(String, String)> = text
@@ -209,34 +190,15 @@ fn handle(stream: TcpStream, state: &Mutex<State>, port: u16) {
         .collect();
     let answer = {
         let mut st = state.lock().expect("state");
-        st.received.push(Received {
-            fields: fields.clone(),
-        });
+        st.received.push(Received { fields: fields.clone() });
         service(&mut st, &fields, port)
     };
-    respond(
-        stream,
-        "200 OK",
-        "application/json;charset=UTF-8",
-        answer.to_string().as_bytes(),
-    );
+    respond(stream, "200 OK", "application/json;charset=UTF-8", answer.to_string().as_bytes());
 }
 
 fn service(st: &mut State, fields: &[(String, String)], port: u16) -> Value {
-    let get = |k: &str| {
-        fields
-            .iter()
-            .find(|(name, _)| name == k)
-            .map(|(_, v)| v.clone())
-    };
-    let required = [
-        "partnerID",
-        "requestID",
-        "serviceCode",
-        "timestamp",
-        "msgDigest",
-        "msgData",
-    ];
+    let get = |k: &str| fields.iter().find(|(name, _)| name == k).map(|(_, v)| v.clone());
+    let required = ["partnerID", "requestID", "serviceCode", "timestamp", "msgDigest", "msgData"];
     for k in required {
         if get(k).is_none_or(|v| v.is_empty()) {
             return envelope("A1001", &format!("必传参数不可为空: {k}"), None);
@@ -256,9 +218,8 @@ fn service(st: &mut State, fields: &[(String, String)], port: u16) -> Value {
     if !["EXP_RECE_CREATE_ORDER", "COM_RECE_CLOUD_PRINT_WAYBILLS"].contains(&service.as_str()) {
         return envelope("A1004", "无对应服务权限", None);
     }
-    let expected = base64::engine::general_purpose::STANDARD.encode(Md5::digest(
-        java_encode(&format!("{msg_data}{timestamp}{CHECK_WORD}")).as_bytes(),
-    ));
+    let expected = base64::engine::general_purpose::STANDARD
+        .encode(Md5::digest(java_encode(&format!("{msg_data}{timestamp}{CHECK_WORD}")).as_bytes()));
     if digest != expected {
         return envelope("A1006", "数字签名无效", None);
     }
@@ -275,9 +236,7 @@ fn service(st: &mut State, fields: &[(String, String)], port: u16) -> Value {
         return envelope(
             "A1000",
             "",
-            Some(
-                json!({"success": false, "errorCode": "1000", "errorMsg": "msgData 不是合法的 JSON"}),
-            ),
+            Some(json!({"success": false, "errorCode": "1000", "errorMsg": "msgData 不是合法的 JSON"})),
         );
     };
     let data = match service.as_str() {
@@ -292,26 +251,17 @@ fn create_order(st: &mut State, msg: &Value) -> Value {
     if order_id.is_empty() {
         return json!({"success": false, "errorCode": "1010", "errorMsg": "订单号不能为空"});
     }
-    let contacts = msg["contactInfoList"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let contacts = msg["contactInfoList"].as_array().cloned().unwrap_or_default();
     let recipient = contacts.iter().find(|c| c["contactType"] == 2);
     let sender = contacts.iter().find(|c| c["contactType"] == 1);
-    let address_of = |c: Option<&Value>| {
-        c.and_then(|c| c["address"].as_str())
-            .unwrap_or("")
-            .to_string()
-    };
+    let address_of = |c: Option<&Value>| c.and_then(|c| c["address"].as_str()).unwrap_or("").to_string();
     if address_of(sender).is_empty() {
         return json!({"success": false, "errorCode": "1011", "errorMsg": "寄件方详细地址不能为空"});
     }
     if address_of(recipient).is_empty() {
         return json!({"success": false, "errorCode": "1014", "errorMsg": "到件方详细地址不能为空"});
     }
-    let phone = recipient
-        .and_then(|c| c["mobile"].as_str().or(c["tel"].as_str()))
-        .unwrap_or("");
+    let phone = recipient.and_then(|c| c["mobile"].as_str().or(c["tel"].as_str())).unwrap_or("");
     if phone.is_empty() {
         return json!({"success": false, "errorCode": "1015", "errorMsg": "到件方联系电话不能为空"});
     }
@@ -342,17 +292,13 @@ fn create_order(st: &mut State, msg: &Value) -> Value {
 }
 
 fn cloud_print(st: &mut State, msg: &Value, port: u16) -> Value {
-    let waybill = msg["documents"][0]["masterWaybillNo"]
-        .as_str()
-        .unwrap_or("")
-        .to_string();
+    let waybill = msg["documents"][0]["masterWaybillNo"].as_str().unwrap_or("").to_string();
     if !st.orders.values().any(|w| *w == waybill) {
         return json!({"success": false, "errorCode": "8016", "errorMessage": "运单号不存在"});
     }
     let id = format!("f{}", st.downloads.len() + 1);
     let token = format!("tok-{id}");
-    st.downloads
-        .insert(id.clone(), (token.clone(), SF_LABEL_PDF.to_vec()));
+    st.downloads.insert(id.clone(), (token.clone(), SF_LABEL_PDF.to_vec()));
     json!({
         "success": true, "requestId": "r1", "errorCode": null, "errorMessage": null,
         "obj": {"templateCode": msg["templateCode"], "fileType": "pdf", "files": [{

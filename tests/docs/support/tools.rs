@@ -25,10 +25,7 @@ pub fn require(tool: &str) -> bool {
 
 /// Runs a command and returns (success, stdout, stderr).
 pub fn run(program: &str, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+    let out = Command::new(program).args(args).output().unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
     (
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -65,15 +62,7 @@ pub fn rasterise_mono(pdf: &Path, dpi: u32) -> std::path::PathBuf {
     let stem = dir.join("page");
     let (ok, _, err) = run(
         "pdftoppm",
-        &[
-            "-r",
-            &dpi.to_string(),
-            "-mono",
-            "-png",
-            "-singlefile",
-            &pdf.to_string_lossy(),
-            &stem.to_string_lossy(),
-        ],
+        &["-r", &dpi.to_string(), "-mono", "-png", "-singlefile", &pdf.to_string_lossy(), &stem.to_string_lossy()],
     );
     assert!(ok, "pdftoppm failed: {err}");
     dir.join("page.png")
@@ -82,18 +71,6 @@ pub fn rasterise_mono(pdf: &Path, dpi: u32) -> std::path::PathBuf {
 /// Decoded symbols of the given zbar symbology (`code128`, `qrcode`) in an image, one per entry.
 pub fn zbar(image: &Path, symbology: &str) -> Vec<String> {
     let enable = format!("-S{symbology}.enable");
-    let (_, out, _) = run(
-        "zbarimg",
-        &[
-            "--raw",
-            "-q",
-            "-Sdisable",
-            &enable,
-            &image.to_string_lossy(),
-        ],
-    );
-    out.lines()
-        .map(str::to_string)
-        .filter(|l| !l.is_empty())
-        .collect()
+    let (_, out, _) = run("zbarimg", &["--raw", "-q", "-Sdisable", &enable, &image.to_string_lossy()]);
+    out.lines().map(str::to_string).filter(|l| !l.is_empty()).collect()
 }
