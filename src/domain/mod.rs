@@ -2,6 +2,7 @@
 //! renewal rules and the masking of members' personal data. Nothing in here does I/O; every other area
 //! of keydesk builds on these types.
 
+pub mod audit_action;
 pub mod certificate;
 pub mod key_report;
 pub mod key_serial;
@@ -10,6 +11,7 @@ pub mod member;
 pub mod money;
 pub mod order;
 pub mod order_no;
+pub mod print_job;
 pub mod renewal;
 pub mod renewal_job;
 pub mod scan_text;
@@ -17,10 +19,12 @@ pub mod status;
 pub mod tax;
 pub mod waybill;
 
+pub use audit_action::AuditAction;
 pub use key_serial::KeySerial;
 pub use money::Money;
 pub use order::{Order, OrderKind};
 pub use order_no::OrderNo;
+pub use print_job::{PrintKind, PrintState};
 pub use status::{HoldReason, InvoiceStatus, Status};
 pub use waybill::{Carrier, Waybill};
 
