@@ -253,7 +253,7 @@ async fn the_runner_takes_a_parcel_from_scan_to_order_detail() {
     assert_eq!(detail.order.received_by.as_deref(), Some("qin"));
     assert!(detail.audit.iter().any(|a| a.action == "intake" && a.operator == "qin" && a.desk == "desk-1"));
     // Revealing personal data is itself audited.
-    runner.run(Effect::Reveal { order_no: detail.order.order_no.to_string() }, Some("qin"));
+    runner.run(Effect::Reveal { order_no: detail.order.order_no.clone() }, Some("qin"));
     let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
     app.update(msg);
     assert!(app.revealed);
@@ -369,7 +369,7 @@ async fn printing_from_the_desk_sends_the_label_and_the_invoice() {
         prints: vec![],
     })));
     let effects = app.update(Msg::Key(key(KeyCode::F(11)), Instant::now()));
-    assert_eq!(effects, vec![Effect::Print { order_no: shipped.order_no.to_string() }]);
+    assert_eq!(effects, vec![Effect::Print { order_no: shipped.order_no.clone() }]);
     runner.run(effects[0].clone(), Some("qin"));
     let msg = tokio::time::timeout(Duration::from_secs(60), rx.recv()).await.unwrap().unwrap();
     let Msg::Printed(result) = &msg else { panic!("{msg:?}") };
@@ -613,7 +613,7 @@ fn key_generation_shows_a_gauge_that_moves_with_the_clock() {
         note: String::new(),
     };
     app.renewal =
-        Some(RenewProgress { order_no: order.order_no.to_string(), running: true, ..RenewProgress::default() });
+        Some(RenewProgress { order_no: Some(order.order_no.clone()), running: true, ..RenewProgress::default() });
     let t0 = Instant::now();
     app.update(Msg::Tick(t0));
     for (step, label) in [("identify", "识别 KEY"), ("login", "登录 KEY"), ("start", "开始续签")] {

@@ -7,7 +7,7 @@ use std::time::Instant;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::domain::order::Change;
-use crate::domain::{HoldReason, Order, Status};
+use crate::domain::{HoldReason, Order, OrderNo, Status};
 use crate::ops::intake::{IntakeOutcome, IntakeResult};
 use crate::store::UnmatchedParcel;
 
@@ -35,7 +35,7 @@ pub enum Effect {
         scan: String,
     },
     LoadOrder {
-        order_no: String,
+        order_no: OrderNo,
     },
     Search {
         text: String,
@@ -45,29 +45,29 @@ pub enum Effect {
     /// The board's two-week chart.
     LoadTrend,
     Change {
-        order_no: String,
+        order_no: OrderNo,
         change: Change,
         reason: String,
     },
     Reveal {
-        order_no: String,
+        order_no: OrderNo,
     },
     Ship {
-        order_no: String,
+        order_no: OrderNo,
         waybill: String,
     },
     Renew {
-        order_no: String,
+        order_no: OrderNo,
         pin: Pin,
     },
     /// 放弃续签: end the running job on purpose.
     Abandon {
-        order_no: String,
+        order_no: OrderNo,
         reason: String,
         pin: Pin,
     },
     Print {
-        order_no: String,
+        order_no: OrderNo,
     },
     /// Which key is in `reader`, and whose (the module the ATR chose).
     Identify {
@@ -84,7 +84,7 @@ pub use super::prompt::{Pin, Prompt, PromptInput};
 /// The renewal running (or last run) on the open order, step by step.
 #[derive(Debug, Clone, Default)]
 pub struct RenewProgress {
-    pub order_no: String,
+    pub order_no: Option<OrderNo>,
     pub steps: Vec<crate::ops::renew::StepReport>,
     pub running: bool,
     /// When the step now running began (the previous one's end), and the latest tick.
@@ -267,6 +267,17 @@ impl App {
 
     fn say(&mut self, level: Level, text: impl Into<String>) {
         self.message = Some((level, text.into()));
+    }
+
+    /// Opens an order named by a row that holds its number as text (the board, a scan's matches).
+    fn open_order(&mut self, raw: &str) -> Vec<Effect> {
+        match OrderNo::parse(raw) {
+            Ok(order_no) => self.start(Effect::LoadOrder { order_no }),
+            Err(e) => {
+                self.say(Level::Error, format!("订单号 {raw} 无法打开：{e}"));
+                vec![]
+            }
+        }
     }
 
     fn start(&mut self, effect: Effect) -> Vec<Effect> {
@@ -464,7 +475,7 @@ impl App {
             }
             Msg::RenewDone(result) => {
                 self.done();
-                let order_no = self.renewal.as_ref().map(|r| r.order_no.clone()).unwrap_or_default();
+                let order_no = self.renewal.as_ref().and_then(|r| r.order_no.clone());
                 if let Some(r) = self.renewal.as_mut() {
                     r.running = false;
                     r.result = Some(match &result {
@@ -474,7 +485,7 @@ impl App {
                 }
                 // What is on the key changed: say again whose it is and its PIN state.
                 let mut effects = self.identify_again();
-                if !order_no.is_empty() {
+                if let Some(order_no) = order_no {
                     effects.extend(self.start(Effect::LoadOrder { order_no }));
                 }
                 effects
@@ -517,7 +528,7 @@ impl App {
             Screen::Board => self.load_board(),
             Screen::Order => match &self.detail {
                 Some(d) => {
-                    let order_no = d.order.order_no.to_string();
+                    let order_no = d.order.order_no.clone();
                     self.start(Effect::LoadOrder { order_no })
                 }
                 None => vec![],
@@ -586,7 +597,7 @@ impl App {
             Screen::Search => {
                 if self.search_input.trim().is_empty() {
                     if let Some(o) = self.search_results.get(self.search_list.selected) {
-                        let order_no = o.order_no.to_string();
+                        let order_no = o.order_no.clone();
                         return self.start(Effect::LoadOrder { order_no });
                     }
                     return vec![];
@@ -600,8 +611,8 @@ impl App {
             }
             Screen::Board => match self.board.as_ref().and_then(|b| b.rows.get(self.board_list.selected)) {
                 Some(row) => {
-                    let order_no = row.order_no.clone();
-                    self.start(Effect::LoadOrder { order_no })
+                    let raw = row.order_no.clone();
+                    self.open_order(&raw)
                 }
                 None => vec![],
             },
@@ -615,7 +626,7 @@ impl App {
                         .and_then(|o| o.orders.get(self.intake_pick.selected))
                         .map(|o| o.order_no.clone());
                     return match picked {
-                        Some(order_no) => self.start(Effect::LoadOrder { order_no }),
+                        Some(raw) => self.open_order(&raw),
                         None => vec![],
                     };
                 }
@@ -687,7 +698,7 @@ impl App {
             Action::Abandon => self.open_abandon_prompt(),
             Action::Print => match (&self.detail, self.screen) {
                 (Some(d), Screen::Order) if d.order.outbound_waybill.is_some() => {
-                    let order_no = d.order.order_no.to_string();
+                    let order_no = d.order.order_no.clone();
                     self.say(Level::Info, "正在生成并打印面单和发票…");
                     self.start(Effect::Print { order_no })
                 }
@@ -699,7 +710,7 @@ impl App {
             },
             Action::Reveal => match (&self.detail, self.screen) {
                 (Some(d), Screen::Order) if !self.revealed => {
-                    let order_no = d.order.order_no.to_string();
+                    let order_no = d.order.order_no.clone();
                     self.start(Effect::Reveal { order_no })
                 }
                 _ => vec![],
@@ -741,7 +752,7 @@ impl App {
             Action::Ship => PromptInput::Waybill { text: String::new() },
             _ => PromptInput::Reason { change, text: String::new(), hold_reason },
         };
-        self.prompt = Some(Prompt { title: title.into(), order_no: d.order.order_no.to_string(), input });
+        self.prompt = Some(Prompt { title: title.into(), order_no: d.order.order_no.clone(), input });
         vec![]
     }
 
@@ -770,7 +781,7 @@ impl App {
         let title = "放弃续签：填写原因（移除任务在 KEY 上生成的对象，原证书保留）".to_string();
         self.prompt = Some(Prompt {
             title,
-            order_no: d.order.order_no.to_string(),
+            order_no: d.order.order_no.clone(),
             input: PromptInput::AbandonReason { text: String::new() },
         });
         vec![]
@@ -814,7 +825,7 @@ impl App {
                     Submit::Ship { order_no, waybill } => self.start(Effect::Ship { order_no, waybill }),
                     Submit::Renew { order_no, pin } => {
                         self.renewal = Some(RenewProgress {
-                            order_no: order_no.clone(),
+                            order_no: Some(order_no.clone()),
                             running: true,
                             ..RenewProgress::default()
                         });

@@ -92,8 +92,7 @@ impl Runner {
             }
             Effect::Change { order_no, change, reason } => {
                 let result = async {
-                    let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
-                    ops::change::change_order(s, &no, &change, &reason, &actor, clock).await?;
+                    ops::change::change_order(s, &order_no, &change, &reason, &actor, clock).await?;
                     load_detail(s, &order_no).await
                 }
                 .await;
@@ -101,8 +100,7 @@ impl Runner {
             }
             Effect::Ship { order_no, waybill } => {
                 let result = async {
-                    let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
-                    ops::book::ship_with_courier(&self.services, &no, Some(&waybill), &actor).await?;
+                    ops::book::ship_with_courier(&self.services, &order_no, Some(&waybill), &actor).await?;
                     load_detail(s, &order_no).await
                 }
                 .await;
@@ -126,8 +124,7 @@ impl Runner {
             }
             Effect::Print { order_no } => {
                 let result = async {
-                    let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
-                    let order = ops::orders::order(s, &no).await?;
+                    let order = ops::orders::order(s, &order_no).await?;
                     let done = ops::print::print_label_and_invoice(&self.services, &order, &actor).await?;
                     Ok::<_, OpsError>(format!("面单：{}；发票：{}", done.label, done.invoice))
                 }
@@ -141,11 +138,7 @@ impl Runner {
                 Msg::KeyIdentified { reader, atr, result }
             }
             Effect::Reveal { order_no } => {
-                let result = async {
-                    let no = OrderNo::parse(&order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
-                    ops::orders::reveal(s, &no, &actor, clock).await
-                }
-                .await;
+                let result = async { ops::orders::reveal(s, &order_no, &actor, clock).await }.await;
                 Msg::Revealed(result.map_err(text))
             }
         })
@@ -156,16 +149,15 @@ impl Runner {
     }
 
     /// Runs the journaled renewal (the same code as `keydesk renew`), reporting each step as it ends.
-    async fn renew(&self, order_no: &str, pin: super::app::Pin, actor: &Actor) -> Result<String, String> {
+    async fn renew(&self, no: &OrderNo, pin: super::app::Pin, actor: &Actor) -> Result<String, String> {
         use crate::ops::renew::{renew, RenewResult, StepReport};
-        let no = OrderNo::parse(order_no).map_err(|e| e.to_string())?;
         let ctx = self.renew_context();
         let mut pin_source = pin_once(pin);
         let tx = self.tx.clone();
         let mut on_step = move |s: &StepReport| {
             let _ = tx.send(Msg::RenewStep(s.clone()));
         };
-        let outcome = renew(self.services.store(), &ctx, &no, &mut pin_source, actor, &mut on_step)
+        let outcome = renew(self.services.store(), &ctx, no, &mut pin_source, actor, &mut on_step)
             .await
             .map_err(|e| e.with_advice())?;
         let validity = |c: &crate::ops::renew::CertSummary| {
@@ -185,18 +177,11 @@ impl Runner {
     }
 
     /// 放弃续签 through the same code as `keydesk renew --abandon`; says what was done.
-    async fn abandon(
-        &self,
-        order_no: &str,
-        reason: &str,
-        pin: super::app::Pin,
-        actor: &Actor,
-    ) -> Result<String, String> {
+    async fn abandon(&self, no: &OrderNo, reason: &str, pin: super::app::Pin, actor: &Actor) -> Result<String, String> {
         use crate::ops::renew::abandon;
-        let no = OrderNo::parse(order_no).map_err(|e| e.to_string())?;
         let ctx = self.renew_context();
         let mut pin_source = pin_once(pin);
-        let outcome = abandon(self.services.store(), &ctx, &no, reason, false, &mut pin_source, actor)
+        let outcome = abandon(self.services.store(), &ctx, no, reason, false, &mut pin_source, actor)
             .await
             .map_err(|e| e.with_advice())?;
         let unused = outcome
@@ -278,7 +263,6 @@ fn pin_once(pin: super::app::Pin) -> impl FnMut() -> Result<zeroize::Zeroizing<S
     move || pin.take().map(|p| p.0).ok_or_else(|| "PIN 只能使用一次，请重新输入".to_string())
 }
 
-async fn load_detail(s: &dyn Store, order_no: &str) -> Result<OrderDetail, OpsError> {
-    let no = OrderNo::parse(order_no).map_err(|e| OpsError::Invalid(e.to_string()))?;
-    ops::orders::detail(s, &no).await
+async fn load_detail(s: &dyn Store, no: &OrderNo) -> Result<OrderDetail, OpsError> {
+    ops::orders::detail(s, no).await
 }

@@ -6,7 +6,7 @@
 use zeroize::Zeroizing;
 
 use crate::domain::order::Change;
-use crate::domain::HoldReason;
+use crate::domain::{HoldReason, OrderNo};
 
 /// A key PIN on its way to the token worker: never printed, wiped from memory when dropped.
 #[derive(Clone, PartialEq, Eq)]
@@ -67,7 +67,7 @@ pub enum PromptInput {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Prompt {
     pub title: String,
-    pub order_no: String,
+    pub order_no: OrderNo,
     pub input: PromptInput,
 }
 
@@ -82,20 +82,20 @@ pub enum Submit {
     /// The next step of the same prompt.
     Next(Prompt),
     Change {
-        order_no: String,
+        order_no: OrderNo,
         change: Change,
         reason: String,
     },
     Ship {
-        order_no: String,
+        order_no: OrderNo,
         waybill: String,
     },
     Renew {
-        order_no: String,
+        order_no: OrderNo,
         pin: Pin,
     },
     Abandon {
-        order_no: String,
+        order_no: OrderNo,
         reason: String,
         pin: Pin,
     },
@@ -195,7 +195,7 @@ mod tests {
     fn pin_prompt() -> Prompt {
         Prompt {
             title: "续签".into(),
-            order_no: "0000261121000001".into(),
+            order_no: OrderNo::parse("0000261121000001").unwrap(),
             input: PromptInput::Pin { pin: Pin::default() },
         }
     }
@@ -227,7 +227,7 @@ mod tests {
         assert!(matches!(pin_prompt().submit(), Submit::Again { warning: "请输入 PIN", .. }));
         let cancel = Prompt {
             title: "取消订单".into(),
-            order_no: "0000261121000001".into(),
+            order_no: OrderNo::parse("0000261121000001").unwrap(),
             input: PromptInput::Reason {
                 change: Change::MoveTo(crate::domain::Status::Cancelled),
                 text: " ".into(),
@@ -241,7 +241,7 @@ mod tests {
     fn abandoning_asks_for_the_reason_then_the_pin() {
         let mut p = Prompt {
             title: "放弃续签".into(),
-            order_no: "0000261121000001".into(),
+            order_no: OrderNo::parse("0000261121000001").unwrap(),
             input: PromptInput::AbandonReason { text: String::new() },
         };
         "KEY 损坏".chars().for_each(|c| p.push(c));
@@ -251,7 +251,7 @@ mod tests {
         assert_eq!(
             p.submit(),
             Submit::Abandon {
-                order_no: "0000261121000001".into(),
+                order_no: OrderNo::parse("0000261121000001").unwrap(),
                 reason: "KEY 损坏".into(),
                 pin: Pin(Zeroizing::new("1".into()))
             }

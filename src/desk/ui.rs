@@ -521,7 +521,7 @@ fn render_order(app: &App, frame: &mut Frame, area: Rect) {
         );
     }
     frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" 订单详情 ")), info);
-    if let Some(r) = app.renewal.as_ref().filter(|r| r.order_no == o.order_no.as_str()) {
+    if let Some(r) = app.renewal.as_ref().filter(|r| r.order_no.as_ref() == Some(&o.order_no)) {
         render_renewal(r, app.keygen_typical, frame, timeline);
         return;
     }
