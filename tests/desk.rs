@@ -237,18 +237,18 @@ async fn the_runner_takes_a_parcel_from_scan_to_order_detail() {
             scanned = true;
             pending.extend(type_text(&mut app, "SF1402000000000", Duration::from_millis(3)));
         }
-        let matched = app.last_intake.as_ref().map(|o| o.result);
+        let matched = app.scan.last_intake.as_ref().map(|o| o.result);
         if let Some(result) = matched {
-            if app.detail.is_none() && pending.is_empty() {
+            if app.order.detail.is_none() && pending.is_empty() {
                 assert_eq!(result, IntakeResult::Matched);
                 pending = app.update(Msg::Key(key(KeyCode::Enter), Instant::now()));
             }
         }
-        if app.detail.is_some() {
+        if app.order.detail.is_some() {
             break;
         }
     }
-    let detail = app.detail.clone().expect("the order opened");
+    let detail = app.order.detail.clone().expect("the order opened");
     assert_eq!(detail.order.status, Status::Received);
     assert_eq!(detail.order.received_by.as_deref(), Some("qin"));
     assert!(detail.audit.iter().any(|a| a.action == "intake" && a.operator == "qin" && a.desk == "desk-1"));
@@ -256,7 +256,7 @@ async fn the_runner_takes_a_parcel_from_scan_to_order_detail() {
     runner.run(Effect::Reveal { order_no: detail.order.order_no.clone() }, Some("qin"));
     let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
     app.update(msg);
-    assert!(app.revealed);
+    assert!(app.order.revealed);
     let audit = db.store.audit_for_order(detail.order.id).await.unwrap();
     assert!(audit.iter().any(|a| a.action == "reveal" && a.operator == "qin"));
     db.cleanup().await;
@@ -319,17 +319,17 @@ async fn renewing_from_the_desk_shows_each_step_and_the_new_validity() {
         let msg =
             tokio::time::timeout(Duration::from_secs(60), rx.recv()).await.expect("an answer").expect("open channel");
         pending = app.update(msg);
-        if app.renewal.as_ref().is_some_and(|r| !r.running) && pending.is_empty() && app.busy == 0 {
+        if app.order.renewal.as_ref().is_some_and(|r| !r.running) && pending.is_empty() && app.busy == 0 {
             break;
         }
     }
-    let r = app.renewal.as_ref().unwrap();
+    let r = app.order.renewal.as_ref().unwrap();
     let (level, text) = r.result.clone().expect("a result");
     assert_eq!(level, keydesk::desk::app::Level::Info, "{text}");
     assert!(text.contains("续签完成"), "{text}");
     let steps: Vec<&str> = r.steps.iter().map(|s| s.step).collect();
     assert!(steps.contains(&"generate_key") && steps.contains(&"activate"), "{steps:?}");
-    let renewed = &app.detail.as_ref().unwrap().order;
+    let renewed = &app.order.detail.as_ref().unwrap().order;
     assert_eq!(renewed.status, Status::Renewed);
     assert_ne!(renewed.cert.serial, "E0C6774455113DC3", "the order shows the new certificate");
     assert!(renewed.cert.not_after > chrono::Utc::now() + chrono::Duration::days(360), "old expiry + 1 year");
@@ -612,7 +612,7 @@ fn key_generation_shows_a_gauge_that_moves_with_the_clock() {
         own_ms: 2.5,
         note: String::new(),
     };
-    app.renewal =
+    app.order.renewal =
         Some(RenewProgress { order_no: Some(order.order_no.clone()), running: true, ..RenewProgress::default() });
     let t0 = Instant::now();
     app.update(Msg::Tick(t0));
@@ -621,7 +621,7 @@ fn key_generation_shows_a_gauge_that_moves_with_the_clock() {
     }
     app.update(Msg::Tick(t0 + Duration::from_millis(3000)));
     assert_eq!(
-        app.renewal.as_ref().unwrap().running_step(),
+        app.order.renewal.as_ref().unwrap().running_step(),
         Some(keydesk::domain::renewal_job::RenewalStep::GenerateKey)
     );
     let screen = screen_text(&draw(&app, 80, 24));

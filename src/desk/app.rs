@@ -8,7 +8,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::domain::order::Change;
 use crate::domain::{HoldReason, Order, OrderNo, Status};
-use crate::ops::intake::{IntakeOutcome, IntakeResult};
+use crate::ops::intake::IntakeOutcome;
 use crate::store::UnmatchedParcel;
 
 use super::keymap::{Action, Keymap};
@@ -80,35 +80,7 @@ pub enum Effect {
 
 use super::prompt::Submit;
 pub use super::prompt::{Pin, Prompt, PromptInput};
-
-/// The renewal running (or last run) on the open order, step by step.
-#[derive(Debug, Clone, Default)]
-pub struct RenewProgress {
-    pub order_no: Option<OrderNo>,
-    pub steps: Vec<crate::ops::renew::StepReport>,
-    pub running: bool,
-    /// When the step now running began (the previous one's end), and the latest tick.
-    pub step_since: Option<Instant>,
-    pub now: Option<Instant>,
-    /// The result line: new validity, or what went wrong and how to resume.
-    pub result: Option<(Level, String)>,
-}
-
-impl RenewProgress {
-    /// The journaled step running now: the one after the last reported (before `start`, none).
-    pub fn running_step(&self) -> Option<crate::domain::renewal_job::RenewalStep> {
-        use crate::domain::renewal_job::RenewalStep;
-        if !self.running {
-            return None;
-        }
-        self.steps.iter().rev().find_map(|s| RenewalStep::from_code(s.step)).and_then(RenewalStep::next)
-    }
-
-    /// How long the running step has taken so far (to the last tick).
-    pub fn running_for(&self) -> Option<std::time::Duration> {
-        Some(self.now?.saturating_duration_since(self.step_since?))
-    }
-}
+pub use super::screens::{BoardScreen, ListState, OrderScreen, RenewProgress, ScanScreen, SearchScreen, SignInForm};
 
 /// An order with what the detail screen shows of its history.
 pub use crate::ops::orders::OrderDetail;
@@ -166,54 +138,19 @@ pub enum Level {
     Error,
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct SignInForm {
-    pub name: String,
-    pub secret: String,
-    pub on_secret: bool,
-    pub error: Option<String>,
-    pub busy: bool,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct ListState {
-    pub selected: usize,
-    pub offset: usize,
-}
-
-impl ListState {
-    pub fn move_by(&mut self, delta: isize, len: usize) {
-        if len == 0 {
-            self.selected = 0;
-            return;
-        }
-        let next = self.selected as isize + delta;
-        self.selected = next.clamp(0, len as isize - 1) as usize;
-    }
-}
-
 pub struct App {
     pub keymap: Keymap,
     pub desk_name: String,
     pub screen: Screen,
     pub operator: Option<String>,
     pub signin: SignInForm,
-    pub scan_input: String,
+    pub scan: ScanScreen,
+    pub search: SearchScreen,
+    pub board: BoardScreen,
+    pub order: OrderScreen,
+    /// Tells a scanner's burst from typing, on whichever screen has the keyboard.
     pub detector: ScanDetector,
-    pub last_intake: Option<IntakeOutcome>,
-    pub intake_pick: ListState,
-    pub history: VecDeque<IntakeOutcome>,
-    pub search_input: String,
-    pub search_results: Vec<Order>,
-    pub search_list: ListState,
-    pub unmatched: Vec<UnmatchedParcel>,
-    pub board: Option<crate::sla::board::Board>,
-    pub board_list: ListState,
-    pub trend: Option<crate::sla::trend::Trend>,
-    pub detail: Option<OrderDetail>,
-    pub revealed: bool,
     pub prompt: Option<Prompt>,
-    pub renewal: Option<RenewProgress>,
     pub reader: ReaderPanel,
     pub print_queue: Option<crate::store::PrintQueueStatus>,
     /// How long key generation usually takes on a real key (`token.keygen_typical_secs`): the gauge's scale.
@@ -227,8 +164,6 @@ pub struct App {
     pub quit: bool,
 }
 
-const HISTORY: usize = 20;
-
 impl App {
     pub fn new(keymap: Keymap, desk_name: &str) -> App {
         App {
@@ -237,22 +172,12 @@ impl App {
             screen: Screen::SignIn,
             operator: None,
             signin: SignInForm::default(),
-            scan_input: String::new(),
+            scan: ScanScreen::default(),
+            search: SearchScreen::default(),
+            board: BoardScreen::default(),
+            order: OrderScreen::default(),
             detector: ScanDetector::default(),
-            last_intake: None,
-            intake_pick: ListState::default(),
-            history: VecDeque::new(),
-            search_input: String::new(),
-            search_results: Vec::new(),
-            search_list: ListState::default(),
-            unmatched: Vec::new(),
-            board: None,
-            board_list: ListState::default(),
-            trend: None,
-            detail: None,
-            revealed: false,
             prompt: None,
-            renewal: None,
             reader: ReaderPanel::default(),
             print_queue: None,
             keygen_typical: std::time::Duration::from_secs(20),
@@ -304,13 +229,12 @@ impl App {
             Msg::Key(key, at) => self.on_key(key, at),
             Msg::Paste(text) => {
                 if self.screen == Screen::Scan && self.prompt.is_none() {
-                    self.scan_input.push_str(&text);
+                    self.scan.input.push_str(&text);
                 }
                 vec![]
             }
             Msg::SignedIn(result) => {
                 self.done();
-                self.signin.busy = false;
                 match result {
                     Ok(name) => {
                         self.operator = Some(name.clone());
@@ -318,10 +242,7 @@ impl App {
                         self.screen = Screen::Scan;
                         self.say(Level::Info, format!("{name} 已登录，请扫描运单"));
                     }
-                    Err(e) => {
-                        self.signin.secret.clear();
-                        self.signin.error = Some(e);
-                    }
+                    Err(e) => self.signin.refused(e),
                 }
                 vec![]
             }
@@ -329,16 +250,9 @@ impl App {
                 self.done();
                 match result {
                     Ok(outcome) => {
-                        let level = match outcome.result {
-                            IntakeResult::Matched | IntakeResult::AlreadyReceived => Level::Info,
-                            IntakeResult::Unpaid | IntakeResult::Closed | IntakeResult::Unknown => Level::Warn,
-                            IntakeResult::NotSf | IntakeResult::Invalid => Level::Error,
-                        };
-                        self.say(level, outcome.message.clone());
-                        self.intake_pick = ListState::default();
-                        self.history.push_front(outcome.clone());
-                        self.history.truncate(HISTORY);
-                        self.last_intake = Some(outcome);
+                        let message = outcome.message.clone();
+                        let level = self.scan.record(outcome);
+                        self.say(level, message);
                         vec![]
                     }
                     Err(e) if e.unavailable => {
@@ -361,7 +275,7 @@ impl App {
                 self.done();
                 match result {
                     Ok(detail) => {
-                        self.detail = Some(detail);
+                        self.order.detail = Some(detail);
                         self.screen = Screen::Order;
                     }
                     Err(e) => self.say(Level::Error, e),
@@ -372,11 +286,9 @@ impl App {
                 self.done();
                 match result {
                     Ok(orders) => {
-                        if orders.is_empty() {
-                            self.say(Level::Warn, format!("没有找到「{}」", self.search_input.trim()));
+                        if let Some(warning) = self.search.found(orders) {
+                            self.say(Level::Warn, warning);
                         }
-                        self.search_results = orders;
-                        self.search_list = ListState::default();
                     }
                     Err(e) => self.say(Level::Error, e),
                 }
@@ -385,7 +297,7 @@ impl App {
             Msg::UnmatchedLoaded(result) => {
                 self.done();
                 match result {
-                    Ok(p) => self.unmatched = p,
+                    Ok(p) => self.search.unmatched = p,
                     Err(e) => self.say(Level::Error, e),
                 }
                 vec![]
@@ -393,11 +305,7 @@ impl App {
             Msg::BoardLoaded(result) => {
                 self.done();
                 match result {
-                    Ok(board) => {
-                        let len = board.rows.len();
-                        self.board = Some(board);
-                        self.board_list.move_by(0, len);
-                    }
+                    Ok(board) => self.board.loaded(board),
                     Err(e) => self.say(Level::Error, e),
                 }
                 vec![]
@@ -405,7 +313,7 @@ impl App {
             Msg::TrendLoaded(result) => {
                 self.done();
                 match result {
-                    Ok(trend) => self.trend = Some(trend),
+                    Ok(trend) => self.board.trend = Some(trend),
                     Err(e) => self.say(Level::Error, e),
                 }
                 vec![]
@@ -413,7 +321,7 @@ impl App {
             Msg::Revealed(result) => {
                 self.done();
                 match result {
-                    Ok(()) => self.revealed = true,
+                    Ok(()) => self.order.revealed = true,
                     Err(e) => self.say(Level::Error, e),
                 }
                 vec![]
@@ -424,7 +332,7 @@ impl App {
                 None => vec![],
             },
             Msg::Tick(at) => {
-                if let Some(r) = self.renewal.as_mut().filter(|r| r.running) {
+                if let Some(r) = self.order.renewal.as_mut().filter(|r| r.running) {
                     r.now = Some(at);
                     r.step_since.get_or_insert(at);
                 }
@@ -467,7 +375,7 @@ impl App {
                 self.reload()
             }
             Msg::RenewStep(step) => {
-                if let Some(r) = self.renewal.as_mut() {
+                if let Some(r) = self.order.renewal.as_mut() {
                     r.steps.push(step);
                     r.step_since = r.now;
                 }
@@ -475,8 +383,8 @@ impl App {
             }
             Msg::RenewDone(result) => {
                 self.done();
-                let order_no = self.renewal.as_ref().and_then(|r| r.order_no.clone());
-                if let Some(r) = self.renewal.as_mut() {
+                let order_no = self.order.renewal.as_ref().and_then(|r| r.order_no.clone());
+                if let Some(r) = self.order.renewal.as_mut() {
                     r.running = false;
                     r.result = Some(match &result {
                         Ok(text) => (Level::Info, text.clone()),
@@ -494,8 +402,8 @@ impl App {
                 self.done();
                 match result {
                     Ok((text, detail)) => {
-                        self.renewal = None;
-                        self.detail = Some(detail);
+                        self.order.renewal = None;
+                        self.order.detail = Some(detail);
                         self.say(Level::Info, text);
                     }
                     Err(e) => self.say(Level::Error, e),
@@ -526,11 +434,8 @@ impl App {
     fn reload(&mut self) -> Vec<Effect> {
         match self.screen {
             Screen::Board => self.load_board(),
-            Screen::Order => match &self.detail {
-                Some(d) => {
-                    let order_no = d.order.order_no.clone();
-                    self.start(Effect::LoadOrder { order_no })
-                }
+            Screen::Order => match self.order.order_no().cloned() {
+                Some(order_no) => self.start(Effect::LoadOrder { order_no }),
                 None => vec![],
             },
             Screen::Search => self.start(Effect::LoadUnmatched),
@@ -559,20 +464,20 @@ impl App {
             KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
                 self.detector.char_at(at);
                 if self.screen == Screen::Search {
-                    self.search_input.push(c);
+                    self.search.input.push(c);
                 } else {
                     // The scan field is always ready: typing anywhere else goes to it.
                     if self.screen != Screen::Scan {
                         self.screen = Screen::Scan;
                     }
-                    self.scan_input.push(c);
+                    self.scan.input.push(c);
                 }
                 vec![]
             }
             KeyCode::Backspace => {
                 match self.screen {
-                    Screen::Search => self.search_input.pop(),
-                    _ => self.scan_input.pop(),
+                    Screen::Search => self.search.input.pop(),
+                    _ => self.scan.input.pop(),
                 };
                 vec![]
             }
@@ -590,42 +495,23 @@ impl App {
         match self.screen {
             Screen::Search if was_scan => {
                 // A scanner burst while searching is a parcel, not a search.
-                let scan = std::mem::take(&mut self.search_input);
+                let scan = std::mem::take(&mut self.search.input);
                 self.screen = Screen::Scan;
                 self.start(Effect::Intake { scan })
             }
-            Screen::Search => {
-                if self.search_input.trim().is_empty() {
-                    if let Some(o) = self.search_results.get(self.search_list.selected) {
-                        let order_no = o.order_no.clone();
-                        return self.start(Effect::LoadOrder { order_no });
-                    }
-                    return vec![];
-                }
-                let text = std::mem::take(&mut self.search_input);
-                let text = text.trim().to_string();
-                self.search_input = text.clone();
-                let effects = self.start(Effect::Search { text });
-                self.search_input.clear();
-                effects
-            }
-            Screen::Board => match self.board.as_ref().and_then(|b| b.rows.get(self.board_list.selected)) {
-                Some(row) => {
-                    let raw = row.order_no.clone();
-                    self.open_order(&raw)
-                }
+            Screen::Search => match self.search.enter() {
+                Some(effect) => self.start(effect),
+                None => vec![],
+            },
+            Screen::Board => match self.board.picked() {
+                Some(raw) => self.open_order(&raw),
                 None => vec![],
             },
             _ => {
-                let scan = std::mem::take(&mut self.scan_input);
+                let scan = std::mem::take(&mut self.scan.input);
                 if scan.trim().is_empty() {
                     // Enter on an empty field opens the picked order of the last scan.
-                    let picked = self
-                        .last_intake
-                        .as_ref()
-                        .and_then(|o| o.orders.get(self.intake_pick.selected))
-                        .map(|o| o.order_no.clone());
-                    return match picked {
+                    return match self.scan.picked() {
                         Some(raw) => self.open_order(&raw),
                         None => vec![],
                     };
@@ -643,18 +529,9 @@ impl App {
 
     fn move_selection(&mut self, delta: isize) -> Vec<Effect> {
         match self.screen {
-            Screen::Search => {
-                let len = self.search_results.len();
-                self.search_list.move_by(delta, len)
-            }
-            Screen::Board => {
-                let len = self.board.as_ref().map_or(0, |b| b.rows.len());
-                self.board_list.move_by(delta, len)
-            }
-            Screen::Scan => {
-                let len = self.last_intake.as_ref().map_or(0, |o| o.orders.len());
-                self.intake_pick.move_by(delta, len)
-            }
+            Screen::Search => self.search.move_by(delta),
+            Screen::Board => self.board.move_by(delta),
+            Screen::Scan => self.scan.move_by(delta),
             _ => {}
         }
         vec![]
@@ -676,7 +553,7 @@ impl App {
                     self.help = false;
                 } else {
                     self.screen = Screen::Scan;
-                    self.revealed = false;
+                    self.order.revealed = false;
                     self.detector.reset();
                 }
                 vec![]
@@ -696,7 +573,7 @@ impl App {
             Action::Refresh => self.reload(),
             Action::Hold | Action::Release | Action::Cancel | Action::Ship | Action::Renew => self.open_prompt(action),
             Action::Abandon => self.open_abandon_prompt(),
-            Action::Print => match (&self.detail, self.screen) {
+            Action::Print => match (&self.order.detail, self.screen) {
                 (Some(d), Screen::Order) if d.order.outbound_waybill.is_some() => {
                     let order_no = d.order.order_no.clone();
                     self.say(Level::Info, "正在生成并打印面单和发票…");
@@ -708,8 +585,8 @@ impl App {
                 }
                 _ => vec![],
             },
-            Action::Reveal => match (&self.detail, self.screen) {
-                (Some(d), Screen::Order) if !self.revealed => {
+            Action::Reveal => match (&self.order.detail, self.screen) {
+                (Some(d), Screen::Order) if !self.order.revealed => {
                     let order_no = d.order.order_no.clone();
                     self.start(Effect::Reveal { order_no })
                 }
@@ -719,7 +596,7 @@ impl App {
     }
 
     fn open_prompt(&mut self, action: Action) -> Vec<Effect> {
-        let Some(d) = self.detail.as_ref().filter(|_| self.screen == Screen::Order) else {
+        let Some(d) = self.order.detail.as_ref().filter(|_| self.screen == Screen::Order) else {
             self.say(Level::Warn, "请先打开一个订单");
             return vec![];
         };
@@ -730,7 +607,7 @@ impl App {
             Action::Renew => ("续签：输入 KEY 的 PIN", Change::MoveTo(Status::Renewing), None),
             _ => ("取消订单", Change::MoveTo(Status::Cancelled), None),
         };
-        if action == Action::Renew && self.renewal.as_ref().is_some_and(|r| r.running) {
+        if action == Action::Renew && self.order.renewal.as_ref().is_some_and(|r| r.running) {
             self.say(Level::Warn, "续签正在进行");
             return vec![];
         }
@@ -766,11 +643,11 @@ impl App {
 
     /// 放弃续签 on an order whose renewal is under way: the reason first, then the PIN.
     fn open_abandon_prompt(&mut self) -> Vec<Effect> {
-        let Some(d) = self.detail.as_ref().filter(|_| self.screen == Screen::Order) else {
+        let Some(d) = self.order.detail.as_ref().filter(|_| self.screen == Screen::Order) else {
             self.say(Level::Warn, "请先打开一个订单");
             return vec![];
         };
-        if self.renewal.as_ref().is_some_and(|r| r.running) {
+        if self.order.renewal.as_ref().is_some_and(|r| r.running) {
             self.say(Level::Warn, "续签正在进行，结束后才能放弃");
             return vec![];
         }
@@ -824,7 +701,7 @@ impl App {
                     // An empty waybill books the shipment with the configured courier (SF).
                     Submit::Ship { order_no, waybill } => self.start(Effect::Ship { order_no, waybill }),
                     Submit::Renew { order_no, pin } => {
-                        self.renewal = Some(RenewProgress {
+                        self.order.renewal = Some(RenewProgress {
                             order_no: Some(order_no.clone()),
                             running: true,
                             ..RenewProgress::default()
@@ -849,37 +726,9 @@ impl App {
             self.quit = true;
             return vec![Effect::Quit];
         }
-        let form = &mut self.signin;
-        match key.code {
-            KeyCode::Tab | KeyCode::Up | KeyCode::Down => form.on_secret = !form.on_secret,
-            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
-                form.error = None;
-                if form.on_secret {
-                    form.secret.push(c);
-                } else {
-                    form.name.push(c);
-                }
-            }
-            KeyCode::Backspace => {
-                if form.on_secret {
-                    form.secret.pop();
-                } else {
-                    form.name.pop();
-                }
-            }
-            KeyCode::Enter if !form.on_secret => form.on_secret = true,
-            KeyCode::Enter => {
-                if form.name.trim().is_empty() || form.secret.is_empty() {
-                    form.error = Some("请输入操作员和密码".into());
-                    return vec![];
-                }
-                form.busy = true;
-                let effect =
-                    Effect::SignIn { name: form.name.trim().to_string(), secret: std::mem::take(&mut form.secret) };
-                return self.start(effect);
-            }
-            _ => {}
+        match self.signin.on_key(key) {
+            Some(effect) => self.start(effect),
+            None => vec![],
         }
-        vec![]
     }
 }

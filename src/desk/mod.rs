@@ -1,7 +1,8 @@
 //! The desk: a ratatui terminal for 秦经理's desk — sign in, scan parcels, find and open orders, hold
-//! and release them, watch the board. The Elm shape: `app.rs` holds the state and a pure `update`,
-//! `ui.rs` draws it, `effects.rs` runs the background work. The terminal is restored on exit and on
-//! panic; logs go to a file.
+//! and release them, watch the board. The Elm shape: `app.rs` holds the state and a pure `update`
+//! that routes keys and results to the screen on show (`screens/`: each screen's state, keys and
+//! drawing), `ui.rs` draws the frame around them, `effects.rs` runs the background work. The
+//! terminal is restored on exit and on panic; logs go to a file.
 
 pub mod app;
 pub mod effects;
@@ -9,8 +10,10 @@ pub mod keymap;
 pub mod prompt;
 pub mod reader_panel;
 pub mod scan_detector;
+pub mod screens;
 pub mod settings;
 pub mod ui;
+pub mod widgets;
 
 pub use settings::DeskSettings;
 
