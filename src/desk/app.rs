@@ -246,86 +246,20 @@ impl App {
                 }
                 vec![]
             }
-            Msg::IntakeDone { scan, result } => {
-                self.done();
-                match result {
-                    Ok(outcome) => {
-                        let message = outcome.message.clone();
-                        let level = self.scan.record(outcome);
-                        self.say(level, message);
-                        vec![]
-                    }
-                    Err(e) if e.unavailable => {
-                        // Nothing is lost: the scan waits and is sent again when the database returns.
-                        self.pending_scans.push_back(scan);
-                        self.database_down = Some(e.message);
-                        self.say(
-                            Level::Warn,
-                            format!("数据库不可用，已暂存 {} 个扫描，恢复后自动提交", self.pending_scans.len()),
-                        );
-                        vec![]
-                    }
-                    Err(e) => {
-                        self.say(Level::Error, e.message);
-                        vec![]
-                    }
+            Msg::IntakeDone { scan, result } => self.on_intake(scan, result),
+            Msg::OrderLoaded(result) | Msg::ChangeDone(result) => self.settle(result, |app, detail| {
+                app.order.detail = Some(detail);
+                app.screen = Screen::Order;
+            }),
+            Msg::SearchDone(result) => self.settle(result, |app, orders| {
+                if let Some(warning) = app.search.found(orders) {
+                    app.say(Level::Warn, warning);
                 }
-            }
-            Msg::OrderLoaded(result) | Msg::ChangeDone(result) => {
-                self.done();
-                match result {
-                    Ok(detail) => {
-                        self.order.detail = Some(detail);
-                        self.screen = Screen::Order;
-                    }
-                    Err(e) => self.say(Level::Error, e),
-                }
-                vec![]
-            }
-            Msg::SearchDone(result) => {
-                self.done();
-                match result {
-                    Ok(orders) => {
-                        if let Some(warning) = self.search.found(orders) {
-                            self.say(Level::Warn, warning);
-                        }
-                    }
-                    Err(e) => self.say(Level::Error, e),
-                }
-                vec![]
-            }
-            Msg::UnmatchedLoaded(result) => {
-                self.done();
-                match result {
-                    Ok(p) => self.search.unmatched = p,
-                    Err(e) => self.say(Level::Error, e),
-                }
-                vec![]
-            }
-            Msg::BoardLoaded(result) => {
-                self.done();
-                match result {
-                    Ok(board) => self.board.loaded(board),
-                    Err(e) => self.say(Level::Error, e),
-                }
-                vec![]
-            }
-            Msg::TrendLoaded(result) => {
-                self.done();
-                match result {
-                    Ok(trend) => self.board.trend = Some(trend),
-                    Err(e) => self.say(Level::Error, e),
-                }
-                vec![]
-            }
-            Msg::Revealed(result) => {
-                self.done();
-                match result {
-                    Ok(()) => self.order.revealed = true,
-                    Err(e) => self.say(Level::Error, e),
-                }
-                vec![]
-            }
+            }),
+            Msg::UnmatchedLoaded(result) => self.settle(result, |app, parcels| app.search.unmatched = parcels),
+            Msg::BoardLoaded(result) => self.settle(result, |app, board| app.board.loaded(board)),
+            Msg::TrendLoaded(result) => self.settle(result, |app, trend| app.board.trend = Some(trend)),
+            Msg::Revealed(result) => self.settle(result, |app, ()| app.order.revealed = true),
             Msg::Reader(event) => match self.reader.apply(event) {
                 // Identification is quick and needs no PIN; it is not counted as busy work.
                 Some((reader, atr, module)) => vec![Effect::Identify { reader, atr, module }],
@@ -338,40 +272,13 @@ impl App {
                 }
                 vec![]
             }
-            Msg::PrintQueue(result) => {
-                match result {
-                    Ok(status) => {
-                        let newly_failed = status.failed > self.print_queue.as_ref().map_or(0, |q| q.failed);
-                        if newly_failed {
-                            let why = status.last_error.clone().unwrap_or_default();
-                            self.say(
-                                Level::Error,
-                                format!(
-                                    "打印失败：{why}（检查打印机后在命令行运行 keydesk print queue / print reprint）"
-                                ),
-                            );
-                        }
-                        let changed = self.print_queue.as_ref() != Some(&status);
-                        self.print_queue = Some(status);
-                        // The open order shows its documents' print state: look again when the queue moved.
-                        if changed && self.screen == Screen::Order && self.prompt.is_none() {
-                            return self.reload();
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "print queue run failed"),
-                }
-                vec![]
-            }
+            Msg::PrintQueue(result) => self.on_print_queue(result),
             Msg::KeyIdentified { reader, atr, result } => {
                 self.reader.identified(&reader, &atr, result);
                 vec![]
             }
             Msg::Printed(result) => {
-                self.done();
-                match result {
-                    Ok(text) => self.say(Level::Info, text),
-                    Err(e) => self.say(Level::Error, e),
-                }
+                self.settle(result, |app, text| app.say(Level::Info, text));
                 self.reload()
             }
             Msg::RenewStep(step) => {
@@ -381,53 +288,106 @@ impl App {
                 }
                 vec![]
             }
-            Msg::RenewDone(result) => {
-                self.done();
-                let order_no = self.order.renewal.as_ref().and_then(|r| r.order_no.clone());
-                if let Some(r) = self.order.renewal.as_mut() {
-                    r.running = false;
-                    r.result = Some(match &result {
-                        Ok(text) => (Level::Info, text.clone()),
-                        Err(e) => (Level::Error, e.clone()),
-                    });
-                }
-                // What is on the key changed: say again whose it is and its PIN state.
-                let mut effects = self.identify_again();
-                if let Some(order_no) = order_no {
-                    effects.extend(self.start(Effect::LoadOrder { order_no }));
-                }
-                effects
-            }
+            Msg::RenewDone(result) => self.on_renew_done(result),
             Msg::AbandonDone(result) => {
-                self.done();
-                match result {
-                    Ok((text, detail)) => {
-                        self.order.renewal = None;
-                        self.order.detail = Some(detail);
-                        self.say(Level::Info, text);
-                    }
-                    Err(e) => self.say(Level::Error, e),
-                }
+                self.settle(result, |app, (text, detail)| {
+                    app.order.renewal = None;
+                    app.order.detail = Some(detail);
+                    app.say(Level::Info, text);
+                });
                 self.identify_again()
             }
             Msg::ExternalChange => self.reload(),
-            Msg::Database { up, detail } => {
-                if up {
-                    let was_down = self.database_down.take().is_some();
-                    let mut effects = Vec::new();
-                    if was_down {
-                        self.say(Level::Info, "数据库已恢复");
-                    }
-                    while let Some(scan) = self.pending_scans.pop_front() {
-                        effects.extend(self.start(Effect::Intake { scan }));
-                    }
-                    effects
-                } else {
-                    self.database_down = Some(detail);
-                    vec![]
-                }
-            }
+            Msg::Database { up, detail } => self.on_database(up, detail),
         }
+    }
+
+    /// A piece of background work ended: it is no longer busy; what it brought goes to `apply`, and a
+    /// failure to the message line.
+    fn settle<T>(&mut self, result: Result<T, String>, apply: impl FnOnce(&mut App, T)) -> Vec<Effect> {
+        self.done();
+        match result {
+            Ok(value) => apply(self, value),
+            Err(e) => self.say(Level::Error, e),
+        }
+        vec![]
+    }
+
+    fn on_intake(&mut self, scan: String, result: Result<IntakeOutcome, WorkError>) -> Vec<Effect> {
+        self.done();
+        match result {
+            Ok(outcome) => {
+                let message = outcome.message.clone();
+                let level = self.scan.record(outcome);
+                self.say(level, message);
+            }
+            Err(e) if e.unavailable => {
+                // Nothing is lost: the scan waits and is sent again when the database returns.
+                self.pending_scans.push_back(scan);
+                self.database_down = Some(e.message);
+                let waiting = self.pending_scans.len();
+                self.say(Level::Warn, format!("数据库不可用，已暂存 {waiting} 个扫描，恢复后自动提交"));
+            }
+            Err(e) => self.say(Level::Error, e.message),
+        }
+        vec![]
+    }
+
+    /// The print queue after a background pass: a new failure is said, and the open order (which shows
+    /// its documents' print state) is read again when the queue moved.
+    fn on_print_queue(&mut self, result: Result<crate::store::PrintQueueStatus, String>) -> Vec<Effect> {
+        let status = match result {
+            Ok(status) => status,
+            Err(e) => {
+                tracing::warn!(error = %e, "print queue run failed");
+                return vec![];
+            }
+        };
+        if status.failed > self.print_queue.as_ref().map_or(0, |q| q.failed) {
+            let why = status.last_error.clone().unwrap_or_default();
+            let text = format!("打印失败：{why}（检查打印机后在命令行运行 keydesk print queue / print reprint）");
+            self.say(Level::Error, text);
+        }
+        let changed = self.print_queue.as_ref() != Some(&status);
+        self.print_queue = Some(status);
+        if changed && self.screen == Screen::Order && self.prompt.is_none() {
+            return self.reload();
+        }
+        vec![]
+    }
+
+    fn on_renew_done(&mut self, result: Result<String, String>) -> Vec<Effect> {
+        self.done();
+        let order_no = self.order.renewal.as_ref().and_then(|r| r.order_no.clone());
+        if let Some(r) = self.order.renewal.as_mut() {
+            r.running = false;
+            r.result = Some(match result {
+                Ok(text) => (Level::Info, text),
+                Err(e) => (Level::Error, e),
+            });
+        }
+        // What is on the key changed: say again whose it is and its PIN state.
+        let mut effects = self.identify_again();
+        if let Some(order_no) = order_no {
+            effects.extend(self.start(Effect::LoadOrder { order_no }));
+        }
+        effects
+    }
+
+    /// The database went away or came back; scans kept meanwhile are sent again.
+    fn on_database(&mut self, up: bool, detail: String) -> Vec<Effect> {
+        if !up {
+            self.database_down = Some(detail);
+            return vec![];
+        }
+        if self.database_down.take().is_some() {
+            self.say(Level::Info, "数据库已恢复");
+        }
+        let mut effects = Vec::new();
+        while let Some(scan) = self.pending_scans.pop_front() {
+            effects.extend(self.start(Effect::Intake { scan }));
+        }
+        effects
     }
 
     /// Reloads what the current screen shows.

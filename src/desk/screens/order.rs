@@ -16,7 +16,7 @@ use crate::desk::keymap::{Action, Keymap};
 use crate::desk::reader_panel::{pin_state, KeyVerdict, ReaderPanel};
 use crate::desk::widgets::{pad, status_style};
 use crate::domain::renewal_job::RenewalStep;
-use crate::domain::{mask, OrderNo, Status};
+use crate::domain::{mask, Order, OrderNo, Status};
 use crate::ops::intake::local;
 use crate::ops::orders::OrderDetail;
 use crate::ops::renew::StepReport;
@@ -71,8 +71,21 @@ impl OrderScreen {
             return;
         };
         let o = &d.order;
-        let show = |full: &str, masked: String| if self.revealed { full.to_string() } else { masked };
         let [info, timeline] = Layout::vertical([Constraint::Length(12), Constraint::Min(3)]).areas(area);
+        let mut lines = self.fact_lines(d);
+        lines.push(key_line(&reader.verdict(o)));
+        lines.extend(self.key_hints(o, keymap));
+        frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" 订单详情 ")), info);
+        match self.renewal.as_ref().filter(|r| r.order_no.as_ref() == Some(&o.order_no)) {
+            Some(r) => draw_renewal(r, keygen_typical, frame, timeline),
+            None => draw_timeline(d, frame, timeline),
+        }
+    }
+
+    /// The order's facts, personal data masked unless revealed.
+    fn fact_lines(&self, d: &OrderDetail) -> Vec<Line<'static>> {
+        let o = &d.order;
+        let show = |full: &str, masked: String| if self.revealed { full.to_string() } else { masked };
         let mut lines = vec![
             Line::from(vec![
                 Span::styled(format!(" {} ", o.order_no), Style::new().bold()),
@@ -129,8 +142,12 @@ impl OrderScreen {
                     .fg(Color::Yellow),
             );
         }
-        lines.push(key_line(&reader.verdict(o)));
-        let km = keymap;
+        lines
+    }
+
+    /// The keys that act on the order.
+    fn key_hints(&self, o: &Order, km: &Keymap) -> Vec<Line<'static>> {
+        let mut lines = Vec::new();
         lines.push(
             Line::from(format!(
                 " {} 续签  {} 发货  {} 打印  {} 挂起  {} 解除  {} 取消  {} {}",
@@ -155,32 +172,31 @@ impl OrderScreen {
                 .fg(Color::DarkGray),
             );
         }
-        frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" 订单详情 ")), info);
-        if let Some(r) = self.renewal.as_ref().filter(|r| r.order_no.as_ref() == Some(&o.order_no)) {
-            draw_renewal(r, keygen_typical, frame, timeline);
-            return;
-        }
-        let events: Vec<Line> = d
-            .audit
-            .iter()
-            .rev()
-            .map(|a| {
-                let label = |code: &Option<String>| {
-                    code.as_deref().and_then(Status::from_code).map(|s| s.label()).unwrap_or("-")
-                };
-                Line::from(format!(
-                    " {}  {} → {}  {}  {}@{}",
-                    local(a.at),
-                    label(&a.from_status),
-                    label(&a.to_status),
-                    a.reason,
-                    a.operator,
-                    a.desk
-                ))
-            })
-            .collect();
-        frame.render_widget(Paragraph::new(events).block(Block::bordered().title(" 时间线 ")), timeline);
+        lines
     }
+}
+
+/// The order's audit trail, newest first.
+fn draw_timeline(d: &OrderDetail, frame: &mut Frame, area: Rect) {
+    let events: Vec<Line> = d
+        .audit
+        .iter()
+        .rev()
+        .map(|a| {
+            let label =
+                |code: &Option<String>| code.as_deref().and_then(Status::from_code).map(|s| s.label()).unwrap_or("-");
+            Line::from(format!(
+                " {}  {} → {}  {}  {}@{}",
+                local(a.at),
+                label(&a.from_status),
+                label(&a.to_status),
+                a.reason,
+                a.operator,
+                a.desk
+            ))
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(events).block(Block::bordered().title(" 时间线 ")), area);
 }
 
 /// The order's documents in the print queue: the newest job of each kind and its state.
