@@ -173,3 +173,75 @@ both_backends!(the_two_week_chart_counts_receipts_shipments_and_late_clocks, asy
         board.rows.iter().filter(|r| r.policy == Policy::Return && r.state() == Some(ClockState::Breached)).count();
     assert_eq!(trend.totals().2 as usize, breached);
 });
+
+/// A 2027 notice written for this test (no 2027 notice existed when it was written): consistent with the
+/// real 2027 calendar's weekdays and with the law's statutory days.
+const NOTICE_2027: &str = include_str!("notices/2027-written-for-the-test.txt");
+
+#[test]
+fn importing_a_notice_shows_it_then_writes_the_year_that_clocks_then_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let notice = dir.path().join("notice.txt");
+    std::fs::write(&notice, NOTICE_2027).unwrap();
+    let calendars = dir.path().join("calendars");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_keydesk"))
+            .args(args)
+            .env_remove("KEYDESK_CONFIG")
+            .env("KEYDESK_DATABASE__URL", "sqlite::memory:")
+            .env("KEYDESK_SLA__CALENDAR_DIR", &calendars)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code().unwrap_or(-1), text)
+    };
+    let notice_arg = notice.to_str().unwrap();
+    let due_in_2027 = ["sla", "due", "--policy", "return", "--event", "2026-12-30T10:00:00+08:00", "--json"];
+    assert_eq!(run(&due_in_2027).0, keydesk::cli::exit::FAILURE as i32, "no 2027 calendar yet");
+
+    // Shown, not written.
+    let (code, out) = run(&["calendar", "import", notice_arg]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("国务院办公厅关于2027年部分节假日安排的通知（2026-11-10 发布）"), "{out}");
+    assert!(out.contains("春节"), "{out}");
+    assert!(out.contains("2月5日（周五） 至 2月12日（周五）"), "{out}");
+    assert!(out.contains("1月31日（周日）、2月20日（周六）"), "{out}");
+    assert!(out.contains("2027 年尚无日历"), "{out}");
+    assert!(!calendars.exists(), "nothing written without --write");
+
+    // Written: the year loads from the folder and the clock that fell into 2027 is due.
+    let (code, out) = run(&["calendar", "import", notice_arg, "--write", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let written = calendars.join("holidays-cn-2027.json");
+    assert_eq!(report["written"], written.to_str().unwrap());
+    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&written).unwrap()).unwrap();
+    assert!(file["source"].as_str().unwrap().contains("imported by keydesk calendar import from notice.txt"));
+    assert_eq!(file["days"].as_array().unwrap().len(), 3 + 8 + 2 + 3 + 5 + 1 + 1 + 1 + 7 + 2);
+    let (code, out) = run(&due_in_2027);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    // Received Wed 30 Dec; Thu 31 Dec works; 1–3 Jan are off; Mon 4 Jan is the second working day.
+    assert_eq!(v["due_at"], "2027-01-04T17:30:00+08:00");
+    let (_, out) = run(&["calendar", "check", "--json"]);
+    assert!(out.contains("holidays-cn-2027.json"), "{out}");
+
+    // The same notice again: nothing changes. An amendment lists what it changes.
+    let (code, out) = run(&["calendar", "import", notice_arg]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("与现有日历相同"), "{out}");
+    let amended = NOTICE_2027.replace("5月8日（周六）上班", "4月25日（周日）上班");
+    std::fs::write(&notice, amended).unwrap();
+    let (_, out) = run(&["calendar", "import", notice_arg]);
+    assert!(out.contains("2 天改变"), "{out}");
+    assert!(out.contains("4月25日（周日）  休息 → 上班"), "{out}");
+    assert!(out.contains("5月8日（周六）  上班 → 休息"), "{out}");
+
+    // A doctored notice is refused naming its line, and the file on disk stays as it was.
+    let before = std::fs::read(&written).unwrap();
+    std::fs::write(&notice, NOTICE_2027.replace("10月1日（周五）", "10月1日（周四）")).unwrap();
+    let (code, out) = run(&["calendar", "import", notice_arg, "--write"]);
+    assert_eq!(code, keydesk::cli::exit::REFUSED as i32, "{out}");
+    assert!(out.contains("第 11 行：10月1日 是周五，通知写的是周四"), "{out}");
+    assert_eq!(std::fs::read(&written).unwrap(), before);
+}

@@ -33,7 +33,7 @@ pub const RENEW_TOKEN: u8 = 42;
 pub const RENEW_CA: u8 = 43;
 /// `renew`: a read-back or check failed; the job is kept.
 pub const RENEW_CHECK: u8 = 44;
-/// `calendar check`: the calendars load, but a warning needs attention (e.g. next year's is missing).
+/// `calendar check` / `calendar import`: done, but a warning needs attention (next year's calendar is missing; a notice departs from the principles).
 pub const CALENDAR_WARNING: u8 = 50;
 
 /// The exit code of a parcel's intake.

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod calendar;
 pub mod config;
 pub mod dev;
 mod documents;
@@ -186,6 +187,17 @@ pub enum SlaCommand {
 pub enum CalendarCommand {
     /// The loaded years and their sources; warns from 1 November when next year is missing
     Check {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read the State Council's holiday notice (国务院办公厅关于20XX年部分节假日安排的通知, as text) and
+    /// show the year it describes; with --write, save it as that year's calendar in sla.calendar_dir
+    Import {
+        /// The notice as UTF-8 text (title, items such as 一、元旦：…, and the date under the signature)
+        file: PathBuf,
+        /// Write holidays-cn-YYYY.json into sla.calendar_dir (otherwise only show what was found)
+        #[arg(long)]
+        write: bool,
         #[arg(long)]
         json: bool,
     },
@@ -433,7 +445,10 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
         Command::Sla(SlaCommand::Due { policy, events, pauses, at, json }) => {
             return sla_due(&config, policy, &events, &pauses, at.as_deref(), json, &clock)
         }
-        Command::Calendar(CalendarCommand::Check { json }) => return calendar_check(&config, json, &clock),
+        Command::Calendar(CalendarCommand::Check { json }) => return calendar::check(&config, json, &clock),
+        Command::Calendar(CalendarCommand::Import { file, write, json }) => {
+            return calendar::import(&config, &file, write, json, &clock)
+        }
         Command::Serve(args) => return serve(&config, args, clock).await,
         _ => {}
     }
@@ -766,18 +781,6 @@ fn sla_due(
         print!("{report}");
     }
     Ok(exit::OK)
-}
-
-fn calendar_check(config: &Config, json: bool, clock: &crate::clock::Clock) -> Result<u8, Failure> {
-    let calendar = crate::sla::Calendar::load(&config.sla).map_err(|e| fail(e.to_string()))?;
-    let today = clock.now_local().date_naive();
-    let check = calendar.check(&config.sla, today);
-    if json {
-        print_json(&check)?;
-    } else {
-        print!("{check}");
-    }
-    Ok(if check.warnings.is_empty() { exit::OK } else { exit::CALENDAR_WARNING })
 }
 
 async fn open_store(config: &Config) -> Result<Arc<dyn Store>, Failure> {

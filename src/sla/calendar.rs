@@ -95,6 +95,15 @@ impl HolidayYear {
     pub fn year(&self) -> i32 {
         self.year
     }
+
+    pub fn source(&self) -> &CalendarSource {
+        &self.source
+    }
+
+    /// The dates that differ from the default week: date → is it a working day.
+    pub fn exceptions(&self) -> &BTreeMap<NaiveDate, bool> {
+        &self.exceptions
+    }
 }
 
 fn is_weekend(date: NaiveDate) -> bool {
@@ -142,6 +151,18 @@ pub fn read_calendar_dir(dir: &Path) -> Result<Vec<HolidayYear>, SlaError> {
             HolidayYear::parse(&file, &text, Some(year), CalendarSource::File(path))
         })
         .collect()
+}
+
+/// The national calendars in effect: the built-in years, then the files in `settings.calendar_dir`, a
+/// later one for the same year replacing an earlier one.
+pub fn national_years(settings: &SlaSettings) -> Result<Vec<HolidayYear>, SlaError> {
+    let mut years = built_in_years()?;
+    if let Some(dir) = &settings.calendar_dir {
+        if dir.is_dir() {
+            years.extend(read_calendar_dir(dir)?);
+        }
+    }
+    Ok(years)
 }
 
 /// What a day is, after national and company rules.
@@ -210,12 +231,7 @@ impl Calendar {
     /// then applies the company closures and extra working days. Call again to reload. A configured directory
     /// that does not exist is treated as empty (the built-in years still apply) and reported by `check`.
     pub fn load(settings: &SlaSettings) -> Result<Self, SlaError> {
-        let mut years = built_in_years()?;
-        if let Some(dir) = &settings.calendar_dir {
-            if dir.is_dir() {
-                years.extend(read_calendar_dir(dir)?);
-            }
-        }
+        let years = national_years(settings)?;
         Ok(Self::from_years(years, &settings.company_closures, &settings.company_working_days))
     }
 

@@ -13,6 +13,7 @@ pub mod calendar;
 pub mod clock;
 pub mod due;
 pub mod error;
+pub mod notice;
 pub mod report;
 pub mod settings;
 pub mod trend;
