@@ -1,8 +1,10 @@
-//! Rows as both databases return them, and their conversion to domain types. The SQL text is shared
-//! by both backends (SQLite reads `$N` placeholders too); only types that differ are kept apart in the
-//! migrations.
+//! Rows as both databases return them, and their conversion to domain types, shared by both backends
+//! (the SQL that reads them is in the aggregate modules); and the binding of a whole order, which
+//! both backends' inserts share.
 
 use chrono::{DateTime, Utc};
+use sqlx::query_builder::Separated;
+use sqlx::{Database, Encode, Type};
 
 use super::{AuditEntry, InvoiceDocument, OperatorRecord, Receipt, StoreError, UnmatchedParcel};
 use crate::domain::member::MemberOrder;
@@ -12,106 +14,69 @@ use crate::domain::renewal_job::{
 };
 use crate::domain::{HoldReason, InvoiceStatus, Money, Order, OrderKind, OrderNo, Status, Waybill};
 
-/// The order columns, in the order `push_order!` binds them.
-pub const ORDER_COLUMNS: &str = "order_no, platform_order_no, kind, term_years, amount_fen, status, hold_reason, \
-hold_resume_to, hold_note, invoice_status, created_at, paid_at, docs_approved_at, account, holder_name, company, \
-contact_phone, phone_tail, key_serial, cert_serial, cert_subject, cert_not_before, cert_not_after, cert_seal, \
-handler_name, handler_phone, handler_id_number, handler_docs_approved, inbound_carrier, inbound_waybill_raw, \
-inbound_waybill, ship_name, ship_phone, ship_region, ship_address, invoice_title, invoice_tax_id, invoice_bank, \
-invoice_bank_account, invoice_address, invoice_phone, invoice_email, received_at, received_by, outbound_waybill, \
-shipped_at, updated_at";
-
-pub const SELECT_ORDER: &str =
-    "SELECT id, version, order_no, platform_order_no, kind, term_years, amount_fen, status, \
-hold_reason, hold_resume_to, hold_note, invoice_status, created_at, paid_at, docs_approved_at, account, holder_name, \
-company, contact_phone, key_serial, cert_serial, cert_subject, cert_not_before, cert_not_after, cert_seal, \
-handler_name, handler_phone, handler_id_number, handler_docs_approved, inbound_carrier, inbound_waybill_raw, \
-ship_name, ship_phone, ship_region, ship_address, invoice_title, invoice_tax_id, invoice_bank, invoice_bank_account, \
-invoice_address, invoice_phone, invoice_email, received_at, received_by, outbound_waybill, shipped_at, updated_at \
-FROM orders";
-
-/// What an import may change on an order the desk already has: the platform's facts, and the status
-/// only while the order is still in the platform's hands (unpaid or paid, not yet at the desk).
-pub const UPDATE_IMPORTED_ORDER: &str = "UPDATE orders SET platform_order_no = $2, kind = $3, term_years = $4, \
-amount_fen = $5, status = $6, created_at = $7, paid_at = $8, docs_approved_at = $9, account = $10, holder_name = $11, \
-company = $12, contact_phone = $13, phone_tail = $14, key_serial = $15, cert_serial = $16, cert_subject = $17, \
-cert_not_before = $18, cert_not_after = $19, cert_seal = $20, handler_name = $21, handler_phone = $22, \
-handler_id_number = $23, handler_docs_approved = $24, inbound_carrier = $25, inbound_waybill_raw = $26, \
-inbound_waybill = $27, ship_name = $28, ship_phone = $29, ship_region = $30, ship_address = $31, invoice_title = $32, \
-invoice_tax_id = $33, invoice_bank = $34, invoice_bank_account = $35, invoice_address = $36, invoice_phone = $37, \
-invoice_email = $38, updated_at = $39, version = version + 1 WHERE id = $1";
-
-pub const UPDATE_STATUS: &str =
-    "UPDATE orders SET status = $1, hold_reason = $2, hold_resume_to = $3, hold_note = $4, \
-received_at = COALESCE($5, received_at), received_by = COALESCE($6, received_by), \
-outbound_waybill = COALESCE($7, outbound_waybill), shipped_at = COALESCE($8, shipped_at), \
-version = version + 1, updated_at = $9 WHERE id = $10 AND version = $11";
-
-pub const INSERT_AUDIT: &str =
-    "INSERT INTO audit_log (order_id, at, operator, desk, action, from_status, to_status, reason) \
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-
-/// The statuses an import may replace, and the ones it may set on an existing order.
-pub const IMPORT_MAY_REPLACE: [Status; 2] = [Status::Unpaid, Status::Paid];
-pub const IMPORT_MAY_SET: [Status; 5] =
-    [Status::Unpaid, Status::Paid, Status::Cancelled, Status::Refunding, Status::Refunded];
-
-/// Binds every column of `ORDER_COLUMNS` for one order into a `QueryBuilder` separated list.
-macro_rules! push_order {
-    ($b:expr, $o:expr) => {{
-        let o: &crate::domain::Order = $o;
-        let hold = o.hold.as_ref();
-        $b.push_bind(o.order_no.as_str().to_string())
-            .push_bind(o.platform_order_no.clone())
-            .push_bind(o.kind.code())
-            .push_bind(i64::from(o.term_years))
-            // Checked by the caller with `fen` before the transaction began.
-            .push_bind(o.amount.fen().unwrap_or_default())
-            .push_bind(o.status.code())
-            .push_bind(hold.map(|h| h.reason.code()))
-            .push_bind(hold.map(|h| h.resume_to.code()))
-            .push_bind(hold.map(|h| h.note.clone()))
-            .push_bind(o.invoice_status.code())
-            .push_bind(o.created_at)
-            .push_bind(o.paid_at)
-            .push_bind(o.docs_approved_at)
-            .push_bind(o.account.clone())
-            .push_bind(o.holder_name.clone())
-            .push_bind(o.company.clone())
-            .push_bind(o.contact_phone.clone())
-            .push_bind(o.phone_tail())
-            .push_bind(o.key_serial.to_string())
-            .push_bind(o.cert.serial.clone())
-            .push_bind(o.cert.subject.clone())
-            .push_bind(o.cert.not_before)
-            .push_bind(o.cert.not_after)
-            .push_bind(o.cert.seal.code())
-            .push_bind(o.handler.name.clone())
-            .push_bind(o.handler.phone.clone())
-            .push_bind(o.handler.id_number.clone())
-            .push_bind(o.handler.docs_approved)
-            .push_bind(o.inbound.carrier.clone())
-            .push_bind(o.inbound.waybill.clone())
-            .push_bind(crate::store::rows::inbound_key(o))
-            .push_bind(o.ship_to.name.clone())
-            .push_bind(o.ship_to.phone.clone())
-            .push_bind(o.ship_to.region.clone())
-            .push_bind(o.ship_to.address.clone())
-            .push_bind(o.invoice.title.clone())
-            .push_bind(o.invoice.tax_id.clone())
-            .push_bind(o.invoice.bank.clone())
-            .push_bind(o.invoice.bank_account.clone())
-            .push_bind(o.invoice.address.clone())
-            .push_bind(o.invoice.phone.clone())
-            .push_bind(o.invoice.email.clone())
-            .push_bind(o.received_at)
-            .push_bind(o.received_by.clone())
-            .push_bind(o.outbound_waybill.as_ref().map(|w| w.as_str().to_string()))
-            .push_bind(o.shipped_at)
-            .push_bind(o.updated_at);
-    }};
+/// Binds every column of [`ORDER_COLUMNS`](super::orders::ORDER_COLUMNS) for one order, as one tuple
+/// of a query builder's `VALUES` (the amount checked with [`fen`] before the transaction began).
+pub fn push_order<'args, DB>(b: &mut Separated<'_, 'args, DB, &'static str>, o: &Order)
+where
+    DB: Database,
+    i64: Encode<'args, DB> + Type<DB>,
+    bool: Encode<'args, DB> + Type<DB>,
+    &'args str: Encode<'args, DB> + Type<DB>,
+    Option<&'args str>: Encode<'args, DB> + Type<DB>,
+    String: Encode<'args, DB> + Type<DB>,
+    Option<String>: Encode<'args, DB> + Type<DB>,
+    DateTime<Utc>: Encode<'args, DB> + Type<DB>,
+    Option<DateTime<Utc>>: Encode<'args, DB> + Type<DB>,
+{
+    let hold = o.hold.as_ref();
+    b.push_bind(o.order_no.as_str().to_string())
+        .push_bind(o.platform_order_no.clone())
+        .push_bind(o.kind.code())
+        .push_bind(i64::from(o.term_years))
+        .push_bind(o.amount.fen().unwrap_or_default())
+        .push_bind(o.status.code())
+        .push_bind(hold.map(|h| h.reason.code()))
+        .push_bind(hold.map(|h| h.resume_to.code()))
+        .push_bind(hold.map(|h| h.note.clone()))
+        .push_bind(o.invoice_status.code())
+        .push_bind(o.created_at)
+        .push_bind(o.paid_at)
+        .push_bind(o.docs_approved_at)
+        .push_bind(o.account.clone())
+        .push_bind(o.holder_name.clone())
+        .push_bind(o.company.clone())
+        .push_bind(o.contact_phone.clone())
+        .push_bind(o.phone_tail())
+        .push_bind(o.key_serial.to_string())
+        .push_bind(o.cert.serial.clone())
+        .push_bind(o.cert.subject.clone())
+        .push_bind(o.cert.not_before)
+        .push_bind(o.cert.not_after)
+        .push_bind(o.cert.seal.code())
+        .push_bind(o.handler.name.clone())
+        .push_bind(o.handler.phone.clone())
+        .push_bind(o.handler.id_number.clone())
+        .push_bind(o.handler.docs_approved)
+        .push_bind(o.inbound.carrier.clone())
+        .push_bind(o.inbound.waybill.clone())
+        .push_bind(inbound_key(o))
+        .push_bind(o.ship_to.name.clone())
+        .push_bind(o.ship_to.phone.clone())
+        .push_bind(o.ship_to.region.clone())
+        .push_bind(o.ship_to.address.clone())
+        .push_bind(o.invoice.title.clone())
+        .push_bind(o.invoice.tax_id.clone())
+        .push_bind(o.invoice.bank.clone())
+        .push_bind(o.invoice.bank_account.clone())
+        .push_bind(o.invoice.address.clone())
+        .push_bind(o.invoice.phone.clone())
+        .push_bind(o.invoice.email.clone())
+        .push_bind(o.received_at)
+        .push_bind(o.received_by.clone())
+        .push_bind(o.outbound_waybill.as_ref().map(|w| w.as_str().to_string()))
+        .push_bind(o.shipped_at)
+        .push_bind(o.updated_at);
 }
-pub(crate) use push_order;
 
 pub fn fen(amount: Money) -> Result<i64, StoreError> {
     amount.fen().map_err(|e| StoreError::Database(e.to_string()))
@@ -335,14 +300,6 @@ impl From<OperatorRow> for OperatorRecord {
     }
 }
 
-/// Which orders a clock query covers; `$1`/`$2` bound to the window for the stopped scope.
-pub const CLOCK_OPEN: &str = "o.status IN ('paid', 'received', 'renewing', 'renewed', 'on_hold') \
-OR (o.invoice_status = 'pending' AND o.status IN ('shipped', 'completed'))";
-/// Added to [`CLOCK_OPEN`] for the board's chart: received or shipped since `$1`.
-pub const CLOCK_ACTIVE_SINCE: &str = "o.received_at >= $1 OR o.shipped_at >= $1";
-pub const CLOCK_STOPPED: &str = "(o.shipped_at >= $1 AND o.shipped_at < $2) OR EXISTS (SELECT 1 FROM audit_log i \
-WHERE i.order_id = o.id AND i.action = 'invoice_issued' AND i.at >= $1 AND i.at < $2)";
-
 #[derive(Debug, sqlx::FromRow)]
 pub struct ClockOrderRow {
     pub id: i64,
@@ -383,21 +340,6 @@ pub fn clock_facts(orders: Vec<ClockOrderRow>, events: Vec<AuditRow>) -> Result<
         .collect()
 }
 
-/// The member view of one order, by order number (`member_orders`, migrations 0002 and 0006).
-pub const SELECT_MEMBER_ORDER: &str = "SELECT id, version, order_no, kind, status, hold_reason, invoice_status, created_at, \
-paid_at, phone_tail, holder_masked, phone_masked, ship_region, inbound_carrier, inbound_waybill_raw, received_at, \
-renewing_at, renewed_at, outbound_waybill, shipped_at, completed_at, invoice_number FROM member_orders WHERE order_no = $1";
-
-/// The member enters or corrects the inbound waybill: only while the parcel is not received.
-pub const UPDATE_MEMBER_INBOUND: &str = "UPDATE orders SET inbound_carrier = $1, inbound_waybill_raw = $2, \
-inbound_waybill = $3, version = version + 1, updated_at = $4 WHERE id = $5 AND version = $6 AND received_at IS NULL";
-
-/// 确认收货: the status moves from `from` to `to` only if the order is still where it was planned.
-pub const UPDATE_MEMBER_STATUS: &str = "UPDATE orders SET status = $1, version = version + 1, updated_at = $2 \
-WHERE id = $3 AND version = $4 AND status = $5";
-
-pub const SELECT_INVOICE_DOCUMENT: &str = "SELECT number, pdf, sha256, issued_at FROM invoices WHERE order_id = $1";
-
 #[derive(Debug, sqlx::FromRow)]
 pub struct MemberOrderRow {
     id: i64,
@@ -425,7 +367,7 @@ pub struct MemberOrderRow {
 }
 
 impl MemberOrderRow {
-    /// The same row read through rusqlite (the SQLite member endpoint's direct reads, `sqlite.rs`):
+    /// The same row read through rusqlite (the SQLite member endpoint's direct reads, `sqlite/member.rs`):
     /// columns in `SELECT_MEMBER_ORDER`'s order, times as the RFC 3339 text sqlx writes.
     pub fn from_rusqlite(r: &rusqlite::Row<'_>) -> rusqlite::Result<MemberOrderRow> {
         fn time(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
@@ -514,25 +456,6 @@ impl TryFrom<MemberOrderRow> for MemberOrder {
         })
     }
 }
-
-pub const INSERT_RENEWAL_JOB: &str =
-    "INSERT INTO renewal_jobs (order_id, key_serial, state, step, algorithm, new_key_id, \
-old_key_id, old_label, old_cert_serial, old_cert_fingerprint, old_not_before, old_not_after, planned_serial, \
-planned_not_before, planned_not_after, kept_objects, operator, desk, created_at, updated_at) \
-VALUES ($1, $2, 'running', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18) RETURNING id";
-
-pub const SELECT_RENEWAL_JOB: &str =
-    "SELECT id, order_id, key_serial, state, step, algorithm, new_key_id, old_key_id, \
-old_label, old_cert_serial, old_cert_fingerprint, old_not_before, old_not_after, planned_serial, planned_not_before, \
-planned_not_after, kept_objects, public_key, request_pem, operator, desk, created_at, updated_at, finished_at, \
-EXISTS (SELECT 1 FROM renewal_abandonments a WHERE a.job_id = renewal_jobs.id) AS abandoned FROM renewal_jobs";
-
-pub const INSERT_JOURNAL: &str = "INSERT INTO renewal_journal (job_id, step, phase, detail, elapsed_us, token_us, at) \
-VALUES ($1, $2, $3, $4, $5, $6, $7)";
-
-pub const SELECT_ISSUED: &str =
-    "SELECT id, job_id, order_id, serial, subject, issuer, not_before, not_after, fingerprint, \
-pem, ca_backend, issued_at FROM issued_certificates";
 
 #[derive(Debug, sqlx::FromRow)]
 pub struct RenewalJobRow {
@@ -680,9 +603,6 @@ impl From<IssuedRow> for IssuedCertificate {
     }
 }
 
-pub const PRINT_JOB_COLUMNS: &str = "id, order_id, kind, printer, name, pdf, media, reprint, state, attempts, \
-next_attempt_at, last_error, operator, desk, created_at, printed_at";
-
 #[derive(Debug, sqlx::FromRow)]
 pub struct PrintJobRow {
     id: i64,
@@ -724,17 +644,4 @@ impl From<PrintJobRow> for super::PrintJobRecord {
             printed_at: r.printed_at,
         }
     }
-}
-
-/// The 20-digit number of the `seq`-th invoice keydesk drew: the two-digit year, `11` (Beijing), then
-/// the sequence zero-padded to 16 digits. The sequence never repeats, so neither does the number.
-pub fn invoice_number(year: i32, seq: i64) -> String {
-    format!("{:02}11{:016}", year.rem_euclid(100), seq)
-}
-
-/// Hex SHA-256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    let digest = sha2::Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
