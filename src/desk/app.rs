@@ -156,6 +156,8 @@ pub struct App {
     /// How long key generation usually takes on a real key (`token.keygen_typical_secs`): the gauge's scale.
     pub keygen_typical: std::time::Duration,
     pub help: bool,
+    /// What staff must do about the holiday calendar, said at sign-in (the board shows it too).
+    pub calendar_notice: Option<String>,
     pub database_down: Option<String>,
     /// Scans taken while the database was down, sent again when it returns.
     pub pending_scans: VecDeque<String>,
@@ -182,6 +184,7 @@ impl App {
             print_queue: None,
             keygen_typical: std::time::Duration::from_secs(20),
             help: false,
+            calendar_notice: None,
             database_down: None,
             pending_scans: VecDeque::new(),
             message: None,
@@ -240,7 +243,10 @@ impl App {
                         self.operator = Some(name.clone());
                         self.signin = SignInForm::default();
                         self.screen = Screen::Scan;
-                        self.say(Level::Info, format!("{name} 已登录，请扫描运单"));
+                        match &self.calendar_notice {
+                            Some(notice) => self.say(Level::Warn, format!("{name} 已登录。{notice}")),
+                            None => self.say(Level::Info, format!("{name} 已登录，请扫描运单")),
+                        }
                     }
                     Err(e) => self.signin.refused(e),
                 }

@@ -142,6 +142,8 @@ impl StateCounts {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Board {
     pub as_of: DateTime<FixedOffset>,
+    /// What staff must do about the holiday calendar (next year's missing from 1 November, …).
+    pub calendar_notice: Option<String>,
     pub counts: StateCounts,
     pub window: BoardWindow,
     pub rows: Vec<BoardRow>,
@@ -239,7 +241,9 @@ pub fn build_board(
             })
         })
         .collect();
-    Board { as_of: super::working_time::in_shanghai(&now), counts, window, rows }
+    let as_of = super::working_time::in_shanghai(&now);
+    let calendar_notice = rules.calendar().year_notice(as_of.date_naive());
+    Board { as_of, calendar_notice, counts, window, rows }
 }
 
 impl std::fmt::Display for Board {
@@ -247,6 +251,9 @@ impl std::fmt::Display for Board {
         use super::due::{format_instant_zh, format_minutes_zh};
         let c = &self.counts;
         writeln!(f, "看板 @ {}", format_instant_zh(self.as_of))?;
+        if let Some(notice) = &self.calendar_notice {
+            writeln!(f, "注意：{notice}")?;
+        }
         writeln!(
             f,
             "已超时 {}  今日到期 {}  有风险 {}  正常 {}  挂起 {}  无法计算 {}  （共 {}）",
@@ -297,6 +304,17 @@ mod tests {
             },
             stopped_by: stop.map(|_| "lihua".to_owned()),
         }
+    }
+
+    #[test]
+    fn from_1_november_the_board_says_next_years_notice_is_due() {
+        let board = |now: &str| build_board(&rules(), &[], at(now), BoardWindow::first(10)).calendar_notice;
+        assert_eq!(board("2026-10-31 12:00"), None);
+        let notice = board("2026-11-01 09:00").expect("2027 is missing from 1 November");
+        assert_eq!(notice, "2027 年节假日日历未导入，请运行 keydesk calendar import 通知.txt --write");
+        assert_eq!(board("2025-11-20 09:00"), None, "2026 ships built in");
+        let notice = board("2027-01-04 09:00").expect("2027 itself is missing");
+        assert_eq!(notice, "没有 2027 年的节假日日历，请运行 keydesk calendar import 通知.txt --write");
     }
 
     fn sample_orders() -> Vec<BoardOrder> {

@@ -330,21 +330,23 @@ impl Calendar {
         self.years.contains_key(&year)
     }
 
+    /// What staff must do about the years around `today` (Asia/Shanghai date), if anything: this year's
+    /// calendar is missing, or — from 1 November — next year's, with the command that imports the notice.
+    /// The desk's board and `calendar check` show it.
+    pub fn year_notice(&self, today: NaiveDate) -> Option<String> {
+        let import = "请运行 keydesk calendar import 通知.txt --write";
+        if !self.has_year(today.year()) {
+            return Some(format!("没有 {} 年的节假日日历，{import}", today.year()));
+        }
+        let next = today.year() + 1;
+        (today.month() >= 11 && !self.has_year(next)).then(|| format!("{next} 年节假日日历未导入，{import}"))
+    }
+
     /// `calendar check`: the loaded years and warnings as of `today` (Asia/Shanghai date). From 1 November on,
     /// a missing calendar for next year is a warning; so is a missing calendar for the current year, a company
     /// date in a year with no calendar, and a configured calendar directory that does not exist.
     pub fn check(&self, settings: &SlaSettings, today: NaiveDate) -> CalendarCheck {
-        let mut warnings = Vec::new();
-        if !self.has_year(today.year()) {
-            warnings.push(SlaError::MissingCalendarYear { year: today.year() }.to_string());
-        }
-        let next = today.year() + 1;
-        if today.month() >= 11 && !self.has_year(next) {
-            warnings.push(format!(
-                "还没有 {next} 年的节假日日历，国务院通知发布后请添加 holidays-cn-{next}.json \
-                 (no holiday calendar for {next} yet — add holidays-cn-{next}.json once the State Council notice is out)"
-            ));
-        }
+        let mut warnings: Vec<String> = self.year_notice(today).into_iter().collect();
         for date in &self.company_dates_outside {
             warnings.push(format!(
                 "公司日期 {date} 所在年份没有节假日日历，暂不生效 (company date {date} is in a year with no holiday calendar and is not applied yet)"

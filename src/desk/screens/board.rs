@@ -44,9 +44,19 @@ impl BoardScreen {
     }
 
     pub fn draw(&self, frame: &mut Frame, area: Rect) {
+        let notice = self.board.as_ref().and_then(|b| b.calendar_notice.as_deref());
         let chart_rows = if area.height >= CHART_ROWS + 8 { CHART_ROWS } else { 0 };
-        let [counts, chart, list] =
-            Layout::vertical([Constraint::Length(1), Constraint::Length(chart_rows), Constraint::Min(3)]).areas(area);
+        let [notice_row, counts, chart, list] = Layout::vertical([
+            Constraint::Length(u16::from(notice.is_some())),
+            Constraint::Length(1),
+            Constraint::Length(chart_rows),
+            Constraint::Min(3),
+        ])
+        .areas(area);
+        if let Some(notice) = notice {
+            let line = Line::from(format!(" 注意：{notice}")).style(Style::new().fg(Color::Black).bg(Color::Yellow));
+            frame.render_widget(Paragraph::new(line), notice_row);
+        }
         if chart_rows > 0 {
             self.draw_trend(frame, chart);
         }
