@@ -8,7 +8,7 @@ use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Clear, Gauge, Pa
 use ratatui::Frame;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::domain::{mask, HoldReason, Order, Status};
+use crate::domain::{mask, HoldReason, Order, PrintKind, PrintState, Status};
 use crate::ops::intake::{local, IntakeResult, OrderOutcome};
 use crate::sla::board::RowClock;
 use crate::sla::due::{format_instant_zh, format_minutes_zh};
@@ -548,17 +548,17 @@ fn render_order(app: &App, frame: &mut Frame, area: Rect) {
 
 /// The order's documents in the print queue: the newest job of each kind and its state.
 fn prints_text(prints: &[crate::store::PrintJobRecord]) -> String {
-    let newest = |kind: &str| prints.iter().rev().find(|j| j.kind == kind);
-    let parts: Vec<String> = [("label", "面单"), ("invoice", "发票")]
+    let newest = |kind: PrintKind| prints.iter().rev().find(|j| j.kind == kind);
+    let parts: Vec<String> = PrintKind::ALL
         .into_iter()
-        .filter_map(|(kind, name)| {
+        .filter_map(|kind| {
             newest(kind).map(|j| {
-                let retry = if j.state == "queued" && j.attempts > 0 {
+                let retry = if j.state == PrintState::Queued && j.attempts > 0 {
                     format!("（已试 {} 次）", j.attempts)
                 } else {
                     String::new()
                 };
-                format!("{name}{}{retry}", crate::ops::print::state_label(&j.state))
+                format!("{}{}{retry}", kind.label(), j.state.label())
             })
         })
         .collect();
