@@ -9,7 +9,7 @@ use keydesk::desk::effects::Runner;
 use keydesk::desk::keymap::Keymap;
 use keydesk::desk::ui;
 use keydesk::domain::order::Change;
-use keydesk::domain::Status;
+use keydesk::domain::{AuditAction, PrintKind, Status};
 use keydesk::ops::intake::{IntakeOutcome, IntakeResult};
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -251,14 +251,14 @@ async fn the_runner_takes_a_parcel_from_scan_to_order_detail() {
     let detail = app.order.detail.clone().expect("the order opened");
     assert_eq!(detail.order.status, Status::Received);
     assert_eq!(detail.order.received_by.as_deref(), Some("qin"));
-    assert!(detail.audit.iter().any(|a| a.action == "intake" && a.operator == "qin" && a.desk == "desk-1"));
+    assert!(detail.audit.iter().any(|a| a.action == AuditAction::Intake && a.operator == "qin" && a.desk == "desk-1"));
     // Revealing personal data is itself audited.
     runner.run(Effect::Reveal { order_no: detail.order.order_no.clone() }, Some("qin"));
     let msg = tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
     app.update(msg);
     assert!(app.order.revealed);
     let audit = db.store.audit_for_order(detail.order.id).await.unwrap();
-    assert!(audit.iter().any(|a| a.action == "reveal" && a.operator == "qin"));
+    assert!(audit.iter().any(|a| a.action == AuditAction::Reveal && a.operator == "qin"));
     db.cleanup().await;
 }
 
@@ -556,8 +556,8 @@ crate::both_backends!(the_print_worker_sends_waiting_jobs_and_reports_the_queue,
         .remove(0);
     let job = keydesk::store::NewPrintJob {
         order_id: order.id,
-        kind: "label".into(),
-        printer: "label".into(),
+        kind: PrintKind::Label,
+        printer: PrintKind::Label.code().into(),
         name: "label-test".into(),
         pdf: b"%PDF-1.4 test".to_vec(),
         media: None,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::support::now;
 use chrono::TimeDelta;
 use keydesk::docs::InvoiceSettings;
-use keydesk::domain::{InvoiceStatus, OrderNo};
+use keydesk::domain::{AuditAction, InvoiceStatus, OrderNo, PrintKind, PrintState};
 use keydesk::ops::print::run_due;
 use keydesk::outbound::printer::Printers;
 use keydesk::outbound::printer::{IppPrinter, Printer, RetryPolicy};
@@ -71,7 +71,7 @@ both_backends!(invoice_is_issued_once_with_a_unique_number, async |db: &crate::s
             assert_eq!(again, InvoiceIssue::Existing(doc.clone()));
         }
         let audit = store.audit_for_order(first.id).await.unwrap();
-        assert_eq!(audit.iter().filter(|a| a.action == "invoice_issued").count(), 1, "{audit:?}");
+        assert_eq!(audit.iter().filter(|a| a.action == AuditAction::InvoiceIssued).count(), 1, "{audit:?}");
         assert_eq!(store.invoice_document(first.id).await.unwrap(), Some(doc.clone()));
         let member = store.member_order(&first.order_no).await.unwrap().expect("member view");
         assert_eq!(member.invoice_number.as_deref(), Some(doc.number.as_str()));
@@ -142,8 +142,8 @@ both_backends!(invoice_is_issued_once_with_a_unique_number, async |db: &crate::s
         // A reprint is an explicit new job with the same bytes, flagged and audited.
         let job = keydesk::store::NewPrintJob {
             order_id: first.id,
-            kind: "invoice".into(),
-            printer: "invoice".into(),
+            kind: PrintKind::Invoice,
+            printer: PrintKind::Invoice.code().into(),
             name: format!("invoice-{}", doc.number),
             pdf: doc.pdf.clone(),
             media: None,
@@ -155,7 +155,7 @@ both_backends!(invoice_is_issued_once_with_a_unique_number, async |db: &crate::s
         assert_ne!(copy.id, original.id);
         assert_eq!(store.print_job(copy.id).await.unwrap().expect("job").pdf, doc.pdf);
         let audit = store.audit_for_order(first.id).await.unwrap();
-        assert!(audit.iter().any(|a| a.action == "print_reprint"), "{audit:?}");
+        assert!(audit.iter().any(|a| a.action == AuditAction::PrintReprint), "{audit:?}");
     }
 });
 
@@ -198,7 +198,7 @@ both_backends!(queued_label_waits_for_the_printer_then_prints, async |db: &crate
         .expect("label");
         assert!(!label.reprint);
         let job = keydesk::ops::label::enqueue_label(store.as_ref(), &order, &label, &qin, t0).await.expect("enqueue");
-        assert_eq!((job.state.as_str(), job.attempts), ("queued", 0));
+        assert_eq!((job.state, job.attempts), (PrintState::Queued, 0));
 
         // The printer is off: the job stays queued, with its attempt counted and a later retry time.
         let policy = RetryPolicy::default();
@@ -206,7 +206,7 @@ both_backends!(queued_label_waits_for_the_printer_then_prints, async |db: &crate
         let report = run_due(store.as_ref(), &off, &policy, &crate::support::clock()).await.expect("run");
         assert_eq!((report.printed.len(), report.retrying.len(), report.failed.len()), (0, 1, 0));
         let waiting = &report.retrying[0];
-        assert_eq!((waiting.state.as_str(), waiting.attempts), ("queued", 1));
+        assert_eq!((waiting.state, waiting.attempts), (PrintState::Queued, 1));
         assert!(waiting.next_attempt_at > t0, "{waiting:?}");
         assert!(waiting.last_error.is_some());
         // Not due yet: nothing is sent.
@@ -229,7 +229,7 @@ both_backends!(queued_label_waits_for_the_printer_then_prints, async |db: &crate
             at += TimeDelta::minutes(10);
         }
         let done = done.unwrap_or_else(|| panic!("never printed\n{}", printer.log()));
-        assert_eq!(done.state, "done");
+        assert_eq!(done.state, PrintState::Done);
         assert!(done.printed_at.is_some());
         let spooled = printer.wait_for_document(Duration::from_secs(10));
         assert_eq!(spooled, label.pdf);
@@ -250,7 +250,7 @@ both_backends!(queued_label_waits_for_the_printer_then_prints, async |db: &crate
             keydesk::ops::label::enqueue_label(store.as_ref(), &order, &again, &qin, now()).await.expect("enqueue");
         assert!(reprint.reprint);
         let audit = store.audit_for_order(order.id).await.unwrap();
-        assert!(audit.iter().any(|a| a.action == "label_reprint"), "{audit:?}");
+        assert!(audit.iter().any(|a| a.action == AuditAction::LabelReprint), "{audit:?}");
     }
 });
 
@@ -358,7 +358,7 @@ both_backends!(
                 assert_eq!(*doc, stored);
             }
             let audit = db.store.audit_for_order(order.id).await.unwrap();
-            assert_eq!(audit.iter().filter(|a| a.action == "invoice_issued").count(), 1);
+            assert_eq!(audit.iter().filter(|a| a.action == AuditAction::InvoiceIssued).count(), 1);
             numbers.push(stored.number);
         }
         numbers.sort();
@@ -413,7 +413,7 @@ both_backends!(
         let pdf = dir.path().join("label.pdf");
         std::fs::write(&pdf, &label.pdf).unwrap();
         assert!(tools::pdftotext(&pdf).contains("755WE-571A"), "the route code is on the label");
-        assert!(s.audit_for_order(order.id).await.unwrap().iter().any(|a| a.action == "book"));
+        assert!(s.audit_for_order(order.id).await.unwrap().iter().any(|a| a.action == AuditAction::Book));
 
         // The manual backend cannot book: it asks for the scanned waybill and writes nothing.
         let other = s

@@ -1,6 +1,6 @@
 //! Intake on both databases: each result of a scan, and what it leaves in the database.
 
-use keydesk::domain::{HoldReason, OrderNo, Status};
+use keydesk::domain::{AuditAction, HoldReason, OrderNo, Status};
 use keydesk::ops::intake::{intake, IntakeResult, OrderOutcome};
 use keydesk::store::Store;
 
@@ -160,5 +160,5 @@ both_backends!(a_renewed_key_ships_once_with_its_waybill, async |db: &TestDb| {
     .unwrap_err();
     assert!(paid.to_string().contains("不能改为"), "{paid}");
     let audit = s.audit_for_order(o.id).await.unwrap();
-    assert_eq!(audit.iter().filter(|a| a.action == "ship").count(), 1);
+    assert_eq!(audit.iter().filter(|a| a.action == AuditAction::Ship).count(), 1);
 });

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use keydesk::domain::{Order, Status};
+use keydesk::domain::{AuditAction, Order, Status};
 use keydesk::member::MemberSettings;
 use keydesk::member::{self, App, Running};
 use keydesk::store::{self, ListQuery, Store};
@@ -276,7 +276,7 @@ both_backends!(inbound_waybill_is_sf_only_before_receipt_and_audited, async |db:
     assert_eq!(after.version, o.version + 1);
     let audit = s.audit_for_order(o.id).await.unwrap();
     let last = audit.last().unwrap();
-    assert_eq!((last.action.as_str(), last.operator.as_str()), ("member_inbound_waybill", "member"));
+    assert_eq!((last.action, last.operator.as_str()), (AuditAction::MemberInboundWaybill, "member"));
     assert!(last.desk.starts_with("member-web 127.0.0.1"), "{}", last.desk);
     // The desk's intake finds the order by the corrected waybill.
     assert_eq!(
@@ -339,8 +339,8 @@ both_backends!(confirm_receipt_completes_a_shipped_order_once, async |db: &TestD
     assert_eq!(s.order_by_id(o.id).await.unwrap().unwrap().status, Status::Completed);
     let last = s.audit_for_order(o.id).await.unwrap().pop().unwrap();
     assert_eq!(
-        (last.action.as_str(), last.from_status.as_deref(), last.to_status.as_deref()),
-        ("member_confirm_receipt", Some("shipped"), Some("completed"))
+        (last.action, last.from_status.as_deref(), last.to_status.as_deref()),
+        (AuditAction::MemberConfirmReceipt, Some("shipped"), Some("completed"))
     );
     let again = send_json(server.addr, "POST", &target, serde_json::json!({ "phone_tail": o.phone_tail() })).await;
     assert_eq!((again.status, again.code()), (409, "already_completed".to_string()));

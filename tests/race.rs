@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::support::now;
 use keydesk::domain::order::Change;
-use keydesk::domain::{HoldReason, Order, Status};
+use keydesk::domain::{AuditAction, HoldReason, Order, Status};
 use keydesk::ops::intake::{intake, IntakeResult};
 use keydesk::store::{PlannedChange, Stamps, Store, StoreError};
 
@@ -25,11 +25,12 @@ both_backends!(concurrent_writers_on_one_order_have_exactly_one_winner, async |d
         .unwrap();
     for round in 0..ROUNDS {
         let target: Order = store.order_by_id(orders[round % orders.len()].id).await.unwrap().unwrap();
-        // Every writer plans on the same version; a hold when paid, a release when held.
-        let change = if target.status == Status::OnHold {
-            Change::Release
+        // Every writer plans on the same version; a hold when paid, a release when held. The reason
+        // `race` marks this test's writes in the audit log.
+        let (change, action) = if target.status == Status::OnHold {
+            (Change::Release, AuditAction::Release)
         } else {
-            Change::Hold { reason: HoldReason::Other, resume_to: None }
+            (Change::Hold { reason: HoldReason::Other, resume_to: None }, AuditAction::Hold)
         };
         let transition = target.plan(&change, "race").unwrap();
         let mut tasks = Vec::new();
@@ -41,7 +42,7 @@ both_backends!(concurrent_writers_on_one_order_have_exactly_one_winner, async |d
                 expected_version: target.version,
                 transition: transition.clone(),
                 stamps: Stamps::default(),
-                action: "race",
+                action,
             };
             tasks.push(tokio::spawn(
                 async move { store.apply_change(&planned, &actor(&format!("desk{w}")), now()).await },
@@ -63,7 +64,7 @@ both_backends!(concurrent_writers_on_one_order_have_exactly_one_winner, async |d
     // No lost update: every winning write shows in the version and in the audit log.
     for o in &orders {
         let now_o = store.order_by_id(o.id).await.unwrap().unwrap();
-        let wins = store.audit_for_order(o.id).await.unwrap().iter().filter(|a| a.action == "race").count() as i64;
+        let wins = store.audit_for_order(o.id).await.unwrap().iter().filter(|a| a.reason == "race").count() as i64;
         assert_eq!(now_o.version - o.version, wins);
         assert_eq!(wins as usize, ROUNDS / orders.len());
     }

@@ -8,7 +8,7 @@ use keydesk::domain::order::Change;
 use keydesk::domain::renewal_job::{
     Abandonment, IssuedCertificate, JobState, NewRenewalJob, Phase, RenewalStep, StepResult,
 };
-use keydesk::domain::{OrderNo, Status};
+use keydesk::domain::{AuditAction, OrderNo, Status};
 use keydesk::ops;
 use keydesk::store::{PlannedChange, Stamps, StoreError};
 
@@ -20,7 +20,7 @@ both_backends!(a_renewal_job_commits_its_steps_and_records_one_certificate, asyn
     let (no, received) = received_demo_order(db).await;
     let at = now();
     let plan = plan_for(&received, at);
-    let change = |o: &keydesk::domain::Order, to: Status| planned(o, to, "renew");
+    let change = |o: &keydesk::domain::Order, to: Status| planned(o, to, AuditAction::Renew);
     let job = s.start_renewal(&plan, &change(&received, Status::Renewing), &actor("qin"), at).await.unwrap();
     assert_eq!((job.state, job.step), (JobState::Running, RenewalStep::Start));
     let renewing = s.order_by_no(&no).await.unwrap().unwrap();
@@ -79,7 +79,7 @@ both_backends!(a_renewal_job_commits_its_steps_and_records_one_certificate, asyn
         .map(|(a, b)| (a.to_string(), b.to_string()))
     );
     let audit = s.audit_for_order(received.id).await.unwrap();
-    assert!(audit.iter().any(|a| a.to_status.as_deref() == Some("renewed") && a.action == "renew"));
+    assert!(audit.iter().any(|a| a.to_status.as_deref() == Some("renewed") && a.action == AuditAction::Renew));
     let renewed = s.order_by_no(&no).await.unwrap().unwrap();
     let refused = s.abandon_renewal(&abandonment(job.id), &change(&renewed, Status::Shipped), &actor("qin"), at).await;
     assert!(matches!(refused, Err(StoreError::Conflict { .. })), "a finished job cannot be abandoned: {refused:?}");
@@ -141,7 +141,7 @@ fn issued_for(job: &keydesk::domain::renewal_job::RenewalJob, at: chrono::DateTi
 }
 
 /// `o` moved to `to`, planned on the order as read.
-fn planned(o: &keydesk::domain::Order, to: Status, action: &'static str) -> PlannedChange {
+fn planned(o: &keydesk::domain::Order, to: Status, action: AuditAction) -> PlannedChange {
     PlannedChange {
         order_id: o.id,
         order_no: o.order_no.clone(),
@@ -166,14 +166,17 @@ both_backends!(an_abandoned_job_ends_moves_the_order_back_and_keeps_its_certific
     let (no, received) = received_demo_order(db).await;
     let at = now();
     let plan = plan_for(&received, at);
-    let job = s.start_renewal(&plan, &planned(&received, Status::Renewing, "renew"), &actor("qin"), at).await.unwrap();
+    let job = s
+        .start_renewal(&plan, &planned(&received, Status::Renewing, AuditAction::Renew), &actor("qin"), at)
+        .await
+        .unwrap();
     let cert = issued_for(&job, at);
     s.record_issued_certificate(&cert, &StepResult::default(), at).await.unwrap();
     let renewing = s.order_by_no(&no).await.unwrap().unwrap();
     let order = s
         .abandon_renewal(
             &abandonment(job.id),
-            &planned(&renewing, Status::Received, "renew_abandon"),
+            &planned(&renewing, Status::Received, AuditAction::RenewAbandon),
             &actor("qin"),
             at,
         )
@@ -198,14 +201,22 @@ both_backends!(an_abandoned_job_ends_moves_the_order_back_and_keeps_its_certific
         .await
         .unwrap()
         .iter()
-        .any(|a| a.action == "renew_abandon" && a.to_status.as_deref() == Some("received")));
+        .any(|a| a.action == AuditAction::RenewAbandon && a.to_status.as_deref() == Some("received")));
     // Abandoned twice: the second finds no running job and writes nothing.
     let twice = s
-        .abandon_renewal(&abandonment(job.id), &planned(&order, Status::Renewing, "renew_abandon"), &actor("qin"), at)
+        .abandon_renewal(
+            &abandonment(job.id),
+            &planned(&order, Status::Renewing, AuditAction::RenewAbandon),
+            &actor("qin"),
+            at,
+        )
         .await;
     assert!(matches!(twice, Err(StoreError::Conflict { .. })), "{twice:?}");
     assert_eq!(s.order_by_no(&no).await.unwrap().unwrap().status, Status::Received);
     // A new job may start.
-    let again = s.start_renewal(&plan, &planned(&order, Status::Renewing, "renew"), &actor("qin"), at).await.unwrap();
+    let again = s
+        .start_renewal(&plan, &planned(&order, Status::Renewing, AuditAction::Renew), &actor("qin"), at)
+        .await
+        .unwrap();
     assert_eq!(again.state, JobState::Running);
 });

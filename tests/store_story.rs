@@ -2,7 +2,7 @@
 //! with their audit rows, operators, and the unmatched-parcel queue.
 
 use keydesk::domain::order::Change;
-use keydesk::domain::{HoldReason, OrderNo, Status, Waybill};
+use keydesk::domain::{AuditAction, HoldReason, OrderNo, Status, Waybill};
 use keydesk::ops;
 use keydesk::store::ListQuery;
 
@@ -94,20 +94,20 @@ both_backends!(changes_write_audit_rows_and_bump_versions, async |db: &TestDb| {
     assert_eq!(released.status, Status::Paid);
     assert!(released.hold.is_none());
     let audit = s.audit_for_order(before.id).await.unwrap();
-    let tail: Vec<(String, Option<String>, Option<String>, String)> = audit
+    let tail: Vec<(AuditAction, Option<String>, Option<String>, String)> = audit
         .iter()
         .rev()
         .take(2)
-        .map(|a| (a.action.clone(), a.from_status.clone(), a.to_status.clone(), a.operator.clone()))
+        .map(|a| (a.action, a.from_status.clone(), a.to_status.clone(), a.operator.clone()))
         .collect();
     assert_eq!(
         tail,
         vec![
-            ("release".into(), Some("on_hold".into()), Some("paid".into()), "wang".into()),
-            ("hold".into(), Some("paid".into()), Some("on_hold".into()), "qin".into()),
+            (AuditAction::Release, Some("on_hold".into()), Some("paid".into()), "wang".into()),
+            (AuditAction::Hold, Some("paid".into()), Some("on_hold".into()), "qin".into()),
         ]
     );
-    assert!(audit.iter().all(|a| a.desk == "test-desk" || a.action == "import"));
+    assert!(audit.iter().all(|a| a.desk == "test-desk" || a.action == AuditAction::Import));
 });
 
 both_backends!(reimport_keeps_desk_progress, async |db: &TestDb| {

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::exit;
 use super::{fail, print_json, Failure};
-use crate::domain::{Order, OrderNo};
+use crate::domain::{Order, OrderNo, PrintKind, PrintState};
 use crate::ops::intake::local;
 use crate::ops::print::{self, RunReport};
 use crate::ops::{self, OpsError};
@@ -48,7 +48,16 @@ fn need_output(out: &Option<PathBuf>, print: bool) -> Result<(), Failure> {
 #[derive(Debug, Serialize)]
 struct Printed {
     job: PrintJobRecord,
-    outcome: &'static str,
+    outcome: Outcome,
+}
+
+/// The fate of a job after one pass of the queue (`printed`, `failed`, `queued` in JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Outcome {
+    Printed,
+    Failed,
+    Queued,
 }
 
 /// Runs the due jobs (the new one among them) and reports what became of `job_id`.
@@ -56,19 +65,19 @@ async fn print_now(services: &Services, job: PrintJobRecord) -> Result<(Printed,
     let report = print::run_due(services.store(), &services.printers, &RetryPolicy::default(), &services.clock).await?;
     let find = |list: &[PrintJobRecord]| list.iter().find(|j| j.id == job.id).cloned();
     Ok(if let Some(j) = find(&report.printed) {
-        (Printed { job: j, outcome: "printed" }, exit::OK)
+        (Printed { job: j, outcome: Outcome::Printed }, exit::OK)
     } else if let Some(j) = find(&report.failed) {
-        (Printed { job: j, outcome: "failed" }, exit::FAILURE)
+        (Printed { job: j, outcome: Outcome::Failed }, exit::FAILURE)
     } else {
         let j = find(&report.retrying).unwrap_or(job);
-        (Printed { job: j, outcome: "queued" }, exit::OK)
+        (Printed { job: j, outcome: Outcome::Queued }, exit::OK)
     })
 }
 
 fn say_printed(p: &Printed) {
     match p.outcome {
-        "printed" => println!("已发送到打印机（任务 {}）", p.job.id),
-        "failed" => println!("打印失败（任务 {}）：{}", p.job.id, p.job.last_error.as_deref().unwrap_or("-")),
+        Outcome::Printed => println!("已发送到打印机（任务 {}）", p.job.id),
+        Outcome::Failed => println!("打印失败（任务 {}）：{}", p.job.id, p.job.last_error.as_deref().unwrap_or("-")),
         _ => println!(
             "打印机暂不可用，任务 {} 已排队，{} 重试（{}）；用 keydesk print retry 立即重试",
             p.job.id,
@@ -210,12 +219,12 @@ fn job_line(j: &PrintJobRecord) -> String {
     format!(
         "#{}  {}  {}{}  {}  尝试 {} 次  {}{}",
         j.id,
-        if j.kind == "label" { "面单" } else { "发票" },
+        j.kind.label(),
         j.name,
         if j.reprint { "（补打）" } else { "" },
-        print::state_label(&j.state),
+        j.state.label(),
         j.attempts,
-        if j.state == "queued" {
+        if j.state == PrintState::Queued {
             format!("下次 {}", local(j.next_attempt_at))
         } else {
             j.printed_at.map(local).unwrap_or_default()
@@ -264,7 +273,7 @@ pub async fn reprint(services: &Services, actor: &Actor, id: i64, json: bool) ->
         .await?
         .ok_or_else(|| Failure { code: exit::REFUSED, message: format!("没有打印任务 {id}") })?;
     let at = services.clock.now();
-    let job = if original.kind == "label" {
+    let job = if original.kind == PrintKind::Label {
         let order = store
             .order_by_id(original.order_id)
             .await?

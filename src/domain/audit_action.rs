@@ -98,19 +98,13 @@ impl AuditAction {
 
 impl fmt::Display for AuditAction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
+        f.pad(self.code())
     }
 }
 
 impl Serialize for AuditAction {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.code())
-    }
-}
-
-impl PartialEq<&str> for AuditAction {
-    fn eq(&self, other: &&str) -> bool {
-        self.code() == *other
     }
 }
 

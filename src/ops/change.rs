@@ -3,7 +3,7 @@
 
 use crate::clock::Clock;
 use crate::domain::order::Change;
-use crate::domain::{Order, OrderNo};
+use crate::domain::{AuditAction, Order, OrderNo};
 use crate::store::{Actor, PlannedChange, Stamps, Store};
 
 use super::OpsError;
@@ -19,9 +19,9 @@ pub async fn change_order(
     let order = store.order_by_no(no).await?.ok_or_else(|| OpsError::OrderNotFound(no.to_string()))?;
     let transition = order.plan(change, reason)?;
     let action = match change {
-        Change::MoveTo(_) => "status",
-        Change::Hold { .. } => "hold",
-        Change::Release => "release",
+        Change::MoveTo(_) => AuditAction::Status,
+        Change::Hold { .. } => AuditAction::Hold,
+        Change::Release => AuditAction::Release,
     };
     let planned = PlannedChange {
         order_id: order.id,

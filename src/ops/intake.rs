@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::clock::Clock;
 use crate::domain::order::ReceiptPlan;
 use crate::domain::waybill::WaybillError;
-use crate::domain::{mask, Order, Waybill};
+use crate::domain::{mask, AuditAction, Order, Waybill};
 use crate::store::{Actor, ParcelReceipt, PlannedChange, Stamps, Store, StoreError};
 
 use super::OpsError;
@@ -147,15 +147,15 @@ async fn finish(
     let mut changes = Vec::new();
     let mut outcomes = Vec::new();
     for order in &orders {
-        let (transition, outcome, action) = match order.plan_receipt() {
-            ReceiptPlan::Receive(t) => (Some(t), OrderOutcome::Received, "intake"),
-            ReceiptPlan::HoldUnpaid(t) => (Some(t), OrderOutcome::HeldUnpaid, "intake_unpaid"),
-            ReceiptPlan::ReceiveOnHold(t) => (Some(t), OrderOutcome::ReceivedOnHold, "intake_on_hold"),
-            ReceiptPlan::Closed(t) => (Some(t), OrderOutcome::ClosedReturn, "intake_closed"),
-            ReceiptPlan::AlreadyReceived => (None, OrderOutcome::AlreadyReceived, ""),
+        let (planned, outcome) = match order.plan_receipt() {
+            ReceiptPlan::Receive(t) => (Some((t, AuditAction::Intake)), OrderOutcome::Received),
+            ReceiptPlan::HoldUnpaid(t) => (Some((t, AuditAction::IntakeUnpaid)), OrderOutcome::HeldUnpaid),
+            ReceiptPlan::ReceiveOnHold(t) => (Some((t, AuditAction::IntakeOnHold)), OrderOutcome::ReceivedOnHold),
+            ReceiptPlan::Closed(t) => (Some((t, AuditAction::IntakeClosed)), OrderOutcome::ClosedReturn),
+            ReceiptPlan::AlreadyReceived => (None, OrderOutcome::AlreadyReceived),
         };
         outcomes.push(outcome);
-        if let Some(transition) = transition {
+        if let Some((transition, action)) = planned {
             changes.push(PlannedChange {
                 order_id: order.id,
                 order_no: order.order_no.clone(),

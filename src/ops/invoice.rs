@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use crate::clock::Clock;
 use crate::docs::invoice::InvoiceBackend;
 use crate::docs::{render_invoice, DocFont, InvoiceBuyer, InvoiceData, InvoiceSettings};
-use crate::domain::{InvoiceStatus, Order, Status};
+use crate::domain::{InvoiceStatus, Order, PrintKind, PrintState, Status};
 use crate::store::{Actor, InvoiceIssue, InvoiceSource, Store};
 
 use super::OpsError;
@@ -139,12 +139,15 @@ pub async fn enqueue_invoice(
     actor: &Actor,
     at: DateTime<Utc>,
 ) -> Result<crate::store::PrintJobRecord, OpsError> {
-    let reprint =
-        store.print_jobs_for_order(order.id).await?.iter().any(|j| j.kind == "invoice" && j.state != "failed");
+    let reprint = store
+        .print_jobs_for_order(order.id)
+        .await?
+        .iter()
+        .any(|j| j.kind == PrintKind::Invoice && j.state != PrintState::Failed);
     let job = crate::store::NewPrintJob {
         order_id: order.id,
-        kind: "invoice".into(),
-        printer: "invoice".into(),
+        kind: PrintKind::Invoice,
+        printer: PrintKind::Invoice.code().into(),
         name: format!("invoice-{}", doc.number),
         pdf: doc.pdf.clone(),
         media: None,

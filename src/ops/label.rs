@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::docs::{render_label, DocFont, LabelData, LabelRecipient, LabelSettings};
-use crate::domain::{Order, Waybill};
+use crate::domain::{AuditAction, Order, PrintKind, PrintState, Waybill};
 use crate::store::{Actor, NewPrintJob, PrintJobRecord, Store};
 
 use super::OpsError;
@@ -46,7 +46,11 @@ fn label_waybill(order: &Order, given: Option<&str>) -> Result<Waybill, OpsError
 
 /// Whether a label was printed (or is queued to print) for the order before.
 pub async fn printed_before(store: &dyn Store, order_id: i64) -> Result<bool, OpsError> {
-    Ok(store.print_jobs_for_order(order_id).await?.iter().any(|j| j.kind == "label" && j.state != "failed"))
+    Ok(store
+        .print_jobs_for_order(order_id)
+        .await?
+        .iter()
+        .any(|j| j.kind == PrintKind::Label && j.state != PrintState::Failed))
 }
 
 /// Draws the order's label. The glyph check refuses a character the font lacks.
@@ -99,8 +103,8 @@ pub async fn enqueue_label(
 ) -> Result<PrintJobRecord, OpsError> {
     let job = NewPrintJob {
         order_id: order.id,
-        kind: "label".into(),
-        printer: "label".into(),
+        kind: PrintKind::Label,
+        printer: PrintKind::Label.code().into(),
         name: format!("label-{}", label.waybill),
         pdf: label.pdf.clone(),
         media: Some(label.media.clone()),
@@ -108,7 +112,9 @@ pub async fn enqueue_label(
     };
     let record = super::print::enqueue(store, &job, actor, at).await?;
     if label.reprint {
-        store.note(Some(order.id), "label_reprint", &format!("补打面单 {}", label.waybill), actor, at).await?;
+        store
+            .note(Some(order.id), AuditAction::LabelReprint, &format!("补打面单 {}", label.waybill), actor, at)
+            .await?;
     }
     Ok(record)
 }

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::clock::Clock;
-use crate::domain::{Order, OrderNo};
+use crate::domain::{AuditAction, Order, OrderNo};
 use crate::store::{Actor, AuditEntry, PrintJobRecord, Receipt, Store, UnmatchedParcel};
 
 use super::OpsError;
@@ -49,6 +49,6 @@ pub async fn unmatched(store: &dyn Store) -> Result<Vec<UnmatchedParcel>, OpsErr
 /// 显示完整信息: records in the audit log that `actor` saw the order's personal data in full.
 pub async fn reveal(store: &dyn Store, no: &OrderNo, actor: &Actor, clock: &Clock) -> Result<(), OpsError> {
     let order = order(store, no).await?;
-    store.note(Some(order.id), "reveal", "显示完整个人信息", actor, clock.now()).await?;
+    store.note(Some(order.id), AuditAction::Reveal, "显示完整个人信息", actor, clock.now()).await?;
     Ok(())
 }

@@ -13,6 +13,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
 use crate::clock::Clock;
+use crate::domain::AuditAction;
 use crate::outbound::printer::{PrintJob, PrintOutcome, Printers, RetryPolicy};
 use crate::store::{Actor, NewPrintJob, PrintJobRecord, PrintJobUpdate, PrintQueueStatus, Store};
 
@@ -41,7 +42,7 @@ pub async fn reprint(
 ) -> Result<PrintJobRecord, OpsError> {
     let job = NewPrintJob {
         order_id: original.order_id,
-        kind: original.kind.clone(),
+        kind: original.kind,
         printer: original.printer.clone(),
         name: original.name.clone(),
         pdf: original.pdf.clone(),
@@ -52,7 +53,7 @@ pub async fn reprint(
     store
         .note(
             Some(original.order_id),
-            "print_reprint",
+            AuditAction::PrintReprint,
             &format!("补打 {}（原任务 {}）", original.name, original.id),
             actor,
             at,
@@ -129,16 +130,6 @@ pub async fn run_and_report(
 ) -> Result<(RunReport, PrintQueueStatus), OpsError> {
     let report = run_due(store, printers, policy, clock).await?;
     Ok((report, store.print_queue_status(since).await?))
-}
-
-/// The state's label for people.
-pub fn state_label(state: &str) -> &'static str {
-    match state {
-        "queued" => "排队中",
-        "done" => "已打印",
-        "failed" => "打印失败",
-        _ => "未知",
-    }
 }
 
 /// Where the label and the invoice of an order went: printed now, or waiting in the queue.

@@ -24,7 +24,7 @@ use crate::domain::renewal_job::{
     self, abort_point, match_certificate, pin_allows_login, IssuedCertificate, KeyMatch, NewRenewalJob, Phase,
     RenewalJob, RenewalStep, StepResult,
 };
-use crate::domain::{HoldReason, Order, OrderNo, Status};
+use crate::domain::{AuditAction, HoldReason, Order, OrderNo, Status};
 use crate::store::{Actor, PlannedChange, Stamps, Store, StoreError};
 use crate::token::pkcs11::{Class, ObjectInfo, TokenError};
 use crate::token::worker::{TokenWorker, WorkerError, WorkerProgram};
@@ -322,7 +322,7 @@ impl<'a, 'b> Run<'a, 'b> {
             .await?
             .ok_or_else(|| OpsError::OrderNotFound(self.order.order_no.to_string()))?;
         let transition = order.plan(&Change::Hold { reason, resume_to: None }, note).map_err(OpsError::from)?;
-        let change = planned(&order, transition, "hold");
+        let change = planned(&order, transition, AuditAction::Hold);
         self.order = self.store.apply_change(&change, self.actor, self.ctx.clock.now()).await?;
         Ok(())
     }
@@ -573,7 +573,7 @@ impl<'a, 'b> Run<'a, 'b> {
                         issued.not_after
                     );
                     let transition = order.plan(&Change::MoveTo(Status::Renewed), &reason).map_err(OpsError::from)?;
-                    let change = planned(&order, transition, "renew");
+                    let change = planned(&order, transition, AuditAction::Renew);
                     let (elapsed_us, token_us) = self.lap(&clock);
                     let result = StepResult { detail: reason, elapsed_us, token_us, ..StepResult::default() };
                     self.order =
@@ -648,7 +648,7 @@ impl<'a, 'b> Run<'a, 'b> {
             kept_objects: renewal_job::kept_objects(&logged_in.objects, &old_obj.id),
         };
         let transition = self.order.plan(&Change::MoveTo(Status::Renewing), "开始续签").map_err(OpsError::from)?;
-        let change = planned(&self.order, transition, "renew");
+        let change = planned(&self.order, transition, AuditAction::Renew);
         let job = self.store.start_renewal(&plan, &change, self.actor, at).await?;
         self.order = self
             .store
@@ -717,7 +717,7 @@ impl<'a, 'b> Run<'a, 'b> {
 }
 
 /// A change planned on `order` as read, written only if nobody changed it meanwhile.
-fn planned(order: &Order, transition: crate::domain::order::Transition, action: &'static str) -> PlannedChange {
+fn planned(order: &Order, transition: crate::domain::order::Transition, action: AuditAction) -> PlannedChange {
     PlannedChange {
         order_id: order.id,
         order_no: order.order_no.clone(),
@@ -792,7 +792,7 @@ pub async fn abandon(
         .unwrap_or_default();
     let note = format!("放弃续签（任务 {}）：{reason}；{key_cleanup}{unused}", job.id);
     let transition = order.plan(&Change::MoveTo(Status::Received), &note).map_err(OpsError::from)?;
-    let change = planned(&order, transition, "renew_abandon");
+    let change = planned(&order, transition, AuditAction::RenewAbandon);
     let abandonment = renewal_job::Abandonment {
         job_id: job.id,
         step: job.step,

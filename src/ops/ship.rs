@@ -4,7 +4,7 @@
 
 use crate::clock::Clock;
 use crate::domain::order::Change;
-use crate::domain::{Order, OrderNo, Status, Waybill};
+use crate::domain::{AuditAction, Order, OrderNo, Status, Waybill};
 use crate::store::{Actor, PlannedChange, Stamps, Store};
 
 use super::OpsError;
@@ -42,7 +42,7 @@ pub async fn ship(
         expected_version: order.version,
         transition,
         stamps: Stamps { outbound_waybill: Some(waybill), shipped_at: Some(at), ..Stamps::default() },
-        action: "ship",
+        action: AuditAction::Ship,
     };
     Ok(Shipped::Now(store.apply_change(&change, actor, at).await?))
 }

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-use crate::domain::{InvoiceStatus, Status};
+use crate::domain::{AuditAction, InvoiceStatus, Status};
 use crate::sla::board::{build_board, Board, BoardOrder, BoardWindow};
 use crate::sla::report::{summarise, ClosedClock, SlaReport};
 use crate::sla::trend::{Trend, TrendFacts};
@@ -40,7 +40,7 @@ fn pauses(facts: &ClockFacts) -> Vec<PauseInterval> {
     out
 }
 
-fn last_action<'a>(facts: &'a ClockFacts, action: &str) -> Option<&'a crate::store::AuditEntry> {
+fn last_action(facts: &ClockFacts, action: AuditAction) -> Option<&crate::store::AuditEntry> {
     facts.events.iter().rev().find(|e| e.action == action)
 }
 
@@ -54,7 +54,7 @@ pub fn clocks_of(facts: &ClockFacts) -> Vec<BoardOrder> {
         facts.docs_approved_at.map(shanghai),
     ]);
     if let Some(starts) = starts {
-        let shipped_by = last_action(facts, "ship").map(|e| e.operator.clone());
+        let shipped_by = last_action(facts, AuditAction::Ship).map(|e| e.operator.clone());
         out.push(BoardOrder {
             order_no: facts.order_no.clone(),
             status_code: facts.status.code().to_string(),
@@ -67,7 +67,7 @@ pub fn clocks_of(facts: &ClockFacts) -> Vec<BoardOrder> {
             stopped_by: shipped_by,
         });
     }
-    let issued = last_action(facts, "invoice_issued");
+    let issued = last_action(facts, AuditAction::InvoiceIssued);
     // An invoice issued before keydesk knew the order has no recorded issue time: no clock to judge.
     let invoice_known = facts.invoice_status == InvoiceStatus::Pending
         || (facts.invoice_status == InvoiceStatus::Issued && issued.is_some());

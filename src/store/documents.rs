@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Actor, StoreError, StoreResult};
-use crate::domain::OrderNo;
+use crate::domain::{OrderNo, PrintKind, PrintState};
 
 #[async_trait]
 pub trait DocumentStore: Send + Sync {
@@ -88,8 +88,7 @@ impl InvoiceIssue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPrintJob {
     pub order_id: i64,
-    /// `label` or `invoice`.
-    pub kind: String,
+    pub kind: PrintKind,
     /// The configured printer's name (`label` or `invoice`).
     pub printer: String,
     /// The job name the printer shows.
@@ -104,15 +103,14 @@ pub struct NewPrintJob {
 pub struct PrintJobRecord {
     pub id: i64,
     pub order_id: i64,
-    pub kind: String,
+    pub kind: PrintKind,
     pub printer: String,
     pub name: String,
     #[serde(skip)]
     pub pdf: Vec<u8>,
     pub media: Option<String>,
     pub reprint: bool,
-    /// `queued`, `done` or `failed`.
-    pub state: String,
+    pub state: PrintState,
     pub attempts: i64,
     pub next_attempt_at: DateTime<Utc>,
     pub last_error: Option<String>,
@@ -217,44 +215,96 @@ pub(super) fn issued_reason(how: &str, number: &str) -> String {
 pub(super) const PRINT_JOB_COLUMNS: &str = "id, order_id, kind, printer, name, pdf, media, reprint, state, \
 attempts, next_attempt_at, last_error, operator, desk, created_at, printed_at";
 
-pub(super) static INSERT_PRINT_JOB: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!(
+/// SQL text naming print states, built once from their codes ([`PrintState::code`]) so it cannot drift
+/// from the enum: `{queued}`, `{done}` and `{failed}` in `template` become the quoted codes, `{columns}`
+/// the [`PRINT_JOB_COLUMNS`].
+fn with_states(template: &str) -> String {
+    template
+        .replace("{queued}", &format!("'{}'", PrintState::Queued.code()))
+        .replace("{done}", &format!("'{}'", PrintState::Done.code()))
+        .replace("{failed}", &format!("'{}'", PrintState::Failed.code()))
+        .replace("{columns}", PRINT_JOB_COLUMNS)
+}
+
+type Sql = std::sync::LazyLock<String>;
+
+/// A new job, queued and due at `$8`.
+pub(super) static INSERT_PRINT_JOB: Sql = Sql::new(|| {
+    with_states(
         "INSERT INTO print_jobs (order_id, kind, printer, name, pdf, media, reprint, state, attempts, \
-         next_attempt_at, operator, desk, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', 0, $8, $9, $10, $8) \
-         RETURNING {PRINT_JOB_COLUMNS}"
+         next_attempt_at, operator, desk, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, {queued}, 0, $8, $9, $10, $8) \
+         RETURNING {columns}",
     )
 });
-pub(super) static DUE_PRINT_JOBS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!("SELECT {PRINT_JOB_COLUMNS} FROM print_jobs WHERE state = 'queued' AND next_attempt_at <= $1 ORDER BY id")
+pub(super) static DUE_PRINT_JOBS: Sql = Sql::new(|| {
+    with_states("SELECT {columns} FROM print_jobs WHERE state = {queued} AND next_attempt_at <= $1 ORDER BY id")
 });
-pub(super) static PRINT_JOB_BY_ID: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| format!("SELECT {PRINT_JOB_COLUMNS} FROM print_jobs WHERE id = $1"));
-pub(super) static PRINT_JOBS_SINCE: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!("SELECT {PRINT_JOB_COLUMNS} FROM print_jobs WHERE state <> 'done' OR printed_at >= $1 ORDER BY id")
-});
-pub(super) static PRINT_JOBS_FOR_ORDER: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| format!("SELECT {PRINT_JOB_COLUMNS} FROM print_jobs WHERE order_id = $1 ORDER BY id"));
+pub(super) static PRINT_JOB_BY_ID: Sql = Sql::new(|| with_states("SELECT {columns} FROM print_jobs WHERE id = $1"));
+pub(super) static PRINT_JOBS_SINCE: Sql =
+    Sql::new(|| with_states("SELECT {columns} FROM print_jobs WHERE state <> {done} OR printed_at >= $1 ORDER BY id"));
+pub(super) static PRINT_JOBS_FOR_ORDER: Sql =
+    Sql::new(|| with_states("SELECT {columns} FROM print_jobs WHERE order_id = $1 ORDER BY id"));
 
 /// A due job taken for one attempt, until `$1`.
-pub(super) const CLAIM_PRINT_JOB: &str =
-    "UPDATE print_jobs SET next_attempt_at = $1 WHERE id = $2 AND state = 'queued' AND next_attempt_at <= $3";
-pub(super) const PRINT_JOB_DONE: &str =
-    "UPDATE print_jobs SET state = 'done', attempts = attempts + 1, last_error = NULL, printed_at = $1 WHERE id = $2";
-pub(super) const PRINT_JOB_RETRY: &str =
-    "UPDATE print_jobs SET attempts = $1, next_attempt_at = $2, last_error = $3 WHERE id = $4 AND state = 'queued'";
-pub(super) const PRINT_JOB_FAILED: &str =
-    "UPDATE print_jobs SET state = 'failed', attempts = $1, last_error = $2 WHERE id = $3 AND state = 'queued'";
+pub(super) static CLAIM_PRINT_JOB: Sql = Sql::new(|| {
+    with_states(
+        "UPDATE print_jobs SET next_attempt_at = $1 WHERE id = $2 AND state = {queued} AND next_attempt_at <= $3",
+    )
+});
+pub(super) static PRINT_JOB_DONE: Sql = Sql::new(|| {
+    with_states(
+        "UPDATE print_jobs SET state = {done}, attempts = attempts + 1, last_error = NULL, printed_at = $1 WHERE id = $2",
+    )
+});
+pub(super) static PRINT_JOB_RETRY: Sql = Sql::new(|| {
+    with_states(
+        "UPDATE print_jobs SET attempts = $1, next_attempt_at = $2, last_error = $3 WHERE id = $4 AND state = {queued}",
+    )
+});
+pub(super) static PRINT_JOB_FAILED: Sql = Sql::new(|| {
+    with_states(
+        "UPDATE print_jobs SET state = {failed}, attempts = $1, last_error = $2 WHERE id = $3 AND state = {queued}",
+    )
+});
 
 /// Jobs per state: the waiting and failed ones, and those done since `$1`.
-pub(super) const COUNT_PRINT_JOBS: &str =
-    "SELECT state, COUNT(*) FROM print_jobs WHERE state <> 'done' OR printed_at >= $1 GROUP BY state";
-pub(super) const LAST_PRINT_ERROR: &str =
-    "SELECT last_error FROM print_jobs WHERE state <> 'done' AND last_error IS NOT NULL ORDER BY id DESC LIMIT 1";
+pub(super) static COUNT_PRINT_JOBS: Sql = Sql::new(|| {
+    with_states("SELECT state, COUNT(*) FROM print_jobs WHERE state <> {done} OR printed_at >= $1 GROUP BY state")
+});
+pub(super) static LAST_PRINT_ERROR: Sql = Sql::new(|| {
+    with_states(
+        "SELECT last_error FROM print_jobs WHERE state <> {done} AND last_error IS NOT NULL ORDER BY id DESC LIMIT 1",
+    )
+});
 
 impl PrintQueueStatus {
-    /// The status from [`COUNT_PRINT_JOBS`]'s rows and [`LAST_PRINT_ERROR`].
-    pub(super) fn from_counts(counts: &[(String, i64)], last_error: Option<String>) -> PrintQueueStatus {
-        let of = |state: &str| counts.iter().find(|(s, _)| s == state).map_or(0, |(_, n)| *n as usize);
-        PrintQueueStatus { queued: of("queued"), failed: of("failed"), printed_since: of("done"), last_error }
+    /// The status from [`COUNT_PRINT_JOBS`]'s rows (state code, count) and [`LAST_PRINT_ERROR`].
+    pub(super) fn from_counts(counts: &[(String, i64)], last_error: Option<String>) -> StoreResult<PrintQueueStatus> {
+        let mut status = PrintQueueStatus { last_error, ..PrintQueueStatus::default() };
+        for (code, n) in counts {
+            let state = PrintState::parse(code)
+                .ok_or_else(|| StoreError::Corrupt(format!("print queue: bad state {code:?}")))?;
+            let slot = match state {
+                PrintState::Queued => &mut status.queued,
+                PrintState::Failed => &mut status.failed,
+                PrintState::Done => &mut status.printed_since,
+            };
+            *slot = *n as usize;
+        }
+        Ok(status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn print_queue_sql_names_states_by_their_codes() {
+        assert!(DUE_PRINT_JOBS.contains("state = 'queued'"), "{}", *DUE_PRINT_JOBS);
+        assert!(PRINT_JOB_FAILED.contains("state = 'failed'") && PRINT_JOB_DONE.contains("state = 'done'"));
+        for sql in [&INSERT_PRINT_JOB, &COUNT_PRINT_JOBS, &LAST_PRINT_ERROR, &PRINT_JOBS_SINCE, &CLAIM_PRINT_JOB] {
+            assert!(!sql.contains('{'), "{}", **sql);
+        }
     }
 }

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use super::{Actor, StoreResult};
 use crate::domain::member::MemberOrder;
 use crate::domain::order::Transition;
-use crate::domain::{OrderNo, Status, Waybill};
+use crate::domain::{AuditAction, OrderNo, Status, Waybill};
 
 #[async_trait]
 pub trait MemberStore: Send + Sync {
@@ -39,12 +39,12 @@ pub enum MemberAction {
 }
 
 impl MemberAction {
-    /// The audit row's action name.
-    pub fn audit_action(&self) -> &'static str {
+    /// What the audit row records.
+    pub fn audit_action(&self) -> AuditAction {
         match self {
-            MemberAction::InboundWaybill { .. } => "member_inbound_waybill",
-            MemberAction::Status(t) if t.to == Status::Completed => "member_confirm_receipt",
-            MemberAction::Status(_) => "member_status",
+            MemberAction::InboundWaybill { .. } => AuditAction::MemberInboundWaybill,
+            MemberAction::Status(t) if t.to == Status::Completed => AuditAction::MemberConfirmReceipt,
+            MemberAction::Status(_) => AuditAction::MemberStatus,
         }
     }
 }

@@ -16,7 +16,7 @@ use sqlx::{Database, Encode, Type};
 
 use super::{Actor, StoreResult};
 use crate::domain::order::Transition;
-use crate::domain::{Order, OrderNo, Status, Waybill};
+use crate::domain::{AuditAction, Order, OrderNo, Status, Waybill};
 
 #[async_trait]
 pub trait OrderStore: Send + Sync {
@@ -52,7 +52,7 @@ pub trait OrderStore: Send + Sync {
     async fn note(
         &self,
         order_id: Option<i64>,
-        action: &str,
+        action: AuditAction,
         reason: &str,
         actor: &Actor,
         at: DateTime<Utc>,
@@ -81,8 +81,8 @@ pub struct PlannedChange {
     pub expected_version: i64,
     pub transition: Transition,
     pub stamps: Stamps,
-    /// The audit row's action name (`intake`, `hold`, `release`, `ship`, …).
-    pub action: &'static str,
+    /// What the audit row records (intake, hold, release, ship, …).
+    pub action: AuditAction,
 }
 
 /// A parcel received at the desk: all its keys' changes are written together, or none.
@@ -119,7 +119,7 @@ pub struct AuditEntry {
     pub at: DateTime<Utc>,
     pub operator: String,
     pub desk: String,
-    pub action: String,
+    pub action: AuditAction,
     pub from_status: Option<String>,
     pub to_status: Option<String>,
     pub reason: String,
@@ -186,7 +186,7 @@ pub enum ClockScope {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct AuditRecord<'a> {
     pub order_id: Option<i64>,
-    pub action: &'a str,
+    pub action: AuditAction,
     pub from: Option<Status>,
     pub to: Option<Status>,
     pub reason: &'a str,
@@ -228,7 +228,7 @@ where
         .bind(at)
         .bind(actor.operator.as_str())
         .bind(actor.desk.as_str())
-        .bind(record.action)
+        .bind(record.action.code())
         .bind(record.from.map(Status::code))
         .bind(record.to.map(Status::code))
         .bind(record.reason)
@@ -467,30 +467,45 @@ impl<'a> SearchTerms<'a> {
     }
 }
 
-/// Which orders a clock query covers; `$1`/`$2` bound to the window for the stopped scope.
+/// Which orders a clock query covers. The open ones need no parameter.
 const CLOCK_OPEN: &str = "o.status IN ('paid', 'received', 'renewing', 'renewed', 'on_hold') \
 OR (o.invoice_status = 'pending' AND o.status IN ('shipped', 'completed'))";
 /// Added to [`CLOCK_OPEN`] for the board's chart: received or shipped since `$1`.
 const CLOCK_ACTIVE_SINCE: &str = "o.received_at >= $1 OR o.shipped_at >= $1";
+/// Shipped or invoiced in `[$1, $2)`; `$3` the code of [`AuditAction::InvoiceIssued`].
 const CLOCK_STOPPED: &str = "(o.shipped_at >= $1 AND o.shipped_at < $2) OR EXISTS (SELECT 1 FROM audit_log i \
-WHERE i.order_id = o.id AND i.action = 'invoice_issued' AND i.at >= $1 AND i.at < $2)";
+WHERE i.order_id = o.id AND i.action = $3 AND i.at >= $1 AND i.at < $2)";
 
-/// The two queries of [`OrderStore::clock_facts`] for one scope, and the instants both bind in order.
+/// The audit actions the clocks read besides holds and releases (which they find by status).
+const CLOCK_EVENT_ACTIONS: [AuditAction; 2] = [AuditAction::Ship, AuditAction::InvoiceIssued];
+
+/// The two queries of [`OrderStore::clock_facts`] for one scope, and what each binds: first the
+/// instants, then its action codes, in placeholder order.
 pub(super) struct ClockQueries {
     /// [`super::rows::ClockOrderRow`]s, by order id.
     pub orders: String,
     /// [`super::rows::AuditRow`]s, by order id then id.
     pub events: String,
-    pub binds: Vec<DateTime<Utc>>,
+    /// The scope's window, bound first by both queries.
+    pub times: Vec<DateTime<Utc>>,
+    /// The action codes [`ClockQueries::orders`] binds after the instants.
+    pub orders_codes: Vec<&'static str>,
+    /// The action codes [`ClockQueries::events`] binds after the instants.
+    pub events_codes: Vec<&'static str>,
 }
 
 impl ClockQueries {
     pub fn new(scope: ClockScope) -> ClockQueries {
-        let (filter, from, to) = match scope {
-            ClockScope::Open => (CLOCK_OPEN.to_string(), None, None),
-            ClockScope::StoppedBetween { from, to } => (CLOCK_STOPPED.to_string(), Some(from), Some(to)),
-            ClockScope::ActiveSince { from } => (format!("{CLOCK_OPEN} OR {CLOCK_ACTIVE_SINCE}"), Some(from), None),
+        let (filter, times, filter_codes) = match scope {
+            ClockScope::Open => (CLOCK_OPEN.to_string(), vec![], vec![]),
+            ClockScope::StoppedBetween { from, to } => {
+                (CLOCK_STOPPED.to_string(), vec![from, to], vec![AuditAction::InvoiceIssued.code()])
+            }
+            ClockScope::ActiveSince { from } => (format!("{CLOCK_OPEN} OR {CLOCK_ACTIVE_SINCE}"), vec![from], vec![]),
         };
+        let first = times.len() + filter_codes.len() + 1;
+        let actions: Vec<String> = (first..first + CLOCK_EVENT_ACTIONS.len()).map(|n| format!("${n}")).collect();
+        let events_codes = filter_codes.iter().copied().chain(CLOCK_EVENT_ACTIONS.map(AuditAction::code)).collect();
         ClockQueries {
             orders: format!(
                 "SELECT o.id, o.order_no, o.status, o.paid_at, o.received_at, o.docs_approved_at, o.shipped_at, \
@@ -499,9 +514,38 @@ impl ClockQueries {
             events: format!(
                 "SELECT a.id, a.order_id, a.at, a.operator, a.desk, a.action, a.from_status, a.to_status, a.reason \
                  FROM audit_log a JOIN orders o ON o.id = a.order_id WHERE ({filter}) AND (a.to_status = 'on_hold' \
-                 OR a.from_status = 'on_hold' OR a.action IN ('ship', 'invoice_issued')) ORDER BY a.order_id, a.id"
+                 OR a.from_status = 'on_hold' OR a.action IN ({})) ORDER BY a.order_id, a.id",
+                actions.join(", ")
             ),
-            binds: [from, to].into_iter().flatten().collect(),
+            times,
+            orders_codes: filter_codes,
+            events_codes,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_queries_bind_every_placeholder_once_in_order() {
+        let t = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
+        let scopes =
+            [ClockScope::Open, ClockScope::StoppedBetween { from: t, to: t }, ClockScope::ActiveSince { from: t }];
+        for scope in scopes {
+            let q = ClockQueries::new(scope);
+            let placeholders = |sql: &str| (1..10).filter(|n| sql.contains(&format!("${n}"))).count();
+            assert_eq!(placeholders(&q.orders), q.times.len() + q.orders_codes.len(), "{scope:?}");
+            assert_eq!(placeholders(&q.events), q.times.len() + q.events_codes.len(), "{scope:?}");
+            assert_eq!(
+                q.events_codes[q.events_codes.len() - 2..],
+                CLOCK_EVENT_ACTIONS.map(AuditAction::code),
+                "{scope:?}"
+            );
+            for action in CLOCK_EVENT_ACTIONS {
+                assert!(!q.events.contains(&format!("'{action}'")) && !q.orders.contains(&format!("'{action}'")));
+            }
         }
     }
 }

@@ -12,7 +12,9 @@ use crate::domain::order::{Certificate, Handler, Hold, Inbound, InvoiceDetails, 
 use crate::domain::renewal_job::{
     IssuedCertificate, JobState, JournalEntry, KeptObject, NewRenewalJob, RenewalJob, RenewalStep,
 };
-use crate::domain::{HoldReason, InvoiceStatus, Money, Order, OrderKind, OrderNo, Status, Waybill};
+use crate::domain::{
+    AuditAction, HoldReason, InvoiceStatus, Money, Order, OrderKind, OrderNo, PrintKind, PrintState, Status, Waybill,
+};
 
 /// Binds every column of [`ORDER_COLUMNS`](super::orders::ORDER_COLUMNS) for one order, as one tuple
 /// of a query builder's `VALUES` (the amount checked with [`fen`] before the transaction began).
@@ -270,19 +272,23 @@ pub struct AuditRow {
     reason: String,
 }
 
-impl From<AuditRow> for AuditEntry {
-    fn from(r: AuditRow) -> Self {
-        AuditEntry {
+impl TryFrom<AuditRow> for AuditEntry {
+    type Error = StoreError;
+
+    fn try_from(r: AuditRow) -> Result<AuditEntry, StoreError> {
+        let action = AuditAction::parse(&r.action)
+            .ok_or_else(|| StoreError::Corrupt(format!("audit row {}: bad action {:?}", r.id, r.action)))?;
+        Ok(AuditEntry {
             id: r.id,
             order_id: r.order_id,
             at: r.at,
             operator: r.operator,
             desk: r.desk,
-            action: r.action,
+            action,
             from_status: r.from_status,
             to_status: r.to_status,
             reason: r.reason,
-        }
+        })
     }
 }
 
@@ -316,7 +322,7 @@ pub struct ClockOrderRow {
 pub fn clock_facts(orders: Vec<ClockOrderRow>, events: Vec<AuditRow>) -> Result<Vec<super::ClockFacts>, StoreError> {
     let mut by_order: std::collections::HashMap<i64, Vec<AuditEntry>> = std::collections::HashMap::new();
     for e in events {
-        let e = AuditEntry::from(e);
+        let e = AuditEntry::try_from(e)?;
         if let Some(id) = e.order_id {
             by_order.entry(id).or_default().push(e);
         }
@@ -623,18 +629,23 @@ pub struct PrintJobRow {
     printed_at: Option<DateTime<Utc>>,
 }
 
-impl From<PrintJobRow> for super::PrintJobRecord {
-    fn from(r: PrintJobRow) -> Self {
-        super::PrintJobRecord {
+impl TryFrom<PrintJobRow> for super::PrintJobRecord {
+    type Error = StoreError;
+
+    fn try_from(r: PrintJobRow) -> Result<super::PrintJobRecord, StoreError> {
+        let bad = |what: &str, v: &str| StoreError::Corrupt(format!("print job {}: bad {what} {v:?}", r.id));
+        let kind = PrintKind::parse(&r.kind).ok_or_else(|| bad("kind", &r.kind))?;
+        let state = PrintState::parse(&r.state).ok_or_else(|| bad("state", &r.state))?;
+        Ok(super::PrintJobRecord {
             id: r.id,
             order_id: r.order_id,
-            kind: r.kind,
+            kind,
             printer: r.printer,
             name: r.name,
             pdf: r.pdf,
             media: r.media,
             reprint: r.reprint,
-            state: r.state,
+            state,
             attempts: r.attempts,
             next_attempt_at: r.next_attempt_at,
             last_error: r.last_error,
@@ -642,6 +653,6 @@ impl From<PrintJobRow> for super::PrintJobRecord {
             desk: r.desk,
             created_at: r.created_at,
             printed_at: r.printed_at,
-        }
+        })
     }
 }

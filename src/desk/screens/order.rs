@@ -16,7 +16,7 @@ use crate::desk::keymap::{Action, Keymap};
 use crate::desk::reader_panel::{pin_state, KeyVerdict, ReaderPanel};
 use crate::desk::widgets::{pad, status_style};
 use crate::domain::renewal_job::RenewalStep;
-use crate::domain::{mask, Order, OrderNo, Status};
+use crate::domain::{mask, Order, OrderNo, PrintKind, PrintState, Status};
 use crate::ops::intake::local;
 use crate::ops::orders::OrderDetail;
 use crate::ops::renew::StepReport;
@@ -201,17 +201,17 @@ fn draw_timeline(d: &OrderDetail, frame: &mut Frame, area: Rect) {
 
 /// The order's documents in the print queue: the newest job of each kind and its state.
 fn prints_text(prints: &[crate::store::PrintJobRecord]) -> String {
-    let newest = |kind: &str| prints.iter().rev().find(|j| j.kind == kind);
-    let parts: Vec<String> = [("label", "面单"), ("invoice", "发票")]
+    let newest = |kind: PrintKind| prints.iter().rev().find(|j| j.kind == kind);
+    let parts: Vec<String> = PrintKind::ALL
         .into_iter()
-        .filter_map(|(kind, name)| {
+        .filter_map(|kind| {
             newest(kind).map(|j| {
-                let retry = if j.state == "queued" && j.attempts > 0 {
+                let retry = if j.state == PrintState::Queued && j.attempts > 0 {
                     format!("（已试 {} 次）", j.attempts)
                 } else {
                     String::new()
                 };
-                format!("{name}{}{retry}", crate::ops::print::state_label(&j.state))
+                format!("{}{}{retry}", kind.label(), j.state.label())
             })
         })
         .collect();

@@ -17,6 +17,8 @@ use std::time::Duration;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::PrintKind;
+
 pub use cups::CupsPrinter;
 pub use file::FilePrinter;
 pub use ipp::{IppPrinter, IppResponse};
@@ -127,14 +129,14 @@ impl Default for PrintersSettings {
 }
 
 /// Builds the configured backend.
-/// The printers by name (`label`, `invoice`).
+/// The printers by name: the code of the [`PrintKind`] each prints (`label`, `invoice`).
 pub type Printers = std::collections::HashMap<String, std::sync::Arc<dyn Printer>>;
 
 /// The configured printers, by name.
 pub fn printers_from_settings(settings: &PrintersSettings) -> Printers {
     let mut printers = Printers::new();
-    printers.insert("label".into(), std::sync::Arc::from(printer_from_settings(&settings.label)));
-    printers.insert("invoice".into(), std::sync::Arc::from(printer_from_settings(&settings.invoice)));
+    printers.insert(PrintKind::Label.code().into(), std::sync::Arc::from(printer_from_settings(&settings.label)));
+    printers.insert(PrintKind::Invoice.code().into(), std::sync::Arc::from(printer_from_settings(&settings.invoice)));
     printers
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::orders::insert_audit;
 use super::PgStore;
-use crate::domain::OrderNo;
+use crate::domain::{AuditAction, OrderNo};
 use crate::store::documents as sql;
 use crate::store::orders::AuditRecord;
 use crate::store::rows::{InvoiceRow, PrintJobRow};
@@ -88,8 +88,13 @@ impl DocumentStore for PgStore {
             return Err(StoreError::Conflict { order_no: order_no.to_string() });
         }
         let reason = sql::issued_reason(how, &number);
-        let audit =
-            AuditRecord { order_id: Some(order_id), action: "invoice_issued", from: None, to: None, reason: &reason };
+        let audit = AuditRecord {
+            order_id: Some(order_id),
+            action: AuditAction::InvoiceIssued,
+            from: None,
+            to: None,
+            reason: &reason,
+        };
         insert_audit(&mut tx, &audit, actor, at).await?;
         tx.commit().await.map_err(StoreError::from_sqlx)?;
         Ok(InvoiceIssue::New(InvoiceDocument { number, pdf, sha256, issued_at: at }))
@@ -98,7 +103,7 @@ impl DocumentStore for PgStore {
     async fn enqueue_print(&self, job: &NewPrintJob, actor: &Actor, at: DateTime<Utc>) -> StoreResult<PrintJobRecord> {
         let row: PrintJobRow = sqlx::query_as(&sql::INSERT_PRINT_JOB)
             .bind(job.order_id)
-            .bind(job.kind.as_str())
+            .bind(job.kind.code())
             .bind(job.printer.as_str())
             .bind(job.name.as_str())
             .bind(job.pdf.as_slice())
@@ -110,15 +115,19 @@ impl DocumentStore for PgStore {
             .fetch_one(&self.pool)
             .await
             .map_err(StoreError::from_sqlx)?;
-        Ok(row.into())
+        row.try_into()
     }
 
     async fn due_print_jobs(&self, now: DateTime<Utc>) -> StoreResult<Vec<PrintJobRecord>> {
-        self.all_by_key::<PrintJobRow, _, _>(&sql::DUE_PRINT_JOBS, now).await
+        self.rows_by_key::<PrintJobRow, _>(&sql::DUE_PRINT_JOBS, now)
+            .await?
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect()
     }
 
     async fn claim_print_job(&self, id: i64, now: DateTime<Utc>, lease_until: DateTime<Utc>) -> StoreResult<bool> {
-        let done = sqlx::query(sql::CLAIM_PRINT_JOB)
+        let done = sqlx::query(&sql::CLAIM_PRINT_JOB)
             .bind(lease_until)
             .bind(id)
             .bind(now)
@@ -130,12 +139,12 @@ impl DocumentStore for PgStore {
 
     async fn update_print_job(&self, id: i64, update: &PrintJobUpdate) -> StoreResult<PrintJobRecord> {
         let q = match update {
-            PrintJobUpdate::Done { printed_at } => sqlx::query(sql::PRINT_JOB_DONE).bind(*printed_at).bind(id),
+            PrintJobUpdate::Done { printed_at } => sqlx::query(&sql::PRINT_JOB_DONE).bind(*printed_at).bind(id),
             PrintJobUpdate::Retry { attempts, next_attempt_at, error } => {
-                sqlx::query(sql::PRINT_JOB_RETRY).bind(*attempts).bind(*next_attempt_at).bind(error.as_str()).bind(id)
+                sqlx::query(&sql::PRINT_JOB_RETRY).bind(*attempts).bind(*next_attempt_at).bind(error.as_str()).bind(id)
             }
             PrintJobUpdate::Failed { attempts, error } => {
-                sqlx::query(sql::PRINT_JOB_FAILED).bind(*attempts).bind(error.as_str()).bind(id)
+                sqlx::query(&sql::PRINT_JOB_FAILED).bind(*attempts).bind(error.as_str()).bind(id)
             }
         };
         q.execute(&self.pool).await.map_err(StoreError::from_sqlx)?;
@@ -144,24 +153,28 @@ impl DocumentStore for PgStore {
             .fetch_one(&self.pool)
             .await
             .map_err(StoreError::from_sqlx)?;
-        Ok(row.into())
+        row.try_into()
     }
 
     async fn print_jobs(&self, done_since: DateTime<Utc>) -> StoreResult<Vec<PrintJobRecord>> {
-        self.all_by_key::<PrintJobRow, _, _>(&sql::PRINT_JOBS_SINCE, done_since).await
+        self.rows_by_key::<PrintJobRow, _>(&sql::PRINT_JOBS_SINCE, done_since)
+            .await?
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect()
     }
 
     async fn print_queue_status(&self, done_since: DateTime<Utc>) -> StoreResult<PrintQueueStatus> {
-        let counts: Vec<(String, i64)> = sqlx::query_as(sql::COUNT_PRINT_JOBS)
+        let counts: Vec<(String, i64)> = sqlx::query_as(&sql::COUNT_PRINT_JOBS)
             .bind(done_since)
             .fetch_all(&self.pool)
             .await
             .map_err(StoreError::from_sqlx)?;
-        let last_error: Option<String> = sqlx::query_scalar(sql::LAST_PRINT_ERROR)
+        let last_error: Option<String> = sqlx::query_scalar(&sql::LAST_PRINT_ERROR)
             .fetch_optional(&self.pool)
             .await
             .map_err(StoreError::from_sqlx)?;
-        Ok(PrintQueueStatus::from_counts(&counts, last_error))
+        PrintQueueStatus::from_counts(&counts, last_error)
     }
 
     async fn print_job(&self, id: i64) -> StoreResult<Option<PrintJobRecord>> {
@@ -170,10 +183,14 @@ impl DocumentStore for PgStore {
             .fetch_optional(&self.pool)
             .await
             .map_err(StoreError::from_sqlx)?;
-        Ok(row.map(Into::into))
+        row.map(TryInto::try_into).transpose()
     }
 
     async fn print_jobs_for_order(&self, order_id: i64) -> StoreResult<Vec<PrintJobRecord>> {
-        self.all_by_key::<PrintJobRow, _, _>(&sql::PRINT_JOBS_FOR_ORDER, order_id).await
+        self.rows_by_key::<PrintJobRow, _>(&sql::PRINT_JOBS_FOR_ORDER, order_id)
+            .await?
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect()
     }
 }

@@ -177,7 +177,12 @@ impl RenewalStore for PgStore {
     }
 
     async fn issued_certificates_for_order(&self, order_id: i64) -> StoreResult<Vec<IssuedCertificate>> {
-        self.all_by_key::<IssuedRow, _, _>(&sql::ISSUED_FOR_ORDER, order_id).await
+        Ok(self
+            .rows_by_key::<IssuedRow, _>(&sql::ISSUED_FOR_ORDER, order_id)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     async fn finish_renewal(
@@ -203,7 +208,7 @@ impl RenewalStore for PgStore {
     }
 
     async fn renewal_journal(&self, job_id: i64) -> StoreResult<Vec<JournalEntry>> {
-        self.all_by_key::<JournalRow, _, _>(sql::SELECT_JOURNAL, job_id).await
+        Ok(self.rows_by_key::<JournalRow, _>(sql::SELECT_JOURNAL, job_id).await?.into_iter().map(Into::into).collect())
     }
 
     async fn abandon_renewal(

@@ -87,13 +87,12 @@ impl SqliteStore {
     }
 
     /// The rows one query returns for one key (an order's receipts, a job's journal, the print jobs
-    /// due at a time, …), as domain values.
-    async fn all_by_key<R, T, K>(&self, sql: &str, key: K) -> StoreResult<Vec<T>>
+    /// due at a time, …).
+    async fn rows_by_key<R, K>(&self, sql: &str, key: K) -> StoreResult<Vec<R>>
     where
-        R: for<'r> sqlx::FromRow<'r, SqliteRow> + Send + Unpin + Into<T>,
+        R: for<'r> sqlx::FromRow<'r, SqliteRow> + Send + Unpin,
         K: for<'q> sqlx::Encode<'q, Sqlite> + sqlx::Type<Sqlite> + Send + 'static,
     {
-        let rows: Vec<R> = sqlx::query_as(sql).bind(key).fetch_all(&self.pool).await.map_err(StoreError::from_sqlx)?;
-        Ok(rows.into_iter().map(Into::into).collect())
+        sqlx::query_as(sql).bind(key).fetch_all(&self.pool).await.map_err(StoreError::from_sqlx)
     }
 }

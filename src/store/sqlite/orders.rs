@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::SqliteStore;
-use crate::domain::{Order, OrderNo, Status, Waybill};
+use crate::domain::{AuditAction, Order, OrderNo, Status, Waybill};
 use crate::store::orders::{self as sql, AuditRecord, ClockQueries, SearchTerms};
 use crate::store::rows::{self, AuditRow, ClockOrderRow, OrderRow, ReceiptRow, UnmatchedRow};
 use crate::store::{
@@ -106,7 +106,7 @@ impl OrderStore for SqliteStore {
             if from != Some(to) {
                 let audit = AuditRecord {
                     order_id: Some(id),
-                    action: "import",
+                    action: AuditAction::Import,
                     from,
                     to: Some(to),
                     reason: sql::IMPORT_REASON,
@@ -232,7 +232,8 @@ impl OrderStore for SqliteStore {
             .await
             .map_err(StoreError::from_sqlx)?;
         let reason = sql::unmatched_reason(waybill);
-        let audit = AuditRecord { order_id: None, action: "unmatched_parcel", from: None, to: None, reason: &reason };
+        let audit =
+            AuditRecord { order_id: None, action: AuditAction::UnmatchedParcel, from: None, to: None, reason: &reason };
         insert_audit(&mut tx, &audit, actor, at).await?;
         tx.commit().await.map_err(StoreError::from_sqlx)?;
         Ok(id)
@@ -245,17 +246,26 @@ impl OrderStore for SqliteStore {
     }
 
     async fn receipts_for_order(&self, order_id: i64) -> StoreResult<Vec<Receipt>> {
-        self.all_by_key::<ReceiptRow, _, _>(sql::SELECT_RECEIPTS_FOR_ORDER, order_id).await
+        Ok(self
+            .rows_by_key::<ReceiptRow, _>(sql::SELECT_RECEIPTS_FOR_ORDER, order_id)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     async fn audit_for_order(&self, order_id: i64) -> StoreResult<Vec<AuditEntry>> {
-        self.all_by_key::<AuditRow, _, _>(sql::SELECT_AUDIT_FOR_ORDER, order_id).await
+        self.rows_by_key::<AuditRow, _>(sql::SELECT_AUDIT_FOR_ORDER, order_id)
+            .await?
+            .into_iter()
+            .map(TryInto::try_into)
+            .collect()
     }
 
     async fn note(
         &self,
         order_id: Option<i64>,
-        action: &str,
+        action: AuditAction,
         reason: &str,
         actor: &Actor,
         at: DateTime<Utc>,
@@ -281,7 +291,7 @@ impl OrderStore for SqliteStore {
         let reason = sql::booking_reason(b);
         let audit = AuditRecord {
             order_id: Some(b.order_id),
-            action: "book",
+            action: AuditAction::Book,
             from: Some(b.status),
             to: Some(b.status),
             reason: &reason,
@@ -303,9 +313,15 @@ impl OrderStore for SqliteStore {
         let queries = ClockQueries::new(scope);
         let mut orders_q = sqlx::query_as::<_, ClockOrderRow>(&queries.orders);
         let mut events_q = sqlx::query_as::<_, AuditRow>(&queries.events);
-        for bound in &queries.binds {
-            orders_q = orders_q.bind(*bound);
-            events_q = events_q.bind(*bound);
+        for time in &queries.times {
+            orders_q = orders_q.bind(*time);
+            events_q = events_q.bind(*time);
+        }
+        for code in &queries.orders_codes {
+            orders_q = orders_q.bind(*code);
+        }
+        for code in &queries.events_codes {
+            events_q = events_q.bind(*code);
         }
         let orders = orders_q.fetch_all(&self.pool).await.map_err(StoreError::from_sqlx)?;
         let events = events_q.fetch_all(&self.pool).await.map_err(StoreError::from_sqlx)?;
