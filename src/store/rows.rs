@@ -656,3 +656,67 @@ impl TryFrom<PrintJobRow> for super::PrintJobRecord {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn audit_row(action: &str) -> AuditRow {
+        AuditRow {
+            id: 7,
+            order_id: Some(1),
+            at: DateTime::from_timestamp(1_767_225_600, 0).unwrap(),
+            operator: "qin".into(),
+            desk: "desk-1".into(),
+            action: action.into(),
+            from_status: None,
+            to_status: None,
+            reason: String::new(),
+        }
+    }
+
+    fn print_job_row(kind: &str, state: &str) -> PrintJobRow {
+        let at = DateTime::from_timestamp(1_767_225_600, 0).unwrap();
+        PrintJobRow {
+            id: 3,
+            order_id: 1,
+            kind: kind.into(),
+            printer: kind.into(),
+            name: "label-test".into(),
+            pdf: Vec::new(),
+            media: None,
+            reprint: false,
+            state: state.into(),
+            attempts: 0,
+            next_attempt_at: at,
+            last_error: None,
+            operator: "qin".into(),
+            desk: "desk-1".into(),
+            created_at: at,
+            printed_at: None,
+        }
+    }
+
+    #[test]
+    fn audit_actions_read_back_and_an_unknown_one_is_corrupt() {
+        for action in AuditAction::ALL {
+            assert_eq!(AuditEntry::try_from(audit_row(action.code())).unwrap().action, action);
+        }
+        let bad = AuditEntry::try_from(audit_row("shipped")).unwrap_err();
+        assert!(matches!(&bad, StoreError::Corrupt(m) if m.contains("audit row 7") && m.contains("shipped")), "{bad}");
+    }
+
+    #[test]
+    fn print_kinds_and_states_read_back_and_unknown_ones_are_corrupt() {
+        for kind in PrintKind::ALL {
+            for state in PrintState::ALL {
+                let job = super::super::PrintJobRecord::try_from(print_job_row(kind.code(), state.code())).unwrap();
+                assert_eq!((job.kind, job.state), (kind, state));
+            }
+        }
+        for (kind, state) in [("receipt", "queued"), ("label", "printed")] {
+            let bad = super::super::PrintJobRecord::try_from(print_job_row(kind, state)).unwrap_err();
+            assert!(matches!(&bad, StoreError::Corrupt(m) if m.contains("print job 3")), "{bad}");
+        }
+    }
+}
