@@ -167,6 +167,36 @@ fn screens_at_80_by_24() {
 }
 
 #[test]
+fn in_a_year_with_no_notice_the_board_shows_provisional_clocks_not_unavailable_ones() {
+    use keydesk::sla::board::{build_board, BoardOrder, BoardWindow};
+    use keydesk::sla::{ClockEvents, ClockRules, Policy, SlaSettings};
+    let rules = ClockRules::load(&SlaSettings::default()).unwrap();
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+    let order = |no: &str, received: &str| BoardOrder {
+        order_no: no.into(),
+        status_code: "received".into(),
+        clock: ClockEvents { policy: Policy::Return, starts: vec![at(received)], pauses: vec![], stop: None },
+        stopped_by: None,
+    };
+    // Pinned at Monday 2027-01-04: 2027 has no notice yet.
+    let orders = [
+        order("0000270104000001", "2027-01-04T09:30:00+08:00"),
+        order("0000261231000002", "2026-12-31T15:00:00+08:00"),
+    ];
+    let board = build_board(&rules, &orders, at("2027-01-04T10:00:00+08:00"), BoardWindow::all());
+    assert_eq!(board.counts.unavailable, 0);
+    let mut app = signed_in();
+    app.update(Msg::Key(key(KeyCode::F(4)), Instant::now()));
+    app.update(Msg::BoardLoaded(Ok(board)));
+    let text = screen_text(&draw(&app, 80, 24));
+    assert!(!text.contains("无法计算"), "{text}");
+    assert!(text.contains("注意：2027 年无通知，时限暂定，请运行 keydesk calendar import 通知.txt --write"), "{text}");
+    // Received Thu 31 Dec: Fri 1 Jan off, the weekend, Mon 4 and Tue 5; received Mon 4: Tue 5, Wed 6.
+    assert!(text.contains("0000261231000002 寄回 正常     2027-01-05 17:30 暂定"), "{text}");
+    assert!(text.contains("0000270104000001 寄回 正常     2027-01-06 17:30 暂定"), "{text}");
+}
+
+#[test]
 fn the_board_draws_only_what_fits() {
     use keydesk::sla::board::{build_board, BoardOrder, BoardWindow};
     use keydesk::sla::trend::{Trend, TrendFacts};

@@ -132,16 +132,32 @@ fn sla_due_reproduces_the_documented_examples() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["due_at"], "2025-03-07T10:30:00+08:00");
     assert_eq!(v["original_due_at"], "2025-03-06T17:30:00+08:00");
-    let (code, _) = keydesk(&["sla", "due", "--policy", "return", "--event", "2027-03-04T10:15:00+08:00"]);
-    assert_eq!(code, keydesk::cli::exit::FAILURE as i32, "no calendar for 2027");
+    // 2027 has no notice yet: provisional. 2029 is beyond the provisional years: no calendar at all.
+    let (code, out) = keydesk(&["sla", "due", "--policy", "return", "--event", "2027-03-04T10:15:00+08:00", "--json"]);
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        (v["due_at"].as_str(), v["provisional_calendar"].as_bool()),
+        (Some("2027-03-08T17:30:00+08:00"), Some(true))
+    );
+    let (code, _) = keydesk(&["sla", "due", "--policy", "return", "--event", "2029-03-05T10:15:00+08:00"]);
+    assert_eq!(code, keydesk::cli::exit::FAILURE as i32, "no calendar for 2029");
 }
 
 #[test]
 fn calendar_check_lists_the_built_in_years() {
     let (code, out) = keydesk(&["calendar", "check", "--json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    let years: Vec<i64> = v["years"].as_array().unwrap().iter().map(|y| y["year"].as_i64().unwrap()).collect();
-    assert_eq!(years, vec![2024, 2025, 2026]);
+    let years: Vec<(i64, &str)> = v["years"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|y| (y["year"].as_i64().unwrap(), y["source"]["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        years,
+        vec![(2024, "built_in"), (2025, "built_in"), (2026, "built_in"), (2027, "provisional"), (2028, "provisional")]
+    );
     // From 1 November the missing next year is a warning with its own exit code.
     let warned = !v["warnings"].as_array().unwrap().is_empty();
     assert_eq!(code == keydesk::cli::exit::CALENDAR_WARNING as i32, warned);
@@ -197,7 +213,15 @@ fn importing_a_notice_shows_it_then_writes_the_year_that_clocks_then_use() {
     };
     let notice_arg = notice.to_str().unwrap();
     let due_in_2027 = ["sla", "due", "--policy", "return", "--event", "2026-12-30T10:00:00+08:00", "--json"];
-    assert_eq!(run(&due_in_2027).0, keydesk::cli::exit::FAILURE as i32, "no 2027 calendar yet");
+    let spring = ["sla", "due", "--policy", "return", "--event", "2027-02-04T10:00:00+08:00", "--json"];
+    let due = |args: &[&str]| -> (String, bool) {
+        let (code, out) = run(args);
+        assert_eq!(code, 0, "{out}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        (v["due_at"].as_str().unwrap().to_string(), v["provisional_calendar"].as_bool().unwrap())
+    };
+    // No 2027 notice yet: provisional, from the statutory days alone (除夕 to 初三, two days given back).
+    assert_eq!(due(&spring), ("2027-02-12T17:30:00+08:00".to_string(), true));
 
     // Shown, not written.
     let (code, out) = run(&["calendar", "import", notice_arg]);
@@ -206,7 +230,7 @@ fn importing_a_notice_shows_it_then_writes_the_year_that_clocks_then_use() {
     assert!(out.contains("春节"), "{out}");
     assert!(out.contains("2月5日（周五） 至 2月12日（周五）"), "{out}");
     assert!(out.contains("1月31日（周日）、2月20日（周六）"), "{out}");
-    assert!(out.contains("2027 年尚无日历"), "{out}");
+    assert!(out.contains("2027 年尚无正式日历（时限按暂定日历计算）"), "{out}");
     assert!(!calendars.exists(), "nothing written without --write");
 
     // Written: the year loads from the folder and the clock that fell into 2027 is due.
@@ -218,11 +242,10 @@ fn importing_a_notice_shows_it_then_writes_the_year_that_clocks_then_use() {
     let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&written).unwrap()).unwrap();
     assert!(file["source"].as_str().unwrap().contains("imported by keydesk calendar import from notice.txt"));
     assert_eq!(file["days"].as_array().unwrap().len(), 3 + 8 + 2 + 3 + 5 + 1 + 1 + 1 + 7 + 2);
-    let (code, out) = run(&due_in_2027);
-    assert_eq!(code, 0, "{out}");
-    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     // Received Wed 30 Dec; Thu 31 Dec works; 1–3 Jan are off; Mon 4 Jan is the second working day.
-    assert_eq!(v["due_at"], "2027-01-04T17:30:00+08:00");
+    assert_eq!(due(&due_in_2027), ("2027-01-04T17:30:00+08:00".to_string(), false));
+    // The notice's eight days of Spring Festival move the provisional deadline on, and it is no longer 暂定.
+    assert_eq!(due(&spring), ("2027-02-16T17:30:00+08:00".to_string(), false));
     let (_, out) = run(&["calendar", "check", "--json"]);
     assert!(out.contains("holidays-cn-2027.json"), "{out}");
 

@@ -123,7 +123,9 @@ fn print_import(
         println!("警告：{w}");
     }
     match current {
-        None => println!("{} 年尚无日历：导入后新增 {} 个特殊日期", notice.year, changes.len()),
+        None => {
+            println!("{} 年尚无正式日历（时限按暂定日历计算）：导入后新增 {} 个特殊日期", notice.year, changes.len())
+        }
         Some(_) if changes.is_empty() => println!("与现有日历相同"),
         Some(year) => {
             println!("与现有日历（{}）相比，{} 天改变：", year.source(), changes.len());

@@ -132,7 +132,7 @@ pub static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
                     "text": { "type": "string" }, "working_days": { "type": "integer" },
                     "received_at": { "type": ["string", "null"], "format": "date-time" },
                     "due_at": { "type": ["string", "null"], "format": "date-time", "description": "the close of the second working day after the key was received; null before the clock starts, or when that year has no holiday calendar yet" },
-                    "due_at_status": { "type": "string", "enum": ["scheduled", "not_started", "no_calendar"] } } },
+                    "due_at_status": { "type": "string", "enum": ["scheduled", "not_started", "provisional", "no_calendar"] } } },
                 "invoice": { "type": "object", "properties": { "status": { "$ref": "#/components/schemas/Labelled" }, "available": { "type": "boolean" },
                     "number": { "type": ["string", "null"] }, "href": { "type": ["string", "null"] } } },
                 "can_confirm_receipt": { "type": "boolean" }

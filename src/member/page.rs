@@ -234,6 +234,9 @@ fn order_section(h: &mut String, v: &OrderJson, tail: &str) {
         ("scheduled", Some(due)) => {
             let _ = write!(h, "（{received}最晚 <strong>{}</strong> 前寄回）", crate::sla::due::format_instant_zh(due));
         }
+        ("provisional", _) => {
+            let _ = write!(h, "（{received}寄回期限所在年份的节假日安排尚未公布，公布后确认具体日期）");
+        }
         ("no_calendar", _) => {
             let _ = write!(h, "（{received}寄回期限所在年份的法定节假日安排尚未载入，暂时无法给出日期）");
         }

@@ -169,6 +169,47 @@ async fn reread(store: &dyn Store, no: &OrderNo, tail: &PhoneTail) -> Result<Mem
 mod tests {
     use super::*;
 
+    fn received_at(at: &str) -> MemberOrder {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+        MemberOrder {
+            id: 1,
+            version: 1,
+            order_no: OrderNo::parse("0000261121000001").unwrap(),
+            kind: crate::domain::OrderKind::MailBack,
+            status: crate::domain::Status::Received,
+            hold_reason: None,
+            invoice_status: crate::domain::InvoiceStatus::NotRequested,
+            created_at: t("2026-11-21T10:00:00+08:00"),
+            paid_at: Some(t("2026-11-21T10:05:00+08:00")),
+            phone_tail: "6015".into(),
+            holder_masked: "秦**".into(),
+            phone_masked: "159****6015".into(),
+            ship_region: "北京市".into(),
+            inbound_carrier: "顺丰".into(),
+            inbound_waybill: Some("SF1402000000000".into()),
+            received_at: Some(t(at)),
+            renewing_at: None,
+            renewed_at: None,
+            outbound_waybill: None,
+            shipped_at: None,
+            completed_at: None,
+            invoice_number: None,
+        }
+    }
+
+    #[test]
+    fn a_deadline_on_a_provisional_calendar_is_not_promised_as_a_date() {
+        let rules = ClockRules::load(&crate::sla::SlaSettings::default()).unwrap();
+        let settled = promise(&received_at("2026-12-28T10:00:00+08:00"), &rules);
+        assert_eq!(
+            (settled.due_at_status, settled.due_at.map(|d| d.to_rfc3339())),
+            ("scheduled", Some("2026-12-30T17:30:00+08:00".into()))
+        );
+        // Received 31 December: the deadline falls in 2027, whose notice is not out — no date is promised.
+        let provisional = promise(&received_at("2026-12-31T10:00:00+08:00"), &rules);
+        assert_eq!((provisional.due_at_status, provisional.due_at), ("provisional", None));
+    }
+
     #[test]
     fn phone_tail_is_four_digits() {
         assert!(PhoneTail::parse("6015").is_ok());
@@ -191,7 +232,8 @@ pub struct Promise {
     /// When the clock starts: the key's receipt at the desk.
     pub received_at: Option<DateTime<FixedOffset>>,
     pub due_at: Option<DateTime<FixedOffset>>,
-    /// `scheduled`, `not_started` (the key is not at the desk yet) or `no_calendar`.
+    /// `scheduled`, `not_started` (the key is not at the desk yet), `provisional` (the deadline falls in a
+    /// year whose holiday notice is not out: no date is promised until it is) or `no_calendar`.
     pub due_at_status: &'static str,
 }
 
@@ -209,6 +251,8 @@ pub fn promise(order: &MemberOrder, rules: &ClockRules) -> Promise {
             let latest = starts.iter().copied().max();
             let events = ClockEvents { policy: Policy::Return, starts, pauses: vec![], stop: None };
             match latest.map(|at| rules.schedule(&events, at)) {
+                // A date on a provisional calendar is not a promise: it is confirmed once the notice is out.
+                Some(Ok(schedule)) if schedule.provisional_calendar => (None, "provisional"),
                 Some(Ok(schedule)) => (Some(schedule.original_due_at), "scheduled"),
                 _ => (None, "no_calendar"),
             }

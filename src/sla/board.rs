@@ -269,11 +269,12 @@ impl std::fmt::Display for Board {
             match &row.clock {
                 RowClock::Evaluated(e) => writeln!(
                     f,
-                    "{}  {:<8} {:<6} 到期 {}  剩余 {}  {}",
+                    "{}  {:<8} {:<6} 到期 {}{}  剩余 {}  {}",
                     row.order_no,
                     row.policy.label_zh(),
                     e.state.label_zh(),
                     format_instant_zh(e.schedule.due_at),
+                    if e.schedule.provisional_calendar { " 暂定" } else { "" },
                     format_minutes_zh(e.remaining_minutes),
                     row.status_code
                 )?,
@@ -313,8 +314,10 @@ mod tests {
         let notice = board("2026-11-01 09:00").expect("2027 is missing from 1 November");
         assert_eq!(notice, "2027 年节假日日历未导入，请运行 keydesk calendar import 通知.txt --write");
         assert_eq!(board("2025-11-20 09:00"), None, "2026 ships built in");
-        let notice = board("2027-01-04 09:00").expect("2027 itself is missing");
-        assert_eq!(notice, "没有 2027 年的节假日日历，请运行 keydesk calendar import 通知.txt --write");
+        let notice = board("2027-01-04 09:00").expect("2027 is provisional");
+        assert_eq!(notice, "2027 年无通知，时限暂定，请运行 keydesk calendar import 通知.txt --write");
+        let notice = board("2029-01-04 09:00").expect("2029 is beyond the provisional years");
+        assert_eq!(notice, "没有 2029 年的节假日日历，请运行 keydesk calendar import 通知.txt --write");
     }
 
     fn sample_orders() -> Vec<BoardOrder> {

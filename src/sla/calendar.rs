@@ -30,6 +30,8 @@ pub enum CalendarSource {
     BuiltIn,
     /// Read from a file in `sla.calendar_dir`.
     File(PathBuf),
+    /// No notice yet: the statutory holidays alone (`super::provisional`); clocks on it are marked 暂定.
+    Provisional,
 }
 
 impl fmt::Display for CalendarSource {
@@ -37,6 +39,9 @@ impl fmt::Display for CalendarSource {
         match self {
             CalendarSource::BuiltIn => f.write_str("内置 (built-in)"),
             CalendarSource::File(path) => write!(f, "{}", path.display()),
+            CalendarSource::Provisional => {
+                f.write_str("暂定：只含法定节假日，待国务院通知 (provisional: statutory holidays only)")
+            }
         }
     }
 }
@@ -98,6 +103,13 @@ impl HolidayYear {
 
     pub fn source(&self) -> &CalendarSource {
         &self.source
+    }
+
+    /// A provisional year: the statutory holidays of the law alone, each on a weekend given back on the
+    /// next free weekday, and no adjusted working weekends (they are known only from the notice).
+    pub fn provisional(year: i32) -> Self {
+        let exceptions = super::provisional::provisional_days_off(year).into_keys().map(|d| (d, false)).collect();
+        Self { year, source: CalendarSource::Provisional, exceptions }
     }
 
     /// The dates that differ from the default week: date → is it a working day.
@@ -231,7 +243,12 @@ impl Calendar {
     /// then applies the company closures and extra working days. Call again to reload. A configured directory
     /// that does not exist is treated as empty (the built-in years still apply) and reported by `check`.
     pub fn load(settings: &SlaSettings) -> Result<Self, SlaError> {
-        let years = national_years(settings)?;
+        let mut years = national_years(settings)?;
+        // The years after the last notice, until their notices are imported: provisional.
+        let last_official = years.iter().map(HolidayYear::year).max();
+        if let Some(last) = last_official {
+            years.extend((1..=settings.provisional_years as i32).map(|n| HolidayYear::provisional(last + n)));
+        }
         Ok(Self::from_years(years, &settings.company_closures, &settings.company_working_days))
     }
 
@@ -330,16 +347,30 @@ impl Calendar {
         self.years.contains_key(&year)
     }
 
+    /// Whether `year` is loaded from a notice (built in or imported), not provisional.
+    pub fn has_official_year(&self, year: i32) -> bool {
+        self.years.get(&year).is_some_and(|source| *source != CalendarSource::Provisional)
+    }
+
+    /// Whether any day from `from` to `to` lies in a provisional year.
+    pub fn provisional_between(&self, from: NaiveDate, to: NaiveDate) -> bool {
+        self.years.range(from.year()..=to.year()).any(|(_, source)| *source == CalendarSource::Provisional)
+    }
+
     /// What staff must do about the years around `today` (Asia/Shanghai date), if anything: this year's
     /// calendar is missing, or — from 1 November — next year's, with the command that imports the notice.
     /// The desk's board and `calendar check` show it.
     pub fn year_notice(&self, today: NaiveDate) -> Option<String> {
         let import = "请运行 keydesk calendar import 通知.txt --write";
-        if !self.has_year(today.year()) {
-            return Some(format!("没有 {} 年的节假日日历，{import}", today.year()));
+        let year = today.year();
+        if !self.has_year(year) {
+            return Some(format!("没有 {year} 年的节假日日历，{import}"));
         }
-        let next = today.year() + 1;
-        (today.month() >= 11 && !self.has_year(next)).then(|| format!("{next} 年节假日日历未导入，{import}"))
+        if !self.has_official_year(year) {
+            return Some(format!("{year} 年无通知，时限暂定，{import}"));
+        }
+        let next = year + 1;
+        (today.month() >= 11 && !self.has_official_year(next)).then(|| format!("{next} 年节假日日历未导入，{import}"))
     }
 
     /// `calendar check`: the loaded years and warnings as of `today` (Asia/Shanghai date). From 1 November on,
@@ -599,7 +630,13 @@ mod tests {
         let settings = SlaSettings { calendar_dir: Some(dir.path().to_owned()), ..SlaSettings::default() };
         let calendar = Calendar::load(&settings).expect("load");
         let years = calendar.loaded_years();
-        assert_eq!(years.iter().map(|y| y.year).collect::<Vec<_>>(), vec![2024, 2025, 2026, 2027]);
+        assert_eq!(years.iter().map(|y| y.year).collect::<Vec<_>>(), vec![2024, 2025, 2026, 2027, 2028, 2029]);
+        // The two years after the last notice are provisional.
+        assert_eq!(
+            (years[4].source.clone(), years[5].source.clone()),
+            (CalendarSource::Provisional, CalendarSource::Provisional)
+        );
+        assert!(calendar.has_official_year(2027) && !calendar.has_official_year(2028));
         assert_eq!(years[2].source, CalendarSource::File(dir.path().join("holidays-cn-2026.json")));
         assert_eq!(years[1].source, CalendarSource::BuiltIn);
         assert!(!calendar.is_working_day(date("2026-12-31")).expect("known"));
@@ -624,7 +661,7 @@ mod tests {
     fn company_closures_and_working_days_apply_over_the_national_calendar() {
         let settings = SlaSettings {
             company_closures: vec![date("2026-12-31")],
-            company_working_days: vec![date("2026-10-07"), date("2027-01-02")],
+            company_working_days: vec![date("2026-10-07"), date("2029-01-06")],
             ..SlaSettings::default()
         };
         let calendar = Calendar::load(&settings).expect("load");
@@ -632,7 +669,7 @@ mod tests {
         assert!(calendar.is_working_day(date("2026-10-07")).expect("known"));
         let check = calendar.check(&settings, date("2026-06-01"));
         assert_eq!(check.warnings.len(), 1, "{check:?}");
-        assert!(check.warnings[0].contains("2027-01-02"), "{check:?}");
+        assert!(check.warnings[0].contains("2029-01-06"), "{check:?}");
     }
 
     #[test]
@@ -644,9 +681,10 @@ mod tests {
         assert_eq!(check.warnings.len(), 1);
         assert!(check.warnings[0].contains("2027"), "{check:?}");
         assert!(calendar.check(&settings, date("2025-11-01")).warnings.is_empty());
-        assert_eq!(check.years.len(), 3);
+        assert_eq!(check.years.len(), 5, "three notices and two provisional years");
         let text = check.to_string();
         assert!(text.contains("2026 年: 内置"), "{text}");
+        assert!(text.contains("2027 年: 暂定：只含法定节假日"), "{text}");
     }
 
     #[test]
@@ -666,5 +704,27 @@ mod tests {
         assert_eq!(year_from_file_name("holidays-cn-27.json"), None);
         assert_eq!(year_from_file_name("holidays-cn-2027.json.bak"), None);
         assert_eq!(year_from_file_name("holidays-us-2027.json"), None);
+    }
+
+    #[test]
+    fn after_the_last_notice_two_provisional_years_follow_and_none_when_configured_so() {
+        let calendar = Calendar::load(&SlaSettings::default()).expect("load");
+        let years: Vec<(i32, CalendarSource)> =
+            calendar.loaded_years().into_iter().map(|y| (y.year, y.source)).collect();
+        assert_eq!(years[3..], [(2027, CalendarSource::Provisional), (2028, CalendarSource::Provisional)]);
+        // 2027: Friday 1 January and the Spring Festival days are off; the adjusted weekends are unknown,
+        // so Saturday 2 January stays a rest day; 2029 has no calendar at all.
+        assert!(!calendar.is_working_day(date("2027-01-01")).expect("provisional"));
+        assert!(!calendar.is_working_day(date("2027-02-09")).expect("given back for 初一 on a Saturday"));
+        assert!(calendar.is_working_day(date("2027-02-11")).expect("provisional"));
+        assert!(calendar.is_working_day(date("2027-01-04")).expect("provisional"));
+        assert!(matches!(
+            calendar.is_working_day(date("2029-01-02")),
+            Err(SlaError::MissingCalendarYear { year: 2029 })
+        ));
+        assert!(calendar.provisional_between(date("2026-12-30"), date("2027-01-05")));
+        assert!(!calendar.provisional_between(date("2026-12-01"), date("2026-12-31")));
+        let none = Calendar::load(&SlaSettings { provisional_years: 0, ..SlaSettings::default() }).expect("load");
+        assert!(!none.has_year(2027));
     }
 }

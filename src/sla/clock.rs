@@ -116,6 +116,9 @@ pub struct ClockSchedule {
     pub budget_seconds: i64,
     /// Business seconds on hold that moved the due instant.
     pub paused_seconds: i64,
+    /// The schedule runs through a year with no notice yet (its provisional calendar): 暂定, it can still
+    /// move when the notice is imported.
+    pub provisional_calendar: bool,
 }
 
 impl ClockSchedule {
@@ -369,16 +372,19 @@ impl ClockRules {
         let instant_at = |ordinal: i64| -> Result<DateTime<FixedOffset>, SlaError> {
             Ok(instant_from_timestamp(time.timestamp_at_ordinal(ordinal, start_offset)?))
         };
+        let start = in_shanghai(&start);
+        let due_at = instant_at(due_ordinal)?;
         let schedule = ClockSchedule {
             policy: events.policy,
             working_days,
-            start: in_shanghai(&start),
+            start,
             effective_start,
             original_due_at: instant_at(original_due_ordinal)?,
-            due_at: instant_at(due_ordinal)?,
+            due_at,
             warn_at: instant_at(warn_ordinal)?,
             budget_seconds,
             paused_seconds,
+            provisional_calendar: time.calendar().provisional_between(start.date_naive(), due_at.date_naive()),
         };
         Ok((schedule, due_ordinal))
     }

@@ -23,7 +23,8 @@ pub struct DueArgs {
 }
 
 /// The answer of `keydesk sla due`. In JSON the schedule's fields (`policy`, `working_days`, `start`,
-/// `effective_start`, `original_due_at`, `due_at`, `warn_at`, `budget_seconds`, `paused_seconds`) sit at the top
+/// `effective_start`, `original_due_at`, `due_at`, `warn_at`, `budget_seconds`, `paused_seconds`,
+/// `provisional_calendar`) sit at the top
 /// level beside the fields below.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct DueReport {
@@ -96,6 +97,15 @@ pub fn format_minutes_zh(minutes: i64) -> String {
     }
 }
 
+/// What a deadline on a provisional calendar says after its date.
+pub fn provisional_mark(schedule: &ClockSchedule) -> &'static str {
+    if schedule.provisional_calendar {
+        "（暂定：该年节假日安排尚未公布，只按法定节假日计算）"
+    } else {
+        ""
+    }
+}
+
 impl fmt::Display for DueReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let schedule = &self.schedule;
@@ -108,7 +118,7 @@ impl fmt::Display for DueReport {
         )?;
         writeln!(f, "开始：{}", format_instant_zh(schedule.start))?;
         writeln!(f, "起算：{}", format_instant_zh(schedule.effective_start))?;
-        writeln!(f, "承诺期限：{}", format_instant_zh(schedule.original_due_at))?;
+        writeln!(f, "承诺期限：{}{}", format_instant_zh(schedule.original_due_at), provisional_mark(schedule))?;
         if self.paused_minutes > 0 || self.provisional {
             writeln!(
                 f,
@@ -219,10 +229,20 @@ mod tests {
     }
 
     #[test]
-    fn missing_calendar_year_reaches_the_command() {
+    fn a_deadline_in_a_year_with_no_notice_is_provisional_and_beyond_them_an_error() {
+        // Received Thu 2026-12-31: 2027's 1 January is a statutory day off, Saturday and Sunday rest (no
+        // 调休 known), so the second working day is Tuesday 5 January — 暂定.
         let args = DueArgs { policy: Policy::Return, events: vec![at("2026-12-31 10:00")], pauses: vec![] };
-        let err = compute_due(&rules(), &args, at("2026-12-31 10:00")).expect_err("2027");
-        assert!(err.to_string().contains("没有 2027 年的节假日日历"), "{err}");
+        let report = compute_due(&rules(), &args, at("2026-12-31 10:00")).expect("provisional");
+        assert_eq!(report.schedule.due_at, at("2027-01-05 17:30"));
+        assert!(report.schedule.provisional_calendar);
+        assert_eq!(serde_json::to_value(&report).unwrap()["provisional_calendar"], true);
+        assert!(report.to_string().contains("承诺期限：2027-01-05 17:30（周二）（暂定："), "{report}");
+        let before = DueArgs { events: vec![at("2026-12-28 10:00")], ..args.clone() };
+        assert!(!compute_due(&rules(), &before, at("2026-12-28 10:00")).unwrap().schedule.provisional_calendar);
+        let beyond = DueArgs { events: vec![at("2028-12-29 10:00")], ..args };
+        let err = compute_due(&rules(), &beyond, at("2028-12-29 10:00")).expect_err("2029");
+        assert!(err.to_string().contains("没有 2029 年的节假日日历"), "{err}");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod clock;
 pub mod due;
 pub mod error;
 pub mod notice;
+pub mod provisional;
 pub mod report;
 pub mod settings;
 pub mod trend;

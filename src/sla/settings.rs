@@ -83,6 +83,9 @@ pub struct SlaSettings {
     pub company_closures: Vec<NaiveDate>,
     /// Company extra working days: dates that are working days whatever the national calendar says.
     pub company_working_days: Vec<NaiveDate>,
+    /// How many years after the last notice get a provisional calendar (statutory holidays only) until
+    /// their notice is imported; clocks on them are marked 暂定. 0: none (such clocks cannot be computed).
+    pub provisional_years: u32,
 }
 
 /// Longest promise accepted in settings, in working days (about a year).
@@ -99,6 +102,7 @@ impl Default for SlaSettings {
             warn_ratio: 0.75,
             company_closures: Vec::new(),
             company_working_days: Vec::new(),
+            provisional_years: 2,
         }
     }
 }
@@ -130,6 +134,12 @@ impl SlaSettings {
             return Err(SlaError::InvalidSetting {
                 key: "sla.warn_ratio",
                 message: format!("must be strictly between 0 and 1, got {}", self.warn_ratio),
+            });
+        }
+        if self.provisional_years > 10 {
+            return Err(SlaError::InvalidSetting {
+                key: "sla.provisional_years",
+                message: format!("must be between 0 and 10, got {}", self.provisional_years),
             });
         }
         let closures: BTreeSet<NaiveDate> = self.company_closures.iter().copied().collect();

@@ -304,12 +304,11 @@ fn pauses_move_the_due_instant_by_business_time_on_hold() {
     }
 }
 
-/// (case, policy, start, year in the error).
+/// (case, policy, start, year in the error): years with neither a notice nor a provisional calendar
+/// (the provisional years are the two after the last notice: 2027 and 2028).
 const MISSING_YEAR_CASES: &[(&str, Policy, &str, i32)] = &[
-    ("a date in 2027", Return, "2027-01-08 10:00", 2027),
-    ("Dec 31 2026 needs January 2027", Return, "2026-12-31 10:00", 2027),
-    ("Dec 30 2026: the second working day is in 2027", Return, "2026-12-30 10:00", 2027),
-    ("invoice from Mon Dec 28 2026: Dec 29, 30, 31 then 2027", Invoice, "2026-12-28 10:00", 2027),
+    ("a date in 2029", Return, "2029-01-08 10:00", 2029),
+    ("Dec 29 2028: the second working day is in 2029", Return, "2028-12-29 10:00", 2029),
     ("a date in 2023", Return, "2023-12-29 10:00", 2023),
 ];
 
@@ -321,6 +320,32 @@ fn dates_outside_the_loaded_years_are_errors_never_guesses() {
         assert!(matches!(err, SlaError::MissingCalendarYear { year: y } if y == *year), "{case}: {err}");
         assert!(err.to_string().starts_with(&format!("没有 {year} 年的节假日日历")), "{case}: {err}");
     }
+}
+
+/// (case, policy, start, due): deadlines that reach 2027, which has no notice yet — the statutory
+/// holidays alone, each on a weekend given back on the next free weekday, no adjusted weekends.
+const PROVISIONAL_CASES: &[(&str, Policy, &str, &str)] = &[
+    ("Thu Dec 31: 1 Jan off, the weekend, Mon 4, Tue 5", Return, "2026-12-31 10:00", "2027-01-05 17:30"),
+    ("Wed Dec 30: Thu 31, then Mon 4 Jan", Return, "2026-12-30 10:00", "2027-01-04 17:30"),
+    ("invoice from Mon Dec 28: 29, 30, 31, 4 and 5 Jan", Invoice, "2026-12-28 10:00", "2027-01-05 17:30"),
+    (
+        "Thu 4 Feb 2027: 除夕 to 初三 and two days given back, then Thu 11, Fri 12",
+        Return,
+        "2027-02-04 10:00",
+        "2027-02-12 17:30",
+    ),
+];
+
+#[test]
+fn deadlines_in_a_year_with_no_notice_are_provisional() {
+    let rules = rules();
+    for (case, policy, start, due) in PROVISIONAL_CASES {
+        let schedule = rules.schedule(&events(*policy, &[start], &[]), at(start)).expect(case);
+        assert_eq!(schedule.due_at, at(due), "{case}");
+        assert!(schedule.provisional_calendar, "{case}");
+    }
+    let settled = rules.schedule(&events(Return, &["2026-12-28 10:00"], &[]), at("2026-12-28 10:00")).unwrap();
+    assert!(!settled.provisional_calendar, "a deadline inside 2026 is not provisional");
 }
 
 #[test]

@@ -90,7 +90,13 @@ impl BoardScreen {
             let (state, due, left) = match &r.clock {
                 RowClock::Evaluated(e) => (
                     e.state.label_zh().to_string(),
-                    format_instant_zh(e.schedule.due_at),
+                    // 暂定: the year has no notice yet; the deadline can still move when it comes (the
+                    // mark takes the weekday's place, so the column keeps its width at 80×24).
+                    if e.schedule.provisional_calendar {
+                        format!("{} 暂定", e.schedule.due_at.format("%Y-%m-%d %H:%M"))
+                    } else {
+                        format_instant_zh(e.schedule.due_at)
+                    },
                     format_minutes_zh(e.remaining_minutes),
                 ),
                 RowClock::Unavailable { reason } => ("无法计算".to_string(), short(reason, 20), String::new()),
