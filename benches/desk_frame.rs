@@ -27,6 +27,7 @@ fn main() {
                 stop: None,
             },
             stopped_by: None,
+            moved: None,
         })
         .collect();
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-30T10:00:00+08:00").expect("time");

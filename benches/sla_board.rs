@@ -52,6 +52,7 @@ fn orders(count: usize, now: DateTime<FixedOffset>) -> Vec<BoardOrder> {
                 status_code: "待发货".to_owned(),
                 clock: ClockEvents { policy, starts, pauses, stop },
                 stopped_by: stop.map(|_| "operator".to_owned()),
+                moved: None,
             }
         })
         .collect()

@@ -177,6 +177,7 @@ fn in_a_year_with_no_notice_the_board_shows_provisional_clocks_not_unavailable_o
         status_code: "received".into(),
         clock: ClockEvents { policy: Policy::Return, starts: vec![at(received)], pauses: vec![], stop: None },
         stopped_by: None,
+        moved: None,
     };
     // Pinned at Monday 2027-01-04: 2027 has no notice yet.
     let orders = [
@@ -194,6 +195,13 @@ fn in_a_year_with_no_notice_the_board_shows_provisional_clocks_not_unavailable_o
     // Received Thu 31 Dec: Fri 1 Jan off, the weekend, Mon 4 and Tue 5; received Mon 4: Tue 5, Wed 6.
     assert!(text.contains("0000261231000002 寄回 正常     2027-01-05 17:30 暂定"), "{text}");
     assert!(text.contains("0000270104000001 寄回 正常     2027-01-06 17:30 暂定"), "{text}");
+    // A deadline an imported notice moved says so where the order's status would be.
+    let mut moved = order("0000270104000001", "2027-01-04T09:30:00+08:00");
+    moved.moved = Some("寄回时限因节假日日历调整：…".into());
+    let board = build_board(&rules, &[moved], at("2027-01-04T10:00:00+08:00"), BoardWindow::all());
+    app.update(Msg::BoardLoaded(Ok(board)));
+    let text = screen_text(&draw(&app, 80, 24));
+    assert!(text.contains("0000270104000001 寄回 正常     2027-01-06 17:30 暂定    24 小时 30 分  时限已调"), "{text}");
 }
 
 #[test]
@@ -214,6 +222,7 @@ fn the_board_draws_only_what_fits() {
                 stop: None,
             },
             stopped_by: None,
+            moved: None,
         })
         .collect();
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-30T10:00:00+08:00").unwrap();

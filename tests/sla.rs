@@ -268,3 +268,50 @@ fn importing_a_notice_shows_it_then_writes_the_year_that_clocks_then_use() {
     assert!(out.contains("第 11 行：10月1日 是周五，通知写的是周四"), "{out}");
     assert_eq!(std::fs::read(&written).unwrap(), before);
 }
+
+both_backends!(importing_next_years_notice_moves_open_deadlines_and_the_board_says_so, async |db: &TestDb| {
+    load_demo(db).await;
+    let s = db.store.as_ref();
+    // A parcel received on Thursday 2027-02-04, before 2027's notice is out: the provisional calendar
+    // knows only 除夕 to 初三 (and two days given back), so the key is due Friday 12 February — 暂定.
+    let clock = keydesk::clock::Clock::fixed(at("2027-02-04T10:00:00+08:00").to_utc());
+    let intake = ops::intake::intake(s, "SF1402000000000", &actor("qin"), &clock).await.unwrap();
+    let order_no = intake.orders[0].order_no.clone();
+    let before = ClockRules::load(&SlaSettings::default()).unwrap();
+    let board = ops::sla::board(s, &before, clock.now_local(), BoardWindow::all()).await.unwrap();
+    let row = board.rows.iter().find(|r| r.order_no == order_no && r.policy == Policy::Return).unwrap();
+    let RowClock::Evaluated(e) = &row.clock else { panic!("{row:?}") };
+    assert_eq!((e.schedule.due_at, e.schedule.provisional_calendar), (at("2027-02-12T17:30:00+08:00"), true));
+    assert_eq!(row.moved, None);
+
+    // The notice comes: 春节 runs 5 to 12 February, so the key is due Tuesday 16 February.
+    let dir = tempfile::tempdir().unwrap();
+    let notice = keydesk::sla::notice::Notice::parse(NOTICE_2027).unwrap();
+    std::fs::write(dir.path().join("holidays-cn-2027.json"), notice.calendar_file("test")).unwrap();
+    let after =
+        ClockRules::load(&SlaSettings { calendar_dir: Some(dir.path().to_owned()), ..SlaSettings::default() }).unwrap();
+    let moved = ops::sla::record_calendar_change(s, &before, &after, &actor("qin"), &clock).await.unwrap();
+    let ours: Vec<_> = moved.iter().filter(|m| m.order_no == order_no).collect();
+    assert_eq!(ours.len(), 1, "{moved:?}");
+    assert_eq!(
+        (ours[0].before, ours[0].after),
+        (Some(at("2027-02-12T17:30:00+08:00")), at("2027-02-16T17:30:00+08:00"))
+    );
+    assert_eq!(ours[0].reason, "寄回时限因节假日日历调整：2027-02-12 17:30（周五） → 2027-02-16 17:30（周二）");
+    // Deadlines in 2026 did not move.
+    assert!(moved.iter().all(|m| m.after.date_naive().to_string().starts_with("2027")), "{moved:?}");
+
+    // The board, on the new calendar: no longer 暂定, and marked as moved; the order's timeline says so.
+    let board = ops::sla::board(s, &after, clock.now_local(), BoardWindow::all()).await.unwrap();
+    let row = board.rows.iter().find(|r| r.order_no == order_no && r.policy == Policy::Return).unwrap();
+    let RowClock::Evaluated(e) = &row.clock else { panic!("{row:?}") };
+    assert_eq!((e.schedule.due_at, e.schedule.provisional_calendar), (at("2027-02-16T17:30:00+08:00"), false));
+    assert_eq!(row.moved.as_deref(), Some(ours[0].reason.as_str()));
+    let detail = ops::orders::detail(s, &OrderNo::parse(&order_no).unwrap()).await.unwrap();
+    assert!(detail
+        .audit
+        .iter()
+        .any(|a| a.action == keydesk::domain::AuditAction::DeadlineMoved && a.reason == ours[0].reason));
+    // Recorded once: the same change again moves nothing.
+    assert!(ops::sla::record_calendar_change(s, &after, &after, &actor("qin"), &clock).await.unwrap().is_empty());
+});

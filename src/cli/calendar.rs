@@ -10,9 +10,12 @@ use sha2::{Digest, Sha256};
 use super::config::Config;
 use super::{exit, fail, print_json, Failure};
 use crate::clock::Clock;
+use crate::ops::sla::MovedDeadline;
 use crate::sla::calendar::{national_years, HolidayYear};
 use crate::sla::notice::{DayChange, Notice};
 use crate::sla::CalendarSource;
+use crate::sla::ClockRules;
+use crate::store::Actor;
 
 pub fn check(config: &Config, json: bool, clock: &Clock) -> Result<u8, Failure> {
     let calendar = crate::sla::Calendar::load(&config.sla).map_err(|e| fail(e.to_string()))?;
@@ -35,9 +38,18 @@ struct ImportReport<'a> {
     changes: &'a [DayChange],
     /// The file written (with `--write`).
     written: Option<&'a Path>,
+    /// Open clocks whose deadline the written file moved (recorded on each order).
+    moved: &'a [MovedDeadline],
 }
 
-pub fn import(config: &Config, file: &Path, write: bool, json: bool, clock: &Clock) -> Result<u8, Failure> {
+pub async fn import(
+    config: &Config,
+    file: &Path,
+    write: bool,
+    json: bool,
+    actor: Actor,
+    clock: &Clock,
+) -> Result<u8, Failure> {
     let bytes = std::fs::read(file).map_err(|e| fail(format!("无法读取 {}：{e}", file.display())))?;
     let text = String::from_utf8(bytes.clone())
         .map_err(|_| fail(format!("{} 不是 UTF-8 文本：请把通知另存为 UTF-8", file.display())))?;
@@ -46,18 +58,65 @@ pub fn import(config: &Config, file: &Path, write: bool, json: bool, clock: &Clo
     let years = national_years(&config.sla).map_err(|e| fail(e.to_string()))?;
     let current: Option<&HolidayYear> = years.iter().rev().find(|y| y.year() == notice.year);
     let changes = notice.changes_from(current.map(HolidayYear::exceptions));
+    let before = ClockRules::load(&config.sla).map_err(|e| fail(e.to_string()))?;
     let written = if write { Some(write_year(config, file, &bytes, &notice, clock)?) } else { None };
+    let moved = match &written {
+        Some(_) => record_moves(config, &before, &actor, clock).await,
+        None => Vec::new(),
+    };
     if json {
         print_json(&ImportReport {
             notice: &notice,
             current: current.map(HolidayYear::source),
             changes: &changes,
             written: written.as_deref(),
+            moved: &moved,
         })?;
     } else {
         print_import(&notice, current, &changes, written.as_deref(), config.sla.calendar_dir.as_deref());
+        print_moves(&moved, written.is_some());
     }
     Ok(if notice.warnings.is_empty() { exit::OK } else { exit::CALENDAR_WARNING })
+}
+
+/// The open clocks whose deadline the new calendar moved, each recorded on its order. The calendar is
+/// written whatever happens here: a database that does not answer is said, not fatal.
+async fn record_moves(config: &Config, before: &ClockRules, actor: &Actor, clock: &Clock) -> Vec<MovedDeadline> {
+    let after = match ClockRules::load(&config.sla) {
+        Ok(rules) => rules,
+        Err(e) => {
+            eprintln!("keydesk: 新日历无法载入，未重算时限：{e}");
+            return Vec::new();
+        }
+    };
+    let store = match super::open_store(config).await {
+        Ok(store) => store,
+        Err(e) => {
+            eprintln!("keydesk: 数据库不可用，未重算进行中的时限：{}", e.message);
+            return Vec::new();
+        }
+    };
+    match crate::ops::sla::record_calendar_change(store.as_ref(), before, &after, actor, clock).await {
+        Ok(moved) => moved,
+        Err(e) => {
+            eprintln!("keydesk: 重算进行中的时限失败：{e}");
+            Vec::new()
+        }
+    }
+}
+
+fn print_moves(moved: &[MovedDeadline], written: bool) {
+    if !written {
+        return;
+    }
+    if moved.is_empty() {
+        println!("进行中的时限没有改变");
+        return;
+    }
+    println!("进行中的时限有 {} 个改变（已记入各订单的时间线，看板上标为「时限已调」）：", moved.len());
+    for m in moved {
+        println!("  {}  {}", m.order_no, m.reason);
+    }
 }
 
 /// Writes `holidays-cn-YYYY.json` into `sla.calendar_dir` (made if missing), through a temporary file

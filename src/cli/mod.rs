@@ -447,7 +447,10 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
         }
         Command::Calendar(CalendarCommand::Check { json }) => return calendar::check(&config, json, &clock),
         Command::Calendar(CalendarCommand::Import { file, write, json }) => {
-            return calendar::import(&config, &file, write, json, &clock)
+            // Moved deadlines are recorded by the operator who imports, or as the import itself.
+            let operator = cli.operator.clone().unwrap_or_else(|| "calendar-import".to_string());
+            let actor = Actor { operator, desk: config.desk.name.clone() };
+            return calendar::import(&config, &file, write, json, actor, &clock).await;
         }
         Command::Serve(args) => return serve(&config, args, clock).await,
         _ => {}
@@ -783,7 +786,7 @@ fn sla_due(
     Ok(exit::OK)
 }
 
-async fn open_store(config: &Config) -> Result<Arc<dyn Store>, Failure> {
+pub(super) async fn open_store(config: &Config) -> Result<Arc<dyn Store>, Failure> {
     let url = config.database_url();
     store::open(
         &url,

@@ -39,10 +39,12 @@ pub enum AuditAction {
     MemberInboundWaybill,
     MemberConfirmReceipt,
     MemberStatus,
+    /// An open clock's deadline moved because a holiday notice was imported (or a calendar corrected).
+    DeadlineMoved,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 20] = [
+    pub const ALL: [AuditAction; 21] = [
         AuditAction::Import,
         AuditAction::Intake,
         AuditAction::IntakeUnpaid,
@@ -63,6 +65,7 @@ impl AuditAction {
         AuditAction::MemberInboundWaybill,
         AuditAction::MemberConfirmReceipt,
         AuditAction::MemberStatus,
+        AuditAction::DeadlineMoved,
     ];
 
     /// The stored code.
@@ -88,6 +91,7 @@ impl AuditAction {
             AuditAction::MemberInboundWaybill => "member_inbound_waybill",
             AuditAction::MemberConfirmReceipt => "member_confirm_receipt",
             AuditAction::MemberStatus => "member_status",
+            AuditAction::DeadlineMoved => "deadline_moved",
         }
     }
 

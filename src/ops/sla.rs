@@ -44,6 +44,21 @@ fn last_action(facts: &ClockFacts, action: AuditAction) -> Option<&crate::store:
     facts.events.iter().rev().find(|e| e.action == action)
 }
 
+/// What the audit log says of a clock's last move by a calendar change (its reason names the policy).
+fn last_move(facts: &ClockFacts, policy: Policy) -> Option<String> {
+    let prefix = moved_prefix(policy);
+    let moved =
+        facts.events.iter().rev().find(|e| e.action == AuditAction::DeadlineMoved && e.reason.starts_with(prefix));
+    moved.map(|e| e.reason.clone())
+}
+
+fn moved_prefix(policy: Policy) -> &'static str {
+    match policy {
+        Policy::Return => "寄回时限",
+        Policy::Invoice => "开票时限",
+    }
+}
+
 /// The clocks of one order: the return clock once the key is received, paid and its documents
 /// approved; the invoice clock once approved with an invoice requested.
 pub fn clocks_of(facts: &ClockFacts) -> Vec<BoardOrder> {
@@ -65,6 +80,7 @@ pub fn clocks_of(facts: &ClockFacts) -> Vec<BoardOrder> {
                 stop: facts.shipped_at.map(shanghai),
             },
             stopped_by: shipped_by,
+            moved: last_move(facts, Policy::Return),
         });
     }
     let issued = last_action(facts, AuditAction::InvoiceIssued);
@@ -82,6 +98,7 @@ pub fn clocks_of(facts: &ClockFacts) -> Vec<BoardOrder> {
                 stop: issued.map(|e| shanghai(e.at)),
             },
             stopped_by: issued.map(|e| e.operator.clone()),
+            moved: last_move(facts, Policy::Invoice),
         });
     }
     out
@@ -147,4 +164,59 @@ pub async fn trend(
         })
         .collect();
     Ok(Trend::build(&counted, now, days))
+}
+
+/// An open clock whose deadline a calendar change moved.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MovedDeadline {
+    pub order_no: String,
+    pub policy: Policy,
+    /// The deadline before the change (`None`: it could not be computed then).
+    pub before: Option<DateTime<FixedOffset>>,
+    pub after: DateTime<FixedOffset>,
+    /// Whether the new deadline is still on a provisional calendar.
+    pub provisional: bool,
+    /// What the order's audit log records.
+    pub reason: String,
+}
+
+/// After a calendar change (a notice imported, a calendar corrected): every open clock is computed on
+/// the calendar `before` and `after` it, and each whose deadline moved gets an audit row saying from
+/// what to what, which the board shows beside it. Returns the moves.
+pub async fn record_calendar_change(
+    store: &dyn Store,
+    before: &ClockRules,
+    after: &ClockRules,
+    actor: &crate::store::Actor,
+    clock: &crate::clock::Clock,
+) -> Result<Vec<MovedDeadline>, OpsError> {
+    let now = clock.now_local();
+    let facts = store.clock_facts(ClockScope::Open).await?;
+    let mut moves = Vec::new();
+    for f in &facts {
+        for order in clocks_of(f).into_iter().filter(|o| o.clock.stop.is_none()) {
+            let Ok(new) = after.schedule(&order.clock, now) else { continue };
+            let old = before.schedule(&order.clock, now).ok();
+            if old.is_some_and(|old| old.due_at == new.due_at) {
+                continue;
+            }
+            let was = old.map_or("无法计算".to_string(), |o| crate::sla::due::format_instant_zh(o.due_at));
+            let reason = format!(
+                "{}因节假日日历调整：{was} → {}{}",
+                moved_prefix(order.clock.policy),
+                crate::sla::due::format_instant_zh(new.due_at),
+                if new.provisional_calendar { "（暂定）" } else { "" }
+            );
+            store.note(Some(f.order_id), AuditAction::DeadlineMoved, &reason, actor, clock.now()).await?;
+            moves.push(MovedDeadline {
+                order_no: order.order_no,
+                policy: order.clock.policy,
+                before: old.map(|o| o.due_at),
+                after: new.due_at,
+                provisional: new.provisional_calendar,
+                reason,
+            });
+        }
+    }
+    Ok(moves)
 }

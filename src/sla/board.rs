@@ -29,6 +29,8 @@ pub struct BoardOrder {
     pub clock: ClockEvents,
     /// Operator who recorded the stop event, if any.
     pub stopped_by: Option<String>,
+    /// How the deadline last moved because the calendar changed (a notice imported), if it did.
+    pub moved: Option<String>,
 }
 
 /// Which rows to return: `limit` rows after skipping the `offset` most urgent ones.
@@ -72,6 +74,8 @@ pub struct BoardRow {
     pub policy: Policy,
     pub clock: RowClock,
     pub stopped_by: Option<String>,
+    /// How the deadline last moved because the calendar changed, if it did.
+    pub moved: Option<String>,
 }
 
 impl BoardRow {
@@ -238,6 +242,7 @@ pub fn build_board(
                 policy: order.clock.policy,
                 clock: ranked.clock,
                 stopped_by: order.stopped_by.clone(),
+                moved: order.moved.clone(),
             })
         })
         .collect();
@@ -269,14 +274,15 @@ impl std::fmt::Display for Board {
             match &row.clock {
                 RowClock::Evaluated(e) => writeln!(
                     f,
-                    "{}  {:<8} {:<6} 到期 {}{}  剩余 {}  {}",
+                    "{}  {:<8} {:<6} 到期 {}{}  剩余 {}  {}{}",
                     row.order_no,
                     row.policy.label_zh(),
                     e.state.label_zh(),
                     format_instant_zh(e.schedule.due_at),
                     if e.schedule.provisional_calendar { " 暂定" } else { "" },
                     format_minutes_zh(e.remaining_minutes),
-                    row.status_code
+                    row.status_code,
+                    row.moved.as_deref().map(|m| format!("  （{m}）")).unwrap_or_default()
                 )?,
                 RowClock::Unavailable { reason } => {
                     writeln!(f, "{}  {:<8} 无法计算：{reason}", row.order_no, row.policy.label_zh())?
@@ -304,6 +310,7 @@ mod tests {
                 stop: stop.map(at),
             },
             stopped_by: stop.map(|_| "lihua".to_owned()),
+            moved: None,
         }
     }
 

@@ -477,7 +477,8 @@ const CLOCK_STOPPED: &str = "(o.shipped_at >= $1 AND o.shipped_at < $2) OR EXIST
 WHERE i.order_id = o.id AND i.action = $3 AND i.at >= $1 AND i.at < $2)";
 
 /// The audit actions the clocks read besides holds and releases (which they find by status).
-const CLOCK_EVENT_ACTIONS: [AuditAction; 2] = [AuditAction::Ship, AuditAction::InvoiceIssued];
+const CLOCK_EVENT_ACTIONS: [AuditAction; 3] =
+    [AuditAction::Ship, AuditAction::InvoiceIssued, AuditAction::DeadlineMoved];
 
 /// The two queries of [`OrderStore::clock_facts`] for one scope, and what each binds: first the
 /// instants, then its action codes, in placeholder order.
@@ -539,7 +540,7 @@ mod tests {
             assert_eq!(placeholders(&q.orders), q.times.len() + q.orders_codes.len(), "{scope:?}");
             assert_eq!(placeholders(&q.events), q.times.len() + q.events_codes.len(), "{scope:?}");
             assert_eq!(
-                q.events_codes[q.events_codes.len() - 2..],
+                q.events_codes[q.events_codes.len() - CLOCK_EVENT_ACTIONS.len()..],
                 CLOCK_EVENT_ACTIONS.map(AuditAction::code),
                 "{scope:?}"
             );

@@ -107,7 +107,10 @@ impl BoardScreen {
                 Policy::Return => "寄回",
                 Policy::Invoice => "开票",
             };
-            Row::new(vec![r.order_no.clone(), policy.to_string(), state, due, left, status.to_string()]).style(style)
+            // A deadline a calendar change moved says so where the order's status would be (the order's
+            // timeline has from what to what).
+            let last = if r.moved.is_some() { "时限已调" } else { status };
+            Row::new(vec![r.order_no.clone(), policy.to_string(), state, due, left, last.to_string()]).style(style)
         });
         let widths = [
             Constraint::Length(16),
