@@ -19,6 +19,8 @@ pub struct ClosedClock {
     /// The due instant after pauses (what the desk was held to).
     pub due_at: DateTime<FixedOffset>,
     pub operator: String,
+    /// The due instant came from a provisional calendar (the year's notice not imported yet).
+    pub provisional_calendar: bool,
 }
 
 impl ClosedClock {
@@ -29,6 +31,7 @@ impl ClosedClock {
             stopped_at: evaluation.stopped_at?,
             due_at: evaluation.schedule.due_at,
             operator: operator.to_owned(),
+            provisional_calendar: evaluation.schedule.provisional_calendar,
         })
     }
 
@@ -101,6 +104,8 @@ pub struct PolicyTally {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SlaReport {
     pub total: MetMissed,
+    /// Clocks judged against a provisional calendar (暂定): their met or missed can change with the notice.
+    pub provisional: u64,
     pub by_day: Vec<DayTally>,
     pub by_operator: Vec<OperatorTally>,
     pub by_policy: Vec<PolicyTally>,
@@ -112,7 +117,9 @@ pub fn summarise(clocks: &[ClosedClock]) -> SlaReport {
     let mut by_day: BTreeMap<NaiveDate, MetMissed> = BTreeMap::new();
     let mut by_operator: BTreeMap<&str, MetMissed> = BTreeMap::new();
     let mut by_policy: BTreeMap<Policy, MetMissed> = BTreeMap::new();
+    let mut provisional = 0;
     for clock in clocks {
+        provisional += u64::from(clock.provisional_calendar);
         let met = clock.is_met();
         total.add(met);
         by_day.entry(clock.day()).or_default().add(met);
@@ -121,6 +128,7 @@ pub fn summarise(clocks: &[ClosedClock]) -> SlaReport {
     }
     SlaReport {
         total,
+        provisional,
         by_day: by_day.into_iter().map(|(day, tally)| DayTally { day, tally }).collect(),
         by_operator: by_operator
             .into_iter()
@@ -133,6 +141,9 @@ pub fn summarise(clocks: &[ClosedClock]) -> SlaReport {
 impl fmt::Display for SlaReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "合计：{}", self.total)?;
+        if self.provisional > 0 {
+            writeln!(f, "其中 {} 个时限为暂定（该年节假日通知尚未导入），导入后可能改变", self.provisional)?;
+        }
         writeln!(f, "按日期：")?;
         for day in &self.by_day {
             writeln!(f, "  {}  {}", day.day, day.tally)?;
@@ -156,7 +167,13 @@ mod tests {
     use crate::sla::table_tests::{at, rules};
 
     fn closed(policy: Policy, stopped_at: &str, due_at: &str, operator: &str) -> ClosedClock {
-        ClosedClock { policy, stopped_at: at(stopped_at), due_at: at(due_at), operator: operator.to_owned() }
+        ClosedClock {
+            policy,
+            stopped_at: at(stopped_at),
+            due_at: at(due_at),
+            operator: operator.to_owned(),
+            provisional_calendar: false,
+        }
     }
 
     #[test]
@@ -180,6 +197,12 @@ mod tests {
         assert_eq!(report.by_policy[0].tally, MetMissed { met: 1, missed: 2 });
         let text = report.to_string();
         assert!(text.contains("合计：按时 2，超时 2，按时率 50.0%"), "{text}");
+        assert!(!text.contains("暂定"), "{text}");
+        let mut provisional = clocks.clone();
+        provisional[0].provisional_calendar = true;
+        let report = summarise(&provisional);
+        assert_eq!(report.provisional, 1);
+        assert!(report.to_string().contains("其中 1 个时限为暂定"), "{report}");
         let json = serde_json::to_value(&report).expect("json");
         assert_eq!(json["by_operator"][1]["met"], 2);
     }
