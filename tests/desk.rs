@@ -13,6 +13,7 @@ use keydesk::domain::{AuditAction, PrintKind, Status};
 use keydesk::ops::intake::{IntakeOutcome, IntakeResult};
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::Color;
 use ratatui::Terminal;
 
 use crate::support::{demo_json, TestDb};
@@ -202,6 +203,20 @@ fn in_a_year_with_no_notice_the_board_shows_provisional_clocks_not_unavailable_o
     app.update(Msg::BoardLoaded(Ok(board)));
     let text = screen_text(&draw(&app, 80, 24));
     assert!(text.contains("0000270104000001 寄回 正常     2027-01-06 17:30 暂定    24 小时 30 分  时限已调"), "{text}");
+}
+
+#[test]
+fn with_no_color_nothing_is_coloured_and_levels_are_said_in_words() {
+    let mut app = signed_in();
+    app.monochrome = true;
+    app.update(Msg::SearchDone(Err("数据库错误：测试".into())));
+    let terminal = draw(&app, 80, 24);
+    let coloured =
+        terminal.backend().buffer().content.iter().filter(|c| c.fg != Color::Reset || c.bg != Color::Reset).count();
+    assert_eq!(coloured, 0);
+    assert!(screen_text(&terminal).contains("[错误] 数据库错误：测试"), "{}", screen_text(&terminal));
+    app.monochrome = false;
+    assert!(!screen_text(&draw(&app, 80, 24)).contains("[错误]"), "colour says it when there is colour");
 }
 
 #[test]

@@ -158,6 +158,8 @@ pub struct App {
     pub help: bool,
     /// What staff must do about the holiday calendar, said at sign-in (the board shows it too).
     pub calendar_notice: Option<String>,
+    /// Draw without colour (`NO_COLOR`): levels and states in words only.
+    pub monochrome: bool,
     pub database_down: Option<String>,
     /// Scans taken while the database was down, sent again when it returns.
     pub pending_scans: VecDeque<String>,
@@ -185,6 +187,7 @@ impl App {
             keygen_typical: std::time::Duration::from_secs(20),
             help: false,
             calendar_notice: None,
+            monochrome: false,
             database_down: None,
             pending_scans: VecDeque::new(),
             message: None,

@@ -37,6 +37,8 @@ pub async fn run(services: Arc<Services>, settings: &DeskSettings) -> anyhow::Re
     let keymap = Keymap::new(&settings.keys).map_err(anyhow::Error::msg)?;
     let mut app = App::new(keymap, &settings.name);
     app.keygen_typical = std::time::Duration::from_secs(services.token.settings.keygen_typical_secs);
+    // https://no-color.org: any non-empty NO_COLOR turns colour off.
+    app.monochrome = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     // Next year's holiday notice due (from 1 November) or this year's calendar missing: said at sign-in.
     app.calendar_notice = match services.clock_rules() {
         Ok(rules) => rules.calendar().year_notice(services.clock.now_local().date_naive()),

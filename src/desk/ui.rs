@@ -43,6 +43,12 @@ pub fn render(app: &App, frame: &mut Frame) {
     if app.help {
         render_help(app, frame, body);
     }
+    if app.monochrome {
+        // NO_COLOR: every state is said in words already; colours go, reversed and bold stay.
+        for cell in frame.buffer_mut().content.iter_mut() {
+            cell.set_fg(Color::Reset).set_bg(Color::Reset);
+        }
+    }
 }
 
 fn render_top(app: &App, frame: &mut Frame, area: Rect) {
@@ -72,12 +78,14 @@ fn render_status(app: &App, frame: &mut Frame, area: Rect) {
         spans.push(Span::styled(format!(" 暂存扫描 {} ", app.pending_scans.len()), Style::new().fg(Color::Yellow)));
     }
     if let Some((level, text)) = &app.message {
-        let color = match level {
-            Level::Info => Color::Green,
-            Level::Warn => Color::Yellow,
-            Level::Error => Color::Red,
+        let (color, word) = match level {
+            Level::Info => (Color::Green, ""),
+            Level::Warn => (Color::Yellow, "[注意] "),
+            Level::Error => (Color::Red, "[错误] "),
         };
-        spans.push(Span::styled(format!(" {text}"), Style::new().fg(color)));
+        // Without colour the level is said in words.
+        let word = if app.monochrome { word } else { "" };
+        spans.push(Span::styled(format!(" {word}{text}"), Style::new().fg(color)));
     }
     let queue = print_queue_span(app);
     let [left, right] = Layout::horizontal([Constraint::Min(10), Constraint::Length(queue.width() as u16)]).areas(area);
