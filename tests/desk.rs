@@ -119,7 +119,13 @@ fn scans_wait_while_the_database_is_down_and_go_when_it_returns() {
 fn a_change_the_rules_forbid_is_refused_before_any_typing() {
     let mut app = signed_in();
     let order = demo_orders().remove(0); // paid
-    app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![], prints: vec![] })));
+    app.update(Msg::OrderLoaded(Ok(OrderDetail {
+        order,
+        receipts: vec![],
+        audit: vec![],
+        prints: vec![],
+        clocks: vec![],
+    })));
     assert!(app.update(Msg::Key(key(KeyCode::F(7)), Instant::now())).is_empty());
     assert!(app.prompt.is_none(), "a paid order cannot be cancelled");
     app.update(Msg::Key(key(KeyCode::F(5)), Instant::now()));
@@ -154,6 +160,7 @@ fn screens_at_80_by_24() {
         receipts: vec![],
         audit: vec![],
         prints: vec![],
+        clocks: vec![],
     };
     app.update(Msg::OrderLoaded(Ok(detail)));
     let text = screen_text(&draw(&app, 80, 24));
@@ -217,6 +224,21 @@ fn with_no_color_nothing_is_coloured_and_levels_are_said_in_words() {
     assert!(screen_text(&terminal).contains("[错误] 数据库错误：测试"), "{}", screen_text(&terminal));
     app.monochrome = false;
     assert!(!screen_text(&draw(&app, 80, 24)).contains("[错误]"), "colour says it when there is colour");
+}
+
+#[test]
+fn the_order_screen_shows_its_clocks_on_the_boxs_edge() {
+    use keydesk::sla::{ClockRules, SlaSettings};
+    let rules = ClockRules::load(&SlaSettings::default()).unwrap();
+    let order = demo_orders().into_iter().find(|o| o.order_no.as_str() == "0000261121000031").unwrap();
+    let mut detail = OrderDetail { order, receipts: vec![], audit: vec![], prints: vec![], clocks: vec![] };
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-30T10:00:00+08:00").unwrap();
+    detail.clocks = keydesk::ops::sla::order_clocks(&detail, &rules, now);
+    let mut app = signed_in();
+    app.update(Msg::OrderLoaded(Ok(detail)));
+    let text = screen_text(&draw(&app, 80, 24));
+    // Received Fri 27 Nov: back in the post by Tue 1 Dec; the invoice was due Fri 27 Nov.
+    assert!(text.contains("└ 寄回 12-01 17:30 正常 剩16时 · 开票 11-27 17:30 已超时 超1时 ─"), "{text}");
 }
 
 #[test]
@@ -320,13 +342,25 @@ async fn the_runner_takes_a_parcel_from_scan_to_order_detail() {
 fn shipping_a_renewed_order_takes_one_key_and_a_scan() {
     let mut app = signed_in();
     let order = demo_orders().into_iter().find(|o| o.status == Status::Renewed).unwrap();
-    app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![], prints: vec![] })));
+    app.update(Msg::OrderLoaded(Ok(OrderDetail {
+        order,
+        receipts: vec![],
+        audit: vec![],
+        prints: vec![],
+        clocks: vec![],
+    })));
     app.update(Msg::Key(key(KeyCode::F(9)), Instant::now()));
     assert!(app.prompt.is_some());
     let effects = type_text(&mut app, "SF1234567890123", Duration::from_millis(4));
     assert!(matches!(&effects[..], [Effect::Ship { waybill, .. }] if waybill == "SF1234567890123"), "{effects:?}");
     let paid = demo_orders().remove(0);
-    app.update(Msg::OrderLoaded(Ok(OrderDetail { order: paid, receipts: vec![], audit: vec![], prints: vec![] })));
+    app.update(Msg::OrderLoaded(Ok(OrderDetail {
+        order: paid,
+        receipts: vec![],
+        audit: vec![],
+        prints: vec![],
+        clocks: vec![],
+    })));
     app.update(Msg::Key(key(KeyCode::F(9)), Instant::now()));
     assert!(app.prompt.is_none(), "a paid order cannot ship");
 }
@@ -358,7 +392,13 @@ async fn renewing_from_the_desk_shows_each_step_and_the_new_validity() {
     order.paid_at = fixture.paid_at;
     order.received_at =
         chrono::DateTime::parse_from_rfc3339("2026-11-27T10:15:00+08:00").ok().map(|t| t.with_timezone(&chrono::Utc));
-    app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![], prints: vec![] })));
+    app.update(Msg::OrderLoaded(Ok(OrderDetail {
+        order,
+        receipts: vec![],
+        audit: vec![],
+        prints: vec![],
+        clocks: vec![],
+    })));
     app.update(Msg::Key(key(KeyCode::F(10)), Instant::now()));
     assert!(app.prompt.as_ref().is_some_and(|p| p.is_pin()));
     let effects = type_text(&mut app, crate::token::PIN, Duration::from_millis(120));
@@ -421,6 +461,7 @@ async fn printing_from_the_desk_sends_the_label_and_the_invoice() {
         receipts: vec![],
         audit: vec![],
         prints: vec![],
+        clocks: vec![],
     })));
     let effects = app.update(Msg::Key(key(KeyCode::F(11)), Instant::now()));
     assert_eq!(effects, vec![Effect::Print { order_no: shipped.order_no.clone() }]);
@@ -443,6 +484,7 @@ async fn printing_from_the_desk_sends_the_label_and_the_invoice() {
         receipts: vec![],
         audit: vec![],
         prints: vec![],
+        clocks: vec![],
     })));
     assert!(app.update(Msg::Key(key(KeyCode::F(11)), Instant::now())).is_empty());
     db.cleanup().await;
@@ -497,7 +539,13 @@ fn identified(
 fn with_key_in_reader(order: keydesk::domain::Order, key_id: keydesk::ops::identify::IdentifiedKey) -> App {
     use keydesk::token::reader::ReaderEvent as E;
     let mut app = signed_in();
-    app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![], prints: vec![] })));
+    app.update(Msg::OrderLoaded(Ok(OrderDetail {
+        order,
+        receipts: vec![],
+        audit: vec![],
+        prints: vec![],
+        clocks: vec![],
+    })));
     app.update(Msg::Reader(E::ReaderAdded { reader: "Virtual PCD 00 00".into() }));
     app.update(Msg::Reader(E::CardInserted {
         reader: "Virtual PCD 00 00".into(),
@@ -657,6 +705,7 @@ fn key_generation_shows_a_gauge_that_moves_with_the_clock() {
         receipts: vec![],
         audit: vec![],
         prints: vec![],
+        clocks: vec![],
     })));
     let report = |step: &'static str, label: &'static str| StepReport {
         step,
@@ -697,6 +746,7 @@ fn abandoning_a_renewal_asks_for_a_reason_then_the_pin() {
         receipts: vec![],
         audit: vec![],
         prints: vec![],
+        clocks: vec![],
     })));
     assert!(app.update(Msg::Key(key(KeyCode::F(12)), Instant::now())).is_empty());
     assert!(app.prompt.as_ref().is_some_and(|p| !p.is_pin() && p.title.contains("原因")));
@@ -711,7 +761,13 @@ fn abandoning_a_renewal_asks_for_a_reason_then_the_pin() {
 
     order.status = Status::Received;
     let mut app = signed_in();
-    app.update(Msg::OrderLoaded(Ok(OrderDetail { order, receipts: vec![], audit: vec![], prints: vec![] })));
+    app.update(Msg::OrderLoaded(Ok(OrderDetail {
+        order,
+        receipts: vec![],
+        audit: vec![],
+        prints: vec![],
+        clocks: vec![],
+    })));
     assert!(app.update(Msg::Key(key(KeyCode::F(12)), Instant::now())).is_empty());
     assert!(app.prompt.is_none(), "nothing to abandon");
 }

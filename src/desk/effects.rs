@@ -13,7 +13,7 @@ use crate::domain::OrderNo;
 use crate::ops::{self, OpsError};
 use crate::services::Services;
 use crate::sla::board::BoardWindow;
-use crate::store::{Actor, Store, StoreError};
+use crate::store::{Actor, StoreError};
 
 use super::app::{Effect, Msg, OrderDetail, WorkError};
 
@@ -71,7 +71,9 @@ impl Runner {
                 let result = ops::intake::intake(s, &scan, &actor, clock).await.map_err(work_error);
                 Msg::IntakeDone { scan, result }
             }
-            Effect::LoadOrder { order_no } => Msg::OrderLoaded(load_detail(s, &order_no).await.map_err(text)),
+            Effect::LoadOrder { order_no } => {
+                Msg::OrderLoaded(load_detail(&self.services, &order_no).await.map_err(text))
+            }
             Effect::Search { text: q } => Msg::SearchDone(ops::orders::search(s, &q, 200).await.map_err(text)),
             Effect::LoadUnmatched => Msg::UnmatchedLoaded(ops::orders::unmatched(s).await.map_err(text)),
             Effect::LoadBoard => {
@@ -93,7 +95,7 @@ impl Runner {
             Effect::Change { order_no, change, reason } => {
                 let result = async {
                     ops::change::change_order(s, &order_no, &change, &reason, &actor, clock).await?;
-                    load_detail(s, &order_no).await
+                    load_detail(&self.services, &order_no).await
                 }
                 .await;
                 Msg::ChangeDone(result.map_err(text))
@@ -101,7 +103,7 @@ impl Runner {
             Effect::Ship { order_no, waybill } => {
                 let result = async {
                     ops::book::ship_with_courier(&self.services, &order_no, Some(&waybill), &actor).await?;
-                    load_detail(s, &order_no).await
+                    load_detail(&self.services, &order_no).await
                 }
                 .await;
                 Msg::ChangeDone(result.map_err(text))
@@ -117,7 +119,7 @@ impl Runner {
             Effect::Abandon { order_no, reason, pin } => {
                 let result = async {
                     let message = self.abandon(&order_no, &reason, pin, &actor).await?;
-                    Ok::<_, String>((message, load_detail(s, &order_no).await.map_err(text)?))
+                    Ok::<_, String>((message, load_detail(&self.services, &order_no).await.map_err(text)?))
                 }
                 .await;
                 Msg::AbandonDone(result)
@@ -263,6 +265,10 @@ fn pin_once(pin: super::app::Pin) -> impl FnMut() -> Result<zeroize::Zeroizing<S
     move || pin.take().map(|p| p.0).ok_or_else(|| "PIN 只能使用一次，请重新输入".to_string())
 }
 
-async fn load_detail(s: &dyn Store, no: &OrderNo) -> Result<OrderDetail, OpsError> {
-    ops::orders::detail(s, no).await
+/// The order with its clocks (without them when the calendar could not be read: the board says why).
+async fn load_detail(services: &Services, no: &OrderNo) -> Result<OrderDetail, OpsError> {
+    match services.clock_rules() {
+        Ok(rules) => ops::orders::detail_at(services.store(), &rules, no, services.clock.now_local()).await,
+        Err(_) => ops::orders::detail(services.store(), no).await,
+    }
 }

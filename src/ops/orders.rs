@@ -2,10 +2,13 @@
 //! timeline, its print jobs), search, the parcels no order claims, and 显示完整信息 — revealing an
 //! order's personal data in full, which is audited.
 
+use chrono::{DateTime, FixedOffset};
 use serde::Serialize;
 
 use crate::clock::Clock;
 use crate::domain::{AuditAction, Order, OrderNo};
+use crate::sla::board::BoardRow;
+use crate::sla::ClockRules;
 use crate::store::{Actor, AuditEntry, PrintJobRecord, Receipt, Store, UnmatchedParcel};
 
 use super::OpsError;
@@ -19,6 +22,8 @@ pub struct OrderDetail {
     pub audit: Vec<AuditEntry>,
     /// The order's print jobs (label, invoice, reprints), oldest first.
     pub prints: Vec<PrintJobRecord>,
+    /// Its return and invoice clocks, evaluated when it was read ([`detail_at`]; empty from [`detail`]).
+    pub clocks: Vec<BoardRow>,
 }
 
 /// The order numbered `no`, or [`OpsError::OrderNotFound`].
@@ -32,7 +37,19 @@ pub async fn detail(store: &dyn Store, no: &OrderNo) -> Result<OrderDetail, OpsE
     let receipts = store.receipts_for_order(order.id).await?;
     let audit = store.audit_for_order(order.id).await?;
     let prints = store.print_jobs_for_order(order.id).await?;
-    Ok(OrderDetail { order, receipts, audit, prints })
+    Ok(OrderDetail { order, receipts, audit, prints, clocks: Vec::new() })
+}
+
+/// [`detail`] with the order's clocks evaluated at `now` (the desk's order screen shows them).
+pub async fn detail_at(
+    store: &dyn Store,
+    rules: &ClockRules,
+    no: &OrderNo,
+    now: DateTime<FixedOffset>,
+) -> Result<OrderDetail, OpsError> {
+    let mut detail = detail(store, no).await?;
+    detail.clocks = super::sla::order_clocks(&detail, rules, now);
+    Ok(detail)
 }
 
 /// Orders matching what staff typed: order number, waybill, key serial, account, phone tail, holder,

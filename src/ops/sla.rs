@@ -220,3 +220,27 @@ pub async fn record_calendar_change(
     }
     Ok(moves)
 }
+
+/// One order's clocks at `now`, from what its detail already holds (the audit log is the clocks'
+/// events): running, stopped, or why one cannot be computed.
+pub fn order_clocks(
+    detail: &super::orders::OrderDetail,
+    rules: &ClockRules,
+    now: DateTime<FixedOffset>,
+) -> Vec<crate::sla::board::BoardRow> {
+    let o = &detail.order;
+    let facts = ClockFacts {
+        order_id: o.id,
+        order_no: o.order_no.to_string(),
+        status: o.status,
+        paid_at: o.paid_at,
+        received_at: o.received_at,
+        docs_approved_at: o.docs_approved_at,
+        shipped_at: o.shipped_at,
+        invoice_status: o.invoice_status,
+        events: detail.audit.clone(),
+    };
+    let mut rows = build_board(rules, &clocks_of(&facts), now, BoardWindow::all()).rows;
+    rows.sort_by_key(|r| r.policy != Policy::Return);
+    rows
+}

@@ -14,12 +14,14 @@ use ratatui::Frame;
 use crate::desk::app::Level;
 use crate::desk::keymap::{Action, Keymap};
 use crate::desk::reader_panel::{pin_state, KeyVerdict, ReaderPanel};
-use crate::desk::widgets::{pad, status_style};
+use crate::desk::widgets::{pad, state_style, status_style};
 use crate::domain::renewal_job::RenewalStep;
 use crate::domain::{mask, Order, OrderNo, PrintKind, PrintState, Status};
 use crate::ops::intake::local;
 use crate::ops::orders::OrderDetail;
 use crate::ops::renew::StepReport;
+use crate::sla::board::{BoardRow, RowClock};
+use crate::sla::{ClockState, Policy};
 
 #[derive(Debug, Clone, Default)]
 pub struct OrderScreen {
@@ -75,7 +77,8 @@ impl OrderScreen {
         let mut lines = self.fact_lines(d);
         lines.push(key_line(&reader.verdict(o)));
         lines.extend(self.key_hints(o, keymap));
-        frame.render_widget(Paragraph::new(lines).block(Block::bordered().title(" 订单详情 ")), info);
+        let block = Block::bordered().title(" 订单详情 ").title_bottom(clock_line(&d.clocks));
+        frame.render_widget(Paragraph::new(lines).block(block), info);
         match self.renewal.as_ref().filter(|r| r.order_no.as_ref() == Some(&o.order_no)) {
             Some(r) => draw_renewal(r, keygen_typical, frame, timeline),
             None => draw_timeline(d, frame, timeline),
@@ -173,6 +176,46 @@ impl OrderScreen {
             );
         }
         lines
+    }
+}
+
+/// The order's clocks on the box's bottom edge: when the key must be back in the post (寄回) and the
+/// invoice issued (开票), each with its state and what is left, 暂定 on a provisional calendar.
+fn clock_line(clocks: &[BoardRow]) -> Line<'static> {
+    let mut spans = Vec::new();
+    for (i, row) in clocks.iter().enumerate() {
+        spans.push(Span::raw(if i == 0 { " " } else { " · " }));
+        let policy = match row.policy {
+            Policy::Return => "寄回",
+            Policy::Invoice => "开票",
+        };
+        let text = match &row.clock {
+            RowClock::Evaluated(e) => {
+                let due = e.schedule.due_at.format("%m-%d %H:%M");
+                let provisional = if e.schedule.provisional_calendar { " 暂定" } else { "" };
+                let left = match e.state {
+                    ClockState::Met | ClockState::Missed => String::new(),
+                    _ if e.remaining_minutes < 0 => format!(" 超{}", short_minutes(-e.remaining_minutes)),
+                    _ => format!(" 剩{}", short_minutes(e.remaining_minutes)),
+                };
+                format!("{policy} {due}{provisional} {}{left}", e.state.label_zh())
+            }
+            RowClock::Unavailable { .. } => format!("{policy} 无法计算"),
+        };
+        spans.push(Span::styled(text, state_style(row.state())));
+    }
+    if !spans.is_empty() {
+        spans.push(Span::raw(" "));
+    }
+    Line::from(spans)
+}
+
+/// Working minutes as `8时30分` (the order box's edge has no room for `8 小时 30 分钟`).
+fn short_minutes(minutes: i64) -> String {
+    match (minutes / 60, minutes % 60) {
+        (0, m) => format!("{m}分"),
+        (h, 0) => format!("{h}时"),
+        (h, m) => format!("{h}时{m}分"),
     }
 }
 
