@@ -40,6 +40,11 @@ fn signed_in() -> App {
     app
 }
 
+/// An order as the detail screen opens it, with nothing recorded about it yet.
+fn opened(order: keydesk::domain::Order) -> OrderDetail {
+    OrderDetail { order, receipts: vec![], audit: vec![], prints: vec![], clocks: vec![] }
+}
+
 fn demo_orders() -> Vec<keydesk::domain::Order> {
     let mut orders = keydesk::ops::import::parse_export(&demo_json(), crate::support::clock().now()).unwrap();
     for (i, o) in orders.iter_mut().enumerate() {
@@ -119,13 +124,7 @@ fn scans_wait_while_the_database_is_down_and_go_when_it_returns() {
 fn a_change_the_rules_forbid_is_refused_before_any_typing() {
     let mut app = signed_in();
     let order = demo_orders().remove(0); // paid
-    app.update(Msg::OrderLoaded(Ok(OrderDetail {
-        order,
-        receipts: vec![],
-        audit: vec![],
-        prints: vec![],
-        clocks: vec![],
-    })));
+    app.update(Msg::OrderLoaded(Ok(opened(order))));
     assert!(app.update(Msg::Key(key(KeyCode::F(7)), Instant::now())).is_empty());
     assert!(app.prompt.is_none(), "a paid order cannot be cancelled");
     app.update(Msg::Key(key(KeyCode::F(5)), Instant::now()));
@@ -155,13 +154,7 @@ fn screens_at_80_by_24() {
     app.update(Msg::SearchDone(Ok(orders.iter().filter(|o| o.status == Status::Paid).take(5).cloned().collect())));
     insta::assert_snapshot!("search", screen_text(&draw(&app, 80, 24)));
 
-    let detail = OrderDetail {
-        order: orders.iter().find(|o| o.status == Status::OnHold).unwrap().clone(),
-        receipts: vec![],
-        audit: vec![],
-        prints: vec![],
-        clocks: vec![],
-    };
+    let detail = opened(orders.iter().find(|o| o.status == Status::OnHold).unwrap().clone());
     app.update(Msg::OrderLoaded(Ok(detail)));
     let text = screen_text(&draw(&app, 80, 24));
     assert!(
@@ -231,7 +224,7 @@ fn the_order_screen_shows_its_clocks_on_the_boxs_edge() {
     use keydesk::sla::{ClockRules, SlaSettings};
     let rules = ClockRules::load(&SlaSettings::default()).unwrap();
     let order = demo_orders().into_iter().find(|o| o.order_no.as_str() == "0000261121000031").unwrap();
-    let mut detail = OrderDetail { order, receipts: vec![], audit: vec![], prints: vec![], clocks: vec![] };
+    let mut detail = opened(order);
     let now = chrono::DateTime::parse_from_rfc3339("2026-11-30T10:00:00+08:00").unwrap();
     detail.clocks = keydesk::ops::sla::order_clocks(&detail, &rules, now);
     let mut app = signed_in();
@@ -342,25 +335,13 @@ async fn the_runner_takes_a_parcel_from_scan_to_order_detail() {
 fn shipping_a_renewed_order_takes_one_key_and_a_scan() {
     let mut app = signed_in();
     let order = demo_orders().into_iter().find(|o| o.status == Status::Renewed).unwrap();
-    app.update(Msg::OrderLoaded(Ok(OrderDetail {
-        order,
-        receipts: vec![],
-        audit: vec![],
-        prints: vec![],
-        clocks: vec![],
-    })));
+    app.update(Msg::OrderLoaded(Ok(opened(order))));
     app.update(Msg::Key(key(KeyCode::F(9)), Instant::now()));
     assert!(app.prompt.is_some());
     let effects = type_text(&mut app, "SF1234567890123", Duration::from_millis(4));
     assert!(matches!(&effects[..], [Effect::Ship { waybill, .. }] if waybill == "SF1234567890123"), "{effects:?}");
     let paid = demo_orders().remove(0);
-    app.update(Msg::OrderLoaded(Ok(OrderDetail {
-        order: paid,
-        receipts: vec![],
-        audit: vec![],
-        prints: vec![],
-        clocks: vec![],
-    })));
+    app.update(Msg::OrderLoaded(Ok(opened(paid))));
     app.update(Msg::Key(key(KeyCode::F(9)), Instant::now()));
     assert!(app.prompt.is_none(), "a paid order cannot ship");
 }
@@ -392,13 +373,7 @@ async fn renewing_from_the_desk_shows_each_step_and_the_new_validity() {
     order.paid_at = fixture.paid_at;
     order.received_at =
         chrono::DateTime::parse_from_rfc3339("2026-11-27T10:15:00+08:00").ok().map(|t| t.with_timezone(&chrono::Utc));
-    app.update(Msg::OrderLoaded(Ok(OrderDetail {
-        order,
-        receipts: vec![],
-        audit: vec![],
-        prints: vec![],
-        clocks: vec![],
-    })));
+    app.update(Msg::OrderLoaded(Ok(opened(order))));
     app.update(Msg::Key(key(KeyCode::F(10)), Instant::now()));
     assert!(app.prompt.as_ref().is_some_and(|p| p.is_pin()));
     let effects = type_text(&mut app, crate::token::PIN, Duration::from_millis(120));
@@ -456,13 +431,7 @@ async fn printing_from_the_desk_sends_the_label_and_the_invoice() {
         .unwrap()
         .remove(0);
     let mut app = signed_in();
-    app.update(Msg::OrderLoaded(Ok(OrderDetail {
-        order: shipped.clone(),
-        receipts: vec![],
-        audit: vec![],
-        prints: vec![],
-        clocks: vec![],
-    })));
+    app.update(Msg::OrderLoaded(Ok(opened(shipped.clone()))));
     let effects = app.update(Msg::Key(key(KeyCode::F(11)), Instant::now()));
     assert_eq!(effects, vec![Effect::Print { order_no: shipped.order_no.clone() }]);
     runner.run(effects[0].clone(), Some("qin"));
@@ -479,13 +448,7 @@ async fn printing_from_the_desk_sends_the_label_and_the_invoice() {
     app.update(msg);
 
     // A paid order has no return waybill yet: F11 asks to ship first and starts nothing.
-    app.update(Msg::OrderLoaded(Ok(OrderDetail {
-        order: demo_orders().remove(0),
-        receipts: vec![],
-        audit: vec![],
-        prints: vec![],
-        clocks: vec![],
-    })));
+    app.update(Msg::OrderLoaded(Ok(opened(demo_orders().remove(0)))));
     assert!(app.update(Msg::Key(key(KeyCode::F(11)), Instant::now())).is_empty());
     db.cleanup().await;
 }
@@ -539,13 +502,7 @@ fn identified(
 fn with_key_in_reader(order: keydesk::domain::Order, key_id: keydesk::ops::identify::IdentifiedKey) -> App {
     use keydesk::token::reader::ReaderEvent as E;
     let mut app = signed_in();
-    app.update(Msg::OrderLoaded(Ok(OrderDetail {
-        order,
-        receipts: vec![],
-        audit: vec![],
-        prints: vec![],
-        clocks: vec![],
-    })));
+    app.update(Msg::OrderLoaded(Ok(opened(order))));
     app.update(Msg::Reader(E::ReaderAdded { reader: "Virtual PCD 00 00".into() }));
     app.update(Msg::Reader(E::CardInserted {
         reader: "Virtual PCD 00 00".into(),
@@ -700,13 +657,7 @@ fn key_generation_shows_a_gauge_that_moves_with_the_clock() {
     use keydesk::ops::renew::StepReport;
     let order = demo_orders().into_iter().find(|o| o.status == Status::Received).unwrap();
     let mut app = signed_in();
-    app.update(Msg::OrderLoaded(Ok(OrderDetail {
-        order: order.clone(),
-        receipts: vec![],
-        audit: vec![],
-        prints: vec![],
-        clocks: vec![],
-    })));
+    app.update(Msg::OrderLoaded(Ok(opened(order.clone()))));
     let report = |step: &'static str, label: &'static str| StepReport {
         step,
         label,
@@ -741,13 +692,7 @@ fn key_generation_shows_a_gauge_that_moves_with_the_clock() {
 fn abandoning_a_renewal_asks_for_a_reason_then_the_pin() {
     let mut order = demo_orders().into_iter().find(|o| o.status == Status::Renewing).unwrap();
     let mut app = signed_in();
-    app.update(Msg::OrderLoaded(Ok(OrderDetail {
-        order: order.clone(),
-        receipts: vec![],
-        audit: vec![],
-        prints: vec![],
-        clocks: vec![],
-    })));
+    app.update(Msg::OrderLoaded(Ok(opened(order.clone()))));
     assert!(app.update(Msg::Key(key(KeyCode::F(12)), Instant::now())).is_empty());
     assert!(app.prompt.as_ref().is_some_and(|p| !p.is_pin() && p.title.contains("原因")));
     assert!(app.update(Msg::Key(key(KeyCode::Enter), Instant::now())).is_empty(), "no reason, no effect");
@@ -761,13 +706,7 @@ fn abandoning_a_renewal_asks_for_a_reason_then_the_pin() {
 
     order.status = Status::Received;
     let mut app = signed_in();
-    app.update(Msg::OrderLoaded(Ok(OrderDetail {
-        order,
-        receipts: vec![],
-        audit: vec![],
-        prints: vec![],
-        clocks: vec![],
-    })));
+    app.update(Msg::OrderLoaded(Ok(opened(order))));
     assert!(app.update(Msg::Key(key(KeyCode::F(12)), Instant::now())).is_empty());
     assert!(app.prompt.is_none(), "nothing to abandon");
 }

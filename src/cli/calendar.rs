@@ -10,9 +10,11 @@ use sha2::{Digest, Sha256};
 use super::config::Config;
 use super::{exit, fail, print_json, Failure};
 use crate::clock::Clock;
+use crate::desk::widgets::pad;
 use crate::ops::sla::MovedDeadline;
 use crate::sla::calendar::{national_years, HolidayYear};
-use crate::sla::notice::{DayChange, Notice};
+use crate::sla::due::weekday_zh;
+use crate::sla::notice::{zh_date, DayChange, Notice};
 use crate::sla::CalendarSource;
 use crate::sla::ClockRules;
 use crate::store::Actor;
@@ -146,8 +148,7 @@ fn write_year(config: &Config, file: &Path, bytes: &[u8], notice: &Notice, clock
 }
 
 fn day_text(d: NaiveDate) -> String {
-    const WEEKDAYS: [&str; 7] = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"];
-    format!("{}月{}日（{}）", d.month(), d.day(), WEEKDAYS[d.weekday().num_days_from_monday() as usize])
+    format!("{}（{}）", zh_date(d), weekday_zh(d.weekday()))
 }
 
 fn meaning(working: Option<bool>) -> &'static str {
@@ -200,10 +201,4 @@ fn print_import(
         }
         (None, None) => println!("未写入：先在配置 [sla] calendar_dir 指定日历目录，再加 --write"),
     }
-}
-
-/// `s` padded to `n` terminal columns (a CJK character takes two).
-fn pad(s: &str, n: usize) -> String {
-    use unicode_width::UnicodeWidthStr;
-    format!("{s}{}", " ".repeat(n.saturating_sub(s.width())))
 }

@@ -118,7 +118,8 @@ impl HolidayYear {
     }
 }
 
-fn is_weekend(date: NaiveDate) -> bool {
+/// Saturday or Sunday: a rest day in the default week.
+pub(crate) fn is_weekend(date: NaiveDate) -> bool {
     matches!(date.weekday(), Weekday::Sat | Weekday::Sun)
 }
 

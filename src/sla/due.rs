@@ -67,7 +67,8 @@ pub fn compute_due(rules: &ClockRules, args: &DueArgs, now: DateTime<FixedOffset
     })
 }
 
-fn weekday_zh(weekday: Weekday) -> &'static str {
+/// `周一` … `周日`.
+pub fn weekday_zh(weekday: Weekday) -> &'static str {
     match weekday {
         Weekday::Mon => "周一",
         Weekday::Tue => "周二",

@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate, Weekday};
 use serde::Serialize;
 
+use super::calendar::is_weekend;
+use super::due::weekday_zh;
+
 /// What the calendar files say about their `off` field (kept word for word with the shipped files).
 const SEMANTICS: &str = "Dates not listed follow the default week: Mon-Fri working, Sat-Sun rest. off=true: rest day inside a holiday period (may be a weekend day inside the period). off=false: adjusted working day (调休上班), always a Saturday or Sunday.";
 
@@ -409,20 +412,13 @@ fn named_weekday(note: &str) -> Option<Weekday> {
     }
 }
 
-fn weekday_zh(w: Weekday) -> &'static str {
-    ["周一", "周二", "周三", "周四", "周五", "周六", "周日"][w.num_days_from_monday() as usize]
-}
-
-fn zh_date(d: NaiveDate) -> String {
+/// `2月14日`.
+pub fn zh_date(d: NaiveDate) -> String {
     format!("{}月{}日", d.month(), d.day())
 }
 
 fn zh_date_full(d: NaiveDate) -> String {
     format!("{}年{}月{}日", d.year(), d.month(), d.day())
-}
-
-fn is_weekend(d: NaiveDate) -> bool {
-    matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
 }
 
 /// A mention as a date: its own year and month, else those of the mention before it (`至3日`), else

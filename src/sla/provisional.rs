@@ -9,9 +9,11 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate, Weekday};
+use chrono::{Datelike, NaiveDate};
 use tyme4rs::tyme::lunar::LunarDay;
 use tyme4rs::tyme::solar::{SolarDay, SolarTerm};
+
+use super::calendar::is_weekend;
 
 /// A statutory holiday and its dates in one Gregorian year.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,10 +51,6 @@ pub fn statutory_holidays(year: i32) -> Vec<StatutoryHoliday> {
         StatutoryHoliday { name: "中秋节", days: vec![lunar(year, 8, 15)] },
         StatutoryHoliday { name: "国庆节", days: vec![ymd(year, 10, 1), ymd(year, 10, 2), ymd(year, 10, 3)] },
     ]
-}
-
-fn is_weekend(d: NaiveDate) -> bool {
-    matches!(d.weekday(), Weekday::Sat | Weekday::Sun)
 }
 
 /// The days off of a provisional `year`: every statutory day, and for each that falls on a weekend the
