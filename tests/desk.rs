@@ -194,15 +194,15 @@ fn in_a_year_with_no_notice_the_board_shows_provisional_clocks_not_unavailable_o
     assert!(!text.contains("无法计算"), "{text}");
     assert!(text.contains("注意：2027 年无通知，时限暂定，请运行 keydesk calendar import 通知.txt --write"), "{text}");
     // Received Thu 31 Dec: Fri 1 Jan off, the weekend, Mon 4 and Tue 5; received Mon 4: Tue 5, Wed 6.
-    assert!(text.contains("0000261231000002 寄回 正常     2027-01-05 17:30 暂定"), "{text}");
-    assert!(text.contains("0000270104000001 寄回 正常     2027-01-06 17:30 暂定"), "{text}");
+    assert!(text.contains("0000261231000002 寄回 正常 2027-01-05 17:30 暂定"), "{text}");
+    assert!(text.contains("0000270104000001 寄回 正常 2027-01-06 17:30 暂定"), "{text}");
     // A deadline an imported notice moved says so where the order's status would be.
     let mut moved = order("0000270104000001", "2027-01-04T09:30:00+08:00");
     moved.moved = Some("寄回时限因节假日日历调整：…".into());
     let board = build_board(&rules, &[moved], at("2027-01-04T10:00:00+08:00"), BoardWindow::all());
     app.update(Msg::BoardLoaded(Ok(board)));
     let text = screen_text(&draw(&app, 80, 24));
-    assert!(text.contains("0000270104000001 寄回 正常     2027-01-06 17:30 暂定    24 小时 30 分  时限已调"), "{text}");
+    assert!(text.contains("0000270104000001 寄回 正常 2027-01-06 17:30 暂定    24 小时 30 分钟 时限已调"), "{text}");
 }
 
 #[test]
@@ -388,11 +388,11 @@ async fn renewing_from_the_desk_shows_each_step_and_the_new_validity() {
         let msg =
             tokio::time::timeout(Duration::from_secs(60), rx.recv()).await.expect("an answer").expect("open channel");
         pending = app.update(msg);
-        if app.order.renewal.as_ref().is_some_and(|r| !r.running) && pending.is_empty() && app.busy == 0 {
+        if app.order.renewal().is_some_and(|r| !r.running) && pending.is_empty() && app.busy == 0 {
             break;
         }
     }
-    let r = app.order.renewal.as_ref().unwrap();
+    let r = app.order.renewal().unwrap();
     let (level, text) = r.result.clone().expect("a result");
     assert_eq!(level, keydesk::desk::app::Level::Info, "{text}");
     assert!(text.contains("续签完成"), "{text}");
@@ -666,22 +666,22 @@ fn key_generation_shows_a_gauge_that_moves_with_the_clock() {
         own_ms: 2.5,
         note: String::new(),
     };
-    app.order.renewal =
-        Some(RenewProgress { order_no: Some(order.order_no.clone()), running: true, ..RenewProgress::default() });
+    app.order.renewals.insert(order.order_no.clone(), RenewProgress { running: true, ..RenewProgress::default() });
+    let step = |step, label| Msg::RenewStep { order_no: order.order_no.clone(), step: report(step, label) };
     let t0 = Instant::now();
     app.update(Msg::Tick(t0));
-    for (step, label) in [("identify", "识别 KEY"), ("login", "登录 KEY"), ("start", "开始续签")] {
-        app.update(Msg::RenewStep(report(step, label)));
+    for (step_code, label) in [("identify", "识别 KEY"), ("login", "登录 KEY"), ("start", "开始续签")] {
+        app.update(step(step_code, label));
     }
     app.update(Msg::Tick(t0 + Duration::from_millis(3000)));
     assert_eq!(
-        app.order.renewal.as_ref().unwrap().running_step(),
+        app.order.renewal().unwrap().running_step(),
         Some(keydesk::domain::renewal_job::RenewalStep::GenerateKey)
     );
     let screen = screen_text(&draw(&app, 80, 24));
     assert!(screen.contains("在 KEY 上生成新密钥 3.0 秒 / 通常约 20 秒"), "{screen}");
     insta::assert_snapshot!("renew_generating_key", screen);
-    app.update(Msg::RenewStep(report("generate_key", "生成新密钥")));
+    app.update(step("generate_key", "生成新密钥"));
     let screen = screen_text(&draw(&app, 80, 24));
     assert!(!screen.contains("在 KEY 上生成新密钥") && screen.contains("生成证书请求"), "{screen}");
 }
@@ -720,9 +720,224 @@ fn the_key_in_the_reader_is_identified_again_after_a_renewal() {
         received.clone(),
         identified(received.key_serial.as_str(), received.order_no.as_str(), PinFlags::default()),
     );
-    let effects = app.update(Msg::RenewDone(Ok("续签完成".into())));
+    let effects = app.update(Msg::RenewDone { order_no: received.order_no.clone(), result: Ok("续签完成".into()) });
     assert!(
         effects.iter().any(|e| matches!(e, Effect::Identify { reader, .. } if reader == "Virtual PCD 00 00")),
         "{effects:?}"
     );
+}
+
+/// The card of a parcel with two keys at 80×24: both order numbers whole (they differ only at the end),
+/// the company cut by display width with `…`, and the picked order's clocks below once they arrive.
+#[test]
+fn at_80_by_24_the_scan_card_never_cuts_what_tells_orders_apart() {
+    use keydesk::ops::intake::{IntakeOrder, OrderOutcome};
+    use keydesk::sla::{ClockRules, SlaSettings};
+    let order = |no: &str| IntakeOrder {
+        order_no: no.into(),
+        outcome: OrderOutcome::Received,
+        status: "received".into(),
+        status_label: "已收件".into(),
+        company: "北京星河精密仪器制造有限公司".into(),
+        holder: "王*".into(),
+        contact_phone: "139****0200".into(),
+        key_serial: "6802BDAF34F798E5".into(),
+        cert_not_after: crate::support::now() + chrono::Duration::days(20),
+        paid: true,
+        docs_approved: true,
+        received_at: Some(crate::support::now()),
+        received_by: Some("qin".into()),
+    };
+    let outcome = IntakeOutcome {
+        result: IntakeResult::Matched,
+        waybill: Some("SF7300000000200".into()),
+        message: "运单 SF7300000000200 已收件（一个包裹 2 个 KEY）".into(),
+        orders: vec![order("0000261124000902"), order("0000261124000903")],
+    };
+    let mut app = signed_in();
+    let effects = app.update(Msg::IntakeDone { scan: "SF7300000000200".into(), result: Ok(outcome) });
+    let [Effect::LoadClocks { order_nos }] = &effects[..] else { panic!("two keys: the card stays: {effects:?}") };
+    assert_eq!(order_nos.len(), 2);
+    let text = screen_text(&draw(&app, 80, 24));
+    assert!(text.contains("0000261124000902") && text.contains("0000261124000903"), "{text}");
+    assert!(text.contains("北京星河精密仪器制造…") && text.contains("6802BDAF34F798E5"), "{text}");
+
+    // The picked order's clocks, from a detail as the runner loads it.
+    let rules = ClockRules::load(&SlaSettings::default()).unwrap();
+    let received = demo_orders().into_iter().find(|o| o.order_no.as_str() == "0000261121000031").unwrap();
+    let mut detail = opened(received);
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-30T10:00:00+08:00").unwrap();
+    detail.clocks = keydesk::ops::sla::order_clocks(&detail, &rules, now);
+    let no = keydesk::domain::OrderNo::parse("0000261124000902").unwrap();
+    app.update(Msg::ClocksLoaded(Ok(vec![(no, detail.clocks)])));
+    let text = screen_text(&draw(&app, 80, 24));
+    assert!(text.contains("0000261124000902  寄回 12-01 17:30 正常 剩16时 · 开票 11-27 17:30 已超时"), "{text}");
+    insta::assert_snapshot!("scan_two_keys", text);
+}
+
+/// Columns give way lowest priority first, entirely, before the next is touched; a whole column never.
+#[test]
+fn columns_give_way_by_priority() {
+    use keydesk::desk::widgets::{fit_columns, Column};
+    let columns = [
+        Column::whole("订单号", 16),
+        Column::cut("单位", 20, 8, 3).growing(),
+        Column::cut("KEY", 16, 8, 2),
+        Column::cut("到期", 10, 10, 1),
+    ];
+    // Everything fits: the company takes what is left over.
+    assert_eq!(fit_columns(&columns, 80), vec![16, 35, 16, 10]);
+    // 16+20+16+10 and three gaps is 65: at 60 the expiry cannot be cut, so it goes; the rest fits.
+    assert_eq!(fit_columns(&columns, 60), vec![16, 26, 16, 0]);
+    // At 50, after the expiry went, the key serial is cut to what fits.
+    assert_eq!(fit_columns(&columns, 50), vec![16, 20, 12, 0]);
+    // At 40 cutting it is not enough: it goes too, before the company is touched.
+    assert_eq!(fit_columns(&columns, 40), vec![16, 23, 0, 0]);
+    // Too narrow for anything but the order number: the rest goes, the order number stays whole.
+    assert_eq!(fit_columns(&columns, 10), vec![16, 0, 0, 0]);
+}
+
+/// The happy path in keystrokes: a scanned parcel with one key opens its order; the key in the reader
+/// is its own, so the PIN prompt is already there; the PIN and Enter renew; the return waybill scanned
+/// on the renewed order's screen ships it, and the label and the invoice go to the print queue. Beyond
+/// the two scans, the operator types the PIN and presses Enter: seven keys.
+#[test]
+fn the_happy_path_is_scan_pin_scan() {
+    use keydesk::token::pkcs11::PinFlags;
+    use keydesk::token::reader::ReaderEvent as E;
+    let received = demo_orders().into_iter().find(|o| o.status == Status::Received).unwrap();
+    let no = received.order_no.clone();
+    let mut app = signed_in();
+    // The member's key is already in the reader, identified as this order's.
+    app.update(Msg::Reader(E::ReaderAdded { reader: "Virtual PCD 00 00".into() }));
+    app.update(Msg::Reader(E::CardInserted {
+        reader: "Virtual PCD 00 00".into(),
+        atr: "3B".into(),
+        vendor: None,
+        module: "m.so".into(),
+    }));
+    let id = identified(received.key_serial.as_str(), no.as_str(), PinFlags::default());
+    app.update(Msg::KeyIdentified { reader: "Virtual PCD 00 00".into(), atr: "3B".into(), result: Ok(vec![id]) });
+    let mut keystrokes = 0;
+
+    // 1. The scan (a burst from the scanner, not counted): one key in the parcel, its order opens.
+    let effects = type_text(&mut app, received.inbound.waybill.as_deref().unwrap(), Duration::from_millis(3));
+    assert!(matches!(&effects[..], [Effect::Intake { .. }]), "{effects:?}");
+    let card = keydesk::ops::intake::IntakeOrder {
+        order_no: no.to_string(),
+        outcome: keydesk::ops::intake::OrderOutcome::Received,
+        status: "received".into(),
+        status_label: "已收件".into(),
+        company: received.company.clone(),
+        holder: "秦*".into(),
+        contact_phone: String::new(),
+        key_serial: received.key_serial.to_string(),
+        cert_not_after: received.cert.not_after,
+        paid: true,
+        docs_approved: true,
+        received_at: received.received_at,
+        received_by: Some("qin".into()),
+    };
+    let outcome = IntakeOutcome {
+        result: IntakeResult::Matched,
+        waybill: received.inbound.waybill.clone(),
+        message: "已收件".into(),
+        orders: vec![card],
+    };
+    let effects = app.update(Msg::IntakeDone { scan: String::new(), result: Ok(outcome) });
+    assert_eq!(effects, vec![Effect::LoadOrder { order_no: no.clone() }]);
+    // 2. The order on screen, its key in the reader: the PIN prompt is there without F10.
+    assert!(app.update(Msg::OrderLoaded(Ok(opened(received.clone())))).is_empty());
+    assert!(app.prompt.as_ref().is_some_and(|p| p.is_pin()), "the PIN prompt opens on its own");
+    // 3. The PIN and Enter (typed: counted).
+    let pin = "123456";
+    keystrokes += pin.chars().count() + 1;
+    let effects = type_text(&mut app, pin, Duration::from_millis(150));
+    assert!(matches!(&effects[..], [Effect::Renew { order_no, .. }] if *order_no == no), "{effects:?}");
+    let effects = app.update(Msg::RenewDone { order_no: no.clone(), result: Ok("续签完成".into()) });
+    assert!(effects.contains(&Effect::LoadOrder { order_no: no.clone() }), "{effects:?}");
+    let mut renewed = received.clone();
+    renewed.status = Status::Renewed;
+    app.update(Msg::OrderLoaded(Ok(opened(renewed.clone()))));
+    assert!(app.prompt.is_none(), "a renewed order asks for no PIN");
+    assert!(screen_text(&draw(&app, 80, 24)).contains("扫描寄回运单即发货"));
+    // 4. The return waybill scanned on the order's screen (a burst, not counted): it ships.
+    let effects = type_text(&mut app, "SF1234567890123", Duration::from_millis(3));
+    assert_eq!(effects, vec![Effect::ScanOnOrder { order_no: no.clone(), scan: "SF1234567890123".into() }]);
+    assert_eq!(app.screen, Screen::Order, "the scan stays on the order's screen");
+    let mut shipped = renewed;
+    shipped.status = Status::Shipped;
+    shipped.outbound_waybill = Some(keydesk::domain::Waybill::parse("SF1234567890123").unwrap());
+    // 5. Shipped: the label and the invoice queue for printing on their own.
+    let effects = app.update(Msg::Shipped(Ok(opened(shipped.clone()))));
+    assert_eq!(effects, vec![Effect::Print { order_no: no.clone() }]);
+    assert_eq!(keystrokes, 7);
+
+    // With print_on_ship off, shipping prints nothing until F11.
+    app.print_on_ship = false;
+    assert!(app.update(Msg::Shipped(Ok(opened(shipped)))).is_empty());
+}
+
+/// The PIN prompt is offered once per order and key, never on a final try (the operator decides, with
+/// F10), never for another order's key.
+#[test]
+fn the_pin_prompt_opens_on_its_own_only_when_it_is_safe() {
+    use keydesk::token::pkcs11::PinFlags;
+    let received = demo_orders().into_iter().find(|o| o.status == Status::Received).unwrap();
+    let own = |pin| identified(received.key_serial.as_str(), received.order_no.as_str(), pin);
+    let mut app = with_key_in_reader(received.clone(), own(PinFlags::default()));
+    assert!(app.prompt.as_ref().is_some_and(|p| p.is_pin()));
+    app.update(Msg::Key(key(KeyCode::Esc), Instant::now()));
+    assert!(app.prompt.is_none());
+    // Read again (another desk's change): Esc stays respected for this key.
+    app.update(Msg::OrderLoaded(Ok(opened(received.clone()))));
+    assert!(app.prompt.is_none());
+    let final_try = PinFlags { final_try: true, count_low: true, ..PinFlags::default() };
+    assert!(with_key_in_reader(received.clone(), own(final_try)).prompt.is_none());
+    let other = identified("FT0000000099", "0000261121000009", PinFlags::default());
+    assert!(with_key_in_reader(received.clone(), other).prompt.is_none());
+    let paid = demo_orders().into_iter().find(|o| o.status == Status::Paid).unwrap();
+    let paid_key = identified(paid.key_serial.as_str(), paid.order_no.as_str(), PinFlags::default());
+    assert!(with_key_in_reader(paid, paid_key).prompt.is_none(), "an order not received yet renews nothing");
+}
+
+/// While one key renews, the operator opens the next parcel: each renewal keeps its own steps, the one
+/// not on screen runs on a row of its own, and its end is said on the message line.
+#[test]
+fn while_one_key_renews_the_next_order_opens_and_each_keeps_its_steps() {
+    use keydesk::desk::app::RenewProgress;
+    use keydesk::ops::renew::StepReport;
+    let mut received = demo_orders().into_iter().filter(|o| o.status == Status::Received);
+    let (first, second) = (received.next().unwrap(), received.next().unwrap());
+    let report = |step: &'static str| StepReport {
+        step,
+        label: "识别 KEY",
+        total_ms: 1.0,
+        token_ms: 1.0,
+        own_ms: 0.0,
+        note: String::new(),
+    };
+    let mut app = signed_in();
+    app.update(Msg::OrderLoaded(Ok(opened(first.clone()))));
+    app.update(Msg::Key(key(KeyCode::F(10)), Instant::now()));
+    let effects = type_text(&mut app, "123456", Duration::from_millis(150));
+    assert!(matches!(&effects[..], [Effect::Renew { .. }]));
+    app.update(Msg::RenewStep { order_no: first.order_no.clone(), step: report("identify") });
+    // The next parcel's order, and its own renewal.
+    app.update(Msg::OrderLoaded(Ok(opened(second.clone()))));
+    app.update(Msg::Key(key(KeyCode::F(10)), Instant::now()));
+    assert!(app.prompt.is_some(), "the first renewal does not block the second");
+    let effects = type_text(&mut app, "654321", Duration::from_millis(150));
+    assert!(matches!(&effects[..], [Effect::Renew { order_no, .. }] if *order_no == second.order_no));
+    app.update(Msg::RenewStep { order_no: second.order_no.clone(), step: report("identify") });
+    app.update(Msg::RenewStep { order_no: second.order_no.clone(), step: report("login") });
+    let steps = |app: &App, no| app.order.renewals.get(no).map(|r: &RenewProgress| r.steps.len());
+    assert_eq!((steps(&app, &first.order_no), steps(&app, &second.order_no)), (Some(1), Some(2)));
+    let text = screen_text(&draw(&app, 80, 24));
+    assert!(text.contains(&format!("续签中 {}：已完成 1 步", first.order_no)), "{text}");
+    // The first ends while the second is on screen: said, and not reloaded over the second.
+    let effects = app.update(Msg::RenewDone { order_no: first.order_no.clone(), result: Ok("续签完成".into()) });
+    assert!(!effects.contains(&Effect::LoadOrder { order_no: first.order_no.clone() }), "{effects:?}");
+    assert!(app.message.as_ref().is_some_and(|(_, m)| m.contains(first.order_no.as_str()) && m.contains("续签完成")));
+    assert!(!screen_text(&draw(&app, 80, 24)).contains("续签中"), "nothing else runs elsewhere");
 }

@@ -1,10 +1,13 @@
 //! The demo's happy path in a real terminal: `scripts/demo` runs in tmux (pcscd with the vpcd virtual
 //! reader, the demo key inserted, SoftHSM demo keys, a fresh SQLite demo database) with both printers
 //! pointed at real IPP printers (ippeveprinter). Keys go in with `tmux send-keys` — the scan as one
-//! burst, like a USB scanner — and the test reads the screen with `capture-pane`: sign in, scan,
-//! Enter, the reader panel saying the key is the order's, F10 + PIN, F9 + return waybill, F11 with the
-//! invoice printer off (queued, then sent by the desk's print worker once the printer is on). Then the
-//! database and the printers' spools are checked independently (poppler for the PDFs).
+//! burst, like a USB scanner — and the test reads the screen with `capture-pane`: sign in, then the
+//! happy path as scan, PIN, scan: the parcel scanned opens its order, the reader panel says the key is
+//! the order's and the PIN prompt is already there, the PIN renews, the return waybill scanned on the
+//! order's screen ships it and queues label and invoice, with the invoice printer off (queued, then
+//! sent by the desk's print worker once the printer is on). The keys typed besides the scans are
+//! counted: the PIN and Enter. Then the database and the printers' spools are checked independently
+//! (poppler for the PDFs).
 //! It starts pcscd through the demo, so it runs in the `pcscd` test group with the reader tests.
 
 use std::path::Path;
@@ -23,6 +26,8 @@ const OUTBOUND: &str = "SF1234567890123";
 /// A tmux server of its own (its own socket), so nothing else's sessions or environment leak in.
 struct Tmux {
     socket: String,
+    /// Keys a person typed (not a scanner's bursts).
+    typed: std::cell::Cell<usize>,
 }
 
 impl Tmux {
@@ -36,6 +41,7 @@ impl Tmux {
 
     /// Sends keys as tmux names them (`Enter`, `F10`) or literal text (`-l`), all in one burst.
     fn keys(&self, keys: &[&str]) {
+        self.typed.set(self.typed.get() + keys.len());
         let mut args = vec!["send-keys", "-t", "desk"];
         args.extend_from_slice(keys);
         assert!(self.run(&args).status.success());
@@ -45,9 +51,16 @@ impl Tmux {
         assert!(self.run(&["send-keys", "-t", "desk", "-l", text]).status.success());
     }
 
+    /// A scanner's burst: the code and Enter at once (not typed by a person).
+    fn scan(&self, code: &str) {
+        assert!(self.run(&["send-keys", "-t", "desk", "-l", code]).status.success());
+        assert!(self.run(&["send-keys", "-t", "desk", "Enter"]).status.success());
+    }
+
     /// Types like a person: one key at a time (so it is not taken for a scanner burst).
     fn type_slowly(&self, text: &str) {
         for c in text.chars() {
+            self.typed.set(self.typed.get() + 1);
             self.literal(&c.to_string());
             std::thread::sleep(Duration::from_millis(120));
         }
@@ -114,7 +127,7 @@ fn the_demos_happy_path_in_a_real_terminal() {
     let invoice_port = crate::docs::support::ippeve::free_port();
     let invoice_uri = format!("ipp://127.0.0.1:{invoice_port}/ipp/print");
     let dir = tempfile::tempdir().unwrap();
-    let tmux = Tmux { socket: format!("keydesk-e2e-{}", std::process::id()) };
+    let tmux = Tmux { socket: format!("keydesk-e2e-{}", std::process::id()), typed: Default::default() };
     let root = env!("CARGO_MANIFEST_DIR");
     let started = Command::new("tmux")
         .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d", "-s", "desk", "-x", "120", "-y", "40"])
@@ -135,24 +148,22 @@ fn the_demos_happy_path_in_a_real_terminal() {
     let logs = dir.path();
     let long = Duration::from_secs(90);
 
-    // Sign in (typed), then scan the parcel (one burst, like a scanner) and open its order with Enter.
+    // Sign in (typed); what follows is counted.
     tmux.wait_for("未登录", long, logs);
     tmux.type_slowly("qin");
     tmux.keys(&["Enter"]);
     tmux.type_slowly("demo1234");
     tmux.keys(&["Enter"]);
     tmux.wait_for("qin 已登录", long, logs);
-    tmux.literal(INBOUND);
-    tmux.keys(&["Enter"]);
-    tmux.wait_for("收件结果 · 已收件", long, logs);
-    tmux.keys(&["Enter"]);
-    // The reader panel: the demo key in the virtual reader, identified as this order's.
+    tmux.typed.set(0);
+    // The parcel (a scanner burst): one key in it, so its order opens at once; the demo key in the
+    // virtual reader is identified as this order's, and the PIN prompt is already there (no F10).
+    tmux.scan(INBOUND);
     let screen = tmux.wait_for("是本订单的 KEY", long, logs);
     assert!(screen.contains(ORDER) && screen.contains("PIN 正常"), "{screen}");
-
-    // F10, the PIN (shown as dots, never echoed), Enter: the renewal runs on the SoftHSM key.
-    tmux.keys(&["F10"]);
     tmux.wait_for("PIN：", long, logs);
+
+    // The PIN (shown as dots, never echoed), Enter: the renewal runs on the SoftHSM key.
     tmux.type_slowly("123456");
     let prompt = tmux.screen();
     assert!(prompt.contains("••••••") && !prompt.contains("123456"), "{prompt}");
@@ -160,16 +171,14 @@ fn the_demos_happy_path_in_a_real_terminal() {
     let renewed = tmux.wait_for("续签完成", Duration::from_secs(180), logs);
     assert!(!renewed.contains("123456"));
 
-    // F9 and the return waybill (scanned), then F11: label and invoice to the IPP printers.
-    tmux.keys(&["F9"]);
-    tmux.wait_for("运单：", long, logs);
-    tmux.literal(OUTBOUND);
-    tmux.keys(&["Enter"]);
+    // The return waybill scanned on the renewed order's screen ships it; label and invoice queue for
+    // printing on their own. The invoice printer is off: the label prints, the invoice waits in the
+    // queue and the corner says so; once the printer is on, the desk's print worker sends it.
+    tmux.wait_for("扫描寄回运单即发货", long, logs);
+    tmux.scan(OUTBOUND);
     tmux.wait_for(&format!("寄回运单：{OUTBOUND}"), long, logs);
-    // F11 with the invoice printer off: the label prints, the invoice waits in the queue and the corner
-    // says so; once the printer is on, the desk's print worker sends it without anyone asking.
-    tmux.keys(&["F11"]);
     tmux.wait_for("面单：已打印；发票：已排队，打印机恢复后自动重试", long, logs);
+    assert_eq!(tmux.typed.get(), 7, "the happy path is scan, the PIN and Enter, scan");
     tmux.wait_for("打印排队 1", long, logs);
     let invoice_printer = IppEvePrinter::start_on_port(invoice_port, &[]);
     // The order line and the corner are drawn from two reads (and `keydesk worker` may print before

@@ -8,10 +8,11 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::domain::order::Change;
 use crate::domain::{HoldReason, Order, OrderNo, Status};
-use crate::ops::intake::IntakeOutcome;
+use crate::ops::intake::{IntakeOutcome, IntakeResult};
 use crate::store::UnmatchedParcel;
 
 use super::keymap::{Action, Keymap};
+use super::reader_panel::KeyVerdict;
 pub use super::reader_panel::ReaderPanel;
 use super::scan_detector::ScanDetector;
 
@@ -34,8 +35,18 @@ pub enum Effect {
     Intake {
         scan: String,
     },
+    /// A scan on a renewed order's screen: its return waybill (it ships), or the next parcel when an
+    /// order already waits for that waybill.
+    ScanOnOrder {
+        order_no: OrderNo,
+        scan: String,
+    },
     LoadOrder {
         order_no: OrderNo,
+    },
+    /// The clocks of a scan's orders, for its card.
+    LoadClocks {
+        order_nos: Vec<OrderNo>,
     },
     Search {
         text: String,
@@ -99,13 +110,19 @@ pub enum Msg {
         result: Result<IntakeOutcome, WorkError>,
     },
     OrderLoaded(Result<OrderDetail, String>),
+    ClocksLoaded(Result<Vec<(OrderNo, Vec<crate::sla::board::BoardRow>)>, String>),
+    /// The order shipped (F9, or its return waybill scanned on its screen).
+    Shipped(Result<OrderDetail, String>),
     SearchDone(Result<Vec<Order>, String>),
     UnmatchedLoaded(Result<Vec<UnmatchedParcel>, String>),
     BoardLoaded(Result<crate::sla::board::Board, String>),
     TrendLoaded(Result<crate::sla::trend::Trend, String>),
     ChangeDone(Result<OrderDetail, String>),
     Revealed(Result<(), String>),
-    RenewStep(crate::ops::renew::StepReport),
+    RenewStep {
+        order_no: OrderNo,
+        step: crate::ops::renew::StepReport,
+    },
     Printed(Result<String, String>),
     Reader(crate::token::reader::ReaderEvent),
     KeyIdentified {
@@ -113,7 +130,10 @@ pub enum Msg {
         atr: String,
         result: Result<Vec<crate::ops::identify::IdentifiedKey>, String>,
     },
-    RenewDone(Result<String, String>),
+    RenewDone {
+        order_no: OrderNo,
+        result: Result<String, String>,
+    },
     /// 放弃续签 ended: what was done, and the order as it is now.
     AbandonDone(Result<(String, OrderDetail), String>),
     /// Another desk changed something: reload what is on screen.
@@ -160,6 +180,11 @@ pub struct App {
     pub calendar_notice: Option<String>,
     /// Draw without colour (`NO_COLOR`): levels and states in words only.
     pub monochrome: bool,
+    /// Label and invoice go to the print queue as soon as an order ships (`desk.print_on_ship`).
+    pub print_on_ship: bool,
+    /// The PIN prompt was offered for this order with this key (reader, ATR): offered once, so Esc
+    /// closes it for good until the key is inserted again.
+    pin_offered: Option<(OrderNo, String, String)>,
     pub database_down: Option<String>,
     /// Scans taken while the database was down, sent again when it returns.
     pub pending_scans: VecDeque<String>,
@@ -188,6 +213,8 @@ impl App {
             help: false,
             calendar_notice: None,
             monochrome: false,
+            print_on_ship: true,
+            pin_offered: None,
             database_down: None,
             pending_scans: VecDeque::new(),
             message: None,
@@ -256,10 +283,17 @@ impl App {
                 vec![]
             }
             Msg::IntakeDone { scan, result } => self.on_intake(scan, result),
-            Msg::OrderLoaded(result) | Msg::ChangeDone(result) => self.settle(result, |app, detail| {
-                app.order.detail = Some(detail);
-                app.screen = Screen::Order;
+            Msg::OrderLoaded(result) | Msg::ChangeDone(result) => {
+                self.settle(result, |app, detail| {
+                    app.order.detail = Some(detail);
+                    app.screen = Screen::Order;
+                });
+                self.offer_pin()
+            }
+            Msg::ClocksLoaded(result) => self.settle(result, |app, clocks| {
+                app.scan.clocks = clocks.into_iter().map(|(no, rows)| (no.to_string(), rows)).collect();
             }),
+            Msg::Shipped(result) => self.on_shipped(result),
             Msg::SearchDone(result) => self.settle(result, |app, orders| {
                 if let Some(warning) = app.search.found(orders) {
                     app.say(Level::Warn, warning);
@@ -275,7 +309,7 @@ impl App {
                 None => vec![],
             },
             Msg::Tick(at) => {
-                if let Some(r) = self.order.renewal.as_mut().filter(|r| r.running) {
+                for r in self.order.renewals.values_mut().filter(|r| r.running) {
                     r.now = Some(at);
                     r.step_since.get_or_insert(at);
                 }
@@ -284,23 +318,23 @@ impl App {
             Msg::PrintQueue(result) => self.on_print_queue(result),
             Msg::KeyIdentified { reader, atr, result } => {
                 self.reader.identified(&reader, &atr, result);
-                vec![]
+                self.offer_pin()
             }
             Msg::Printed(result) => {
                 self.settle(result, |app, text| app.say(Level::Info, text));
                 self.reload()
             }
-            Msg::RenewStep(step) => {
-                if let Some(r) = self.order.renewal.as_mut() {
+            Msg::RenewStep { order_no, step } => {
+                if let Some(r) = self.order.renewals.get_mut(&order_no) {
                     r.steps.push(step);
                     r.step_since = r.now;
                 }
                 vec![]
             }
-            Msg::RenewDone(result) => self.on_renew_done(result),
+            Msg::RenewDone { order_no, result } => self.on_renew_done(order_no, result),
             Msg::AbandonDone(result) => {
                 self.settle(result, |app, (text, detail)| {
-                    app.order.renewal = None;
+                    app.order.renewals.remove(&detail.order.order_no);
                     app.order.detail = Some(detail);
                     app.say(Level::Info, text);
                 });
@@ -327,8 +361,22 @@ impl App {
         match result {
             Ok(outcome) => {
                 let message = outcome.message.clone();
+                let single = match (outcome.result, &outcome.orders[..]) {
+                    (IntakeResult::Matched | IntakeResult::AlreadyReceived, [one]) => Some(one.order_no.clone()),
+                    _ => None,
+                };
+                let order_nos: Vec<OrderNo> =
+                    outcome.orders.iter().filter_map(|o| OrderNo::parse(&o.order_no).ok()).collect();
                 let level = self.scan.record(outcome);
                 self.say(level, message);
+                // One key in the parcel: its order opens at once (the card stays for Esc). Several: the
+                // card lists them with the picked one's clocks.
+                if let Some(raw) = single {
+                    return self.open_order(&raw);
+                }
+                if !order_nos.is_empty() {
+                    return self.start(Effect::LoadClocks { order_nos });
+                }
             }
             Err(e) if e.unavailable => {
                 // Nothing is lost: the scan waits and is sent again when the database returns.
@@ -365,22 +413,72 @@ impl App {
         vec![]
     }
 
-    fn on_renew_done(&mut self, result: Result<String, String>) -> Vec<Effect> {
+    fn on_renew_done(&mut self, order_no: OrderNo, result: Result<String, String>) -> Vec<Effect> {
         self.done();
-        let order_no = self.order.renewal.as_ref().and_then(|r| r.order_no.clone());
-        if let Some(r) = self.order.renewal.as_mut() {
+        let (level, text) = match result {
+            Ok(text) => (Level::Info, text),
+            Err(e) => (Level::Error, e),
+        };
+        // Another order's renewal (the operator moved on to the next parcel) is said on the message line.
+        if self.order.order_no() != Some(&order_no) {
+            self.say(level, format!("订单 {order_no}：{text}"));
+        }
+        if let Some(r) = self.order.renewals.get_mut(&order_no) {
             r.running = false;
-            r.result = Some(match result {
-                Ok(text) => (Level::Info, text),
-                Err(e) => (Level::Error, e),
-            });
+            r.result = Some((level, text));
         }
         // What is on the key changed: say again whose it is and its PIN state.
         let mut effects = self.identify_again();
-        if let Some(order_no) = order_no {
+        if self.order.order_no() == Some(&order_no) {
             effects.extend(self.start(Effect::LoadOrder { order_no }));
         }
         effects
+    }
+
+    /// The order shipped: its screen shows the return waybill, and with `print_on_ship` its label and
+    /// invoice go to the print queue without a key.
+    fn on_shipped(&mut self, result: Result<OrderDetail, String>) -> Vec<Effect> {
+        let mut shipped = None;
+        self.settle(result, |app, detail| {
+            shipped = Some(detail.order.order_no.clone());
+            let waybill = detail.order.outbound_waybill.as_ref().map(|w| w.to_string()).unwrap_or_default();
+            app.say(Level::Info, format!("已发货，寄回运单 {waybill}"));
+            app.order.detail = Some(detail);
+            app.screen = Screen::Order;
+        });
+        match shipped {
+            Some(order_no) if self.print_on_ship => {
+                self.say(Level::Info, "已发货，正在生成并打印面单和发票…");
+                self.start(Effect::Print { order_no })
+            }
+            _ => vec![],
+        }
+    }
+
+    /// The PIN prompt opens on its own when the open order waits for renewal and the key in the reader
+    /// is its own with a PIN that is neither locked nor on its final try (a final try is the operator's
+    /// call, with F10). Offered once per order and key.
+    fn offer_pin(&mut self) -> Vec<Effect> {
+        if self.screen != Screen::Order || self.prompt.is_some() || self.help {
+            return vec![];
+        }
+        let Some(d) = &self.order.detail else { return vec![] };
+        let order_no = d.order.order_no.clone();
+        if !matches!(d.order.status, Status::Received | Status::Renewing) || self.order.renewals.contains_key(&order_no)
+        {
+            return vec![];
+        }
+        let Some((reader, atr)) = self.reader.holding(&d.order) else { return vec![] };
+        let offer = (order_no, reader, atr);
+        if self.pin_offered.as_ref() == Some(&offer) {
+            return vec![];
+        }
+        match self.reader.verdict(&d.order) {
+            KeyVerdict::Matches { pin, certificate_matches: true, .. } if !pin.locked && !pin.final_try => {}
+            _ => return vec![],
+        }
+        self.pin_offered = Some(offer);
+        self.open_prompt(Action::Renew)
     }
 
     /// The database went away or came back; scans kept meanwhile are sent again.
@@ -434,6 +532,9 @@ impl App {
                 self.detector.char_at(at);
                 if self.screen == Screen::Search {
                     self.search.input.push(c);
+                } else if self.ships_on_scan() {
+                    // A renewed order's screen keeps the scan: its return waybill ships it.
+                    self.scan.input.push(c);
                 } else {
                     // The scan field is always ready: typing anywhere else goes to it.
                     if self.screen != Screen::Scan {
@@ -476,6 +577,12 @@ impl App {
                 Some(raw) => self.open_order(&raw),
                 None => vec![],
             },
+            Screen::Order if self.ships_on_scan() && !self.scan.input.trim().is_empty() => {
+                let scan = std::mem::take(&mut self.scan.input).trim().to_string();
+                let Some(order_no) = self.order.order_no().cloned() else { return vec![] };
+                self.say(Level::Info, format!("扫描 {scan}：发货中…"));
+                self.start(Effect::ScanOnOrder { order_no, scan })
+            }
             _ => {
                 let scan = std::mem::take(&mut self.scan.input);
                 if scan.trim().is_empty() {
@@ -494,6 +601,11 @@ impl App {
                 self.start(Effect::Intake { scan })
             }
         }
+    }
+
+    /// The open order is renewed and waits for its return waybill: a scan on its screen ships it.
+    fn ships_on_scan(&self) -> bool {
+        self.screen == Screen::Order && self.order.detail.as_ref().is_some_and(|d| d.order.status == Status::Renewed)
     }
 
     fn move_selection(&mut self, delta: isize) -> Vec<Effect> {
@@ -576,8 +688,8 @@ impl App {
             Action::Renew => ("续签：输入 KEY 的 PIN", Change::MoveTo(Status::Renewing), None),
             _ => ("取消订单", Change::MoveTo(Status::Cancelled), None),
         };
-        if action == Action::Renew && self.order.renewal.as_ref().is_some_and(|r| r.running) {
-            self.say(Level::Warn, "续签正在进行");
+        if action == Action::Renew && self.order.renewals.get(&d.order.order_no).is_some_and(|r| r.running) {
+            self.say(Level::Warn, "本订单的续签正在进行");
             return vec![];
         }
         // Ask the domain first, so a change that cannot succeed is refused before any typing. A
@@ -616,7 +728,7 @@ impl App {
             self.say(Level::Warn, "请先打开一个订单");
             return vec![];
         };
-        if self.order.renewal.as_ref().is_some_and(|r| r.running) {
+        if self.order.renewals.get(&d.order.order_no).is_some_and(|r| r.running) {
             self.say(Level::Warn, "续签正在进行，结束后才能放弃");
             return vec![];
         }
@@ -670,11 +782,8 @@ impl App {
                     // An empty waybill books the shipment with the configured courier (SF).
                     Submit::Ship { order_no, waybill } => self.start(Effect::Ship { order_no, waybill }),
                     Submit::Renew { order_no, pin } => {
-                        self.order.renewal = Some(RenewProgress {
-                            order_no: Some(order_no.clone()),
-                            running: true,
-                            ..RenewProgress::default()
-                        });
+                        let progress = RenewProgress { running: true, ..RenewProgress::default() };
+                        self.order.renewals.insert(order_no.clone(), progress);
                         self.start(Effect::Renew { order_no, pin })
                     }
                     Submit::Abandon { order_no, reason, pin } => {

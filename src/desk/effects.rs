@@ -71,8 +71,29 @@ impl Runner {
                 let result = ops::intake::intake(s, &scan, &actor, clock).await.map_err(work_error);
                 Msg::IntakeDone { scan, result }
             }
+            Effect::ScanOnOrder { order_no, scan } => {
+                match ops::ship::ship_or_intake(s, &order_no, &scan, &actor, clock).await {
+                    Ok(ops::ship::ScanOnOrder::Shipped) => {
+                        Msg::Shipped(load_detail(&self.services, &order_no).await.map_err(text))
+                    }
+                    Ok(ops::ship::ScanOnOrder::Parcel(outcome)) => Msg::IntakeDone { scan, result: Ok(outcome) },
+                    Err(e) => Msg::Shipped(Err(e.to_string())),
+                }
+            }
             Effect::LoadOrder { order_no } => {
                 Msg::OrderLoaded(load_detail(&self.services, &order_no).await.map_err(text))
+            }
+            Effect::LoadClocks { order_nos } => {
+                let result = async {
+                    let mut clocks = Vec::new();
+                    for no in order_nos {
+                        let detail = load_detail(&self.services, &no).await?;
+                        clocks.push((no, detail.clocks));
+                    }
+                    Ok::<_, OpsError>(clocks)
+                }
+                .await;
+                Msg::ClocksLoaded(result.map_err(text))
             }
             Effect::Search { text: q } => Msg::SearchDone(ops::orders::search(s, &q, 200).await.map_err(text)),
             Effect::LoadUnmatched => Msg::UnmatchedLoaded(ops::orders::unmatched(s).await.map_err(text)),
@@ -106,15 +127,16 @@ impl Runner {
                     load_detail(&self.services, &order_no).await
                 }
                 .await;
-                Msg::ChangeDone(result.map_err(text))
+                Msg::Shipped(result.map_err(text))
             }
             Effect::Renew { order_no, pin } => {
                 // The renewal's step callbacks are not Sync, so it runs on a blocking thread of its own.
                 let this = self.clone();
                 let handle = tokio::runtime::Handle::current();
-                let done =
-                    tokio::task::spawn_blocking(move || handle.block_on(this.renew(&order_no, pin, &actor))).await;
-                Msg::RenewDone(done.unwrap_or_else(|e| Err(format!("续签任务异常结束：{e}；重新续签即可继续"))))
+                let no = order_no.clone();
+                let done = tokio::task::spawn_blocking(move || handle.block_on(this.renew(&no, pin, &actor))).await;
+                let result = done.unwrap_or_else(|e| Err(format!("续签任务异常结束：{e}；重新续签即可继续")));
+                Msg::RenewDone { order_no, result }
             }
             Effect::Abandon { order_no, reason, pin } => {
                 let result = async {
@@ -156,8 +178,9 @@ impl Runner {
         let ctx = self.renew_context();
         let mut pin_source = pin_once(pin);
         let tx = self.tx.clone();
+        let order_no = no.clone();
         let mut on_step = move |s: &StepReport| {
-            let _ = tx.send(Msg::RenewStep(s.clone()));
+            let _ = tx.send(Msg::RenewStep { order_no: order_no.clone(), step: s.clone() });
         };
         let outcome = renew(self.services.store(), &ctx, no, &mut pin_source, actor, &mut on_step)
             .await

@@ -36,6 +36,7 @@ const TICK: std::time::Duration = std::time::Duration::from_millis(250);
 pub async fn run(services: Arc<Services>, settings: &DeskSettings) -> anyhow::Result<()> {
     let keymap = Keymap::new(&settings.keys).map_err(anyhow::Error::msg)?;
     let mut app = App::new(keymap, &settings.name);
+    app.print_on_ship = settings.print_on_ship;
     app.keygen_typical = std::time::Duration::from_secs(services.token.settings.keygen_typical_secs);
     // https://no-color.org: any non-empty NO_COLOR turns colour off.
     app.monochrome = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());

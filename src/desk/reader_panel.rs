@@ -185,6 +185,16 @@ impl ReaderPanel {
         }
     }
 
+    /// The reader and ATR of the inserted key identified as `order`'s.
+    pub fn holding(&self, order: &Order) -> Option<(String, String)> {
+        self.inserted().find_map(|(reader, key)| match &key.identity {
+            Identity::Known(ids) if ids.iter().any(|id| order.key_serial.is(&id.serial)) => {
+                Some((reader.clone(), key.atr.clone()))
+            }
+            _ => None,
+        })
+    }
+
     /// Whether the key in the reader is `order`'s.
     pub fn verdict(&self, order: &Order) -> KeyVerdict {
         let keys: Vec<&InsertedKey> = self.inserted().map(|(_, k)| k).collect();

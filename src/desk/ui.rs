@@ -8,22 +8,25 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Clear, Paragraph, Row, Table};
 use ratatui::Frame;
 
-use crate::domain::HoldReason;
+use crate::domain::{HoldReason, OrderNo};
 
-use super::app::{App, Level, Screen};
+use super::app::{App, Level, RenewProgress, Screen};
 use super::keymap::Action;
 use super::reader_panel::KeyVerdict;
 use super::widgets::{centered, short};
 
 pub fn render(app: &App, frame: &mut Frame) {
     let banner_height = u16::from(app.database_down.is_some());
-    let [top, banner, body, status] = Layout::vertical([
+    let elsewhere: Vec<Line> = app.order.running_elsewhere().take(MAX_RENEWAL_ROWS).map(renewal_row).collect();
+    let [top, banner, body, renewals, status] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(banner_height),
         Constraint::Min(3),
+        Constraint::Length(elsewhere.len() as u16),
         Constraint::Length(1),
     ])
     .areas(frame.area());
+    frame.render_widget(Paragraph::new(elsewhere), renewals);
     render_top(app, frame, top);
     if let Some(detail) = &app.database_down {
         let text = format!(" 数据库连接中断，正在重连…（扫描会暂存，恢复后自动提交）{}", short(detail, 40));
@@ -34,7 +37,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         Screen::Scan => app.scan.draw(frame, body),
         Screen::Search => app.search.draw(frame, body),
         Screen::Board => app.board.draw(frame, body),
-        Screen::Order => app.order.draw(frame, body, &app.reader, &app.keymap, app.keygen_typical),
+        Screen::Order => app.order.draw(frame, body, &app.reader, &app.keymap, app.keygen_typical, &app.scan.input),
     }
     render_status(app, frame, status);
     if app.prompt.is_some() {
@@ -49,6 +52,17 @@ pub fn render(app: &App, frame: &mut Frame) {
             cell.set_fg(Color::Reset).set_bg(Color::Reset);
         }
     }
+}
+
+/// The most renewals running elsewhere shown above the message line (one reader each; a desk has few).
+const MAX_RENEWAL_ROWS: usize = 4;
+
+/// A renewal that runs while another order is on screen: its order, the steps done, the one running.
+fn renewal_row((order_no, r): (&OrderNo, &RenewProgress)) -> Line<'static> {
+    let step = r.running_step().map_or("识别并登录 KEY", |s| s.label());
+    let secs = r.running_for().map(|d| format!(" {:.0} 秒", d.as_secs_f64())).unwrap_or_default();
+    Line::from(format!(" 续签中 {order_no}：已完成 {} 步 · {step}{secs}（请勿拔出该 KEY）", r.steps.len()))
+        .style(Style::new().fg(Color::Yellow))
 }
 
 fn render_top(app: &App, frame: &mut Frame, area: Rect) {

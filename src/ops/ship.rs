@@ -1,6 +1,7 @@
 //! Shipping (发货): a renewed key goes back with its outbound SF waybill, once. Shipping again with the
 //! same waybill changes nothing; another waybill for a shipped order is refused (a reprint of the label
-//! never allocates a new waybill either).
+//! never allocates a new waybill either). A scan on a renewed order's screen ships it, unless the scan is
+//! a parcel an order already waits for (the next parcel, scanned before this one shipped).
 
 use crate::clock::Clock;
 use crate::domain::order::Change;
@@ -15,6 +16,36 @@ pub enum Shipped {
     Now(Order),
     /// Already shipped with this waybill: nothing written.
     Before(Order),
+}
+
+/// What a scan on a renewed order's screen turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanOnOrder {
+    /// The order's return waybill: it shipped (or had shipped with it before).
+    Shipped,
+    /// An inbound parcel an order waits for, or one already in the unmatched queue: taken in as a scan.
+    Parcel(super::intake::IntakeOutcome),
+}
+
+/// A scan on a renewed order's screen: the next parcel when an order already waits for that waybill
+/// (or it waits as an unmatched parcel), else the order's return waybill, and the order ships. A scan
+/// that is no SF waybill is refused as `ship` refuses it.
+pub async fn ship_or_intake(
+    store: &dyn Store,
+    no: &OrderNo,
+    raw_scan: &str,
+    actor: &Actor,
+    clock: &Clock,
+) -> Result<ScanOnOrder, OpsError> {
+    if let Ok(waybill) = Waybill::parse(raw_scan) {
+        let inbound = !store.orders_by_inbound_waybill(&waybill).await?.is_empty()
+            || store.unmatched_parcels().await?.iter().any(|p| p.waybill == waybill.as_str());
+        if inbound {
+            return Ok(ScanOnOrder::Parcel(super::intake::intake(store, raw_scan, actor, clock).await?));
+        }
+    }
+    ship(store, no, raw_scan, actor, clock).await?;
+    Ok(ScanOnOrder::Shipped)
 }
 
 pub async fn ship(

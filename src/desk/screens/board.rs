@@ -5,11 +5,11 @@
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Paragraph, Row, Table};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Block, Borders, Paragraph};
 use ratatui::Frame;
 
 use super::ListState;
-use crate::desk::widgets::{short, state_style, window_offset};
+use crate::desk::widgets::{short, short_minutes, state_style, window_offset, Column, FittedTable};
 use crate::domain::Status;
 use crate::sla::board::{Board, RowClock};
 use crate::sla::due::{format_instant_zh, format_minutes_zh};
@@ -18,6 +18,18 @@ use crate::sla::{ClockState, Policy};
 
 /// The chart takes seven rows when the board has room for it (at 80×24 it does).
 const CHART_ROWS: u16 = 7;
+
+/// The board's columns: the order number and the due instant are never cut; the time on hold gives
+/// way first (at 80×24 it does), then the order's status, what is left and the policy.
+const BOARD_COLUMNS: [Column; 7] = [
+    Column::whole("订单号", 16),
+    Column::cut("时限", 4, 4, 5),
+    Column::cut("状态", 8, 6, 6),
+    Column::whole("到期", 24),
+    Column::cut("剩余工作时间", 15, 8, 4),
+    Column::cut("已挂起", 8, 6, 1),
+    Column::cut("订单", 8, 4, 2).growing(),
+];
 
 #[derive(Debug, Clone, Default)]
 pub struct BoardScreen {
@@ -86,43 +98,47 @@ impl BoardScreen {
         ));
         let height = block.inner(list).height.saturating_sub(1) as usize;
         let offset = window_offset(self.list.selected, height);
-        let rows = board.rows.iter().enumerate().skip(offset).take(height).map(|(i, r)| {
-            let (state, due, left) = match &r.clock {
-                RowClock::Evaluated(e) => (
-                    e.state.label_zh().to_string(),
-                    // 暂定: the year has no notice yet; the deadline can still move when it comes (the
-                    // mark takes the weekday's place, so the column keeps its width at 80×24).
-                    if e.schedule.provisional_calendar {
-                        format!("{} 暂定", e.schedule.due_at.format("%Y-%m-%d %H:%M"))
-                    } else {
-                        format_instant_zh(e.schedule.due_at)
-                    },
-                    format_minutes_zh(e.remaining_minutes),
-                ),
-                RowClock::Unavailable { reason } => ("无法计算".to_string(), short(reason, 20), String::new()),
-            };
-            let status = Status::from_code(&r.status_code).map(|s| s.label()).unwrap_or("");
-            let style = if i == self.list.selected { Style::new().reversed() } else { state_style(r.state()) };
-            let policy = match r.policy {
-                Policy::Return => "寄回",
-                Policy::Invoice => "开票",
-            };
-            // A deadline a calendar change moved says so where the order's status would be (the order's
-            // timeline has from what to what).
-            let last = if r.moved.is_some() { "时限已调" } else { status };
-            Row::new(vec![r.order_no.clone(), policy.to_string(), state, due, left, last.to_string()]).style(style)
-        });
-        let widths = [
-            Constraint::Length(16),
-            Constraint::Length(4),
-            Constraint::Length(8),
-            Constraint::Length(24),
-            Constraint::Length(14),
-            Constraint::Min(6),
-        ];
-        let header =
-            Row::new(vec!["订单号", "时限", "状态", "到期", "剩余工作时间", "订单"]).style(Style::new().bold());
-        frame.render_widget(Table::new(rows, widths).header(header).block(block), list);
+        let rows = board
+            .rows
+            .iter()
+            .enumerate()
+            .skip(offset)
+            .take(height)
+            .map(|(i, r)| {
+                let (state, due, left, paused) = match &r.clock {
+                    RowClock::Evaluated(e) => (
+                        e.state.label_zh().to_string(),
+                        // 暂定: the year has no notice yet; the deadline can still move when it comes (the
+                        // mark takes the weekday's place, so the column keeps its width at 80×24).
+                        if e.schedule.provisional_calendar {
+                            format!("{} 暂定", e.schedule.due_at.format("%Y-%m-%d %H:%M"))
+                        } else {
+                            format_instant_zh(e.schedule.due_at)
+                        },
+                        format_minutes_zh(e.remaining_minutes),
+                        match e.schedule.paused_minutes() {
+                            0 => String::new(),
+                            m => short_minutes(m),
+                        },
+                    ),
+                    RowClock::Unavailable { reason } => {
+                        ("无法计算".to_string(), short(reason, 24), String::new(), String::new())
+                    }
+                };
+                let status = Status::from_code(&r.status_code).map(|s| s.label()).unwrap_or("");
+                let style = if i == self.list.selected { Style::new().reversed() } else { state_style(r.state()) };
+                let policy = match r.policy {
+                    Policy::Return => "寄回",
+                    Policy::Invoice => "开票",
+                };
+                // A deadline a calendar change moved says so where the order's status would be (the
+                // order's timeline has from what to what).
+                let last = if r.moved.is_some() { "时限已调" } else { status };
+                (vec![r.order_no.clone(), policy.to_string(), state, due, left, paused, last.to_string()], style)
+            })
+            .collect();
+        let width = block.inner(list).width;
+        frame.render_widget(FittedTable::fit(&BOARD_COLUMNS, width, rows).block(block), list);
     }
 
     /// Received, shipped and gone late per day for the last two weeks: three bars a day.

@@ -3,6 +3,7 @@
 //! print, hold, release, cancel, abandon), its documents' print state, and below either the renewal
 //! under way, step by step with a gauge while the key generates its pair, or the order's timeline.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -14,27 +15,26 @@ use ratatui::Frame;
 use crate::desk::app::Level;
 use crate::desk::keymap::{Action, Keymap};
 use crate::desk::reader_panel::{pin_state, KeyVerdict, ReaderPanel};
-use crate::desk::widgets::{pad, state_style, status_style};
+use crate::desk::widgets::{clock_line, pad, status_style};
 use crate::domain::renewal_job::RenewalStep;
 use crate::domain::{mask, Order, OrderNo, PrintKind, PrintState, Status};
 use crate::ops::intake::local;
 use crate::ops::orders::OrderDetail;
 use crate::ops::renew::StepReport;
-use crate::sla::board::{BoardRow, RowClock};
-use crate::sla::{ClockState, Policy};
 
 #[derive(Debug, Clone, Default)]
 pub struct OrderScreen {
     pub detail: Option<OrderDetail>,
     /// The order's personal data is shown in full (after an audited reveal).
     pub revealed: bool,
-    pub renewal: Option<RenewProgress>,
+    /// The renewals of this session by order, running or ended: several run at once, one per key (each
+    /// with a token worker of its own), while the operator opens the next parcel.
+    pub renewals: BTreeMap<OrderNo, RenewProgress>,
 }
 
-/// The renewal running (or last run) on the open order, step by step.
+/// One order's renewal, running or last run, step by step.
 #[derive(Debug, Clone, Default)]
 pub struct RenewProgress {
-    pub order_no: Option<OrderNo>,
     pub steps: Vec<StepReport>,
     pub running: bool,
     /// When the step now running began (the previous one's end), and the latest tick.
@@ -65,21 +65,42 @@ impl OrderScreen {
         self.detail.as_ref().map(|d| &d.order.order_no)
     }
 
+    /// The open order's renewal, running or last run.
+    pub fn renewal(&self) -> Option<&RenewProgress> {
+        self.renewals.get(self.order_no()?)
+    }
+
+    /// The renewals still running, other than the open order's.
+    pub fn running_elsewhere(&self) -> impl Iterator<Item = (&OrderNo, &RenewProgress)> {
+        let open = self.order_no();
+        self.renewals.iter().filter(move |(no, r)| r.running && Some(*no) != open)
+    }
+
     /// The open order: its facts (masked until revealed), whether the key in the reader is its key, the
     /// keys that act on it, and below either the renewal under way or the order's timeline.
-    pub fn draw(&self, frame: &mut Frame, area: Rect, reader: &ReaderPanel, keymap: &Keymap, keygen_typical: Duration) {
+    /// `scan` is what the scanner has sent so far on this screen (a renewed order ships on its waybill).
+    pub fn draw(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        reader: &ReaderPanel,
+        keymap: &Keymap,
+        keygen_typical: Duration,
+        scan: &str,
+    ) {
         let Some(d) = &self.detail else {
             frame.render_widget(Paragraph::new(" 没有打开的订单"), area);
             return;
         };
         let o = &d.order;
-        let [info, timeline] = Layout::vertical([Constraint::Length(12), Constraint::Min(3)]).areas(area);
         let mut lines = self.fact_lines(d);
         lines.push(key_line(&reader.verdict(o)));
-        lines.extend(self.key_hints(o, keymap));
+        lines.extend(self.key_hints(o, keymap, scan));
+        let [info, timeline] =
+            Layout::vertical([Constraint::Length(lines.len() as u16 + 2), Constraint::Min(3)]).areas(area);
         let block = Block::bordered().title(" 订单详情 ").title_bottom(clock_line(&d.clocks));
         frame.render_widget(Paragraph::new(lines).block(block), info);
-        match self.renewal.as_ref().filter(|r| r.order_no.as_ref() == Some(&o.order_no)) {
+        match self.renewals.get(&o.order_no) {
             Some(r) => draw_renewal(r, keygen_typical, frame, timeline),
             None => draw_timeline(d, frame, timeline),
         }
@@ -149,8 +170,14 @@ impl OrderScreen {
     }
 
     /// The keys that act on the order.
-    fn key_hints(&self, o: &Order, km: &Keymap) -> Vec<Line<'static>> {
+    fn key_hints(&self, o: &Order, km: &Keymap, scan: &str) -> Vec<Line<'static>> {
         let mut lines = Vec::new();
+        if o.status == Status::Renewed {
+            lines.push(
+                Line::from(format!(" 扫描寄回运单即发货（或 {} 手动发货）：{scan}▏", km.key_text(Action::Ship)))
+                    .fg(Color::Cyan),
+            );
+        }
         lines.push(
             Line::from(format!(
                 " {} 续签  {} 发货  {} 打印  {} 挂起  {} 解除  {} 取消  {} {}",
@@ -176,46 +203,6 @@ impl OrderScreen {
             );
         }
         lines
-    }
-}
-
-/// The order's clocks on the box's bottom edge: when the key must be back in the post (寄回) and the
-/// invoice issued (开票), each with its state and what is left, 暂定 on a provisional calendar.
-fn clock_line(clocks: &[BoardRow]) -> Line<'static> {
-    let mut spans = Vec::new();
-    for (i, row) in clocks.iter().enumerate() {
-        spans.push(Span::raw(if i == 0 { " " } else { " · " }));
-        let policy = match row.policy {
-            Policy::Return => "寄回",
-            Policy::Invoice => "开票",
-        };
-        let text = match &row.clock {
-            RowClock::Evaluated(e) => {
-                let due = e.schedule.due_at.format("%m-%d %H:%M");
-                let provisional = if e.schedule.provisional_calendar { " 暂定" } else { "" };
-                let left = match e.state {
-                    ClockState::Met | ClockState::Missed => String::new(),
-                    _ if e.remaining_minutes < 0 => format!(" 超{}", short_minutes(-e.remaining_minutes)),
-                    _ => format!(" 剩{}", short_minutes(e.remaining_minutes)),
-                };
-                format!("{policy} {due}{provisional} {}{left}", e.state.label_zh())
-            }
-            RowClock::Unavailable { .. } => format!("{policy} 无法计算"),
-        };
-        spans.push(Span::styled(text, state_style(row.state())));
-    }
-    if !spans.is_empty() {
-        spans.push(Span::raw(" "));
-    }
-    Line::from(spans)
-}
-
-/// Working minutes as `8时30分` (the order box's edge has no room for `8 小时 30 分钟`).
-fn short_minutes(minutes: i64) -> String {
-    match (minutes / 60, minutes % 60) {
-        (0, m) => format!("{m}分"),
-        (h, 0) => format!("{h}时"),
-        (h, m) => format!("{h}时{m}分"),
     }
 }
 

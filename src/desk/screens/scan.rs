@@ -1,18 +1,20 @@
 //! The scan screen (收件), the desk's home: the always-ready scan field, the card of the last scan
-//! with the orders it matched (one picked; Enter on an empty field opens it), and the recent scans.
+//! with the orders it matched (one picked, its clocks below; Enter on an empty field opens it), and the
+//! recent scans.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use ratatui::layout::{Constraint, Layout, Margin, Rect};
 use ratatui::style::{Color, Style, Stylize};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::ListState;
 use crate::desk::app::Level;
-use crate::desk::widgets::short;
+use crate::desk::widgets::{clock_line, short, Column, FittedTable};
 use crate::ops::intake::{local, IntakeOutcome, IntakeResult, OrderOutcome};
+use crate::sla::board::BoardRow;
 
 /// How many scans the recent list keeps.
 const HISTORY: usize = 20;
@@ -23,7 +25,22 @@ pub struct ScanScreen {
     pub last_intake: Option<IntakeOutcome>,
     pub pick: ListState,
     pub history: VecDeque<IntakeOutcome>,
+    /// The clocks of the last scan's orders, by order number (they arrive after the card).
+    pub clocks: BTreeMap<String, Vec<BoardRow>>,
 }
+
+/// The card's columns: the order number is never cut; the certificate's expiry gives way first, then
+/// payment and documents, the holder, the company (which takes what is left over), the key serial and
+/// the result.
+const CARD_COLUMNS: [Column; 7] = [
+    Column::whole("订单号", 16),
+    Column::cut("结果", 11, 6, 6),
+    Column::cut("单位", 12, 8, 4).growing(),
+    Column::cut("持有人", 6, 4, 3),
+    Column::cut("KEY 编号", 16, 8, 5),
+    Column::cut("证书到期", 10, 10, 1),
+    Column::cut("支付/资料", 10, 4, 2),
+];
 
 impl ScanScreen {
     /// A scan's outcome arrived: it becomes the card and heads the recent list. Returns how the
@@ -35,6 +52,7 @@ impl ScanScreen {
             IntakeResult::NotSf | IntakeResult::Invalid => Level::Error,
         };
         self.pick = ListState::default();
+        self.clocks.clear();
         self.history.push_front(outcome.clone());
         self.history.truncate(HISTORY);
         self.last_intake = Some(outcome);
@@ -94,48 +112,56 @@ impl ScanScreen {
             IntakeResult::NotSf => ("不是顺丰", Color::Red),
             IntakeResult::Invalid => ("无法识别", Color::Red),
         };
-        let [head, table] =
-            Layout::vertical([Constraint::Length(2), Constraint::Min(2)]).areas(card.inner(Margin::new(1, 1)));
+        let [head, table, clocks] =
+            Layout::vertical([Constraint::Length(2), Constraint::Min(2), Constraint::Length(1)])
+                .areas(card.inner(Margin::new(1, 1)));
         frame.render_widget(
             Block::bordered().title(format!(" 收件结果 · {label} ")).border_style(Style::new().fg(color)),
             card,
         );
         frame.render_widget(Paragraph::new(outcome.message.as_str()).wrap(Wrap { trim: true }).fg(color), head);
-        let rows = outcome.orders.iter().enumerate().map(|(i, o)| {
-            let style = if i == self.pick.selected { Style::new().reversed() } else { Style::new() };
-            let outcome = match o.outcome {
-                OrderOutcome::Received => "收件",
-                OrderOutcome::ReceivedOnHold => "收件·挂起中",
-                OrderOutcome::HeldUnpaid => "未支付挂起",
-                OrderOutcome::ClosedReturn => "需寄回",
-                OrderOutcome::AlreadyReceived => "已收过",
+        let rows = outcome
+            .orders
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let style = if i == self.pick.selected { Style::new().reversed() } else { Style::new() };
+                let outcome = match o.outcome {
+                    OrderOutcome::Received => "收件",
+                    OrderOutcome::ReceivedOnHold => "收件·挂起中",
+                    OrderOutcome::HeldUnpaid => "未支付挂起",
+                    OrderOutcome::ClosedReturn => "需寄回",
+                    OrderOutcome::AlreadyReceived => "已收过",
+                };
+                let cells = vec![
+                    o.order_no.clone(),
+                    outcome.to_string(),
+                    o.company.clone(),
+                    o.holder.clone(),
+                    o.key_serial.clone(),
+                    local(o.cert_not_after)[..10].to_string(),
+                    format!(
+                        "{}{}",
+                        if o.paid { "已付" } else { "未付" },
+                        if o.docs_approved { "·资料✓" } else { "·资料✗" }
+                    ),
+                ];
+                (cells, style)
+            })
+            .collect();
+        frame.render_widget(FittedTable::fit(&CARD_COLUMNS, table.width, rows), table);
+        // The picked order's clocks: when its key must be back in the post, and its invoice issued.
+        if let Some(picked) = outcome.orders.get(self.pick.selected) {
+            let line = match self.clocks.get(&picked.order_no) {
+                Some(rows) if !rows.is_empty() => {
+                    let mut line = clock_line(rows);
+                    line.spans.insert(0, Span::raw(format!("{} ", picked.order_no)));
+                    line
+                }
+                Some(_) => Line::from(format!("{} 尚无时限（未收件）", picked.order_no)),
+                None => Line::from(""),
             };
-            Row::new(vec![
-                o.order_no.clone(),
-                outcome.to_string(),
-                o.company.clone(),
-                o.holder.clone(),
-                o.key_serial.clone(),
-                local(o.cert_not_after)[..10].to_string(),
-                format!(
-                    "{}{}",
-                    if o.paid { "已付" } else { "未付" },
-                    if o.docs_approved { "·资料✓" } else { "·资料✗" }
-                ),
-            ])
-            .style(style)
-        });
-        let widths = [
-            Constraint::Length(16),
-            Constraint::Length(10),
-            Constraint::Min(10),
-            Constraint::Length(6),
-            Constraint::Length(11),
-            Constraint::Length(10),
-            Constraint::Length(12),
-        ];
-        let header = Row::new(vec!["订单号", "结果", "单位", "持有人", "KEY 编号", "证书到期", "支付/资料"])
-            .style(Style::new().bold());
-        frame.render_widget(Table::new(rows, widths).header(header), table);
+            frame.render_widget(Paragraph::new(line), clocks);
+        }
     }
 }

@@ -3,12 +3,12 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Paragraph, Table};
+use ratatui::widgets::{Block, Paragraph};
 use ratatui::Frame;
 
 use super::ListState;
 use crate::desk::app::Effect;
-use crate::desk::widgets::{order_header, order_rows, order_widths, window_offset};
+use crate::desk::widgets::{order_table, window_offset};
 use crate::domain::Order;
 use crate::ops::intake::local;
 use crate::store::UnmatchedParcel;
@@ -57,9 +57,8 @@ impl SearchScreen {
         let block = Block::bordered().title(format!(" 结果 {} ", self.results.len()));
         let height = block.inner(results).height.saturating_sub(1) as usize;
         let offset = window_offset(self.list.selected, height);
-        let table = Table::new(order_rows(&self.results, self.list.selected, offset, height), order_widths())
-            .header(order_header())
-            .block(block);
+        let width = block.inner(results).width;
+        let table = order_table(&self.results, self.list.selected, offset, height, width).block(block);
         frame.render_widget(table, results);
         let lines: Vec<Line> = self
             .unmatched
