@@ -1,5 +1,7 @@
-//! One frame of the desk's board with 10,000 open orders and its two-week chart, drawn on ratatui's TestBackend at 120×40:
-//! the median of many frames (target ≤ 2 ms). `cargo bench --bench desk_frame`.
+//! One frame of the desk's board with 10,000 open orders (every third with time on hold, so the 已挂起
+//! column has content) and its two-week chart, drawn on ratatui's TestBackend at 120×40 (every column)
+//! and at 80×24 (the columns that give way, gone): the median of many frames (target ≤ 2 ms), columns
+//! fitted to the rows on screen each frame. `cargo bench --bench desk_frame`.
 
 use std::time::Instant;
 
@@ -8,7 +10,7 @@ use keydesk::desk::keymap::Keymap;
 use keydesk::desk::ui;
 use keydesk::sla::board::{build_board, BoardOrder, BoardWindow};
 use keydesk::sla::trend::{Trend, TrendFacts};
-use keydesk::sla::{ClockEvents, ClockRules, Policy, SlaSettings};
+use keydesk::sla::{ClockEvents, ClockRules, PauseInterval, Policy, SlaSettings};
 use ratatui::backend::TestBackend;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
@@ -23,7 +25,12 @@ fn main() {
             clock: ClockEvents {
                 policy: Policy::Return,
                 starts: vec![start + chrono::Duration::minutes(i % 900)],
-                pauses: vec![],
+                pauses: if i % 3 == 0 {
+                    let from = start + chrono::Duration::minutes(i % 900 + 30);
+                    vec![PauseInterval { from, to: Some(from + chrono::Duration::minutes(90)) }]
+                } else {
+                    vec![]
+                },
                 stop: None,
             },
             stopped_by: None,
@@ -48,7 +55,14 @@ fn main() {
         })
         .collect();
     app.update(Msg::TrendLoaded(Ok(Trend::build(&facts, now, 14))));
-    let mut terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    for (width, height) in [(120, 40), (80, 24)] {
+        frames(&mut app, width, height);
+    }
+}
+
+/// Draws 400 frames at `width`×`height`, moving through the list, and prints the median and p99.
+fn frames(app: &mut App, width: u16, height: u16) {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
     let mut times = Vec::new();
     for i in 0..400 {
         // Move through the list so each frame draws a different window.
@@ -57,12 +71,12 @@ fn main() {
             Instant::now(),
         ));
         let t = Instant::now();
-        terminal.draw(|f| ui::render(&app, f)).expect("draw");
+        terminal.draw(|f| ui::render(app, f)).expect("draw");
         times.push(t.elapsed().as_secs_f64() * 1e3);
     }
     times.sort_by(f64::total_cmp);
     println!(
-        "desk board frame, 10000 open orders, 120x40: median {:.3} ms, p99 {:.3} ms",
+        "desk board frame, 10000 open orders, {width}x{height}: median {:.3} ms, p99 {:.3} ms",
         times[times.len() / 2],
         times[times.len() * 99 / 100]
     );

@@ -941,3 +941,75 @@ fn while_one_key_renews_the_next_order_opens_and_each_keeps_its_steps() {
     assert!(app.message.as_ref().is_some_and(|(_, m)| m.contains(first.order_no.as_str()) && m.contains("续签完成")));
     assert!(!screen_text(&draw(&app, 80, 24)).contains("续签中"), "nothing else runs elsewhere");
 }
+
+/// Two keys in two readers, two renewals at once through the runner, each with a token worker of its
+/// own on a real SoftHSM key: both finish, each with its own steps, and they overlap in time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_keys_renew_at_once_each_with_its_own_worker() {
+    let lab = crate::token::KeyLab::with_more_keys(1);
+    std::env::set_var("SOFTHSM2_CONF", lab.hsm.join("softhsm2.conf"));
+    let store = keydesk::store::open(&lab.db_url(), 4, Duration::from_secs(5), false).await.unwrap();
+    let mut config = keydesk::cli::config::Config::default();
+    config.ca.cert = Some(lab.ca_dir().join("ca.crt"));
+    config.ca.key = Some(lab.ca_dir().join("ca.key"));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let runner =
+        Runner::new(crate::support::services(store.clone(), &config, keydesk::clock::Clock::system()), tx, "desk-1");
+    let first = keydesk::domain::OrderNo::parse(crate::token::ORDER).unwrap();
+    let second = keydesk::domain::OrderNo::parse(&lab.others[0].0).unwrap();
+    let mut app = signed_in();
+    let mut pending = Vec::new();
+    for no in [&first, &second] {
+        let order = store.order_by_no(no).await.unwrap().unwrap();
+        assert_eq!(order.status, Status::Received, "{no}");
+        app.update(Msg::OrderLoaded(Ok(opened(order))));
+        app.update(Msg::Key(key(KeyCode::F(10)), Instant::now()));
+        pending.extend(type_text(&mut app, crate::token::PIN, Duration::from_millis(120)));
+    }
+    assert_eq!(pending.iter().filter(|e| matches!(e, Effect::Renew { .. })).count(), 2, "{pending:?}");
+    let mut done = Vec::new();
+    let mut overlapped = false;
+    for _ in 0..80 {
+        for e in pending.drain(..) {
+            runner.run(e, Some("qin"));
+        }
+        let msg =
+            tokio::time::timeout(Duration::from_secs(60), rx.recv()).await.expect("an answer").expect("open channel");
+        if let Msg::RenewDone { order_no, result } = &msg {
+            assert!(result.is_ok(), "{order_no}: {result:?}");
+            // When the first ends, the other has begun (both reported a step): they ran at once.
+            if done.is_empty() {
+                overlapped = app.order.renewals.values().all(|r| !r.steps.is_empty());
+            }
+            done.push(order_no.clone());
+        }
+        pending = app.update(msg);
+        if done.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(done.len(), 2, "both renewals ended");
+    assert!(overlapped, "the second renewal started before the first ended");
+    for no in [&first, &second] {
+        let r = &app.order.renewals[no];
+        let steps: Vec<&str> = r.steps.iter().map(|s| s.step).collect();
+        assert!(steps.contains(&"generate_key") && steps.contains(&"activate"), "{no}: {steps:?}");
+        assert_eq!(store.order_by_no(no).await.unwrap().unwrap().status, Status::Renewed, "{no}");
+    }
+}
+
+/// The PIN prompt opens on its own, so a parcel scanned while it is open lands in the PIN field: a
+/// scanner's burst there is taken as a scan, never sent to the key as a PIN.
+#[test]
+fn a_scan_into_the_pin_prompt_is_a_scan_not_a_pin_try() {
+    use keydesk::token::pkcs11::PinFlags;
+    let received = demo_orders().into_iter().find(|o| o.status == Status::Received).unwrap();
+    let own = identified(received.key_serial.as_str(), received.order_no.as_str(), PinFlags::default());
+    let mut app = with_key_in_reader(received, own);
+    assert!(app.prompt.as_ref().is_some_and(|p| p.is_pin()));
+    let effects = type_text(&mut app, "SF1402000007919", Duration::from_millis(3));
+    assert_eq!(effects, vec![Effect::Intake { scan: "SF1402000007919".into() }]);
+    assert!(app.prompt.is_none());
+    assert_eq!(app.screen, Screen::Scan);
+    assert!(app.message.as_ref().is_some_and(|(_, m)| m.contains("未提交给 KEY")));
+}

@@ -162,3 +162,37 @@ both_backends!(a_renewed_key_ships_once_with_its_waybill, async |db: &TestDb| {
     let audit = s.audit_for_order(o.id).await.unwrap();
     assert_eq!(audit.iter().filter(|a| a.action == AuditAction::Ship).count(), 1);
 });
+
+// A scan on a renewed order's screen: the next parcel (an order waits for that waybill, or it waits in
+// the unmatched queue) is taken in and the renewed order is left as it was; anything else is its return
+// waybill and it ships; a scan that is no SF waybill is refused and nothing is written.
+both_backends!(a_scan_on_a_renewed_orders_screen_ships_it_unless_it_is_the_next_parcel, async |db: &TestDb| {
+    use keydesk::ops::ship::{ship_or_intake, ScanOnOrder};
+    load_demo(db).await;
+    let s = db.store.as_ref();
+    let clock = crate::support::clock();
+    let renewed = by_status_with_waybill(s, Status::Renewed).await;
+    let next = by_status_with_waybill(s, Status::Paid).await;
+    let next_waybill = next.inbound.waybill.clone().unwrap();
+    let got = ship_or_intake(s, &renewed.order_no, &next_waybill, &actor("qin"), &clock).await.unwrap();
+    let ScanOnOrder::Parcel(outcome) = got else { panic!("the next parcel: {got:?}") };
+    assert_eq!(outcome.result, IntakeResult::Matched, "{}", outcome.message);
+    assert_eq!(order(s, next.order_no.as_str()).await.status, Status::Received);
+    assert_eq!(order(s, renewed.order_no.as_str()).await.status, Status::Renewed, "not shipped");
+
+    // A parcel nobody claimed, scanned earlier: scanned again here it is still a parcel.
+    intake(s, "SF1999999999999", &actor("qin"), &clock).await.unwrap();
+    let again = ship_or_intake(s, &renewed.order_no, "SF1999999999999", &actor("qin"), &clock).await.unwrap();
+    assert!(matches!(again, ScanOnOrder::Parcel(ref o) if o.result == IntakeResult::Unknown), "{again:?}");
+    assert_eq!(order(s, renewed.order_no.as_str()).await.status, Status::Renewed);
+
+    let garbled = ship_or_intake(s, &renewed.order_no, "SF12#", &actor("qin"), &clock).await;
+    assert!(garbled.is_err(), "{garbled:?}");
+    assert_eq!(order(s, renewed.order_no.as_str()).await.status, Status::Renewed);
+
+    let shipped = ship_or_intake(s, &renewed.order_no, "SF1234567890123", &actor("qin"), &clock).await.unwrap();
+    assert_eq!(shipped, ScanOnOrder::Shipped);
+    let after = order(s, renewed.order_no.as_str()).await;
+    assert_eq!(after.status, Status::Shipped);
+    assert_eq!(after.outbound_waybill.map(|w| w.to_string()).as_deref(), Some("SF1234567890123"));
+});

@@ -25,24 +25,34 @@ pub struct KeyLab {
     pub hsm: PathBuf,
     /// The order's key编号, as the order records it.
     pub key_serial: String,
+    /// Other received orders with keys of their own (order number, key serial), when asked for.
+    pub others: Vec<(String, String)>,
 }
 
 impl KeyLab {
     /// The demo order as the fixture has it relative to today: its certificate expires tomorrow.
     pub fn new() -> KeyLab {
-        KeyLab::with_certificate(None)
+        KeyLab::with_certificate(None, 1)
+    }
+
+    /// The demo order and `more` other waiting orders, each with a key of its own, all received.
+    pub fn with_more_keys(more: usize) -> KeyLab {
+        KeyLab::with_certificate(None, 1 + more)
     }
 
     /// The order's certificate valid for a year to `now + expires_in` (negative: expired).
     pub fn expiring_in(expires_in: chrono::TimeDelta) -> KeyLab {
         let not_after = chrono::Utc::now().trunc_subsecs(0) + expires_in;
-        KeyLab::with_certificate(Some((not_after - chrono::Months::new(12), not_after)))
+        KeyLab::with_certificate(Some((not_after - chrono::Months::new(12), not_after)), 1)
     }
 
-    fn with_certificate(validity: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>) -> KeyLab {
+    fn with_certificate(
+        validity: Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>,
+        keys: usize,
+    ) -> KeyLab {
         let dir = tempfile::tempdir().unwrap();
         let hsm = dir.path().join("hsm");
-        let mut lab = KeyLab { dir, hsm, key_serial: String::new() };
+        let mut lab = KeyLab { dir, hsm, key_serial: String::new(), others: vec![] };
         let orders = lab.dir.path().join("orders.json");
         let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/demo-orders.json");
         lab.ok(&["dev", "demo-orders", "--orders", fixtures, "--out", orders.to_str().unwrap()]);
@@ -66,7 +76,7 @@ impl KeyLab {
             "--out",
             keyed.to_str().unwrap(),
             "--limit",
-            "1",
+            &keys.to_string(),
         ]);
         let all: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&keyed).unwrap()).unwrap();
         lab.key_serial = all.as_array().unwrap().iter().find(|o| o["order_no"] == ORDER).unwrap()["key_serial"]
@@ -76,6 +86,18 @@ impl KeyLab {
         lab.ok_stdin(&["operator", "add", "qin", "--password-stdin"], "2468\n");
         lab.ok(&["import", "orders", keyed.to_str().unwrap()]);
         lab.ok(&["intake", "SF1402000000000"]);
+        // The other orders given keys: the ones whose key serial the tokens chose.
+        let before: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&orders).unwrap()).unwrap();
+        for (was, now) in before.as_array().unwrap().iter().zip(all.as_array().unwrap()) {
+            if now["order_no"] != ORDER && was["key_serial"] != now["key_serial"] {
+                let no = now["order_no"].as_str().unwrap().to_string();
+                if let Some(waybill) = now["inbound"]["waybill"].as_str() {
+                    lab.ok(&["intake", waybill]);
+                }
+                lab.others.push((no, now["key_serial"].as_str().unwrap().to_string()));
+            }
+        }
+        assert_eq!(lab.others.len(), keys - 1, "keys for {keys} orders");
         lab
     }
 

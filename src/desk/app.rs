@@ -518,7 +518,7 @@ impl App {
             return self.on_signin_key(key);
         }
         if self.prompt.is_some() {
-            return self.on_prompt_key(key);
+            return self.on_prompt_key(key, at);
         }
         if let Some(action) = self.keymap.action_for(&key) {
             return self.on_action(action);
@@ -745,7 +745,7 @@ impl App {
         vec![]
     }
 
-    fn on_prompt_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+    fn on_prompt_key(&mut self, key: KeyEvent, at: Instant) -> Vec<Effect> {
         let Some(prompt) = self.prompt.as_mut() else { return vec![] };
         match key.code {
             KeyCode::Esc => {
@@ -757,6 +757,7 @@ impl App {
                 vec![]
             }
             KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+                self.detector.char_at(at);
                 prompt.push(c);
                 vec![]
             }
@@ -765,7 +766,16 @@ impl App {
                 vec![]
             }
             KeyCode::Enter => {
+                let burst = self.detector.enter_at(at);
                 let Some(prompt) = self.prompt.take() else { return vec![] };
+                // The PIN prompt opens on its own: a parcel scanned while it is open must not be sent
+                // to the key as a PIN (a wrong try spent). A scanner's burst there is a scan.
+                if burst && prompt.is_pin() {
+                    let scan = prompt.into_scan().unwrap_or_default();
+                    self.screen = Screen::Scan;
+                    self.say(Level::Warn, "PIN 输入框收到扫码枪输入：已按扫描处理，未提交给 KEY");
+                    return self.start(Effect::Intake { scan });
+                }
                 match prompt.submit() {
                     Submit::Again { prompt, warning } => {
                         self.say(Level::Warn, warning);

@@ -102,6 +102,15 @@ pub enum Submit {
 }
 
 impl Prompt {
+    /// What a scanner sent into a PIN field (a burst of at least `MIN_SCAN_LEN` characters, which no
+    /// person types): the scan, never submitted as a PIN. `None` for other fields.
+    pub fn into_scan(self) -> Option<String> {
+        match self.input {
+            PromptInput::Pin { pin } | PromptInput::AbandonPin { pin, .. } => Some(pin.0.trim().to_string()),
+            _ => None,
+        }
+    }
+
     pub fn is_pin(&self) -> bool {
         matches!(self.input, PromptInput::Pin { .. } | PromptInput::AbandonPin { .. })
     }

@@ -15,8 +15,11 @@ use sha2::{Digest, Sha256};
 use crate::ca::x509::KeyAlgorithm;
 pub use crate::domain::key_report::{ObjectInfo, PinFlags, TokenReport, TokenSummary};
 
+/// A token failure, as the worker sends it over its pipe. Adjacently tagged: an internally tagged enum
+/// cannot carry a newtype variant of a string (`Pkcs11(String)`), and serialising one failed halfway,
+/// so the worker died and every PKCS#11 error reached the desk as "token worker died".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
 pub enum TokenError {
     #[error("无法加载 PKCS#11 模块 {module}：{message}")]
     Module { module: String, message: String },

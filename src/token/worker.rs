@@ -37,7 +37,21 @@ enum Request {
     SetLabel { serial: String, classes: Vec<Class>, id: String, label: String },
 }
 
+/// How often a read-only request is tried again after a general PKCS#11 failure. SoftHSM answers
+/// `CKR_GENERAL_ERROR` to `C_GetTokenInfo` while another process writes a token in the same folder (two
+/// renewals at once), and a vendor module may do so for a moment on USB; a read changes nothing, so
+/// asking again is safe. Requests that write are never repeated.
+const READ_RETRIES: u32 = 4;
+
 impl Request {
+    /// Reads only: safe to ask again.
+    fn is_read_only(&self) -> bool {
+        matches!(
+            self,
+            Request::Tokens | Request::Inspect { .. } | Request::KeyPair { .. } | Request::Certificate { .. }
+        )
+    }
+
     fn name(&self) -> &'static str {
         match self {
             Request::Tokens => "tokens",
@@ -90,12 +104,22 @@ pub fn serve(module: &str) -> std::io::Result<()> {
                         std::thread::sleep(Duration::from_secs(3600));
                     }
                 }
-                let result = match access.as_mut() {
-                    Some(a) => handle(a, &mut request),
-                    None => match TokenAccess::open(module) {
-                        Ok(a) => handle(access.insert(a), &mut request),
-                        Err(e) => Err(e),
-                    },
+                let mut attempt = 0;
+                let result = loop {
+                    let result = match access.as_mut() {
+                        Some(a) => handle(a, &mut request),
+                        None => match TokenAccess::open(module) {
+                            Ok(a) => handle(access.insert(a), &mut request),
+                            Err(e) => Err(e),
+                        },
+                    };
+                    match result {
+                        Err(TokenError::Pkcs11(_)) if request.is_read_only() && attempt < READ_RETRIES => {
+                            attempt += 1;
+                            std::thread::sleep(Duration::from_millis(25 * u64::from(attempt)));
+                        }
+                        other => break other,
+                    }
                 };
                 if let Request::Login { pin, .. } = &mut request {
                     pin.zeroize();
@@ -396,5 +420,28 @@ mod tests {
         let mut out = String::new();
         super::push_json_string(&mut out, "a\"b\\c\u{1}");
         assert_eq!(serde_json::from_str::<String>(&out).unwrap(), "a\"b\\c\u{1}");
+    }
+
+    /// Every failure the worker can answer crosses the pipe and comes back the same (an internally
+    /// tagged `Pkcs11(String)` could not be serialised, and the worker died instead of answering).
+    #[test]
+    fn every_token_error_crosses_the_pipe() {
+        use super::super::pkcs11::TokenError as E;
+        for error in [
+            E::Module { module: "m.so".into(), message: "not found".into() },
+            E::NotPresent { serial: "6802BDAF34F798E5".into(), present: "-".into() },
+            E::Removed,
+            E::PinIncorrect,
+            E::PinLocked,
+            E::NotLoggedIn,
+            E::MissingObject("私钥".into()),
+            E::Pkcs11("CKR_FUNCTION_FAILED".into()),
+        ] {
+            let line = serde_json::to_string(&super::Response::Err { error: error.clone(), token_us: 7 }).unwrap();
+            match serde_json::from_str::<super::Response>(&line).unwrap() {
+                super::Response::Err { error: back, token_us: 7 } => assert_eq!(back, error, "{line}"),
+                other => panic!("{line}: {other:?}"),
+            }
+        }
     }
 }
