@@ -232,6 +232,14 @@ fn the_order_screen_shows_its_clocks_on_the_boxs_edge() {
     let text = screen_text(&draw(&app, 80, 24));
     // Received Fri 27 Nov: back in the post by Tue 1 Dec; the invoice was due Fri 27 Nov.
     assert!(text.contains("└ 寄回 12-01 17:30 正常 剩16时 · 开票 11-27 17:30 已超时 超1时 ─"), "{text}");
+    // Before the desk opens on Monday the invoice is late by no working time yet, and has none left:
+    // neither 超0分 nor 剩0分.
+    let early = chrono::DateTime::parse_from_rfc3339("2026-11-30T07:00:00+08:00").unwrap();
+    let mut detail = app.order.detail.clone().unwrap();
+    detail.clocks = keydesk::ops::sla::order_clocks(&detail, &rules, early);
+    app.update(Msg::OrderLoaded(Ok(detail)));
+    let text = screen_text(&draw(&app, 80, 24));
+    assert!(text.contains("开票 11-27 17:30 已超时 ─"), "{text}");
 }
 
 #[test]

@@ -208,6 +208,8 @@ pub fn clock_line(clocks: &[BoardRow]) -> Line<'static> {
                 let left = match e.state {
                     ClockState::Met | ClockState::Missed => String::new(),
                     _ if e.remaining_minutes < 0 => format!(" 超{}", short_minutes(-e.remaining_minutes)),
+                    // Past due outside working hours: no working time late yet, and none left.
+                    ClockState::Breached => String::new(),
                     _ => format!(" 剩{}", short_minutes(e.remaining_minutes)),
                 };
                 // The working time on hold moved the due instant by as much (an open hold: up to now).

@@ -123,11 +123,13 @@ impl OrderScreen {
                 show(&o.contact_phone, mask::phone(&o.contact_phone))
             )),
             Line::from(format!(
-                " KEY 编号：{}   证书：{}  到期 {}  {}",
+                // The expiry before the certificate's serial: a renewed certificate's serial is 32 hex
+                // digits, and at 80 columns it is the end of the line that is cut.
+                " KEY 编号：{}  到期 {} {}  证书 {}",
                 o.key_serial,
-                o.cert.serial,
                 local(o.cert.not_after),
-                if o.cert.seal == crate::domain::order::SealKind::Single { "单章" } else { "双章" }
+                if o.cert.seal == crate::domain::order::SealKind::Single { "单章" } else { "双章" },
+                o.cert.serial
             )),
             Line::from(format!(
                 " 办理人：{} {}  证件 {}  资料{}",
@@ -137,7 +139,7 @@ impl OrderScreen {
                 if o.handler.docs_approved { "已审核" } else { "未审核" }
             )),
             Line::from(format!(
-                " 支付：{}   寄来运单：{}   收件：{}",
+                " 支付：{}  寄来运单：{}  收件：{}",
                 o.paid_at.map(local).unwrap_or_else(|| "未支付".into()),
                 o.inbound.waybill.as_deref().unwrap_or("-"),
                 o.received_at
@@ -306,6 +308,12 @@ fn draw_renewal(r: &RenewProgress, typical: Duration, frame: &mut Frame, area: R
     let block = Block::bordered().title(" 续签 ");
     let inner = block.inner(area);
     frame.render_widget(block, area);
+    // At 80×24 not every step fits: the earliest give way, so the step running and the result (what
+    // the operator acts on) stay in view.
+    let room = usize::from(inner.height.saturating_sub(u16::from(generating)));
+    if lines.len() > room {
+        lines.drain(..lines.len() - room);
+    }
     if !generating || inner.height < 3 {
         frame.render_widget(Paragraph::new(lines), inner);
         return;
