@@ -354,20 +354,28 @@ fn shipping_a_renewed_order_takes_one_key_and_a_scan() {
     assert!(app.prompt.is_none(), "a paid order cannot ship");
 }
 
-/// F10 on a received order, the PIN, and the renewal runs on a real SoftHSM key through the same code
-/// as `keydesk renew`: each step reported as it ends, the order renewed, the PIN never kept.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn renewing_from_the_desk_shows_each_step_and_the_new_validity() {
-    let lab = crate::token::KeyLab::new();
+/// The lab's store, and a runner over it with the lab's CA and keys.
+async fn lab_runner(
+    lab: &crate::token::KeyLab,
+) -> (std::sync::Arc<dyn keydesk::store::Store>, Runner, tokio::sync::mpsc::UnboundedReceiver<Msg>) {
     // nextest runs each test in its own process, so the worker inherits this key folder alone.
     std::env::set_var("SOFTHSM2_CONF", lab.hsm.join("softhsm2.conf"));
     let store = keydesk::store::open(&lab.db_url(), 4, Duration::from_secs(5), false).await.unwrap();
     let mut config = keydesk::cli::config::Config::default();
     config.ca.cert = Some(lab.ca_dir().join("ca.crt"));
     config.ca.key = Some(lab.ca_dir().join("ca.key"));
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let runner =
         Runner::new(crate::support::services(store.clone(), &config, keydesk::clock::Clock::system()), tx, "desk-1");
+    (store, runner, rx)
+}
+
+/// F10 on a received order, the PIN, and the renewal runs on a real SoftHSM key through the same code
+/// as `keydesk renew`: each step reported as it ends, the order renewed, the PIN never kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn renewing_from_the_desk_shows_each_step_and_the_new_validity() {
+    let lab = crate::token::KeyLab::new();
+    let (store, runner, mut rx) = lab_runner(&lab).await;
     let mut app = signed_in();
     let no = keydesk::domain::OrderNo::parse(crate::token::ORDER).unwrap();
     let mut order = store.order_by_no(&no).await.unwrap().unwrap();
@@ -900,6 +908,17 @@ fn the_pin_prompt_opens_on_its_own_only_when_it_is_safe() {
     // Read again (another desk's change): Esc stays respected for this key.
     app.update(Msg::OrderLoaded(Ok(opened(received.clone()))));
     assert!(app.prompt.is_none());
+    // Pulled and inserted again: offered again once it is identified.
+    use keydesk::token::reader::ReaderEvent as E;
+    app.update(Msg::Reader(E::CardRemoved { reader: "Virtual PCD 00 00".into() }));
+    let atr = || "3B".to_string();
+    let inserted =
+        E::CardInserted { reader: "Virtual PCD 00 00".into(), atr: atr(), vendor: None, module: "m.so".into() };
+    app.update(Msg::Reader(inserted));
+    assert!(app.prompt.is_none(), "not before it is identified");
+    let result = Ok(vec![own(PinFlags::default())]);
+    app.update(Msg::KeyIdentified { reader: "Virtual PCD 00 00".into(), atr: atr(), result });
+    assert!(app.prompt.as_ref().is_some_and(|p| p.is_pin()));
     let final_try = PinFlags { final_try: true, count_low: true, ..PinFlags::default() };
     assert!(with_key_in_reader(received.clone(), own(final_try)).prompt.is_none());
     let other = identified("FT0000000099", "0000261121000009", PinFlags::default());
@@ -955,14 +974,7 @@ fn while_one_key_renews_the_next_order_opens_and_each_keeps_its_steps() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_keys_renew_at_once_each_with_its_own_worker() {
     let lab = crate::token::KeyLab::with_more_keys(1);
-    std::env::set_var("SOFTHSM2_CONF", lab.hsm.join("softhsm2.conf"));
-    let store = keydesk::store::open(&lab.db_url(), 4, Duration::from_secs(5), false).await.unwrap();
-    let mut config = keydesk::cli::config::Config::default();
-    config.ca.cert = Some(lab.ca_dir().join("ca.crt"));
-    config.ca.key = Some(lab.ca_dir().join("ca.key"));
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let runner =
-        Runner::new(crate::support::services(store.clone(), &config, keydesk::clock::Clock::system()), tx, "desk-1");
+    let (store, runner, mut rx) = lab_runner(&lab).await;
     let first = keydesk::domain::OrderNo::parse(crate::token::ORDER).unwrap();
     let second = keydesk::domain::OrderNo::parse(&lab.others[0].0).unwrap();
     let mut app = signed_in();

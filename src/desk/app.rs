@@ -15,6 +15,7 @@ use super::keymap::{Action, Keymap};
 use super::reader_panel::KeyVerdict;
 pub use super::reader_panel::ReaderPanel;
 use super::scan_detector::ScanDetector;
+use crate::token::reader::ReaderEvent;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Screen {
@@ -124,7 +125,7 @@ pub enum Msg {
         step: crate::ops::renew::StepReport,
     },
     Printed(Result<String, String>),
-    Reader(crate::token::reader::ReaderEvent),
+    Reader(ReaderEvent),
     KeyIdentified {
         reader: String,
         atr: String,
@@ -183,7 +184,7 @@ pub struct App {
     /// Label and invoice go to the print queue as soon as an order ships (`desk.print_on_ship`).
     pub print_on_ship: bool,
     /// The PIN prompt was offered for this order with this key (reader, ATR): offered once, so Esc
-    /// closes it for good until the key is inserted again.
+    /// closes it until the key is pulled or inserted again.
     pin_offered: Option<(OrderNo, String, String)>,
     pub database_down: Option<String>,
     /// Scans taken while the database was down, sent again when it returns.
@@ -303,11 +304,13 @@ impl App {
             Msg::BoardLoaded(result) => self.settle(result, |app, board| app.board.loaded(board)),
             Msg::TrendLoaded(result) => self.settle(result, |app, trend| app.board.trend = Some(trend)),
             Msg::Revealed(result) => self.settle(result, |app, ()| app.order.revealed = true),
-            Msg::Reader(event) => match self.reader.apply(event) {
-                // Identification is quick and needs no PIN; it is not counted as busy work.
-                Some((reader, atr, module)) => vec![Effect::Identify { reader, atr, module }],
-                None => vec![],
-            },
+            Msg::Reader(event) => {
+                // A key pulled or inserted: the PIN prompt may be offered again.
+                if matches!(event, ReaderEvent::CardInserted { .. } | ReaderEvent::CardRemoved { .. }) {
+                    self.pin_offered = None;
+                }
+                self.on_reader(event)
+            }
             Msg::Tick(at) => {
                 for r in self.order.renewals.values_mut().filter(|r| r.running) {
                     r.now = Some(at);
@@ -342,6 +345,14 @@ impl App {
             }
             Msg::ExternalChange => self.reload(),
             Msg::Database { up, detail } => self.on_database(up, detail),
+        }
+    }
+
+    fn on_reader(&mut self, event: ReaderEvent) -> Vec<Effect> {
+        match self.reader.apply(event) {
+            // Identification is quick and needs no PIN; it is not counted as busy work.
+            Some((reader, atr, module)) => vec![Effect::Identify { reader, atr, module }],
+            None => vec![],
         }
     }
 
