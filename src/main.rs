@@ -10,6 +10,7 @@ use keydesk::cli::exit;
 use keydesk::cli::{self, Cli, Command};
 
 fn main() -> ExitCode {
+    quiet_on_broken_pipe();
     let cli = Cli::parse();
     let (config, source) = match Config::load(cli.config.as_deref()) {
         Ok(loaded) => loaded,
@@ -35,4 +36,18 @@ fn main() -> ExitCode {
             ExitCode::from(failure.code)
         }
     }
+}
+
+/// `keydesk … | head`: when the reader of stdout goes away, `print!` panics (Rust ignores SIGPIPE, and
+/// resetting it needs unsafe code). The command ends as a shell expects instead — quietly, exit 141 —
+/// and every other panic keeps its message.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info.payload_as_str().unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(i32::from(exit::BROKEN_PIPE));
+        }
+        default(info)
+    }));
 }

@@ -151,3 +151,21 @@ fn help_follows_clap_conventions() {
     }
     assert!(Path::new(env!("CARGO_BIN_EXE_keydesk")).exists());
 }
+
+/// `keydesk … | head`: a closed output pipe ends the command quietly with 141 (128 + SIGPIPE), as a
+/// shell expects, not with a panic message.
+#[test]
+fn a_closed_output_pipe_ends_the_command_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_keydesk"))
+        .args(["sla", "due", "--policy", "return", "--event", "2026-03-04T10:15:00+08:00", "--json"])
+        .env_remove("KEYDESK_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(i32::from(exit::BROKEN_PIPE)), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

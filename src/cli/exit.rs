@@ -33,6 +33,8 @@ pub const RENEW_TOKEN: u8 = 42;
 pub const RENEW_CA: u8 = 43;
 /// `renew`: a read-back or check failed; the job is kept.
 pub const RENEW_CHECK: u8 = 44;
+/// What a shell reports for a command whose output pipe closed (128 + SIGPIPE): `keydesk … | head`.
+pub const BROKEN_PIPE: u8 = 141;
 /// `calendar check` / `calendar import`: done, but a warning needs attention (next year's calendar is missing; a notice departs from the principles).
 pub const CALENDAR_WARNING: u8 = 50;
 
