@@ -15,6 +15,7 @@ pub mod member;
 pub mod ops;
 pub mod outbound;
 pub mod provision;
+pub mod report;
 pub mod services;
 pub mod sla;
 pub mod store;

@@ -1,7 +1,7 @@
 //! Everything a use case may need, built once per process by the composition root (`cli::services`)
 //! and handed to whichever face runs (desk, member endpoint, worker, one-shot commands): the store,
 //! the clock, the CA, the printers, the courier, the documents' font and settings, the SLA clock
-//! rules, the renewal rules and the way to reach a token. Use cases take what they need from here,
+//! rules, the renewal rules, the way to reach a token and where reports go. Use cases take what they need from here,
 //! never the configuration.
 //!
 //! Parts that can fail to build (a CA key that is missing, a calendar file with a mistake, a font that
@@ -45,6 +45,14 @@ impl TokenAccess {
     }
 }
 
+/// Where the manager's report is written (the board's key, the worker's weekly run), and when.
+#[derive(Debug, Clone, Default)]
+pub struct ReportExport {
+    pub dir: std::path::PathBuf,
+    /// When `keydesk worker` writes last week's report; `None`: never.
+    pub weekly: Option<crate::report::WeeklySchedule>,
+}
+
 /// The settings of the two documents the desk draws.
 #[derive(Debug, Clone, Default)]
 pub struct DocumentSettings {
@@ -63,6 +71,7 @@ pub struct Services {
     pub clock_rules: Built<Arc<ClockRules>>,
     pub renewal_rules: RenewalRules,
     pub token: TokenAccess,
+    pub reports: ReportExport,
     font_settings: FontSettings,
     font: OnceLock<Built<Arc<DocFont>>>,
 }
@@ -79,6 +88,7 @@ pub struct ServiceParts {
     pub clock_rules: Built<Arc<ClockRules>>,
     pub renewal_rules: RenewalRules,
     pub token: TokenAccess,
+    pub reports: ReportExport,
 }
 
 impl Services {
@@ -93,6 +103,7 @@ impl Services {
             clock_rules: parts.clock_rules,
             renewal_rules: parts.renewal_rules,
             token: parts.token,
+            reports: parts.reports,
             font_settings: parts.font,
             font: OnceLock::new(),
         }

@@ -4,12 +4,18 @@
 //! its own (one per site, under systemd); each desk runs the same loop too, so a lone desk still
 //! prints. Several workers and desks may run at once: each job is leased before it is done (see
 //! `ops::print`), so none is done twice while its lease holds.
+//!
+//! `keydesk worker` alone (not the desks) also writes the manager's weekly report when
+//! `report.weekly` says (e.g. every Monday 08:30, last week's workbook into `report.export_dir`):
+//! once that week's file is there it is not written again, so a worker that was down at the time
+//! writes it when it runs next, and two workers at once only write the same file twice.
 
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::ops::print::RunReport;
+use crate::ops::report::export_path;
 use crate::ops::{self, OpsError};
 use crate::outbound::printer::RetryPolicy;
 use crate::services::Services;
@@ -18,12 +24,32 @@ use crate::store::PrintQueueStatus;
 /// How often a worker or a desk runs a pass.
 pub const PASS_INTERVAL: Duration = Duration::from_secs(5);
 
+/// After a weekly report failed, how long the worker waits before it tries again.
+pub const WEEKLY_RETRY: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
 /// What one pass did, and how the queues stand after it.
 #[derive(Debug, Clone, Serialize)]
 pub struct Pass {
     pub print: RunReport,
     /// The print queue: waiting, failed, and printed since the start of today (Beijing time).
     pub print_queue: PrintQueueStatus,
+    /// The weekly report, when this pass wrote it or tried to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weekly_report: Option<WeeklyReport>,
+}
+
+/// The weekly report a pass wrote, or why it could not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum WeeklyReport {
+    Written { path: std::path::PathBuf, first: chrono::NaiveDate, last: chrono::NaiveDate, late: usize },
+    Failed { first: chrono::NaiveDate, last: chrono::NaiveDate, message: String },
+}
+
+/// What the weekly report remembers between passes: when it last failed.
+#[derive(Debug, Clone, Default)]
+pub struct WeeklyState {
+    failed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// One pass over the queues.
@@ -32,7 +58,49 @@ pub async fn run_pass(services: &Services, policy: &RetryPolicy) -> Result<Pass,
     let since = crate::sla::working_time::shanghai_instant(today, 0).with_timezone(&chrono::Utc);
     let (print, print_queue) =
         ops::print::run_and_report(services.store(), &services.printers, policy, since, &services.clock).await?;
-    Ok(Pass { print, print_queue })
+    Ok(Pass { print, print_queue, weekly_report: None })
+}
+
+/// One pass of `keydesk worker`: the print queue, then the weekly report when it is due.
+pub async fn run_worker_pass(
+    services: &Services,
+    policy: &RetryPolicy,
+    weekly: &mut WeeklyState,
+) -> Result<Pass, OpsError> {
+    let mut pass = run_pass(services, policy).await?;
+    pass.weekly_report = weekly_report(services, weekly).await;
+    Ok(pass)
+}
+
+/// Writes the week that `report.weekly` makes due, unless its file is there already (or it failed
+/// less than [`WEEKLY_RETRY`] ago).
+pub async fn weekly_report(services: &Services, state: &mut WeeklyState) -> Option<WeeklyReport> {
+    let schedule = services.reports.weekly?;
+    let now = services.clock.now();
+    if state.failed_at.is_some_and(|at| now - at < WEEKLY_RETRY) {
+        return None;
+    }
+    let period = schedule.due_period(services.clock.now_local());
+    if export_path(&services.reports.dir, period).exists() {
+        return None;
+    }
+    let written = async {
+        let rules = services.clock_rules().map_err(OpsError::Invalid)?;
+        ops::report::export(services.store(), &rules, period, services.clock.now_local(), &services.reports.dir).await
+    }
+    .await;
+    Some(match written {
+        Ok(w) => {
+            state.failed_at = None;
+            tracing::info!(path = %w.path.display(), "weekly report written");
+            WeeklyReport::Written { path: w.path, first: period.first, last: period.last, late: w.report.late.len() }
+        }
+        Err(e) => {
+            state.failed_at = Some(now);
+            tracing::warn!(error = %e, "weekly report failed; trying again later");
+            WeeklyReport::Failed { first: period.first, last: period.last, message: e.to_string() }
+        }
+    })
 }
 
 /// Runs a pass every `interval`, handing each result to `on_pass`, until `on_pass` returns false.
@@ -41,6 +109,21 @@ pub async fn run(services: &Services, interval: Duration, mut on_pass: impl FnMu
     let policy = RetryPolicy::default();
     loop {
         if !on_pass(run_pass(services, &policy).await) {
+            return;
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+/// [`run`] for `keydesk worker`: each pass is [`run_worker_pass`].
+pub async fn run_worker(
+    services: &Services,
+    interval: Duration,
+    mut on_pass: impl FnMut(Result<Pass, OpsError>) -> bool,
+) {
+    let (policy, mut weekly) = (RetryPolicy::default(), WeeklyState::default());
+    loop {
+        if !on_pass(run_worker_pass(services, &policy, &mut weekly).await) {
             return;
         }
         tokio::time::sleep(interval).await;

@@ -11,12 +11,15 @@ fn allowed(area: &str) -> Option<&'static [&'static str]> {
         "sla" => &[],
         "clock" => &["sla"],
         "store" => &["domain", "sla"],
+        // The report's figures and its file forms: over the clocks' plain data, no store, no use cases.
+        "report" => &["sla"],
         // Adapters: plain data from the domain, no use cases, no faces.
         "token" | "ca" | "docs" | "outbound" => &["domain", "ca", "clock", "docs", "outbound", "token"],
         // Use cases: the domain, the adapters and the services; never a face.
         "ops" | "services" | "worker" | "provision" | "demo" | "synthetic" => &[
             "domain",
             "sla",
+            "report",
             "store",
             "clock",
             "ca",

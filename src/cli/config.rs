@@ -30,6 +30,8 @@ pub struct Config {
     pub printer: crate::outbound::printer::PrintersSettings,
     /// `[courier]`: how return shipments are booked.
     pub courier: crate::outbound::courier::CourierSettings,
+    /// `[report]`: where the manager's report is written, and when the worker writes last week's.
+    pub report: crate::report::ReportSettings,
 }
 
 /// `[token]`: how the desk reaches the member's key.
@@ -207,6 +209,7 @@ impl Config {
             return Err(bad("renewal.window_days", "must be between 1 and 366"));
         }
         self.sla.validate().map_err(|e| bad("sla", &e.to_string()))?;
+        self.report.schedule().map_err(|e| bad("report.weekly", &e))?;
         Ok(())
     }
 
@@ -225,6 +228,11 @@ impl Config {
 
     pub fn log_dir(&self) -> PathBuf {
         self.log.dir.clone().unwrap_or_else(|| data_dir().join("logs"))
+    }
+
+    /// Where reports are written: `report.export_dir`, else `reports/` in the platform data directory.
+    pub fn report_dir(&self) -> PathBuf {
+        self.report.export_dir.clone().unwrap_or_else(|| data_dir().join("reports"))
     }
 }
 

@@ -95,6 +95,9 @@ pub enum Command {
     /// Working-day deadlines: one computation, the board of open orders, the met/missed report
     #[command(subcommand)]
     Sla(SlaCommand),
+    /// The manager's report for a period: received, renewed, shipped, clocks met/missed/open, turnaround,
+    /// holds, per day and per operator, every missed clock, unmatched parcels; text, JSON, .xlsx or .csv
+    Report(ReportArgs),
     /// Holiday calendars
     #[command(subcommand)]
     Calendar(CalendarCommand),
@@ -133,6 +136,22 @@ pub struct WorkerArgs {
     #[arg(long, value_name = "SECS", default_value_t = crate::worker::PASS_INTERVAL.as_secs())]
     pub interval: u64,
     /// One JSON object per pass on stdout
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// First day of the period (Beijing date)
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub from: chrono::NaiveDate,
+    /// Last day of the period, inclusive
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub to: chrono::NaiveDate,
+    /// Write the report to FILE.xlsx (a workbook with a chart) or FILE.csv instead of printing it
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The report as JSON on stdout (with --out: the file written, and the report)
     #[arg(long)]
     pub json: bool,
 }
@@ -630,6 +649,7 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
             documents::invoice(&services, &actor, &order_no, out, print, json).await
         }
         Command::Worker(args) => worker(&services, args).await,
+        Command::Report(args) => report(&services, args).await,
         Command::Print(PrintCommand::Queue(JsonFlag { json })) => documents::queue(&services, json).await,
         Command::Print(PrintCommand::Retry(JsonFlag { json })) => documents::retry(&services, json).await,
         Command::Print(PrintCommand::Reprint { id, json }) => {
@@ -695,16 +715,33 @@ async fn worker(services: &crate::services::Services, args: WorkerArgs) -> Resul
                 q.last_error.as_deref().map(|e| format!("；最近错误：{e}")).unwrap_or_default()
             );
         }
+        let at = services.clock.now_local().format("%H:%M:%S");
+        match &pass.weekly_report {
+            Some(crate::worker::WeeklyReport::Written { path, first, last, late }) => {
+                println!("{at}  周报：{first} 至 {last} 已写入 {}（逾期 {late} 条）", path.display())
+            }
+            Some(crate::worker::WeeklyReport::Failed { first, last, message }) => eprintln!(
+                "{at}  周报：{first} 至 {last} 未能写入：{message}（{} 分钟后重试）",
+                crate::worker::WEEKLY_RETRY.num_minutes()
+            ),
+            None => {}
+        }
         Ok(())
     };
     if args.once {
-        let pass = crate::worker::run_pass(services, &crate::outbound::printer::RetryPolicy::default()).await?;
+        let mut weekly = crate::worker::WeeklyState::default();
+        let policy = crate::outbound::printer::RetryPolicy::default();
+        let pass = crate::worker::run_worker_pass(services, &policy, &mut weekly).await?;
         report(&pass)?;
-        return Ok(if pass.print.failed.is_empty() { exit::OK } else { exit::FAILURE });
+        let weekly_failed = matches!(pass.weekly_report, Some(crate::worker::WeeklyReport::Failed { .. }));
+        return Ok(if pass.print.failed.is_empty() && !weekly_failed { exit::OK } else { exit::FAILURE });
     }
     eprintln!("keydesk worker: running every {} s (stop with Ctrl-C or SIGTERM)", args.interval);
     tracing::info!(interval_secs = args.interval, "worker started");
-    let passes = crate::worker::run(services, Duration::from_secs(args.interval.max(1)), |pass| {
+    if let Some(weekly) = services.reports.weekly {
+        eprintln!("keydesk worker: 每{weekly}把上周报表写入 {}", services.reports.dir.display());
+    }
+    let passes = crate::worker::run_worker(services, Duration::from_secs(args.interval.max(1)), |pass| {
         match pass {
             Ok(pass) => {
                 if let Err(e) = report(&pass) {
@@ -898,6 +935,46 @@ async fn desk_overview(store: &dyn Store) -> Result<u8, Failure> {
         println!("没有待处理订单。用 `keydesk import orders FILE.json` 导入订单。");
     }
     Ok(exit::OK)
+}
+
+/// `keydesk report`: the period's figures as text or JSON, or written to a workbook or CSV file.
+async fn report(services: &crate::services::Services, args: ReportArgs) -> Result<u8, Failure> {
+    let usage = |message: String| Failure { code: exit::USAGE, message };
+    let period = crate::report::Period::new(args.from, args.to).map_err(usage)?;
+    if let Some(path) = &args.out {
+        crate::report::FileForm::of_path(path).map_err(usage)?;
+    }
+    let rules = services.clock_rules().map_err(fail)?;
+    let started = Instant::now();
+    let show_progress = std::io::stderr().is_terminal();
+    if show_progress {
+        eprintln!("正在统计 {} …", period.label());
+    }
+    let report = ops::report::build(services.store(), &rules, period, services.clock.now_local()).await?;
+    let problems = report.problems.clone();
+    match &args.out {
+        Some(path) => {
+            if show_progress {
+                eprintln!("正在写入 {} …", path.display());
+            }
+            let written = ops::report::write(report, path)?;
+            if args.json {
+                print_json(
+                    &serde_json::json!({ "path": written.path, "bytes": written.bytes, "report": written.report }),
+                )?;
+            } else {
+                print!("{}", written.report);
+                println!("已写入 {}（{} 字节）", written.path.display(), written.bytes);
+            }
+        }
+        None if args.json => print_json(&report)?,
+        None => print!("{report}"),
+    }
+    for p in &problems {
+        eprintln!("无法计算：{p}");
+    }
+    eprintln!("报表用时 {:.1} 秒", started.elapsed().as_secs_f64());
+    Ok(if problems.is_empty() { exit::OK } else { exit::FAILURE })
 }
 
 async fn generate(store: &dyn Store, count: u64, seed: u64, clock: &crate::clock::Clock) -> Result<u8, Failure> {

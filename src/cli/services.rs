@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::config::Config;
 use crate::clock::Clock;
-use crate::services::{DocumentSettings, ServiceParts, Services, TokenAccess};
+use crate::services::{DocumentSettings, ReportExport, ServiceParts, Services, TokenAccess};
 use crate::store::Store;
 use crate::token::worker::WorkerProgram;
 
@@ -27,5 +27,7 @@ pub fn build(config: &Config, store: Arc<dyn Store>, clock: Clock) -> Services {
         clock_rules: crate::sla::ClockRules::load(&config.sla).map(Arc::new).map_err(|e| e.to_string()),
         renewal_rules: config.renewal.clone(),
         token: TokenAccess { settings: config.token.clone(), worker: WorkerProgram::current_exe() },
+        // The schedule was checked when the configuration was read.
+        reports: ReportExport { dir: config.report_dir(), weekly: config.report.schedule().ok().flatten() },
     })
 }

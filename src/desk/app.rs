@@ -81,6 +81,8 @@ pub enum Effect {
     Print {
         order_no: OrderNo,
     },
+    /// Last week's report into the export folder (the board's key).
+    ExportReport,
     /// Which key is in `reader`, and whose (the module the ATR chose).
     Identify {
         reader: String,
@@ -125,6 +127,8 @@ pub enum Msg {
         step: crate::ops::renew::StepReport,
     },
     Printed(Result<String, String>),
+    /// The report was written: where.
+    ReportExported(Result<String, String>),
     Reader(ReaderEvent),
     KeyIdentified {
         reader: String,
@@ -327,6 +331,7 @@ impl App {
                 self.settle(result, |app, text| app.say(Level::Info, text));
                 self.reload()
             }
+            Msg::ReportExported(result) => self.settle(result, |app, text| app.say(Level::Info, text)),
             Msg::RenewStep { order_no, step } => {
                 if let Some(r) = self.order.renewals.get_mut(&order_no) {
                     r.steps.push(step);
@@ -677,6 +682,14 @@ impl App {
                 }
                 _ => vec![],
             },
+            Action::Report if self.screen == Screen::Board => {
+                self.say(Level::Info, "正在生成上周报表…");
+                self.start(Effect::ExportReport)
+            }
+            Action::Report => {
+                self.say(Level::Warn, "请在看板（F4）上导出上周报表");
+                vec![]
+            }
             Action::Reveal => match (&self.order.detail, self.screen) {
                 (Some(d), Screen::Order) if !self.order.revealed => {
                     let order_no = d.order.order_no.clone();

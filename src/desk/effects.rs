@@ -155,6 +155,15 @@ impl Runner {
                 .await;
                 Msg::Printed(result.map_err(text))
             }
+            Effect::ExportReport => Msg::ReportExported(
+                ops::report::export_last_week(&self.services)
+                    .await
+                    .map(|w| {
+                        let late = w.report.late.len();
+                        format!("上周报表（{}，逾期 {late} 条）已写入 {}", w.report.period.label(), w.path.display())
+                    })
+                    .map_err(text),
+            ),
             Effect::Identify { reader, atr, module } => {
                 let token = &self.services.token;
                 let result =

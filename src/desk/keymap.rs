@@ -23,12 +23,13 @@ pub enum Action {
     Renew,
     Abandon,
     Print,
+    Report,
     Refresh,
     Quit,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::Help,
         Action::Scan,
         Action::Search,
@@ -42,6 +43,7 @@ impl Action {
         Action::Renew,
         Action::Abandon,
         Action::Print,
+        Action::Report,
         Action::Refresh,
         Action::Quit,
     ];
@@ -61,6 +63,7 @@ impl Action {
             Action::Renew => "F10",
             Action::Abandon => "F12",
             Action::Print => "F11",
+            Action::Report => "Ctrl-E",
             Action::Refresh => "Ctrl-R",
             Action::Quit => "Ctrl-Q",
         }
@@ -81,6 +84,7 @@ impl Action {
             Action::Renew => "续签：核对读卡器中的 KEY，输入 PIN，更新证书",
             Action::Abandon => "放弃续签：移除任务在 KEY 上的新对象，原证书保留",
             Action::Print => "打印寄回面单和发票（发货后）",
+            Action::Report => "看板上：把上周（周一至周日）报表写入导出文件夹",
             Action::Refresh => "刷新",
             Action::Quit => "退出",
         }

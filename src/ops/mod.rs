@@ -15,6 +15,7 @@ pub mod operators;
 pub mod orders;
 pub mod print;
 pub mod renew;
+pub mod report;
 pub mod ship;
 pub mod sla;
 

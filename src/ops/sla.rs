@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-use crate::domain::{AuditAction, InvoiceStatus, Status};
+use crate::domain::{AuditAction, HoldReason, InvoiceStatus, Status};
 use crate::sla::board::{build_board, Board, BoardOrder, BoardWindow};
 use crate::sla::report::{summarise, ClosedClock, SlaReport};
 use crate::sla::trend::{Trend, TrendFacts};
@@ -19,28 +19,34 @@ fn shanghai(t: DateTime<Utc>) -> DateTime<FixedOffset> {
     t.with_timezone(&SHANGHAI)
 }
 
-/// Holds as pauses: from the move to `on_hold` until the move away from it (open while still held).
-fn pauses(facts: &ClockFacts) -> Vec<PauseInterval> {
+/// The holds of an order, with why each began (when the audit row records it): from the move to
+/// `on_hold` until the move away from it (open while still held).
+pub fn holds(facts: &ClockFacts) -> Vec<(PauseInterval, Option<HoldReason>)> {
     let mut out = Vec::new();
-    let mut open: Option<DateTime<FixedOffset>> = None;
+    let mut open: Option<(DateTime<FixedOffset>, Option<HoldReason>)> = None;
     for e in &facts.events {
         let to_hold = e.to_status.as_deref() == Some(Status::OnHold.code());
         let from_hold = e.from_status.as_deref() == Some(Status::OnHold.code());
         if to_hold && !from_hold && open.is_none() {
-            open = Some(shanghai(e.at));
+            open = Some((shanghai(e.at), e.hold_reason));
         } else if from_hold && !to_hold {
-            if let Some(from) = open.take() {
-                out.push(PauseInterval { from, to: Some(shanghai(e.at)) });
+            if let Some((from, reason)) = open.take() {
+                out.push((PauseInterval { from, to: Some(shanghai(e.at)) }, reason));
             }
         }
     }
-    if let Some(from) = open {
-        out.push(PauseInterval { from, to: None });
+    if let Some((from, reason)) = open {
+        out.push((PauseInterval { from, to: None }, reason));
     }
     out
 }
 
-fn last_action(facts: &ClockFacts, action: AuditAction) -> Option<&crate::store::AuditEntry> {
+/// Holds as pauses.
+fn pauses(facts: &ClockFacts) -> Vec<PauseInterval> {
+    holds(facts).into_iter().map(|(pause, _)| pause).collect()
+}
+
+pub(crate) fn last_action(facts: &ClockFacts, action: AuditAction) -> Option<&crate::store::AuditEntry> {
     facts.events.iter().rev().find(|e| e.action == action)
 }
 
@@ -140,8 +146,15 @@ pub async fn report(
     Ok((summarise(&closed), problems))
 }
 
+/// Whether an order in this status has left the desk's hands without its clocks stopping (cancelled
+/// or refunded): none of its clocks is open any more.
+pub fn withdrawn(status: Status) -> bool {
+    matches!(status, Status::Cancelled | Status::Refunding | Status::Refunded)
+}
+
 /// The board's chart: received, shipped and gone late per day over the last `days` days up to `now`.
-/// A return clock whose calendar year is missing has no due instant and is not counted as late.
+/// A return clock whose calendar year is missing has no due instant and is not counted as late, nor is
+/// a cancelled or refunded order's.
 pub async fn trend(
     store: &dyn Store,
     rules: &ClockRules,
@@ -155,9 +168,10 @@ pub async fn trend(
     let counted: Vec<TrendFacts> = facts
         .iter()
         .map(|f| {
+            // A cancelled or refunded order's key goes back unrenewed: it is not late.
             let due_at = clocks_of(f)
                 .into_iter()
-                .find(|c| c.clock.policy == Policy::Return)
+                .find(|c| c.clock.policy == Policy::Return && !withdrawn(f.status))
                 .and_then(|c| rules.evaluate(&c.clock, now).ok())
                 .map(|e| e.schedule.due_at);
             TrendFacts { received_at: f.received_at.map(shanghai), shipped_at: f.shipped_at.map(shanghai), due_at }
@@ -233,6 +247,10 @@ pub fn order_clocks(
         order_id: o.id,
         order_no: o.order_no.to_string(),
         status: o.status,
+        company: o.company.clone(),
+        holder_name: o.holder_name.clone(),
+        contact_phone: o.contact_phone.clone(),
+        received_by: o.received_by.clone(),
         paid_at: o.paid_at,
         received_at: o.received_at,
         docs_approved_at: o.docs_approved_at,

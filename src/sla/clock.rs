@@ -40,6 +40,14 @@ impl Policy {
         }
     }
 
+    /// The short name a table column uses: 寄回 / 开票.
+    pub fn short_zh(self) -> &'static str {
+        match self {
+            Policy::Return => "寄回",
+            Policy::Invoice => "开票",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Policy::Return => "return",

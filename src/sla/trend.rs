@@ -38,12 +38,19 @@ impl Trend {
     pub fn build(facts: &[TrendFacts], now: DateTime<FixedOffset>, days: u32) -> Trend {
         let today = WorkingTime::shanghai_date(now);
         let first = today - Duration::days(i64::from(days.max(1)) - 1);
-        let mut out: Vec<DayCounts> = (0..days.max(1))
-            .map(|i| DayCounts { day: first + Duration::days(i64::from(i)), received: 0, shipped: 0, late: 0 })
+        Trend::build_days(facts, first, today, now)
+    }
+
+    /// Counts `facts` into the days `first..=last` as they stood at `now` (the manager's report asks for
+    /// any period; the board for the days up to today). An empty range gives no days.
+    pub fn build_days(facts: &[TrendFacts], first: NaiveDate, last: NaiveDate, now: DateTime<FixedOffset>) -> Trend {
+        let count = (last - first).num_days() + 1;
+        let mut out: Vec<DayCounts> = (0..count.max(0))
+            .map(|i| DayCounts { day: first + Duration::days(i), received: 0, shipped: 0, late: 0 })
             .collect();
         let mut slot = |t: DateTime<FixedOffset>| {
             let day = WorkingTime::shanghai_date(t);
-            (day >= first && day <= today).then(|| (day - first).num_days() as usize)
+            (day >= first && day <= last).then(|| (day - first).num_days() as usize)
         };
         for f in facts {
             if let Some(i) = f.received_at.and_then(&mut slot) {

@@ -16,7 +16,7 @@ use sqlx::{Database, Encode, Type};
 
 use super::{Actor, StoreResult};
 use crate::domain::order::Transition;
-use crate::domain::{AuditAction, Order, OrderNo, Status, Waybill};
+use crate::domain::{AuditAction, HoldReason, Order, OrderNo, Status, Waybill};
 
 #[async_trait]
 pub trait OrderStore: Send + Sync {
@@ -123,6 +123,8 @@ pub struct AuditEntry {
     pub from_status: Option<String>,
     pub to_status: Option<String>,
     pub reason: String,
+    /// On the move into a hold: why (migration 0009; `None` on older rows whose reason was not certain).
+    pub hold_reason: Option<HoldReason>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -139,18 +141,24 @@ pub struct ListQuery {
     pub after_id: i64,
 }
 
-/// What the working-day clocks of one order are computed from.
+/// What the working-day clocks of one order are computed from, with the few facts the manager's
+/// report names beside them (who received the key, the company and its holder, masked by the report).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClockFacts {
     pub order_id: i64,
     pub order_no: String,
     pub status: Status,
+    pub company: String,
+    pub holder_name: String,
+    pub contact_phone: String,
+    pub received_by: Option<String>,
     pub paid_at: Option<DateTime<Utc>>,
     pub received_at: Option<DateTime<Utc>>,
     pub docs_approved_at: Option<DateTime<Utc>>,
     pub shipped_at: Option<DateTime<Utc>>,
     pub invoice_status: crate::domain::InvoiceStatus,
-    /// Audit rows that matter to the clocks (holds, releases, shipping, invoice issue), oldest first.
+    /// Audit rows that matter to the clocks (holds, releases, shipping, invoice issue), oldest first;
+    /// for [`ClockScope::Reported`] also the moves to renewed and to cancelled or refunded.
     pub events: Vec<AuditEntry>,
 }
 
@@ -174,6 +182,9 @@ pub enum ClockScope {
     StoppedBetween { from: DateTime<Utc>, to: DateTime<Utc> },
     /// The open ones, and those received or shipped since `from` (the board's chart).
     ActiveSince { from: DateTime<Utc> },
+    /// Everything the manager's report for `[from, to)` reads: orders whose key was at the desk or whose
+    /// invoice was outstanding at some time in the period, and those put on hold in it.
+    Reported { from: DateTime<Utc>, to: DateTime<Utc> },
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -190,25 +201,36 @@ pub(super) struct AuditRecord<'a> {
     pub from: Option<Status>,
     pub to: Option<Status>,
     pub reason: &'a str,
+    /// Why, on the move into a hold (else `None`).
+    pub hold_reason: Option<HoldReason>,
 }
 
 impl<'a> AuditRecord<'a> {
-    /// The audit row of a planned change.
+    /// A row that moves no order into a hold.
+    pub fn new(
+        order_id: Option<i64>,
+        action: AuditAction,
+        from: Option<Status>,
+        to: Option<Status>,
+        reason: &'a str,
+    ) -> AuditRecord<'a> {
+        AuditRecord { order_id, action, from, to, reason, hold_reason: None }
+    }
+
+    /// The audit row of a planned change; a move into a hold records its reason.
     pub fn of_change(change: &'a PlannedChange) -> AuditRecord<'a> {
         let t = &change.transition;
+        let into_hold = t.to == Status::OnHold && t.from != Status::OnHold;
         AuditRecord {
-            order_id: Some(change.order_id),
-            action: change.action,
-            from: Some(t.from),
-            to: Some(t.to),
-            reason: t.reason.as_str(),
+            hold_reason: t.hold.as_ref().filter(|_| into_hold).map(|h| h.reason),
+            ..AuditRecord::new(Some(change.order_id), change.action, Some(t.from), Some(t.to), t.reason.as_str())
         }
     }
 }
 
 pub(super) const INSERT_AUDIT: &str =
-    "INSERT INTO audit_log (order_id, at, operator, desk, action, from_status, to_status, reason) \
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    "INSERT INTO audit_log (order_id, at, operator, desk, action, from_status, to_status, reason, hold_reason) \
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 /// Binds [`INSERT_AUDIT`].
 pub(super) fn bind_audit<'q, DB>(
@@ -232,10 +254,11 @@ where
         .bind(record.from.map(Status::code))
         .bind(record.to.map(Status::code))
         .bind(record.reason)
+        .bind(record.hold_reason.map(HoldReason::code))
 }
 
 pub(super) const SELECT_AUDIT_FOR_ORDER: &str = "SELECT id, order_id, at, operator, desk, action, from_status, \
-to_status, reason FROM audit_log WHERE order_id = $1 ORDER BY id";
+to_status, reason, hold_reason FROM audit_log WHERE order_id = $1 ORDER BY id";
 
 /// The order columns, in the order [`super::rows::push_order`] binds them.
 pub(super) const ORDER_COLUMNS: &str = "order_no, platform_order_no, kind, term_years, amount_fen, status, \
@@ -475,6 +498,17 @@ const CLOCK_ACTIVE_SINCE: &str = "o.received_at >= $1 OR o.shipped_at >= $1";
 /// Shipped or invoiced in `[$1, $2)`; `$3` the code of [`AuditAction::InvoiceIssued`].
 const CLOCK_STOPPED: &str = "(o.shipped_at >= $1 AND o.shipped_at < $2) OR EXISTS (SELECT 1 FROM audit_log i \
 WHERE i.order_id = o.id AND i.action = $3 AND i.at >= $1 AND i.at < $2)";
+/// What the report for `[$1, $2)` reads (`$3` the code of [`AuditAction::InvoiceIssued`]): the key at the
+/// desk at some time in the period (received before its end, not shipped before its start); the invoice
+/// outstanding at some time in it (approved before its end, and still pending or issued in or after
+/// it); or a hold begun in it.
+const CLOCK_REPORTED: &str = "(o.received_at < $2 AND (o.shipped_at IS NULL OR o.shipped_at >= $1)) \
+OR (o.docs_approved_at < $2 AND (o.invoice_status = 'pending' OR EXISTS (SELECT 1 FROM audit_log i \
+WHERE i.order_id = o.id AND i.action = $3 AND i.at >= $1))) \
+OR EXISTS (SELECT 1 FROM audit_log h WHERE h.order_id = o.id AND h.to_status = 'on_hold' AND h.at >= $1 AND h.at < $2)";
+/// The moves the report reads besides the clocks' events: renewals, and the end of an order's clocks
+/// without a stop (cancelled or refunded).
+const REPORTED_STATUSES: [Status; 4] = [Status::Renewed, Status::Cancelled, Status::Refunding, Status::Refunded];
 
 /// The audit actions the clocks read besides holds and releases (which they find by status).
 const CLOCK_EVENT_ACTIONS: [AuditAction; 3] =
@@ -503,19 +537,31 @@ impl ClockQueries {
                 (CLOCK_STOPPED.to_string(), vec![from, to], vec![AuditAction::InvoiceIssued.code()])
             }
             ClockScope::ActiveSince { from } => (format!("{CLOCK_OPEN} OR {CLOCK_ACTIVE_SINCE}"), vec![from], vec![]),
+            ClockScope::Reported { from, to } => {
+                (CLOCK_REPORTED.to_string(), vec![from, to], vec![AuditAction::InvoiceIssued.code()])
+            }
+        };
+        let extra_statuses = match scope {
+            ClockScope::Reported { .. } => {
+                let codes: Vec<String> = REPORTED_STATUSES.iter().map(|s| format!("'{}'", s.code())).collect();
+                format!(" OR a.to_status IN ({})", codes.join(", "))
+            }
+            _ => String::new(),
         };
         let first = times.len() + filter_codes.len() + 1;
         let actions: Vec<String> = (first..first + CLOCK_EVENT_ACTIONS.len()).map(|n| format!("${n}")).collect();
         let events_codes = filter_codes.iter().copied().chain(CLOCK_EVENT_ACTIONS.map(AuditAction::code)).collect();
         ClockQueries {
             orders: format!(
-                "SELECT o.id, o.order_no, o.status, o.paid_at, o.received_at, o.docs_approved_at, o.shipped_at, \
-                 o.invoice_status FROM orders o WHERE {filter} ORDER BY o.id"
+                "SELECT o.id, o.order_no, o.status, o.company, o.holder_name, o.contact_phone, o.received_by, \
+                 o.paid_at, o.received_at, o.docs_approved_at, o.shipped_at, o.invoice_status FROM orders o \
+                 WHERE {filter} ORDER BY o.id"
             ),
             events: format!(
-                "SELECT a.id, a.order_id, a.at, a.operator, a.desk, a.action, a.from_status, a.to_status, a.reason \
-                 FROM audit_log a JOIN orders o ON o.id = a.order_id WHERE ({filter}) AND (a.to_status = 'on_hold' \
-                 OR a.from_status = 'on_hold' OR a.action IN ({})) ORDER BY a.order_id, a.id",
+                "SELECT a.id, a.order_id, a.at, a.operator, a.desk, a.action, a.from_status, a.to_status, a.reason, \
+                 a.hold_reason FROM audit_log a JOIN orders o ON o.id = a.order_id WHERE ({filter}) AND \
+                 (a.to_status = 'on_hold' OR a.from_status = 'on_hold' OR a.action IN ({}){extra_statuses}) \
+                 ORDER BY a.order_id, a.id",
                 actions.join(", ")
             ),
             times,
@@ -532,8 +578,12 @@ mod tests {
     #[test]
     fn clock_queries_bind_every_placeholder_once_in_order() {
         let t = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
-        let scopes =
-            [ClockScope::Open, ClockScope::StoppedBetween { from: t, to: t }, ClockScope::ActiveSince { from: t }];
+        let scopes = [
+            ClockScope::Open,
+            ClockScope::StoppedBetween { from: t, to: t },
+            ClockScope::ActiveSince { from: t },
+            ClockScope::Reported { from: t, to: t },
+        ];
         for scope in scopes {
             let q = ClockQueries::new(scope);
             let placeholders = |sql: &str| (1..10).filter(|n| sql.contains(&format!("${n}"))).count();
@@ -546,6 +596,19 @@ mod tests {
             );
             for action in CLOCK_EVENT_ACTIONS {
                 assert!(!q.events.contains(&format!("'{action}'")) && !q.orders.contains(&format!("'{action}'")));
+            }
+        }
+    }
+
+    #[test]
+    fn the_hold_reason_migration_knows_every_reasons_label() {
+        for text in [
+            include_str!("../../sql/sqlite/0009_hold_reason.sql"),
+            include_str!("../../sql/postgres/0009_hold_reason.sql"),
+        ] {
+            for reason in HoldReason::ALL {
+                let line = format!("WHEN '{}' THEN '{}'", reason.label(), reason.code());
+                assert!(text.contains(&line), "0009 lacks {line}");
             }
         }
     }

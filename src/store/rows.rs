@@ -270,6 +270,7 @@ pub struct AuditRow {
     from_status: Option<String>,
     to_status: Option<String>,
     reason: String,
+    hold_reason: Option<String>,
 }
 
 impl TryFrom<AuditRow> for AuditEntry {
@@ -288,6 +289,7 @@ impl TryFrom<AuditRow> for AuditEntry {
             from_status: r.from_status,
             to_status: r.to_status,
             reason: r.reason,
+            hold_reason: r.hold_reason.as_deref().and_then(HoldReason::from_code),
         })
     }
 }
@@ -311,6 +313,10 @@ pub struct ClockOrderRow {
     pub id: i64,
     pub order_no: String,
     pub status: String,
+    pub company: String,
+    pub holder_name: String,
+    pub contact_phone: String,
+    pub received_by: Option<String>,
     pub paid_at: Option<DateTime<Utc>>,
     pub received_at: Option<DateTime<Utc>>,
     pub docs_approved_at: Option<DateTime<Utc>>,
@@ -337,6 +343,10 @@ pub fn clock_facts(orders: Vec<ClockOrderRow>, events: Vec<AuditRow>) -> Result<
                 events: by_order.remove(&o.id).unwrap_or_default(),
                 order_id: o.id,
                 order_no: o.order_no,
+                company: o.company,
+                holder_name: o.holder_name,
+                contact_phone: o.contact_phone,
+                received_by: o.received_by,
                 paid_at: o.paid_at,
                 received_at: o.received_at,
                 docs_approved_at: o.docs_approved_at,
@@ -672,6 +682,7 @@ mod tests {
             from_status: None,
             to_status: None,
             reason: String::new(),
+            hold_reason: None,
         }
     }
 

@@ -111,6 +111,7 @@ impl OrderStore for PgStore {
                     from,
                     to: Some(to),
                     reason: sql::IMPORT_REASON,
+                    hold_reason: None,
                 };
                 insert_audit(&mut tx, &audit, actor, at).await?;
             }
@@ -233,8 +234,7 @@ impl OrderStore for PgStore {
             .await
             .map_err(StoreError::from_sqlx)?;
         let reason = sql::unmatched_reason(waybill);
-        let audit =
-            AuditRecord { order_id: None, action: AuditAction::UnmatchedParcel, from: None, to: None, reason: &reason };
+        let audit = AuditRecord::new(None, AuditAction::UnmatchedParcel, None, None, &reason);
         insert_audit(&mut tx, &audit, actor, at).await?;
         tx.commit().await.map_err(StoreError::from_sqlx)?;
         Ok(id)
@@ -272,7 +272,7 @@ impl OrderStore for PgStore {
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
-        insert_audit(&mut conn, &AuditRecord { order_id, action, from: None, to: None, reason }, actor, at).await
+        insert_audit(&mut conn, &AuditRecord::new(order_id, action, None, None, reason), actor, at).await
     }
 
     async fn record_booking(&self, b: &BookedShipment, actor: &Actor, at: DateTime<Utc>) -> StoreResult<()> {
@@ -296,6 +296,7 @@ impl OrderStore for PgStore {
             from: Some(b.status),
             to: Some(b.status),
             reason: &reason,
+            hold_reason: None,
         };
         insert_audit(&mut tx, &audit, actor, at).await?;
         tx.commit().await.map_err(StoreError::from_sqlx)

@@ -94,6 +94,7 @@ impl DocumentStore for SqliteStore {
             from: None,
             to: None,
             reason: &reason,
+            hold_reason: None,
         };
         insert_audit(&mut tx, &audit, actor, at).await?;
         tx.commit().await.map_err(StoreError::from_sqlx)?;

@@ -136,6 +136,7 @@ impl MemberStore for SqliteStore {
             from: Some(from),
             to: Some(to),
             reason: change.reason.as_str(),
+            hold_reason: None,
         };
         insert_audit(&mut tx, &audit, actor, at).await?;
         tx.commit().await.map_err(StoreError::from_sqlx)

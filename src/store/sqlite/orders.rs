@@ -110,6 +110,7 @@ impl OrderStore for SqliteStore {
                     from,
                     to: Some(to),
                     reason: sql::IMPORT_REASON,
+                    hold_reason: None,
                 };
                 insert_audit(&mut tx, &audit, actor, at).await?;
             }
@@ -232,8 +233,7 @@ impl OrderStore for SqliteStore {
             .await
             .map_err(StoreError::from_sqlx)?;
         let reason = sql::unmatched_reason(waybill);
-        let audit =
-            AuditRecord { order_id: None, action: AuditAction::UnmatchedParcel, from: None, to: None, reason: &reason };
+        let audit = AuditRecord::new(None, AuditAction::UnmatchedParcel, None, None, &reason);
         insert_audit(&mut tx, &audit, actor, at).await?;
         tx.commit().await.map_err(StoreError::from_sqlx)?;
         Ok(id)
@@ -271,7 +271,7 @@ impl OrderStore for SqliteStore {
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await.map_err(StoreError::from_sqlx)?;
-        insert_audit(&mut conn, &AuditRecord { order_id, action, from: None, to: None, reason }, actor, at).await
+        insert_audit(&mut conn, &AuditRecord::new(order_id, action, None, None, reason), actor, at).await
     }
 
     async fn record_booking(&self, b: &BookedShipment, actor: &Actor, at: DateTime<Utc>) -> StoreResult<()> {
@@ -295,6 +295,7 @@ impl OrderStore for SqliteStore {
             from: Some(b.status),
             to: Some(b.status),
             reason: &reason,
+            hold_reason: None,
         };
         insert_audit(&mut tx, &audit, actor, at).await?;
         tx.commit().await.map_err(StoreError::from_sqlx)
