@@ -138,11 +138,11 @@ fn main() {
 /// The audit rows the desk would have written for every order, inserted in one transaction.
 async fn write_audit_trail(url: &str) -> usize {
     let pool = sqlx::SqlitePool::connect(url).await.expect("pool");
-    let orders: Vec<(i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, String)> =
-        sqlx::query_as("SELECT id, received_at, shipped_at, status FROM orders ORDER BY id")
-            .fetch_all(&pool)
-            .await
-            .expect("orders");
+    type OrderRow = (i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, String);
+    let orders: Vec<OrderRow> = sqlx::query_as("SELECT id, received_at, shipped_at, status FROM orders ORDER BY id")
+        .fetch_all(&pool)
+        .await
+        .expect("orders");
     let mut rows: Vec<Row> = Vec::new();
     for (id, received, shipped, status) in &orders {
         let Some(received) = *received else { continue };

@@ -15,6 +15,7 @@ mod member;
 mod race;
 mod reader;
 mod renewal_store;
+mod report;
 mod sla;
 mod store_story;
 mod token;

@@ -29,11 +29,19 @@ fn reason_label(reason: Option<HoldReason>) -> String {
 
 /// One order's facts for the report, its holder's name and phone masked.
 fn order_facts(f: &ClockFacts) -> OrderFacts {
-    let renewed = f.events.iter().rev().find(|e| e.to_status.as_deref() == Some(Status::Renewed.code()));
-    let withdrawal =
-        f.events.iter().find(|e| e.to_status.as_deref().and_then(Status::from_code).is_some_and(withdrawn));
-    // Withdrawn without a recorded move (imported so), or still unpaid: its clocks never counted as open.
-    let never = (withdrawn(f.status) || f.status == Status::Unpaid).then(|| DateTime::<Utc>::MIN_UTC);
+    // An order imported as renewed was not renewed at the desk.
+    let renewed = f
+        .events
+        .iter()
+        .rev()
+        .find(|e| e.action != AuditAction::Import && e.to_status.as_deref() == Some(Status::Renewed.code()));
+    // Withdrawn without a move at the desk (imported so), or still unpaid: its clocks never counted as open.
+    let never = (withdrawn(f.status) || f.status == Status::Unpaid).then_some(DateTime::<Utc>::MIN_UTC);
+    let withdrawal = f
+        .events
+        .iter()
+        .find(|e| e.to_status.as_deref().and_then(Status::from_code).is_some_and(withdrawn))
+        .map(|e| if e.action == AuditAction::Import { DateTime::<Utc>::MIN_UTC } else { e.at });
     OrderFacts {
         order_no: f.order_no.clone(),
         company: f.company.clone(),
@@ -47,7 +55,7 @@ fn order_facts(f: &ClockFacts) -> OrderFacts {
             at: shanghai(at),
             by: last_action(f, AuditAction::Ship).map_or_else(|| "-".into(), |e| e.operator.clone()),
         }),
-        withdrawn_at: withdrawal.map(|e| e.at).or(never).map(shanghai),
+        withdrawn_at: withdrawal.or(never).map(shanghai),
         clocks: clocks_of(f),
         holds: holds(f)
             .into_iter()

@@ -265,6 +265,11 @@ fn p90(sorted: &[i64]) -> Option<f64> {
     (n > 0).then(|| hours(sorted[(n * 9).div_ceil(10) - 1]))
 }
 
+/// The stamp, if it falls where `within` says.
+fn seen(stamp: &Option<Stamp>, within: impl Fn(DateTime<FixedOffset>) -> bool) -> Option<&Stamp> {
+    stamp.as_ref().filter(|s| within(s.at))
+}
+
 /// `11-24 10:00`.
 fn short(t: DateTime<FixedOffset>) -> String {
     in_shanghai(&t).format("%m-%d %H:%M").to_string()
@@ -296,9 +301,6 @@ pub fn build(
     let mut holds: BTreeMap<&str, HoldTally> = BTreeMap::new();
 
     for order in orders {
-        fn seen<'a>(stamp: &'a Option<Stamp>, within: impl Fn(DateTime<FixedOffset>) -> bool) -> Option<&'a Stamp> {
-            stamp.as_ref().filter(|s| within(s.at))
-        }
         if let Some(s) = seen(&order.received, within) {
             received += 1;
             counts.entry(&s.by).or_default()[0] += 1;
@@ -700,7 +702,8 @@ mod tests {
             ]
         );
         assert_eq!(report.days[4].return_clocks, MetMissed { met: 0, missed: 1 });
-        let ops: Vec<(&str, u64, u64, Option<f64>, u64, u64)> = report
+        type Row<'a> = (&'a str, u64, u64, Option<f64>, u64, u64);
+        let ops: Vec<Row> = report
             .operators
             .iter()
             .map(|o| (o.operator.as_str(), o.received, o.shipped, o.median_turnaround_hours, o.met, o.missed))

@@ -110,7 +110,7 @@ fn overview(report: &PeriodReport) -> Sheet {
     for p in &report.problems {
         rows.push(vec![Cell::text("无法计算"), Cell::text(p)]);
     }
-    Sheet { name: OVERVIEW, header: vec!["项目", "数值"], rows, widths: vec![28, 26, 10, 14] }
+    Sheet { name: OVERVIEW, header: vec!["项目", "数值"], rows, widths: vec![26, 24, 8, 12] }
 }
 
 fn daily(report: &PeriodReport) -> Sheet {

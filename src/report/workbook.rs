@@ -33,8 +33,9 @@ pub fn render(report: &PeriodReport) -> Result<Vec<u8>, XlsxError> {
         let worksheet = workbook.add_worksheet();
         write_sheet(worksheet, sheet, &formats)?;
         if sheet.name == sheets::OVERVIEW {
+            // Below the overview's tables, within the printed page's width.
             let days = all.iter().find(|s| s.name == sheets::DAILY).map_or(0, |s| s.rows.len());
-            worksheet.insert_chart(0, 5, &daily_chart(days))?;
+            worksheet.insert_chart(sheet.rows.len() as u32 + 3, 0, &daily_chart(days))?;
         }
     }
     workbook.save_to_buffer()
@@ -49,6 +50,11 @@ fn write_sheet(worksheet: &mut Worksheet, sheet: &Sheet, formats: &Formats) -> R
         worksheet.set_column_width(col as u16, *width)?;
     }
     worksheet.set_freeze_panes(1, 0)?;
+    // Printed (or converted to PDF) a sheet is one page wide; the wide ones lie on their side. A4.
+    worksheet.set_paper_size(9).set_print_fit_to_pages(1, 0).set_header(format!("&L{}&R&P / &N", sheet.name));
+    if sheet.widths.iter().map(|w| u32::from(*w)).sum::<u32>() > 90 {
+        worksheet.set_landscape();
+    }
     for (i, row) in sheet.rows.iter().enumerate() {
         let r = i as u32 + 1;
         for (col, cell) in row.iter().enumerate() {
@@ -77,7 +83,8 @@ fn write_sheet(worksheet: &mut Worksheet, sheet: &Sheet, formats: &Formats) -> R
 }
 
 /// Received, shipped and late per day: three series over the 每日 rows `1..=days` (one empty row when
-/// the period has none), each named by its column heading.
+/// the period has none), each named by its column heading; the days as text labels (`11-24`), so the
+/// quiet weekends the sheet leaves out leave no gaps.
 fn daily_chart(days: usize) -> Chart {
     let last = days.max(1) as u32;
     let mut chart = Chart::new(ChartType::Column);
@@ -89,8 +96,8 @@ fn daily_chart(days: usize) -> Chart {
             .set_categories((sheets::DAILY, 1, sheets::DAILY_DATE_COL, last, sheets::DAILY_DATE_COL))
             .set_values((sheets::DAILY, 1, col, last, col));
     }
-    chart.x_axis().set_name("日期");
+    chart.x_axis().set_name("日期").set_text_axis(true).set_num_format("mm-dd");
     chart.y_axis().set_name("件数");
-    chart.set_width(720).set_height(360);
+    chart.set_width(560).set_height(300);
     chart
 }

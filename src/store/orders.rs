@@ -217,6 +217,16 @@ impl<'a> AuditRecord<'a> {
         AuditRecord { order_id, action, from, to, reason, hold_reason: None }
     }
 
+    /// The audit row of an import that moved order `id` from `from` to `to`; an order imported on hold
+    /// records its hold's reason.
+    pub fn of_import(id: i64, from: Option<Status>, to: Status, order: &Order) -> AuditRecord<'static> {
+        let into_hold = to == Status::OnHold && from != Some(Status::OnHold);
+        AuditRecord {
+            hold_reason: order.hold.as_ref().filter(|_| into_hold).map(|h| h.reason),
+            ..AuditRecord::new(Some(id), AuditAction::Import, from, Some(to), IMPORT_REASON)
+        }
+    }
+
     /// The audit row of a planned change; a move into a hold records its reason.
     pub fn of_change(change: &'a PlannedChange) -> AuditRecord<'a> {
         let t = &change.transition;

@@ -104,15 +104,7 @@ impl OrderStore for SqliteStore {
                 }
             };
             if from != Some(to) {
-                let audit = AuditRecord {
-                    order_id: Some(id),
-                    action: AuditAction::Import,
-                    from,
-                    to: Some(to),
-                    reason: sql::IMPORT_REASON,
-                    hold_reason: None,
-                };
-                insert_audit(&mut tx, &audit, actor, at).await?;
+                insert_audit(&mut tx, &AuditRecord::of_import(id, from, to, o), actor, at).await?;
             }
         }
         tx.commit().await.map_err(StoreError::from_sqlx)?;
