@@ -210,6 +210,8 @@ both_backends!(the_report_agrees_with_sla_report_the_board_and_its_chart, async 
     let report = ops::report::build(s, &rules, sc.period, now).await.unwrap();
     assert!(report.problems.is_empty(), "{:?}", report.problems);
     assert_eq!(report.as_of, now.min(sc.period.end()));
+    // Read three orders at a time, the same report.
+    assert_eq!(ops::report::build_in_pages(s, &rules, sc.period, now, 3).await.unwrap(), report);
 
     // The scenario, by hand.
     let o = &report.overview;

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::domain::{mask, AuditAction, HoldReason, Status};
 use crate::report::figures::{HoldSpan, Stamp};
-use crate::report::{FileForm, OrderFacts, ParcelFacts, Period, PeriodReport};
+use crate::report::{FileForm, OrderFacts, ParcelFacts, Period, PeriodReport, ReportBuilder};
 use crate::sla::{ClockRules, SHANGHAI};
 use crate::store::{ClockFacts, ClockScope, Store};
 
@@ -64,6 +64,9 @@ fn order_facts(f: &ClockFacts) -> OrderFacts {
     }
 }
 
+/// Orders read from the store at a time: a year's are never all in memory at once.
+pub const PAGE: i64 = 5_000;
+
 /// The report of `period` as it stands at `now` (the period's end, if that came first).
 pub async fn build(
     store: &dyn Store,
@@ -71,13 +74,33 @@ pub async fn build(
     period: Period,
     now: DateTime<FixedOffset>,
 ) -> Result<PeriodReport, OpsError> {
+    build_in_pages(store, rules, period, now, PAGE).await
+}
+
+/// [`build`], reading `page` orders at a time.
+pub async fn build_in_pages(
+    store: &dyn Store,
+    rules: &ClockRules,
+    period: Period,
+    now: DateTime<FixedOffset>,
+    page: i64,
+) -> Result<PeriodReport, OpsError> {
     if period.start() > now {
         return Err(OpsError::Invalid(format!("报表期间 {} 尚未开始", period.label())));
     }
     let (from, to) = (period.start().with_timezone(&Utc), period.end().with_timezone(&Utc));
-    let facts = store.clock_facts(ClockScope::Reported { from, to }).await?;
-    let orders: Vec<OrderFacts> = facts.iter().map(order_facts).collect();
-    drop(facts);
+    let mut builder = ReportBuilder::new(rules, period, now);
+    let mut after_id = 0;
+    loop {
+        let facts = store.clock_facts(ClockScope::Reported { from, to, after_id, limit: page.max(1) }).await?;
+        for f in &facts {
+            builder.add(&order_facts(f));
+        }
+        match facts.last() {
+            Some(last) if facts.len() as i64 >= page.max(1) => after_id = last.order_id,
+            _ => break,
+        }
+    }
     let parcels: Vec<ParcelFacts> = store
         .unmatched_parcels()
         .await?
@@ -89,7 +112,7 @@ pub async fn build(
             desk: p.desk,
         })
         .collect();
-    Ok(crate::report::build(rules, period, now, &orders, &parcels))
+    Ok(builder.finish(&parcels))
 }
 
 /// A report written to a file.

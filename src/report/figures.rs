@@ -283,49 +283,94 @@ pub fn build(
     orders: &[OrderFacts],
     parcels: &[ParcelFacts],
 ) -> PeriodReport {
-    let (start, end) = (period.start(), period.end());
-    let as_of = in_shanghai(&now.min(end));
-    let time = rules.working_time();
-    let within = |t: DateTime<FixedOffset>| t >= start && t < as_of;
-    let mut problems = Vec::new();
-
-    let mut closed: Vec<ClosedClock> = Vec::new();
-    let mut tallies = [ClockTally::default(), ClockTally::default()];
-    let mut late = Vec::new();
-    let mut trend_facts = Vec::with_capacity(orders.len());
-    let mut turnaround: Vec<i64> = Vec::new();
-    let mut turnaround_by: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
-    let mut counts: BTreeMap<&str, [u64; 3]> = BTreeMap::new();
-    let (mut received, mut renewed, mut shipped) = (0u64, 0u64, 0u64);
-    let mut renewed_by_day: BTreeMap<NaiveDate, u32> = BTreeMap::new();
-    let mut holds: BTreeMap<&str, HoldTally> = BTreeMap::new();
-
+    let mut builder = ReportBuilder::new(rules, period, now);
     for order in orders {
-        if let Some(s) = seen(&order.received, within) {
-            received += 1;
-            counts.entry(&s.by).or_default()[0] += 1;
+        builder.add(order);
+    }
+    builder.finish(parcels)
+}
+
+/// The report built one order at a time, so the orders of a year need not be held at once: what it
+/// keeps grows with the figures (the stopped clocks, the late rows, one small record per order for the
+/// per-day chart), not with the orders' histories.
+pub struct ReportBuilder<'r> {
+    rules: &'r ClockRules,
+    period: Period,
+    start: DateTime<FixedOffset>,
+    end: DateTime<FixedOffset>,
+    as_of: DateTime<FixedOffset>,
+    problems: Vec<String>,
+    closed: Vec<ClosedClock>,
+    tallies: [ClockTally; 2],
+    late: Vec<LateRow>,
+    trend_facts: Vec<TrendFacts>,
+    turnaround: Vec<i64>,
+    turnaround_by: BTreeMap<String, Vec<i64>>,
+    /// Received, renewed, shipped per operator.
+    counts: BTreeMap<String, [u64; 3]>,
+    totals: [u64; 3],
+    renewed_by_day: BTreeMap<NaiveDate, u32>,
+    holds: BTreeMap<String, HoldTally>,
+}
+
+/// `map[key]`, inserted with `make` when missing, without copying the key on a hit.
+fn slot<'m, V>(map: &'m mut BTreeMap<String, V>, key: &str, make: impl FnOnce() -> V) -> &'m mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_owned(), make());
+    }
+    map.get_mut(key).expect("inserted above")
+}
+
+impl<'r> ReportBuilder<'r> {
+    pub fn new(rules: &'r ClockRules, period: Period, now: DateTime<FixedOffset>) -> ReportBuilder<'r> {
+        let (start, end) = (period.start(), period.end());
+        ReportBuilder {
+            rules,
+            period,
+            start,
+            end,
+            as_of: in_shanghai(&now.min(end)),
+            problems: Vec::new(),
+            closed: Vec::new(),
+            tallies: [ClockTally::default(); 2],
+            late: Vec::new(),
+            trend_facts: Vec::new(),
+            turnaround: Vec::new(),
+            turnaround_by: BTreeMap::new(),
+            counts: BTreeMap::new(),
+            totals: [0; 3],
+            renewed_by_day: BTreeMap::new(),
+            holds: BTreeMap::new(),
+        }
+    }
+
+    /// Counts one order in.
+    pub fn add(&mut self, order: &OrderFacts) {
+        let (start, end, as_of) = (self.start, self.end, self.as_of);
+        let rules = self.rules;
+        let time = rules.working_time();
+        let within = |t: DateTime<FixedOffset>| t >= start && t < as_of;
+        for (kind, stamp) in [&order.received, &order.renewed, &order.shipped].into_iter().enumerate() {
+            if let Some(s) = seen(stamp, within) {
+                self.totals[kind] += 1;
+                slot(&mut self.counts, &s.by, Default::default)[kind] += 1;
+            }
         }
         if let Some(s) = seen(&order.renewed, within) {
-            renewed += 1;
-            counts.entry(&s.by).or_default()[1] += 1;
-            *renewed_by_day.entry(WorkingTime::shanghai_date(s.at)).or_default() += 1;
+            *self.renewed_by_day.entry(WorkingTime::shanghai_date(s.at)).or_default() += 1;
         }
-        if let Some(s) = seen(&order.shipped, within) {
-            shipped += 1;
-            counts.entry(&s.by).or_default()[2] += 1;
-            if let Some(r) = &order.received {
-                match time.business_seconds_between(r.at, s.at) {
-                    Ok(seconds) => {
-                        turnaround.push(seconds);
-                        turnaround_by.entry(&s.by).or_default().push(seconds);
-                    }
-                    Err(e) => problems.push(format!("{}（周转）：{e}", order.order_no)),
+        if let (Some(s), Some(r)) = (seen(&order.shipped, within), &order.received) {
+            match time.business_seconds_between(r.at, s.at) {
+                Ok(seconds) => {
+                    self.turnaround.push(seconds);
+                    slot(&mut self.turnaround_by, &s.by, Vec::new).push(seconds);
                 }
+                Err(e) => self.problems.push(format!("{}（周转）：{e}", order.order_no)),
             }
         }
         let withdrawn = order.withdrawn_at.is_some_and(|w| w <= as_of);
         for hold in order.holds.iter().filter(|h| within(h.from)) {
-            let tally = holds.entry(&hold.reason).or_insert_with(|| HoldTally {
+            let tally = slot(&mut self.holds, &hold.reason, || HoldTally {
                 reason: hold.reason.clone(),
                 holds: 0,
                 still_on_hold: 0,
@@ -336,14 +381,13 @@ pub fn build(
             tally.still_on_hold += u64::from(until.is_none());
             match time.business_seconds_between(hold.from, until.unwrap_or(as_of)) {
                 Ok(seconds) => tally.hours += seconds as f64 / 3600.0,
-                Err(e) => problems.push(format!("{}（挂起）：{e}", order.order_no)),
+                Err(e) => self.problems.push(format!("{}（挂起）：{e}", order.order_no)),
             }
         }
         let mut due_for_chart = None;
         for board_order in &order.clocks {
             let clock = &board_order.clock;
             let policy = clock.policy;
-            let tally = &mut tallies[usize::from(policy == Policy::Invoice)];
             let operator = board_order.stopped_by.as_deref().unwrap_or("-");
             if policy == Policy::Return && !withdrawn {
                 due_for_chart = rules.evaluate(clock, as_of).ok().map(|e| e.schedule.due_at);
@@ -358,13 +402,14 @@ pub fn build(
             let evaluation = match evaluation {
                 Ok(e) => e,
                 Err(e) => {
-                    problems.push(format!("{} ({}): {e}", board_order.order_no, policy.as_str()));
+                    self.problems.push(format!("{} ({}): {e}", board_order.order_no, policy.as_str()));
                     continue;
                 }
             };
-            let late_row = match evaluation.state {
+            let tally = &mut self.tallies[usize::from(policy == Policy::Invoice)];
+            let is_late = match evaluation.state {
                 ClockState::Met | ClockState::Missed => {
-                    closed.extend(ClosedClock::from_evaluation(&evaluation, operator));
+                    self.closed.extend(ClosedClock::from_evaluation(&evaluation, operator));
                     let met = evaluation.state == ClockState::Met;
                     tally.met += u64::from(met);
                     tally.missed += u64::from(!met);
@@ -376,14 +421,14 @@ pub fn build(
                     state == ClockState::Breached
                 }
             };
-            if late_row {
+            if is_late {
                 let responsible = board_order
                     .stopped_by
                     .clone()
                     .filter(|_| evaluation.stopped_at.is_some())
                     .or_else(|| order.received.as_ref().filter(|_| policy == Policy::Return).map(|r| r.by.clone()))
                     .unwrap_or_else(|| "-".into());
-                late.push(LateRow {
+                self.late.push(LateRow {
                     order_no: order.order_no.clone(),
                     policy,
                     company: order.company.clone(),
@@ -399,110 +444,126 @@ pub fn build(
                 });
             }
         }
-        trend_facts.push(TrendFacts {
+        let trend = TrendFacts {
             received_at: order.received.as_ref().map(|r| r.at),
             shipped_at: order.shipped.as_ref().map(|s| s.at),
             due_at: due_for_chart,
-        });
-    }
-
-    let sla = summarise(&closed);
-    let by_policy = |policy: Policy| -> SlaReport {
-        let of_policy: Vec<ClosedClock> = closed.iter().filter(|c| c.policy == policy).cloned().collect();
-        summarise(&of_policy)
-    };
-    let (return_days, invoice_days) = (by_policy(Policy::Return), by_policy(Policy::Invoice));
-    let day_tally = |report: &SlaReport, day: NaiveDate| {
-        report.by_day.iter().find(|d| d.day == day).map(|d| d.tally).unwrap_or_default()
-    };
-    let last_day = WorkingTime::shanghai_date(as_of - Duration::seconds(1)).min(period.last);
-    let trend = Trend::build_days(&trend_facts, period.first, last_day, as_of);
-    let days: Vec<DayRow> = trend
-        .days
-        .iter()
-        .map(|d| DayRow {
-            day: d.day,
-            working: rules.calendar().is_working_day(d.day).ok(),
-            received: d.received,
-            renewed: renewed_by_day.get(&d.day).copied().unwrap_or(0),
-            shipped: d.shipped,
-            return_clocks: day_tally(&return_days, d.day),
-            invoice_clocks: day_tally(&invoice_days, d.day),
-            late: d.late,
-        })
-        .filter(|row| {
-            row.working != Some(false)
-                || row.received + row.renewed + row.shipped + row.late > 0
-                || row.return_clocks != MetMissed::default()
-                || row.invoice_clocks != MetMissed::default()
-        })
-        .collect();
-
-    let mut operators: BTreeMap<String, OperatorRow> = BTreeMap::new();
-    let row = |name: &str| OperatorRow {
-        operator: name.to_owned(),
-        received: 0,
-        renewed: 0,
-        shipped: 0,
-        median_turnaround_hours: None,
-        met: 0,
-        missed: 0,
-    };
-    for (name, [r, n, s]) in &counts {
-        let entry = operators.entry((*name).to_owned()).or_insert_with(|| row(name));
-        (entry.received, entry.renewed, entry.shipped) = (*r, *n, *s);
-    }
-    for tally in &sla.by_operator {
-        let entry = operators.entry(tally.operator.clone()).or_insert_with(|| row(&tally.operator));
-        (entry.met, entry.missed) = (tally.tally.met, tally.tally.missed);
-    }
-    for (name, seconds) in turnaround_by.iter_mut() {
-        seconds.sort_unstable();
-        if let Some(entry) = operators.get_mut(*name) {
-            entry.median_turnaround_hours = median(seconds);
+        };
+        if trend.received_at.is_some() || trend.shipped_at.is_some() || trend.due_at.is_some() {
+            self.trend_facts.push(trend);
         }
     }
 
-    turnaround.sort_unstable();
-    let mut unmatched: Vec<UnmatchedRow> = parcels
-        .iter()
-        .filter(|p| p.scanned_at < as_of)
-        .map(|p| UnmatchedRow {
-            waybill: p.waybill.clone(),
-            scanned_at: in_shanghai(&p.scanned_at),
-            operator: p.operator.clone(),
-            desk: p.desk.clone(),
-            waited_hours: time.business_seconds_between(p.scanned_at, as_of).ok().map(hours),
-            waited_days: (WorkingTime::shanghai_date(as_of) - WorkingTime::shanghai_date(p.scanned_at)).num_days(),
-        })
-        .collect();
-    unmatched.sort_by_key(|p| p.scanned_at);
-    late.sort_by(|a, b| a.due_at.cmp(&b.due_at).then_with(|| a.order_no.cmp(&b.order_no)));
+    /// The report, with the unmatched parcels.
+    pub fn finish(self, parcels: &[ParcelFacts]) -> PeriodReport {
+        let (period, as_of, rules) = (self.period, self.as_of, self.rules);
+        let time = rules.working_time();
+        let closed = self.closed;
+        let sla = summarise(&closed);
+        let by_policy = |policy: Policy| -> SlaReport {
+            let of_policy: Vec<ClosedClock> = closed.iter().filter(|c| c.policy == policy).cloned().collect();
+            summarise(&of_policy)
+        };
+        let (return_days, invoice_days) = (by_policy(Policy::Return), by_policy(Policy::Invoice));
+        let day_tally = |report: &SlaReport, day: NaiveDate| {
+            report.by_day.iter().find(|d| d.day == day).map(|d| d.tally).unwrap_or_default()
+        };
+        let last_day = WorkingTime::shanghai_date(as_of - Duration::seconds(1)).min(period.last);
+        let trend = Trend::build_days(&self.trend_facts, period.first, last_day, as_of);
+        let days: Vec<DayRow> = trend
+            .days
+            .iter()
+            .map(|d| DayRow {
+                day: d.day,
+                working: rules.calendar().is_working_day(d.day).ok(),
+                received: d.received,
+                renewed: self.renewed_by_day.get(&d.day).copied().unwrap_or(0),
+                shipped: d.shipped,
+                return_clocks: day_tally(&return_days, d.day),
+                invoice_clocks: day_tally(&invoice_days, d.day),
+                late: d.late,
+            })
+            .filter(|row| {
+                row.working != Some(false)
+                    || row.received + row.renewed + row.shipped + row.late > 0
+                    || row.return_clocks != MetMissed::default()
+                    || row.invoice_clocks != MetMissed::default()
+            })
+            .collect();
 
-    let [return_clocks, invoice_clocks] = tallies;
-    PeriodReport {
-        period,
-        as_of,
-        overview: Overview {
-            received,
-            renewed,
-            shipped,
-            return_clocks,
-            invoice_clocks,
-            turnaround: Turnaround {
-                orders: turnaround.len() as u64,
-                median_hours: median(&turnaround),
-                p90_hours: p90(&turnaround),
+        let row = |name: &str| OperatorRow {
+            operator: name.to_owned(),
+            received: 0,
+            renewed: 0,
+            shipped: 0,
+            median_turnaround_hours: None,
+            met: 0,
+            missed: 0,
+        };
+        let mut operators: BTreeMap<String, OperatorRow> = BTreeMap::new();
+        for (name, [r, n, s]) in &self.counts {
+            let entry = slot(&mut operators, name, || row(name));
+            (entry.received, entry.renewed, entry.shipped) = (*r, *n, *s);
+        }
+        for tally in &sla.by_operator {
+            let entry = slot(&mut operators, &tally.operator, || row(&tally.operator));
+            (entry.met, entry.missed) = (tally.tally.met, tally.tally.missed);
+        }
+        for (name, mut seconds) in self.turnaround_by {
+            seconds.sort_unstable();
+            if let Some(entry) = operators.get_mut(&name) {
+                entry.median_turnaround_hours = median(&seconds);
+            }
+        }
+
+        let mut turnaround = self.turnaround;
+        turnaround.sort_unstable();
+        let mut unmatched: Vec<UnmatchedRow> = parcels
+            .iter()
+            .filter(|p| p.scanned_at < as_of)
+            .map(|p| UnmatchedRow {
+                waybill: p.waybill.clone(),
+                scanned_at: in_shanghai(&p.scanned_at),
+                operator: p.operator.clone(),
+                desk: p.desk.clone(),
+                waited_hours: time.business_seconds_between(p.scanned_at, as_of).ok().map(hours),
+                waited_days: (WorkingTime::shanghai_date(as_of) - WorkingTime::shanghai_date(p.scanned_at)).num_days(),
+            })
+            .collect();
+        unmatched.sort_by_key(|p| p.scanned_at);
+        let mut late = self.late;
+        late.sort_by(|a, b| a.due_at.cmp(&b.due_at).then_with(|| a.order_no.cmp(&b.order_no)));
+
+        let [return_clocks, invoice_clocks] = self.tallies;
+        let [received, renewed, shipped] = self.totals;
+        PeriodReport {
+            period,
+            as_of,
+            overview: Overview {
+                received,
+                renewed,
+                shipped,
+                return_clocks,
+                invoice_clocks,
+                turnaround: Turnaround {
+                    orders: turnaround.len() as u64,
+                    median_hours: median(&turnaround),
+                    p90_hours: p90(&turnaround),
+                },
+                holds: self
+                    .holds
+                    .into_values()
+                    .map(|h| HoldTally { hours: (h.hours * 10.0).round() / 10.0, ..h })
+                    .collect(),
+                unmatched: unmatched.len() as u64,
             },
-            holds: holds.into_values().map(|h| HoldTally { hours: (h.hours * 10.0).round() / 10.0, ..h }).collect(),
-            unmatched: unmatched.len() as u64,
-        },
-        days,
-        operators: operators.into_values().collect(),
-        late,
-        unmatched,
-        sla,
-        problems,
+            days,
+            operators: operators.into_values().collect(),
+            late,
+            unmatched,
+            sla,
+            problems: self.problems,
+        }
     }
 }
 

@@ -11,7 +11,7 @@ pub mod settings;
 pub mod sheets;
 pub mod workbook;
 
-pub use figures::{build, OrderFacts, ParcelFacts, Period, PeriodReport};
+pub use figures::{build, OrderFacts, ParcelFacts, Period, PeriodReport, ReportBuilder};
 pub use settings::{ReportSettings, WeeklySchedule};
 
 /// The file forms a report is written in, chosen by the file's extension.

@@ -183,8 +183,9 @@ pub enum ClockScope {
     /// The open ones, and those received or shipped since `from` (the board's chart).
     ActiveSince { from: DateTime<Utc> },
     /// Everything the manager's report for `[from, to)` reads: orders whose key was at the desk or whose
-    /// invoice was outstanding at some time in the period, and those put on hold in it.
-    Reported { from: DateTime<Utc>, to: DateTime<Utc> },
+    /// invoice was outstanding at some time in the period, and those put on hold in it; a page of at most
+    /// `limit` of them with ids above `after_id` (a year's orders are read a page at a time).
+    Reported { from: DateTime<Utc>, to: DateTime<Utc>, after_id: i64, limit: i64 },
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -537,6 +538,9 @@ pub(super) struct ClockQueries {
     pub orders_codes: Vec<&'static str>,
     /// The action codes [`ClockQueries::events`] binds after the instants.
     pub events_codes: Vec<&'static str>,
+    /// A page (after this id, at most this many orders), bound last: the orders query binds the two,
+    /// the events query the first and the last order id the orders query returned.
+    pub page: Option<(i64, i64)>,
 }
 
 impl ClockQueries {
@@ -547,9 +551,13 @@ impl ClockQueries {
                 (CLOCK_STOPPED.to_string(), vec![from, to], vec![AuditAction::InvoiceIssued.code()])
             }
             ClockScope::ActiveSince { from } => (format!("{CLOCK_OPEN} OR {CLOCK_ACTIVE_SINCE}"), vec![from], vec![]),
-            ClockScope::Reported { from, to } => {
+            ClockScope::Reported { from, to, .. } => {
                 (CLOCK_REPORTED.to_string(), vec![from, to], vec![AuditAction::InvoiceIssued.code()])
             }
+        };
+        let page = match scope {
+            ClockScope::Reported { after_id, limit, .. } => Some((after_id, limit)),
+            _ => None,
         };
         let extra_statuses = match scope {
             ClockScope::Reported { .. } => {
@@ -560,23 +568,36 @@ impl ClockQueries {
         };
         let first = times.len() + filter_codes.len() + 1;
         let actions: Vec<String> = (first..first + CLOCK_EVENT_ACTIONS.len()).map(|n| format!("${n}")).collect();
-        let events_codes = filter_codes.iter().copied().chain(CLOCK_EVENT_ACTIONS.map(AuditAction::code)).collect();
+        let events_codes: Vec<&'static str> =
+            filter_codes.iter().copied().chain(CLOCK_EVENT_ACTIONS.map(AuditAction::code)).collect();
+        let (orders_page, events_page) = match page {
+            Some(_) => {
+                let o = times.len() + filter_codes.len() + 1;
+                let e = times.len() + events_codes.len() + 1;
+                (
+                    format!(" AND o.id > ${o} ORDER BY o.id LIMIT ${}", o + 1),
+                    format!(" AND o.id > ${e} AND o.id <= ${}", e + 1),
+                )
+            }
+            None => (" ORDER BY o.id".to_string(), String::new()),
+        };
         ClockQueries {
             orders: format!(
                 "SELECT o.id, o.order_no, o.status, o.company, o.holder_name, o.contact_phone, o.received_by, \
                  o.paid_at, o.received_at, o.docs_approved_at, o.shipped_at, o.invoice_status FROM orders o \
-                 WHERE {filter} ORDER BY o.id"
+                 WHERE ({filter}){orders_page}"
             ),
             events: format!(
                 "SELECT a.id, a.order_id, a.at, a.operator, a.desk, a.action, a.from_status, a.to_status, a.reason, \
                  a.hold_reason FROM audit_log a JOIN orders o ON o.id = a.order_id WHERE ({filter}) AND \
-                 (a.to_status = 'on_hold' OR a.from_status = 'on_hold' OR a.action IN ({}){extra_statuses}) \
+                 (a.to_status = 'on_hold' OR a.from_status = 'on_hold' OR a.action IN ({}){extra_statuses}){events_page} \
                  ORDER BY a.order_id, a.id",
                 actions.join(", ")
             ),
             times,
             orders_codes: filter_codes,
             events_codes,
+            page,
         }
     }
 }
@@ -592,13 +613,14 @@ mod tests {
             ClockScope::Open,
             ClockScope::StoppedBetween { from: t, to: t },
             ClockScope::ActiveSince { from: t },
-            ClockScope::Reported { from: t, to: t },
+            ClockScope::Reported { from: t, to: t, after_id: 0, limit: 10 },
         ];
         for scope in scopes {
             let q = ClockQueries::new(scope);
             let placeholders = |sql: &str| (1..10).filter(|n| sql.contains(&format!("${n}"))).count();
-            assert_eq!(placeholders(&q.orders), q.times.len() + q.orders_codes.len(), "{scope:?}");
-            assert_eq!(placeholders(&q.events), q.times.len() + q.events_codes.len(), "{scope:?}");
+            let paged = if q.page.is_some() { 2 } else { 0 };
+            assert_eq!(placeholders(&q.orders), q.times.len() + q.orders_codes.len() + paged, "{scope:?}");
+            assert_eq!(placeholders(&q.events), q.times.len() + q.events_codes.len() + paged, "{scope:?}");
             assert_eq!(
                 q.events_codes[q.events_codes.len() - CLOCK_EVENT_ACTIONS.len()..],
                 CLOCK_EVENT_ACTIONS.map(AuditAction::code),

@@ -317,7 +317,13 @@ impl OrderStore for PgStore {
         for code in &queries.events_codes {
             events_q = events_q.bind(*code);
         }
+        if let Some((after, limit)) = queries.page {
+            orders_q = orders_q.bind(after).bind(limit);
+        }
         let orders = orders_q.fetch_all(&self.pool).await.map_err(StoreError::from_sqlx)?;
+        if let Some((after, _)) = queries.page {
+            events_q = events_q.bind(after).bind(orders.last().map_or(after, |o| o.id));
+        }
         let events = events_q.fetch_all(&self.pool).await.map_err(StoreError::from_sqlx)?;
         rows::clock_facts(orders, events)
     }
