@@ -22,22 +22,18 @@ const HOLD_REASONS: [&str; 4] = ["wrong_key", "pin_locked", "documents_missing",
 /// An audit row to insert: order id, instant, operator, action, from, to, reason code of a hold.
 type Row = (i64, DateTime<Utc>, &'static str, &'static str, &'static str, &'static str, Option<&'static str>);
 
-fn peak_rss_kib() -> u64 {
+/// A `kB` line of `/proc/self/status` (`VmHWM`, `VmRSS`).
+fn status_kib(field: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
 }
 
-fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
+fn peak_rss_kib() -> u64 {
+    status_kib("VmHWM")
 }
 
 /// Resets VmHWM to the current resident size (Linux, `clear_refs` 5).
@@ -82,7 +78,7 @@ fn main() {
         let mut timings = Vec::new();
         let mut peaks = Vec::new();
         let resettable = reset_peak();
-        let before = rss_kib();
+        let before = status_kib("VmRSS");
         for run in 0..runs {
             reset_peak();
             let t0 = Instant::now();
