@@ -9,7 +9,8 @@
 //! the ones the board and `keydesk sla report` compute (the caller hands over `ops::sla::clocks_of`'s
 //! clocks), evaluated by the same [`ClockRules`]; met and missed are [`summarise`]d exactly as `sla
 //! report` does, and the per-day received / shipped / late are the board chart's [`Trend`] over the
-//! period's days.
+//! period's days. [`ReportBuilder`] takes the orders one at a time (the use case reads them a page at
+//! a time), so what is held grows with the figures, not with the orders' histories.
 //!
 //! Turnaround is working time from the key's receipt to its shipment (the courier's pickup is not
 //! recorded anywhere yet). Medians of an even count are the mean of the two middle values; the 90th
