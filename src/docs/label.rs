@@ -128,7 +128,7 @@ pub fn code128_input(waybill: &str) -> Result<String, DocError> {
     }
     let digits = waybill.bytes().rev().take_while(u8::is_ascii_digit).count();
     let len = waybill.len();
-    Ok(if digits == len && len % 2 == 0 {
+    Ok(if digits == len && len.is_multiple_of(2) {
         format!("Ć{waybill}")
     } else if digits >= 4 {
         let c_len = digits - digits % 2;
