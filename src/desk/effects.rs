@@ -160,7 +160,8 @@ impl Runner {
                     .await
                     .map(|w| {
                         let late = w.report.late.len();
-                        format!("上周报表（{}，逾期 {late} 条）已写入 {}", w.report.period.label(), w.path.display())
+                        // The path first: at 80 columns the print queue's corner cuts what comes last.
+                        format!("已写入 {}（上周 {}，逾期 {late} 条）", w.path.display(), w.report.period.label())
                     })
                     .map_err(text),
             ),
