@@ -196,3 +196,31 @@ both_backends!(a_scan_on_a_renewed_orders_screen_ships_it_unless_it_is_the_next_
     assert_eq!(after.status, Status::Shipped);
     assert_eq!(after.outbound_waybill.map(|w| w.to_string()).as_deref(), Some("SF1234567890123"));
 });
+
+// A parcel scanned before its order was imported waits as unmatched; once the order is known, the next
+// scan receives it and the parcel leaves the unmatched queue (with the order it turned out to be).
+both_backends!(a_parcel_that_waited_unmatched_leaves_the_queue_when_its_order_receives_it, async |db: &TestDb| {
+    load_demo(db).await;
+    let s = db.store.as_ref();
+    let clock = crate::support::clock();
+    let waybill = "SF1888888888888";
+    let first = intake(s, waybill, &actor("qin"), &clock).await.unwrap();
+    assert_eq!(first.result, IntakeResult::Unknown);
+    assert_eq!(s.unmatched_parcels().await.unwrap().len(), 1);
+
+    // The platform's next export carries the order that parcel belongs to.
+    let mut all: serde_json::Value = serde_json::from_str(&crate::support::demo_json()).unwrap();
+    let mut late = all.as_array_mut().unwrap()[0].clone();
+    late["order_no"] = "0000261130000099".into();
+    late["platform_order_no"] = "ZFS0000026113000099".into();
+    late["key_serial"] = "15510299999".into();
+    late["inbound"]["waybill"] = waybill.into();
+    let orders =
+        keydesk::ops::import::parse_export(&serde_json::Value::Array(vec![late]).to_string(), clock.now()).unwrap();
+    s.import_orders(&orders, &actor("import"), clock.now()).await.unwrap();
+
+    let second = intake(s, waybill, &actor("qin"), &clock).await.unwrap();
+    assert_eq!(second.result, IntakeResult::Matched, "{}", second.message);
+    assert!(s.unmatched_parcels().await.unwrap().is_empty(), "matched now, no longer waiting");
+    assert_eq!(order(s, "0000261130000099").await.status, Status::Received);
+});

@@ -451,6 +451,9 @@ pub(super) const SELECT_RECEIPTS_FOR_ORDER: &str =
 
 pub(super) const INSERT_UNMATCHED_PARCEL: &str = "INSERT INTO unmatched_parcels (raw_scan, waybill, scanned_at, \
 operator, desk) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+/// A parcel received for an order leaves the unmatched queue (scanned before its order was imported).
+pub(super) const RESOLVE_UNMATCHED_PARCELS: &str =
+    "UPDATE unmatched_parcels SET resolved_at = $1, order_id = $2 WHERE waybill = $3 AND resolved_at IS NULL";
 pub(super) const SELECT_UNMATCHED_PARCELS: &str = "SELECT id, raw_scan, waybill, scanned_at, operator, desk \
 FROM unmatched_parcels WHERE resolved_at IS NULL ORDER BY id";
 

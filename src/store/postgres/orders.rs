@@ -203,6 +203,16 @@ impl OrderStore for PgStore {
                 .await
                 .map_err(StoreError::from_sqlx)?;
         }
+        // The same parcel scanned before its order was known waited as unmatched: it is matched now.
+        if let Some(first) = parcel.changes.first() {
+            sqlx::query(sql::RESOLVE_UNMATCHED_PARCELS)
+                .bind(parcel.at)
+                .bind(first.order_id)
+                .bind(parcel.waybill.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+        }
         tx.commit().await.map_err(StoreError::from_sqlx)?;
         let ids: Vec<i64> = parcel.changes.iter().map(|c| c.order_id).collect();
         self.orders_by_ids(&ids).await
