@@ -903,6 +903,9 @@ fn the_pin_prompt_opens_on_its_own_only_when_it_is_safe() {
     let own = |pin| identified(received.key_serial.as_str(), received.order_no.as_str(), pin);
     let mut app = with_key_in_reader(received.clone(), own(PinFlags::default()));
     assert!(app.prompt.as_ref().is_some_and(|p| p.is_pin()));
+    // At 80×24 the prompt leaves the reader line (whose key, its PIN state) in view above it.
+    let text = screen_text(&draw(&app, 80, 24));
+    assert!(text.contains("是本订单的 KEY（证书相符；PIN 正常）") && text.contains("PIN：▏"), "{text}");
     app.update(Msg::Key(key(KeyCode::Esc), Instant::now()));
     assert!(app.prompt.is_none());
     // Read again (another desk's change): Esc stays respected for this key.

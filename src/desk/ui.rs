@@ -146,12 +146,20 @@ fn render_prompt(app: &App, frame: &mut Frame, body: Rect) {
     }
     lines.push(Line::from(" Enter 确认  Esc 取消").fg(Color::DarkGray));
     let height = lines.len() as u16 + 2;
-    let area = centered(body, 50, height);
+    // The PIN prompt opens by itself over the order: it sits at the bottom, so the order's facts and the
+    // reader line (whose key it is, its PIN state) stay in view above it.
+    let area = if p.is_pin() { bottom(centered(body, 50, body.height), height) } else { centered(body, 50, height) };
     frame.render_widget(Clear, area);
     frame.render_widget(
         Paragraph::new(Text::from(lines)).block(Block::bordered().title(format!(" {} · {} ", p.title, p.order_no))),
         area,
     );
+}
+
+/// The last `height` rows of `area`.
+fn bottom(area: Rect, height: u16) -> Rect {
+    let height = height.min(area.height);
+    Rect { y: area.y + area.height - height, height, ..area }
 }
 
 fn render_help(app: &App, frame: &mut Frame, body: Rect) {
