@@ -85,13 +85,18 @@ pub struct FittedTable {
 }
 
 impl FittedTable {
-    /// Fits `columns` to `width` for the rows about to be drawn (`cells`, one `Vec` per row).
-    pub fn new(columns: &[Column], width: u16, cells: &[Vec<String>]) -> FittedTable {
+    /// Fits `columns` to `width` for the rows about to be drawn (each row's cells).
+    pub fn new<'r>(columns: &[Column], width: u16, rows: impl IntoIterator<Item = &'r [String]>) -> FittedTable {
+        let mut widest = vec![0usize; columns.len()];
+        for row in rows {
+            for (w, cell) in widest.iter_mut().zip(row) {
+                *w = (*w).max(cell.width());
+            }
+        }
         let measured: Vec<Column> = columns
             .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let widest = cells.iter().filter_map(|row| row.get(i)).map(|cell| cell.width()).max().unwrap_or(0);
+            .zip(widest)
+            .map(|(c, widest)| {
                 let content = widest.max(c.header.width()).min(usize::from(u16::MAX)) as u16;
                 // A whole column is as wide as its content; another no wider than it wants.
                 let want = if c.min.is_none() { content.max(c.want) } else { content.min(c.want) };
@@ -121,8 +126,7 @@ impl FittedTable {
 
     /// Fits and draws in one: the usual way to use it.
     pub fn fit<'a>(columns: &[Column], width: u16, rows: Vec<(Vec<String>, Style)>) -> Table<'a> {
-        let cells: Vec<Vec<String>> = rows.iter().map(|(cells, _)| cells.clone()).collect();
-        FittedTable::new(columns, width, &cells).table(columns, rows)
+        FittedTable::new(columns, width, rows.iter().map(|(cells, _)| cells.as_slice())).table(columns, rows)
     }
 }
 
