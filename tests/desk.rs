@@ -283,6 +283,20 @@ fn the_board_draws_only_what_fits() {
     insta::assert_snapshot!("board", screen_text(&draw(&app, 80, 24)));
 }
 
+/// Starts the pending effects on the runner (as `operator`) and waits up to `wait` for its next message.
+async fn run_and_wait(
+    runner: &Runner,
+    pending: &mut Vec<Effect>,
+    operator: Option<&str>,
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<Msg>,
+    wait: Duration,
+) -> Msg {
+    for e in pending.drain(..) {
+        runner.run(e, operator);
+    }
+    tokio::time::timeout(wait, rx.recv()).await.expect("an answer").expect("open channel")
+}
+
 /// The runner against a real database: each effect's answer arrives as a message.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_runner_takes_a_parcel_from_scan_to_order_detail() {
@@ -303,11 +317,7 @@ async fn the_runner_takes_a_parcel_from_scan_to_order_detail() {
     let mut steps = 0;
     let mut scanned = false;
     while steps < 10 {
-        for e in pending.drain(..) {
-            runner.run(e, app.operator.as_deref());
-        }
-        let msg =
-            tokio::time::timeout(Duration::from_secs(10), rx.recv()).await.expect("an answer").expect("open channel");
+        let msg = run_and_wait(&runner, &mut pending, app.operator.as_deref(), &mut rx, Duration::from_secs(10)).await;
         pending = app.update(msg);
         steps += 1;
         if app.operator.is_some() && !scanned {
@@ -398,11 +408,7 @@ async fn renewing_from_the_desk_shows_each_step_and_the_new_validity() {
     insta::assert_snapshot!("renew_running", screen_text(&draw(&app, 80, 24)).replace(crate::token::PIN, "!!PIN!!"));
     let mut pending = effects;
     for _ in 0..40 {
-        for e in pending.drain(..) {
-            runner.run(e, Some("qin"));
-        }
-        let msg =
-            tokio::time::timeout(Duration::from_secs(60), rx.recv()).await.expect("an answer").expect("open channel");
+        let msg = run_and_wait(&runner, &mut pending, Some("qin"), &mut rx, Duration::from_secs(60)).await;
         pending = app.update(msg);
         if app.order.renewal().is_some_and(|r| !r.running) && pending.is_empty() && app.busy == 0 {
             break;
@@ -993,11 +999,7 @@ async fn two_keys_renew_at_once_each_with_its_own_worker() {
     let mut done = Vec::new();
     let mut overlapped = false;
     for _ in 0..80 {
-        for e in pending.drain(..) {
-            runner.run(e, Some("qin"));
-        }
-        let msg =
-            tokio::time::timeout(Duration::from_secs(60), rx.recv()).await.expect("an answer").expect("open channel");
+        let msg = run_and_wait(&runner, &mut pending, Some("qin"), &mut rx, Duration::from_secs(60)).await;
         if let Msg::RenewDone { order_no, result } = &msg {
             assert!(result.is_ok(), "{order_no}: {result:?}");
             // When the first ends, the other has begun (both reported a step): they ran at once.
