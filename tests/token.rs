@@ -681,3 +681,47 @@ fn abandoning_needs_a_reason_and_the_key_or_says_why_not() {
     assert!(outcome["key_cleanup"].as_str().unwrap().contains("未清理"), "{outcome}");
     assert_eq!(lab.order()["status"], "received");
 }
+
+/// Two keys, two worker processes. While one process writes its key over and over (as a renewal
+/// does), the other finds and logs into its own key each time. SoftHSM answers `CKR_GENERAL_ERROR` to
+/// `C_GetTokenInfo` on a token another process is writing, and the slot lookup reads every key's
+/// token info: a busy key must not make the one asked for fail (two renewals at once failed so in CI).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_is_found_while_another_process_writes_the_other_key() {
+    use keydesk::token::worker::{TokenWorker, WorkerProgram};
+    let lab = KeyLab::with_more_keys(1);
+    // nextest runs each test in its own process, so the workers inherit this key folder alone.
+    std::env::set_var("SOFTHSM2_CONF", lab.hsm.join("softhsm2.conf"));
+    let program = WorkerProgram { program: env!("CARGO_BIN_EXE_keydesk").into(), args: vec!["token-worker".into()] };
+    let timeout = std::time::Duration::from_secs(30);
+    let pin = zeroize::Zeroizing::new(PIN.to_string());
+    let busy = lab.others[0].1.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (program, pin, stop) = (program.clone(), pin.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut writes = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // Each round as a renewal's worker: a login (SoftHSM rewrites the token's flags), a new
+                // pair, and the pair removed again.
+                let mut w = TokenWorker::spawn(&program, MODULE, timeout).await.unwrap();
+                w.login(&busy, &pin).await.unwrap();
+                let algorithm = keydesk::ca::x509::KeyAlgorithm::EcP256;
+                w.generate_key_pair(&busy, b"busy", "busy", algorithm).await.unwrap();
+                let pair = [keydesk::token::pkcs11::Class::PrivateKey, keydesk::token::pkcs11::Class::PublicKey];
+                w.destroy(&busy, &pair, b"busy").await.unwrap();
+                w.close().await;
+                writes += 1;
+            }
+            writes
+        })
+    };
+    for attempt in 0..60 {
+        let mut w = TokenWorker::spawn(&program, MODULE, timeout).await.unwrap();
+        let result = w.login(&lab.key_serial, &pin).await;
+        w.close().await;
+        assert!(result.is_ok(), "attempt {attempt}: {result:?}");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(writer.await.unwrap() > 0, "the other key was written meanwhile");
+}

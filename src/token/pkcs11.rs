@@ -13,6 +13,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::ca::x509::KeyAlgorithm;
+
+/// How often a slot's token info is asked again after a general failure (see `summary_settled`).
+const SUMMARY_RETRIES: u32 = 2;
+
+/// How often a token lookup starts the module afresh while a token cannot be read (see `scan_settled`).
+const MODULE_RESTARTS: u32 = 3;
+
 pub use crate::domain::key_report::{ObjectInfo, PinFlags, TokenReport, TokenSummary};
 
 /// A token failure, as the worker sends it over its pipe. Adjacently tagged: an internally tagged enum
@@ -133,10 +140,14 @@ impl TokenAccess {
         Ok(TokenAccess { ctx, session: None, logged_in: false })
     }
 
-    fn summary(&self, slot: Slot) -> TokenResult<TokenSummary> {
+    /// The token in a slot, or `None` when the slot's token is not initialised.
+    fn summary(&self, slot: Slot) -> TokenResult<Option<TokenSummary>> {
         let info = self.ctx.get_token_info(slot)?;
+        if !info.token_initialized() {
+            return Ok(None);
+        }
         let slot_info = self.ctx.get_slot_info(slot)?;
-        Ok(TokenSummary {
+        Ok(Some(TokenSummary {
             serial: trimmed(info.serial_number()),
             label: trimmed(info.label()),
             manufacturer: trimmed(info.manufacturer_id()),
@@ -148,25 +159,96 @@ impl TokenAccess {
                 locked: info.user_pin_locked(),
                 to_be_changed: info.user_pin_to_be_changed(),
             },
-        })
+        }))
+    }
+
+    /// A slot's token, asked again after a general failure (a vendor module may fail for a moment
+    /// on USB; reading token info changes nothing, so asking again is safe in any request).
+    fn summary_settled(&self, slot: Slot) -> TokenResult<Option<TokenSummary>> {
+        let mut attempt = 0;
+        loop {
+            match self.summary(slot) {
+                Err(TokenError::Pkcs11(_)) if attempt < SUMMARY_RETRIES => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10 * u64::from(attempt)));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Every initialised token present, each read on its own: a token that cannot be read (its
+    /// error kept) does not hide the others.
+    fn scan(&self) -> TokenResult<Vec<(Slot, TokenResult<TokenSummary>)>> {
+        let slots = self.ctx.get_slots_with_token()?;
+        Ok(slots
+            .into_iter()
+            .filter_map(|slot| match self.summary_settled(slot) {
+                Ok(Some(t)) => Some((slot, Ok(t))),
+                Ok(None) => None,
+                Err(e) => Some((slot, Err(e))),
+            })
+            .collect())
+    }
+
+    /// Scans the tokens; while one cannot be read and no session is open, starts the module afresh
+    /// and scans again. SoftHSM answers `CKR_GENERAL_ERROR` to `C_GetTokenInfo` on a token whose
+    /// files it read while another process was writing them (two renewals at once, each on its own
+    /// key), and keeps answering so in that process until the token changes again: asking again
+    /// does not help, a fresh `C_Initialize` does.
+    fn scan_settled(&mut self) -> TokenResult<Vec<(Slot, TokenResult<TokenSummary>)>> {
+        let mut restarts = 0;
+        loop {
+            let scan = self.scan()?;
+            let unreadable = scan.iter().any(|(_, t)| t.is_err());
+            if !unreadable || self.session.is_some() || restarts == MODULE_RESTARTS {
+                return Ok(scan);
+            }
+            restarts += 1;
+            tracing::debug!(restarts, "a token could not be read: starting the module afresh");
+            self.restart()?;
+        }
+    }
+
+    /// `C_Finalize` and `C_Initialize` again: the module forgets what it read. Only with no session
+    /// open (nothing logged in is lost).
+    fn restart(&mut self) -> TokenResult<()> {
+        self.session = None;
+        self.logged_in = false;
+        // A module that fails to finalise is initialised again all the same; that answer says all.
+        let _ = self.ctx.clone().finalize();
+        match self.ctx.initialize(CInitializeArgs::new(CInitializeFlags::OS_LOCKING_OK)) {
+            Ok(()) | Err(CkError::Pkcs11(RvError::CryptokiAlreadyInitialized, _)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Every initialised token present now.
-    pub fn tokens(&self) -> TokenResult<Vec<TokenSummary>> {
-        let slots = self.ctx.get_slots_with_initialized_token()?;
-        slots.into_iter().map(|s| self.summary(s)).collect()
+    pub fn tokens(&mut self) -> TokenResult<Vec<TokenSummary>> {
+        self.scan_settled()?.into_iter().map(|(_, t)| t).collect()
     }
 
-    fn find_slot(&self, serial: &str) -> TokenResult<(Slot, TokenSummary)> {
-        let slots = self.ctx.get_slots_with_initialized_token()?;
+    fn find_slot(&mut self, serial: &str) -> TokenResult<(Slot, TokenSummary)> {
         let mut present = Vec::new();
-        for slot in slots {
-            let t = self.summary(slot)?;
+        let mut unreadable = None;
+        for (slot, t) in self.scan_settled()? {
+            // Another key that cannot be read now (busy, or failing) does not hide this one.
+            let t = match t {
+                Ok(t) => t,
+                Err(e) => {
+                    unreadable = Some(e);
+                    continue;
+                }
+            };
             // The token's serial as it reports it (lower case, padded) names the order's key编号.
             if crate::domain::KeySerial::new(&t.serial).is(serial) {
                 return Ok((slot, t));
             }
             present.push(t.serial);
+        }
+        // The key asked for may be the one that could not be read: say that, not "not present".
+        if let Some(e) = unreadable {
+            return Err(e);
         }
         Err(TokenError::NotPresent {
             serial: serial.into(),
@@ -201,8 +283,16 @@ impl TokenAccess {
 
     /// Reads the token and its objects; private objects only when logged in.
     pub fn inspect(&mut self, serial: &str) -> TokenResult<TokenReport> {
-        let (slot, token) = self.find_slot(serial)?;
-        let logged_in = self.logged_in && matches!(&self.session, Some((s, _, open)) if *s == slot && open == serial);
+        // Logged in to this key: its session names the slot (no lookup, which could restart the module).
+        let held = match &self.session {
+            Some((slot, s, open)) if self.logged_in && open == serial && s.get_session_info().is_ok() => Some(*slot),
+            _ => None,
+        };
+        let (slot, token) = match held {
+            Some(slot) => (slot, self.summary_settled(slot)?.ok_or(TokenError::Removed)?),
+            None => self.find_slot(serial)?,
+        };
+        let logged_in = held.is_some();
         let objects = if logged_in {
             let s = self.session(serial)?;
             list_objects(s)?

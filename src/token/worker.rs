@@ -37,10 +37,9 @@ enum Request {
     SetLabel { serial: String, classes: Vec<Class>, id: String, label: String },
 }
 
-/// How often a read-only request is tried again after a general PKCS#11 failure. SoftHSM answers
-/// `CKR_GENERAL_ERROR` to `C_GetTokenInfo` while another process writes a token in the same folder (two
-/// renewals at once), and a vendor module may do so for a moment on USB; a read changes nothing, so
-/// asking again is safe. Requests that write are never repeated.
+/// How often a read-only request is tried again after a general PKCS#11 failure: a vendor module may
+/// fail a read for a moment on USB, and a read changes nothing, so asking again is safe. Requests that
+/// write are never repeated (the token lookup inside them settles on its own: `TokenAccess::scan_settled`).
 const READ_RETRIES: u32 = 4;
 
 impl Request {
