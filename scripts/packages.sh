@@ -8,10 +8,10 @@
 # Noto CJK for labels and invoices, poppler/zbar/qpdf as independent readers of the PDFs, ippeveprinter
 # with a private dbus + avahi as the test printer, the CUPS client, util-linux's unshare, iproute2, and tmux
 # for the end-to-end desk test; faketime runs the suite at other instants; Debian's python3-openpyxl and
-# LibreOffice Calc (headless) as independent readers of the report workbook).
+# LibreOffice Calc (headless) as independent readers of the report workbook; python3-aiosmtpd as the loopback SMTP server that receives member notices).
 KEYDESK_PACKAGES=(postgresql softhsm2 opensc pcscd vsmartcard-vpcd libpcsclite-dev pkg-config pcsc-tools openssl
     fonts-noto-cjk poppler-utils zbar-tools qpdf cups-ipp-utils avahi-daemon dbus cups-client util-linux iproute2 tmux faketime
-    python3-openpyxl libreoffice-calc-nogui)
+    python3-openpyxl libreoffice-calc-nogui python3-aiosmtpd)
 
 keydesk_ensure_packages() {
     local missing=()

@@ -72,6 +72,8 @@ pub struct Services {
     pub renewal_rules: RenewalRules,
     pub token: TokenAccess,
     pub reports: ReportExport,
+    /// The member notice channels (`[notify]`), each built only when it is on.
+    pub notify: Arc<crate::outbound::notify::Senders>,
     font_settings: FontSettings,
     font: OnceLock<Built<Arc<DocFont>>>,
 }
@@ -89,6 +91,7 @@ pub struct ServiceParts {
     pub renewal_rules: RenewalRules,
     pub token: TokenAccess,
     pub reports: ReportExport,
+    pub notify: Arc<crate::outbound::notify::Senders>,
 }
 
 impl Services {
@@ -104,6 +107,7 @@ impl Services {
             renewal_rules: parts.renewal_rules,
             token: parts.token,
             reports: parts.reports,
+            notify: parts.notify,
             font_settings: parts.font,
             font: OnceLock::new(),
         }

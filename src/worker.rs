@@ -1,6 +1,6 @@
-//! keydesk's background work: the durable queues, run in passes. Today that is the print queue (a
-//! document waiting for a printer goes out when the printer is back); the member notice outbox and
-//! courier polling join it as passes of their own. `keydesk worker` runs the passes in a process of
+//! keydesk's background work: the durable queues, run in passes: the print queue (a document waiting
+//! for a printer goes out when the printer is back) and the member notice outbox (a notice waiting
+//! for its provider goes out when the provider is back); courier polling joins them as a pass of its own. `keydesk worker` runs the passes in a process of
 //! its own (one per site, under systemd); each desk runs the same loop too, so a lone desk still
 //! prints. Several workers and desks may run at once: each job is leased before it is done (see
 //! `ops::print`), so none is done twice while its lease holds.
@@ -33,6 +33,8 @@ pub struct Pass {
     pub print: RunReport,
     /// The print queue: waiting, failed, and printed since the start of today (Beijing time).
     pub print_queue: PrintQueueStatus,
+    /// The member notice outbox.
+    pub notices: ops::notify::NoticeRun,
     /// The weekly report, when this pass wrote it or tried to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weekly_report: Option<WeeklyReport>,
@@ -58,7 +60,8 @@ pub async fn run_pass(services: &Services, policy: &RetryPolicy) -> Result<Pass,
     let since = crate::sla::working_time::shanghai_instant(today, 0).with_timezone(&chrono::Utc);
     let (print, print_queue) =
         ops::print::run_and_report(services.store(), &services.printers, policy, since, &services.clock).await?;
-    Ok(Pass { print, print_queue, weekly_report: None })
+    let notices = ops::notify::run_due(services.store(), &services.notify, &services.clock).await?;
+    Ok(Pass { print, print_queue, notices, weekly_report: None })
 }
 
 /// One pass of `keydesk worker`: the print queue, then the weekly report when it is due.

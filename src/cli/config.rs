@@ -32,6 +32,8 @@ pub struct Config {
     pub courier: crate::outbound::courier::CourierSettings,
     /// `[report]`: where the manager's report is written, and when the worker writes last week's.
     pub report: crate::report::ReportSettings,
+    /// `[notify]`: notices to members by SMS and e-mail, and their templates.
+    pub notify: crate::outbound::notify::NotifySettings,
 }
 
 /// `[token]`: how the desk reaches the member's key.
@@ -210,6 +212,7 @@ impl Config {
         }
         self.sla.validate().map_err(|e| bad("sla", &e.to_string()))?;
         self.report.schedule().map_err(|e| bad("report.weekly", &e))?;
+        self.notify.validate().map_err(|(key, message)| bad(&key, &message))?;
         Ok(())
     }
 

@@ -106,8 +106,10 @@ pub enum Command {
     Config(ConfigCommand),
     /// Serve the member endpoint (order status for members, over HTTP)
     Serve(ServeArgs),
-    /// Run the background work until stopped (SIGTERM, Ctrl-C): the print queue; one per site beside the desks
+    /// Run the background work until stopped (SIGTERM, Ctrl-C): the print queue and member notices; one per site beside the desks
     Worker(WorkerArgs),
+    /// The member notice outbox: every notice (newest first), or only the failed ones
+    Notices(NoticesArgs),
     /// Card readers (PC/SC)
     #[command(subcommand)]
     Reader(ReaderCommand),
@@ -125,6 +127,18 @@ pub enum Command {
         #[arg(long)]
         module: String,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct NoticesArgs {
+    /// Only the notices given up (refused for good, or out of attempts)
+    #[arg(long)]
+    pub failed: bool,
+    /// At most this many
+    #[arg(long, default_value_t = 200)]
+    pub limit: i64,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -649,6 +663,7 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
             documents::invoice(&services, &actor, &order_no, out, print, json).await
         }
         Command::Worker(args) => worker(&services, args).await,
+        Command::Notices(args) => notices(&services, args).await,
         Command::Report(args) => report(&services, args).await,
         Command::Print(PrintCommand::Queue(JsonFlag { json })) => documents::queue(&services, json).await,
         Command::Print(PrintCommand::Retry(JsonFlag { json })) => documents::retry(&services, json).await,
@@ -694,6 +709,33 @@ async fn serve(config: &Config, args: ServeArgs, clock: crate::clock::Clock) -> 
     Ok(exit::OK)
 }
 
+/// `keydesk notices [--failed] [--json]`: the outbox, newest first.
+async fn notices(services: &crate::services::Services, args: NoticesArgs) -> Result<u8, Failure> {
+    let list = services.store().notices(args.failed, args.limit.max(1)).await.map_err(ops::OpsError::from)?;
+    if args.json {
+        print_json(&list)?;
+        return Ok(exit::OK);
+    }
+    if list.is_empty() {
+        println!("{}", if args.failed { "没有发送失败的通知" } else { "没有通知" });
+    }
+    for n in &list {
+        let when = n.sent_at.unwrap_or(n.created_at).with_timezone(&crate::domain::BEIJING).format("%m-%d %H:%M");
+        println!(
+            "{:>6}  {}  {}  {}  {}  {}  尝试 {}{}",
+            n.id,
+            n.order_no,
+            n.kind.label(),
+            n.channel.label(),
+            n.state.label(),
+            when,
+            n.attempts,
+            n.last_error.as_deref().map(|e| format!("  {e}")).unwrap_or_default()
+        );
+    }
+    Ok(exit::OK)
+}
+
 /// `keydesk worker`: passes over the queues until stopped, one line (or JSON object) per pass that
 /// did something; with `--once`, one pass.
 async fn worker(services: &crate::services::Services, args: WorkerArgs) -> Result<u8, Failure> {
@@ -716,6 +758,16 @@ async fn worker(services: &crate::services::Services, args: WorkerArgs) -> Resul
             );
         }
         let at = services.clock.now_local().format("%H:%M:%S");
+        let n = &pass.notices;
+        if args.once || n.sent + n.retrying + n.skipped + n.failed.len() > 0 {
+            println!(
+                "{at}  通知：已发送 {}，等待重试 {}，未发送 {}，失败 {}",
+                n.sent,
+                n.retrying,
+                n.skipped,
+                n.failed.len()
+            );
+        }
         match &pass.weekly_report {
             Some(crate::worker::WeeklyReport::Written { path, first, last, late }) => {
                 println!("{at}  周报：{first} 至 {last} 已写入 {}（逾期 {late} 条）", path.display())
@@ -734,7 +786,8 @@ async fn worker(services: &crate::services::Services, args: WorkerArgs) -> Resul
         let pass = crate::worker::run_worker_pass(services, &policy, &mut weekly).await?;
         report(&pass)?;
         let weekly_failed = matches!(pass.weekly_report, Some(crate::worker::WeeklyReport::Failed { .. }));
-        return Ok(if pass.print.failed.is_empty() && !weekly_failed { exit::OK } else { exit::FAILURE });
+        let ok = pass.print.failed.is_empty() && pass.notices.failed.is_empty() && !weekly_failed;
+        return Ok(if ok { exit::OK } else { exit::FAILURE });
     }
     eprintln!("keydesk worker: running every {} s (stop with Ctrl-C or SIGTERM)", args.interval);
     tracing::info!(interval_secs = args.interval, "worker started");

@@ -29,5 +29,6 @@ pub fn build(config: &Config, store: Arc<dyn Store>, clock: Clock) -> Services {
         token: TokenAccess { settings: config.token.clone(), worker: WorkerProgram::current_exe() },
         // The schedule was checked when the configuration was read.
         reports: ReportExport { dir: config.report_dir(), weekly: config.report.schedule().ok().flatten() },
+        notify: Arc::new(crate::outbound::notify::Senders::from_settings(&config.notify)),
     })
 }

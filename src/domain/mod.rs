@@ -9,6 +9,7 @@ pub mod key_serial;
 pub mod mask;
 pub mod member;
 pub mod money;
+pub mod notice;
 pub mod order;
 pub mod order_no;
 pub mod print_job;

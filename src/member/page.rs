@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use super::error::{ApiError, ErrorBodyMarker};
 use super::view::{order_json, OrderJson};
+use crate::domain::notice::Channel;
 use super::{ClientAddr, Shared};
 use crate::ops::member;
 
@@ -81,6 +82,11 @@ async fn act_on(app: &Shared, ip: IpAddr, form: PageForm) -> Response {
         "confirm_receipt" => {
             (member::confirm_receipt(store, &no, &tail, &client, &app.clock).await, "已确认收货，感谢使用")
         }
+        "opt_out_sms" | "opt_out_email" => {
+            let channel = if form.action == "opt_out_sms" { Channel::Sms } else { Channel::Email };
+            let done = if channel == Channel::Sms { "已退订本订单的短信通知" } else { "已退订本订单的邮件通知" };
+            (member::opt_out(store, &no, &tail, channel, &app.clock).await, done)
+        }
         "invoice" => {
             return match app.settle(ip, &no, member::invoice(store, &no, &tail).await) {
                 Ok((_, document)) => super::api::pdf_response(document),
@@ -93,7 +99,7 @@ async fn act_on(app: &Shared, ip: IpAddr, form: PageForm) -> Response {
         Ok(order) => page(
             StatusCode::OK,
             &form,
-            Some(&order_json(&order, &app.rules)),
+            Some(&full_json(app, &order).await),
             (!done.is_empty()).then_some(Notice::Done(done)),
         ),
         Err(e) => with_order(app, &form, e).await,
@@ -109,7 +115,24 @@ async fn with_order(app: &Shared, form: &PageForm, e: ApiError) -> Response {
             _ => None,
         },
     };
-    page(e.status, form, order.map(|o| order_json(&o, &app.rules)).as_ref(), Some(Notice::Error(e)))
+    let json = match order {
+        Some(o) => Some(full_json(app, &o).await),
+        None => None,
+    };
+    page(e.status, form, json.as_ref(), Some(Notice::Error(e)))
+}
+
+/// The order as the page shows it, with its notices (a notice list that cannot be read is left out:
+/// the order itself was read).
+pub(super) async fn full_json(app: &Shared, order: &crate::domain::member::MemberOrder) -> OrderJson {
+    let json = order_json(order, &app.rules);
+    match member::notices(app.store.as_ref(), order).await {
+        Ok((notices, opted_out)) => json.with_notices(&notices, opted_out),
+        Err(e) => {
+            tracing::warn!(error = %e, "member notices could not be read");
+            json
+        }
+    }
 }
 
 /// Escapes text for HTML content and attribute values.
@@ -276,6 +299,32 @@ fn order_section(h: &mut String, v: &OrderJson, tail: &str) {
         h.push_str("<div>收到寄回的 KEY 后请确认收货：");
         button(h, v, tail, "confirm_receipt", "确认收货");
         h.push_str("</div>");
+    }
+    h.push_str("</section><section><h2>通知</h2>");
+    if v.notices.is_empty() {
+        h.push_str("<div><small>暂无通知</small></div>");
+    } else {
+        h.push_str("<ul>");
+        for n in &v.notices {
+            let _ = write!(
+                h,
+                "<li>{} <small>{} · {} · {}</small></li>",
+                n.label,
+                n.channel.label(),
+                n.state.label(),
+                n.at.format("%Y-%m-%d %H:%M")
+            );
+        }
+        h.push_str("</ul>");
+    }
+    for (channel, action) in [(Channel::Sms, "opt_out_sms"), (Channel::Email, "opt_out_email")] {
+        if v.opted_out.contains(&channel) {
+            let _ = write!(h, "<div><small>已退订{}通知</small></div>", channel.label());
+        } else {
+            h.push_str("<div>");
+            button(h, v, tail, action, &format!("退订{}通知", channel.label()));
+            h.push_str("</div>");
+        }
     }
     h.push_str("</section>");
 }

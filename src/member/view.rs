@@ -33,6 +33,45 @@ pub struct OrderJson {
     pub promise: Promise,
     pub invoice: InvoiceJson,
     pub can_confirm_receipt: bool,
+    /// The notices sent or waiting for this order (SMS and e-mail), oldest first: on the page only
+    /// (the JSON lookup stays one read of the member view).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<NoticeJson>,
+    /// The channels the member opted out of (on the page only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub opted_out: Vec<crate::domain::notice::Channel>,
+}
+
+/// One notice on the member's timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeJson {
+    pub kind: crate::domain::notice::NoticeKind,
+    pub label: &'static str,
+    pub channel: crate::domain::notice::Channel,
+    pub state: crate::domain::notice::NoticeState,
+    pub at: DateTime<FixedOffset>,
+}
+
+impl OrderJson {
+    /// Adds the order's notices and opt-outs.
+    pub fn with_notices(
+        mut self,
+        notices: &[crate::store::MemberNotice],
+        opted_out: Vec<crate::domain::notice::Channel>,
+    ) -> OrderJson {
+        self.notices = notices
+            .iter()
+            .map(|n| NoticeJson {
+                kind: n.kind,
+                label: n.kind.label(),
+                channel: n.channel,
+                state: n.state,
+                at: beijing(n.sent_at.unwrap_or(n.created_at)),
+            })
+            .collect();
+        self.opted_out = opted_out;
+        self
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -106,5 +145,7 @@ pub fn order_json(o: &MemberOrder, rules: &ClockRules) -> OrderJson {
             href: o.invoice_number.as_ref().map(|_| format!("/api/v1/orders/{}/invoice.pdf", o.order_no)),
         },
         can_confirm_receipt: o.may_confirm_receipt(),
+        notices: Vec::new(),
+        opted_out: Vec::new(),
     }
 }

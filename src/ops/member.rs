@@ -150,6 +150,28 @@ pub async fn confirm_receipt(
     }
 }
 
+/// The order's notices as the member sees them, and the channels the member opted out of.
+pub async fn notices(
+    store: &dyn Store,
+    order: &MemberOrder,
+) -> Result<(Vec<crate::store::MemberNotice>, Vec<crate::domain::notice::Channel>), MemberError> {
+    Ok((store.member_notices(order.id).await?, store.opt_outs(order.id).await?))
+}
+
+/// 退订: the member stops one channel's notices for this order (notices not yet sent on it are
+/// skipped). Doing it again changes nothing.
+pub async fn opt_out(
+    store: &dyn Store,
+    no: &OrderNo,
+    tail: &PhoneTail,
+    channel: crate::domain::notice::Channel,
+    clock: &Clock,
+) -> Result<MemberOrder, MemberError> {
+    let order = look_up(store, no, tail).await?;
+    store.opt_out(order.id, channel, clock.now()).await?;
+    Ok(order)
+}
+
 /// The stored invoice document of the order.
 pub async fn invoice(
     store: &dyn Store,

@@ -11,6 +11,7 @@ pub mod intake;
 pub mod invoice;
 pub mod label;
 pub mod member;
+pub mod notify;
 pub mod operators;
 pub mod orders;
 pub mod print;

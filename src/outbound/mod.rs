@@ -2,4 +2,5 @@
 //! Each backend is chosen by configuration and reports outcomes the durable queue can act on.
 
 pub mod courier;
+pub mod notify;
 pub mod printer;

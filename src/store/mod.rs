@@ -17,6 +17,7 @@
 mod admin;
 mod documents;
 mod member;
+mod notices;
 mod operators;
 mod orders;
 mod postgres;
@@ -34,6 +35,7 @@ pub use documents::{
     PrintJobUpdate, PrintQueueStatus,
 };
 pub use member::{MemberAction, MemberChange, MemberStore};
+pub use notices::{MemberNotice, NoticeRecord, NoticeStore, NoticeUpdate};
 pub use operators::{OperatorRecord, OperatorStore};
 pub use orders::{
     AuditEntry, BookedShipment, ClockFacts, ClockScope, ImportSummary, ListQuery, OrderStore, ParcelReceipt,
@@ -88,9 +90,15 @@ pub struct Actor {
 }
 
 /// The whole store: every aggregate's trait. Implemented for anything that implements them all.
-pub trait Store: OrderStore + RenewalStore + DocumentStore + OperatorStore + MemberStore + AdminStore {}
+pub trait Store:
+    OrderStore + RenewalStore + DocumentStore + OperatorStore + MemberStore + NoticeStore + AdminStore
+{
+}
 
-impl<T: ?Sized + OrderStore + RenewalStore + DocumentStore + OperatorStore + MemberStore + AdminStore> Store for T {}
+impl<T> Store for T where
+    T: ?Sized + OrderStore + RenewalStore + DocumentStore + OperatorStore + MemberStore + NoticeStore + AdminStore
+{
+}
 
 /// Opens the database named by the URL (`sqlite:` or `postgres://`) and, when asked, migrates it.
 pub async fn open(

@@ -23,9 +23,20 @@ pub(super) async fn insert_audit(
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
     sql::bind_audit(sqlx::query(sql::INSERT_AUDIT), record, actor, at)
-        .execute(conn)
+        .execute(&mut *conn)
         .await
         .map_err(StoreError::from_sqlx)?;
+    // The change announces itself to the member in the same transaction (the outbox, migration 0011).
+    let event = record.order_id.zip(crate::domain::notice::event_for_audit(
+        record.action,
+        record.from,
+        record.to,
+        record.hold_reason,
+        at,
+    ));
+    if let Some((order_id, event)) = event {
+        super::notices::enqueue(conn, order_id, &event, at).await?;
+    }
     Ok(())
 }
 

@@ -10,6 +10,7 @@
 mod admin;
 mod documents;
 mod member;
+mod notices;
 mod operators;
 mod orders;
 mod renewals;
