@@ -12,6 +12,7 @@ mod import;
 mod intake;
 mod layering;
 mod member;
+mod notify;
 mod race;
 mod reader;
 mod renewal_store;
