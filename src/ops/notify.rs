@@ -142,6 +142,11 @@ fn deliver(
 ) -> Result<Option<String>, SendError> {
     match channel {
         Channel::Sms => match &senders.sms {
+            // The provider refuses an empty variable; say which one instead of spending an attempt.
+            Some(_) if message.sms_params.iter().any(|(_, v)| v.is_empty()) => {
+                let empty: Vec<&str> = message.sms_params.iter().filter(|(_, v)| v.is_empty()).map(|(k, _)| k.as_str()).collect();
+                Err(SendError::Permanent(format!("短信模板 {} 的参数 {} 没有值", message.sms_code, empty.join("、"))))
+            }
             Some(sms) => sms.send(to, &message.sms_code, &message.sms_params_json(), now).map(Some),
             None => Err(SendError::Retryable("短信渠道未开启".into())),
         },
@@ -195,7 +200,8 @@ pub async fn run_due(store: &dyn Store, senders: &Arc<Senders>, clock: &Clock) -
             NoticeUpdate::Sent { .. } => run.sent += 1,
             NoticeUpdate::Retry { .. } => run.retrying += 1,
             NoticeUpdate::Failed { attempts, error } => {
-                run.failed.push(NoticeRecord { attempts, last_error: Some(error), ..notice });
+                let state = crate::domain::notice::NoticeState::Failed;
+                run.failed.push(NoticeRecord { attempts, state, last_error: Some(error), ..notice });
             }
             NoticeUpdate::Skipped { .. } => run.skipped += 1,
         }
