@@ -110,7 +110,11 @@ impl SmsStandIn {
                     match form.and_then(|form| check(&form, &nonces)) {
                         Ok(a) => {
                             acc.lock().unwrap().push(a);
-                            (200, r#"{"Code":"OK","Message":"OK","BizId":"900619746936498440^0","RequestId":"F655A8D5"}"#.to_string())
+                            (
+                                200,
+                                r#"{"Code":"OK","Message":"OK","BizId":"900619746936498440^0","RequestId":"F655A8D5"}"#
+                                    .to_string(),
+                            )
                         }
                         Err((code, message)) => {
                             refs.lock().unwrap().push(code.clone());
@@ -191,8 +195,11 @@ fn check(form: &BTreeMap<String, String>, nonces: &Mutex<HashSet<String>>) -> Re
     if form["AccessKeyId"] != KEY_ID {
         return err("InvalidAccessKeyId.NotFound", "Specified access key is not found.");
     }
-    let mut canonical: Vec<(String, String)> =
-        form.iter().filter(|(k, _)| k.as_str() != "Signature").map(|(k, v)| (aliyun_encode(k), aliyun_encode(v))).collect();
+    let mut canonical: Vec<(String, String)> = form
+        .iter()
+        .filter(|(k, _)| k.as_str() != "Signature")
+        .map(|(k, v)| (aliyun_encode(k), aliyun_encode(v)))
+        .collect();
     canonical.sort();
     let query: Vec<String> = canonical.into_iter().map(|(k, v)| format!("{k}={v}")).collect();
     let to_sign = format!("POST&{}&{}", aliyun_encode("/"), aliyun_encode(&query.join("&")));
@@ -255,7 +262,7 @@ impl Smtp {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let dir = tempfile::tempdir().unwrap();
         let maildir = dir.path().join("mail");
-        let child = std::process::Command::new(PYTHON)
+        let mut child = std::process::Command::new(PYTHON)
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
             .arg(&maildir)
             .stdout(std::process::Stdio::null())
@@ -267,13 +274,16 @@ impl Smtp {
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("aiosmtpd did not listen on 127.0.0.1:{port} (is python3-aiosmtpd installed? scripts/packages.sh)");
     }
 
     /// Every message received, read back by Python's own e-mail parser: subject, to and body decoded.
     fn messages(&self) -> Vec<serde_json::Value> {
         let new = self.dir.path().join("mail").join("new");
-        let mut files: Vec<_> = std::fs::read_dir(&new).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+        let mut files: Vec<_> =
+            std::fs::read_dir(&new).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
         files.sort();
         files
             .iter()
@@ -354,7 +364,10 @@ both_backends!(a_change_writes_one_notice_per_channel_and_an_event_written_twice
     let kinds: Vec<_> = notices.iter().map(|n| (n.kind, n.channel, n.state)).collect();
     assert_eq!(
         kinds,
-        vec![(NoticeKind::Received, Channel::Sms, NoticeState::Pending), (NoticeKind::Received, Channel::Email, NoticeState::Pending)]
+        vec![
+            (NoticeKind::Received, Channel::Sms, NoticeState::Pending),
+            (NoticeKind::Received, Channel::Email, NoticeState::Pending)
+        ]
     );
     // The same scan again is already_received: no second notice.
     keydesk::ops::intake::intake(store, INBOUND, &actor("qin"), &clock).await.unwrap();
@@ -368,7 +381,9 @@ both_backends!(a_change_writes_one_notice_per_channel_and_an_event_written_twice
     let hold = Change::Hold { reason: HoldReason::WrongKey, resume_to: None };
     keydesk::ops::change::change_order(store, &no, &hold, "", &actor("qin"), &clock).await.unwrap();
     clock.advance(TimeDelta::minutes(5));
-    keydesk::ops::change::change_order(store, &no, &Change::Release, "客服已联系", &actor("qin"), &clock).await.unwrap();
+    keydesk::ops::change::change_order(store, &no, &Change::Release, "客服已联系", &actor("qin"), &clock)
+        .await
+        .unwrap();
     clock.advance(TimeDelta::minutes(5));
     let internal = Change::Hold { reason: HoldReason::RenewalFailed, resume_to: None };
     keydesk::ops::change::change_order(store, &no, &internal, "", &actor("qin"), &clock).await.unwrap();
@@ -461,15 +476,23 @@ both_backends!(provider_down_for_an_hour_loses_nothing_and_sends_nothing_twice, 
     assert!(sms_waiting[0].last_error.as_deref().unwrap().contains("ServiceUnavailable"));
     assert!(passes > 100);
     // E-mail is off: its notices were skipped with the reason, not left waiting.
-    assert!(waiting.iter().filter(|n| n.channel == Channel::Email).all(|n| n.state == NoticeState::Skipped
-        && n.last_error.as_deref() == Some("渠道未开启")));
+    assert!(waiting
+        .iter()
+        .filter(|n| n.channel == Channel::Email)
+        .all(|n| n.state == NoticeState::Skipped && n.last_error.as_deref() == Some("渠道未开启")));
     sms.down.store(false, Ordering::SeqCst);
     for _ in 0..70 {
         keydesk::ops::notify::run_due(store, &senders, &clock).await.unwrap();
         clock.advance(TimeDelta::minutes(1));
     }
     assert_eq!(sms.accepted().len(), 2, "both sent once after the provider came back");
-    assert!(store.notices_for_order(id).await.unwrap().iter().filter(|n| n.channel == Channel::Sms).all(|n| n.state == NoticeState::Sent));
+    assert!(store
+        .notices_for_order(id)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|n| n.channel == Channel::Sms)
+        .all(|n| n.state == NoticeState::Sent));
 });
 
 #[test]
@@ -574,7 +597,8 @@ async fn no_message_carries_personal_data() {
                 sent_at: None,
                 provider_message_id: None,
             };
-            let facts = keydesk::ops::notify::facts(&order, &notice, Some("26110000000000000001"), &settings.member_page_url);
+            let facts =
+                keydesk::ops::notify::facts(&order, &notice, Some("26110000000000000001"), &settings.member_page_url);
             let composed = keydesk::ops::notify::compose(settings.templates.get(kind), &facts);
             for text in composed.texts() {
                 for secret in &secrets {

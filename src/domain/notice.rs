@@ -114,7 +114,8 @@ pub enum NoticeState {
 }
 
 impl NoticeState {
-    pub const ALL: [NoticeState; 4] = [NoticeState::Pending, NoticeState::Sent, NoticeState::Failed, NoticeState::Skipped];
+    pub const ALL: [NoticeState; 4] =
+        [NoticeState::Pending, NoticeState::Sent, NoticeState::Failed, NoticeState::Skipped];
 
     pub fn code(self) -> &'static str {
         match self {

@@ -17,8 +17,8 @@ use serde::Deserialize;
 
 use super::error::{ApiError, ErrorBodyMarker};
 use super::view::{order_json, OrderJson};
-use crate::domain::notice::Channel;
 use super::{ClientAddr, Shared};
+use crate::domain::notice::Channel;
 use crate::ops::member;
 
 #[derive(Debug, Default, Deserialize)]
@@ -84,7 +84,11 @@ async fn act_on(app: &Shared, ip: IpAddr, form: PageForm) -> Response {
         }
         "opt_out_sms" | "opt_out_email" => {
             let channel = if form.action == "opt_out_sms" { Channel::Sms } else { Channel::Email };
-            let done = if channel == Channel::Sms { "已退订本订单的短信通知" } else { "已退订本订单的邮件通知" };
+            let done = if channel == Channel::Sms {
+                "已退订本订单的短信通知"
+            } else {
+                "已退订本订单的邮件通知"
+            };
             (member::opt_out(store, &no, &tail, channel, &app.clock).await, done)
         }
         "invoice" => {

@@ -123,7 +123,11 @@ async fn plan(store: &dyn Store, senders: &Senders, notice: &NoticeRecord, order
         Channel::Email => Some(order.invoice.email.trim().to_string()).filter(|e| !e.is_empty()),
     };
     let Some(to) = to else {
-        return Ok(Plan::Skip(if notice.channel == Channel::Sms { "订单没有手机号" } else { "订单没有邮箱" }));
+        return Ok(Plan::Skip(if notice.channel == Channel::Sms {
+            "订单没有手机号"
+        } else {
+            "订单没有邮箱"
+        }));
     };
     let invoice_no = match notice.kind {
         NoticeKind::InvoiceIssued => store.invoice_document(order.id).await?.map(|d| d.number),
@@ -144,7 +148,8 @@ fn deliver(
         Channel::Sms => match &senders.sms {
             // The provider refuses an empty variable; say which one instead of spending an attempt.
             Some(_) if message.sms_params.iter().any(|(_, v)| v.is_empty()) => {
-                let empty: Vec<&str> = message.sms_params.iter().filter(|(_, v)| v.is_empty()).map(|(k, _)| k.as_str()).collect();
+                let empty: Vec<&str> =
+                    message.sms_params.iter().filter(|(_, v)| v.is_empty()).map(|(k, _)| k.as_str()).collect();
                 Err(SendError::Permanent(format!("短信模板 {} 的参数 {} 没有值", message.sms_code, empty.join("、"))))
             }
             Some(sms) => sms.send(to, &message.sms_code, &message.sms_params_json(), now).map(Some),

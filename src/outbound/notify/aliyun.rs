@@ -74,7 +74,13 @@ impl AliyunSms {
     }
 
     /// The signed form of one `SendSms` request.
-    pub fn request(&self, phone: &str, template_code: &str, params: &Value, now: DateTime<Utc>) -> Vec<(String, String)> {
+    pub fn request(
+        &self,
+        phone: &str,
+        template_code: &str,
+        params: &Value,
+        now: DateTime<Utc>,
+    ) -> Vec<(String, String)> {
         let mut form: Vec<(String, String)> = [
             ("AccessKeyId", self.settings.access_key_id.as_str()),
             ("Action", "SendSms"),
@@ -99,7 +105,13 @@ impl AliyunSms {
     }
 
     /// Sends one message; the provider's `BizId` on success.
-    pub fn send(&self, phone: &str, template_code: &str, params: &Value, now: DateTime<Utc>) -> Result<String, SendError> {
+    pub fn send(
+        &self,
+        phone: &str,
+        template_code: &str,
+        params: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<String, SendError> {
         let form = self.request(phone, template_code, params, now);
         let mut response = self
             .agent
@@ -113,7 +125,9 @@ impl AliyunSms {
             .map_err(|e| SendError::Retryable(format!("短信服务的应答无法读取：{e}")))?;
         let answer: Value = match serde_json::from_str(&body) {
             Ok(v) => v,
-            Err(_) if status >= 500 || status == 429 => return Err(SendError::Retryable(format!("短信服务 HTTP {status}"))),
+            Err(_) if status >= 500 || status == 429 => {
+                return Err(SendError::Retryable(format!("短信服务 HTTP {status}")))
+            }
             Err(e) => return Err(SendError::Permanent(format!("短信服务的应答不是 JSON（HTTP {status}）：{e}"))),
         };
         let text = |k: &str| answer.get(k).and_then(Value::as_str).unwrap_or_default().to_string();

@@ -238,7 +238,10 @@ impl NotifySettings {
                 );
             }
             if self.sms.enabled && t.sms_code.trim().is_empty() {
-                return bad(&format!("{key}.sms_code"), "must name the approved template when notify.sms.enabled".into());
+                return bad(
+                    &format!("{key}.sms_code"),
+                    "must name the approved template when notify.sms.enabled".into(),
+                );
             }
         }
         if self.sms.enabled {

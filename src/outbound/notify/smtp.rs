@@ -25,10 +25,8 @@ impl SmtpMailer {
         .map_err(|e| format!("notify.email.host: {e}"))?;
         let mut builder = builder.port(settings.port).timeout(Some(Duration::from_secs(settings.timeout_secs.max(1))));
         if !settings.username.is_empty() {
-            builder = builder.credentials(Credentials::new(
-                settings.username.clone(),
-                settings.password.expose().to_string(),
-            ));
+            builder = builder
+                .credentials(Credentials::new(settings.username.clone(), settings.password.expose().to_string()));
         }
         Ok(SmtpMailer { transport: builder.build(), from })
     }
