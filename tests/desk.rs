@@ -42,7 +42,7 @@ fn signed_in() -> App {
 
 /// An order as the detail screen opens it, with nothing recorded about it yet.
 fn opened(order: keydesk::domain::Order) -> OrderDetail {
-    OrderDetail { order, receipts: vec![], audit: vec![], prints: vec![], clocks: vec![] }
+    OrderDetail { order, receipts: vec![], audit: vec![], prints: vec![], notices: vec![], clocks: vec![] }
 }
 
 fn demo_orders() -> Vec<keydesk::domain::Order> {

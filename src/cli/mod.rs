@@ -898,11 +898,12 @@ async fn order_command(
     match cmd {
         OrderCommand::Show { order_no, json } => {
             let no = parse_no(&order_no)?;
-            let ops::orders::OrderDetail { order, receipts, audit, .. } = ops::orders::detail(store, &no).await?;
+            let ops::orders::OrderDetail { order, receipts, audit, notices, .. } =
+                ops::orders::detail(store, &no).await?;
             if json {
-                print_json(
-                    &serde_json::json!({ "order": OrderView::of(&order), "receipts": receipts, "audit": audit }),
-                )?;
+                print_json(&serde_json::json!({
+                    "order": OrderView::of(&order), "receipts": receipts, "audit": audit, "notices": notices
+                }))?;
             } else {
                 print_order(&order);
                 println!("  时间线：");
@@ -916,6 +917,19 @@ async fn order_command(
                         a.reason,
                         a.operator,
                         a.desk
+                    );
+                }
+                if !notices.is_empty() {
+                    println!("  通知：");
+                }
+                for n in notices {
+                    println!(
+                        "    {}  {} {} {}{}",
+                        local(n.sent_at.unwrap_or(n.created_at)),
+                        n.kind.label(),
+                        n.channel.label(),
+                        n.state.label(),
+                        n.last_error.as_deref().map(|e| format!("（{e}）")).unwrap_or_default()
                     );
                 }
             }

@@ -22,6 +22,8 @@ pub struct OrderDetail {
     pub audit: Vec<AuditEntry>,
     /// The order's print jobs (label, invoice, reprints), oldest first.
     pub prints: Vec<PrintJobRecord>,
+    /// The notices to the member (SMS, e-mail), oldest first.
+    pub notices: Vec<crate::store::NoticeRecord>,
     /// Its return and invoice clocks, evaluated when it was read ([`detail_at`]; empty from [`detail`]).
     pub clocks: Vec<BoardRow>,
 }
@@ -37,7 +39,8 @@ pub async fn detail(store: &dyn Store, no: &OrderNo) -> Result<OrderDetail, OpsE
     let receipts = store.receipts_for_order(order.id).await?;
     let audit = store.audit_for_order(order.id).await?;
     let prints = store.print_jobs_for_order(order.id).await?;
-    Ok(OrderDetail { order, receipts, audit, prints, clocks: Vec::new() })
+    let notices = store.notices_for_order(order.id).await?;
+    Ok(OrderDetail { order, receipts, audit, prints, notices, clocks: Vec::new() })
 }
 
 /// [`detail`] with the order's clocks evaluated at `now` (the desk's order screen shows them).

@@ -162,6 +162,9 @@ impl OrderScreen {
                 prints_text(&d.prints)
             )),
         ];
+        if let Some(text) = notices_text(&d.notices) {
+            lines.push(Line::from(text).fg(Color::DarkGray));
+        }
         if let Some(h) = &o.hold {
             lines.push(
                 Line::from(format!(" 挂起：{} {}（解除后回到「{}」）", h.reason.label(), h.note, h.resume_to.label()))
@@ -252,6 +255,17 @@ fn prints_text(prints: &[crate::store::PrintJobRecord]) -> String {
     } else {
         format!("   打印：{}", parts.join(" · "))
     }
+}
+
+/// The newest notice to the member and how each channel stands for it (none: no line).
+fn notices_text(notices: &[crate::store::NoticeRecord]) -> Option<String> {
+    let newest = notices.last()?;
+    let parts: Vec<String> = notices
+        .iter()
+        .filter(|n| n.kind == newest.kind && n.occurrence == newest.occurrence)
+        .map(|n| format!("{}{}", n.channel.label(), n.state.label()))
+        .collect();
+    Some(format!(" 通知：{}（{}）  共 {} 条", newest.kind.label(), parts.join(" · "), notices.len()))
 }
 
 /// Whether the key in the reader is this order's, before F10.
