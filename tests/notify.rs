@@ -645,3 +645,24 @@ async fn notices_failed_json_lists_what_was_given_up() {
     assert!(list[0]["last_error"].as_str().unwrap().contains("SignatureDoesNotMatch"));
     db.cleanup().await;
 }
+
+both_backends!(the_member_endpoint_reads_notices_and_records_an_opt_out_with_least_privilege, async |db: &TestDb| {
+    load_demo(db).await;
+    let clock = pinned();
+    let id = receive(db.store.as_ref(), &clock).await;
+    // The endpoint's own store: read-only connections on SQLite, role keydesk_member on PostgreSQL.
+    let member =
+        keydesk::store::open_member(&db.url, 2, std::time::Duration::from_secs(5), "keydesk_member").await.unwrap();
+    let shown = member.member_notices(id).await.unwrap();
+    let shown: HashSet<_> = shown.iter().map(|n| (n.kind, n.channel)).collect();
+    assert_eq!(shown, HashSet::from([(NoticeKind::Received, Channel::Sms), (NoticeKind::Received, Channel::Email)]));
+    let no = OrderNo::parse(ORDER).unwrap();
+    let tail = keydesk::ops::member::PhoneTail::parse("6015").unwrap();
+    keydesk::ops::member::opt_out(member.as_ref(), &no, &tail, Channel::Sms, &clock).await.unwrap();
+    assert_eq!(member.opt_outs(id).await.unwrap(), vec![Channel::Sms]);
+    assert_eq!(db.store.opt_outs(id).await.unwrap(), vec![Channel::Sms]);
+    if db.url.starts_with("postgres") {
+        // The member role reads only the columns it was granted: not the outbox's errors or ids.
+        assert!(member.notices_for_order(id).await.is_err(), "the member role must not read whole notices");
+    }
+});
