@@ -101,6 +101,9 @@ pub enum ConfigError {
 
 pub const ENV_PREFIX: &str = "KEYDESK_";
 
+/// The keys that hold secrets (never printed).
+pub const SECRET_KEYS: [&str; 3] = ["courier.check_word", "notify.sms.access_key_secret", "notify.email.password"];
+
 impl Config {
     /// Finds and loads the configuration the way the README describes, with the process environment.
     pub fn load(explicit: Option<&Path>) -> Result<(Config, ConfigSource), ConfigError> {
@@ -214,6 +217,22 @@ impl Config {
         self.report.schedule().map_err(|e| bad("report.weekly", &e))?;
         self.notify.validate().map_err(|(key, message)| bad(&key, &message))?;
         Ok(())
+    }
+
+    /// The configuration as `keydesk config show` prints it: every secret that is set shown as `***`.
+    pub fn shown(&self) -> toml::Table {
+        let mut table = toml::Table::try_from(self).unwrap_or_default();
+        for path in SECRET_KEYS {
+            let keys: Vec<&str> = path.split('.').collect();
+            let (last, parents) = keys.split_last().expect("a secret key has a name");
+            let node = parents.iter().try_fold(&mut table, |t, k| t.get_mut(*k).and_then(toml::Value::as_table_mut));
+            if let Some(value) = node.and_then(|t| t.get_mut(*last)) {
+                if value.as_str().is_some_and(|v| !v.is_empty()) {
+                    *value = toml::Value::String("***".into());
+                }
+            }
+        }
+        table
     }
 
     /// The database URL, with the platform data directory filled in when none is configured.
@@ -377,6 +396,25 @@ mod tests {
         assert!(e.contains("atr_prefix"), "{e}");
         let e = Config::load_from(None, &env(&[("KEYDESK_CA__BACKEND", "command")])).unwrap_err().to_string();
         assert!(e.contains("ca.command"), "{e}");
+    }
+
+    #[test]
+    fn config_show_never_prints_a_secret() {
+        let (c, _) = Config::load_from(
+            None,
+            &env(&[
+                ("KEYDESK_NOTIFY__SMS__ACCESS_KEY_SECRET", "sms-secret-value"),
+                ("KEYDESK_NOTIFY__EMAIL__PASSWORD", "mail-secret-value"),
+                ("KEYDESK_COURIER__CHECK_WORD", "check-word-value"),
+            ]),
+        )
+        .unwrap();
+        let shown = toml::to_string(&c.shown()).unwrap();
+        for secret in ["sms-secret-value", "mail-secret-value", "check-word-value"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert_eq!(c.notify.sms.access_key_secret.expose(), "sms-secret-value");
+        assert!(shown.contains("access_key_secret = \"***\""), "{shown}");
     }
 
     #[test]

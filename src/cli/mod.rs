@@ -471,7 +471,7 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
     }
     if let Command::Config(ConfigCommand::Show) = command {
         println!("# from {source}");
-        print!("{}", toml::to_string_pretty(&config).map_err(|e| fail(e.to_string()))?);
+        print!("{}", toml::to_string_pretty(&config.shown()).map_err(|e| fail(e.to_string()))?);
         return Ok(exit::OK);
     }
     match command {
