@@ -666,3 +666,30 @@ both_backends!(the_member_endpoint_reads_notices_and_records_an_opt_out_with_lea
         assert!(member.notices_for_order(id).await.is_err(), "the member role must not read whole notices");
     }
 });
+
+both_backends!(the_member_page_shows_the_notices_and_its_opt_out_button_works, async |db: &TestDb| {
+    load_demo(db).await;
+    let clock = pinned();
+    let id = receive(db.store.as_ref(), &clock).await;
+    let server = crate::member::start_endpoint(db, crate::member::generous()).await;
+    let post = |form: String| async move {
+        let headers = [("Content-Type", "application/x-www-form-urlencoded")];
+        crate::member::request(server.addr, "POST", "/", &headers, form.as_bytes()).await
+    };
+    let page = post(format!("action=lookup&order_no={ORDER}&phone_tail=6015")).await;
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(html.contains("<h2>通知</h2>") && html.contains("已收到 KEY"), "{html}");
+    assert!(html.contains("name=\"action\" value=\"opt_out_sms\"") && html.contains("退订短信通知"), "{html}");
+    let page = post(format!("action=opt_out_sms&order_no={ORDER}&phone_tail=6015")).await;
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(html.contains("已退订本订单的短信通知") && html.contains("已退订短信通知"), "{html}");
+    assert!(!html.contains("value=\"opt_out_sms\""), "{html}");
+    assert_eq!(db.store.opt_outs(id).await.unwrap(), vec![Channel::Sms]);
+    // A wrong tail opts out nothing.
+    let refused = post(format!("action=opt_out_email&order_no={ORDER}&phone_tail=0000")).await;
+    assert_eq!(refused.status, 404);
+    assert_eq!(db.store.opt_outs(id).await.unwrap(), vec![Channel::Sms]);
+    server.stop().await;
+});
