@@ -693,3 +693,24 @@ both_backends!(the_member_page_shows_the_notices_and_its_opt_out_button_works, a
     assert_eq!(db.store.opt_outs(id).await.unwrap(), vec![Channel::Sms]);
     server.stop().await;
 });
+
+both_backends!(an_issued_invoice_is_announced_with_its_number_and_the_member_page, async |db: &TestDb| {
+    load_demo(db).await;
+    let store = db.store.as_ref();
+    let clock = pinned();
+    let (sms, smtp) = (SmsStandIn::start(), Smtp::start());
+    let order = store.order_by_no(&OrderNo::parse(ORDER).unwrap()).await.unwrap().unwrap();
+    let number = "26112000000000000042".to_string();
+    let source = keydesk::store::InvoiceSource::Attach { number: number.clone(), pdf: b"%PDF-1.7 test".to_vec() };
+    store.issue_invoice(order.id, &order.order_no, order.version, source, &actor("qin"), clock.now()).await.unwrap();
+    let notices = store.notices_for_order(order.id).await.unwrap();
+    assert_eq!(notices.iter().filter(|n| n.kind == NoticeKind::InvoiceIssued).count(), 2, "{notices:#?}");
+    let run = keydesk::ops::notify::run_due(store, &senders(&settings(Some(&sms), Some(&smtp))), &clock).await.unwrap();
+    assert_eq!(run.sent, 2, "{run:?}");
+    let accepted = sms.accepted();
+    assert_eq!(accepted[0].template, "SMS_000000005");
+    assert_eq!(accepted[0].params.get("invoice_no"), Some(&number));
+    let mail = &smtp.messages()[0];
+    let body = mail["body"].as_str().unwrap();
+    assert!(body.contains(&number) && body.contains("https://keydesk.example.cn/m/"), "{body}");
+});
