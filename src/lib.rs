@@ -16,6 +16,7 @@ pub mod ops;
 pub mod outbound;
 pub mod provision;
 pub mod report;
+pub mod route_push;
 pub mod services;
 pub mod sla;
 pub mod store;

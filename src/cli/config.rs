@@ -30,6 +30,8 @@ pub struct Config {
     pub printer: crate::outbound::printer::PrintersSettings,
     /// `[courier]`: how return shipments are booked.
     pub courier: crate::outbound::courier::CourierSettings,
+    /// `[routes]`: the SF route push receiver and the route polling fallback.
+    pub routes: crate::route_push::RouteSettings,
     /// `[report]`: where the manager's report is written, and when the worker writes last week's.
     pub report: crate::report::ReportSettings,
     /// `[notify]`: notices to members by SMS and e-mail, and their templates.
@@ -168,6 +170,9 @@ impl Config {
         }
         if let Err(e) = crate::desk::keymap::Keymap::new(&self.desk.keys) {
             return Err(bad("desk.keys", &e));
+        }
+        if let Err((key, message)) = self.routes.check() {
+            return Err(bad(key, &message));
         }
         if self.member.listen.parse::<std::net::SocketAddr>().is_err() {
             return Err(bad("member.listen", "must be an address and port, e.g. \"127.0.0.1:8080\""));

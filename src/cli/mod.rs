@@ -106,6 +106,9 @@ pub enum Command {
     Config(ConfigCommand),
     /// Serve the member endpoint (order status for members, over HTTP)
     Serve(ServeArgs),
+    /// SF courier routes: the push receiver SF posts route events to
+    #[command(subcommand)]
+    Routes(RoutesCommand),
     /// Run the background work until stopped (SIGTERM, Ctrl-C): the print queue and member notices; one per site beside the desks
     Worker(WorkerArgs),
     /// The member notice outbox: every notice (newest first), or only the failed ones
@@ -168,6 +171,16 @@ pub struct ReportArgs {
     /// The report as JSON on stdout (with --out: the file written, and the report)
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoutesCommand {
+    /// Receive SF's route pushes on a listener of its own (routes.listen, routes.secret_path, routes.allow)
+    Serve {
+        /// Address and port to listen on (else routes.listen from the configuration)
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -486,6 +499,7 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
             return calendar::import(&config, &file, write, json, actor, &clock).await;
         }
         Command::Serve(args) => return serve(&config, args, clock).await,
+        Command::Routes(RoutesCommand::Serve { listen }) => return routes_serve(&config, listen, clock).await,
         _ => {}
     }
     let command = match command {
@@ -633,6 +647,7 @@ pub async fn run(cli: Cli, config: Config, source: ConfigSource) -> Result<u8, F
         | Command::Calendar(_)
         | Command::Config(_)
         | Command::Serve(_)
+        | Command::Routes(_)
         | Command::TokenWorker { .. }
         | Command::Dev(_) => Ok(exit::OK),
         Command::Reader(ReaderCommand::Watch { json, no_identify }) => {
@@ -733,6 +748,31 @@ async fn notices(services: &crate::services::Services, args: NoticesArgs) -> Res
             n.last_error.as_deref().map(|e| format!("  {e}")).unwrap_or_default()
         );
     }
+    Ok(exit::OK)
+}
+
+/// `keydesk routes serve`: SF's route pushes, on their own listener, until Ctrl-C or SIGTERM.
+async fn routes_serve(
+    config: &Config,
+    listen: Option<std::net::SocketAddr>,
+    clock: crate::clock::Clock,
+) -> Result<u8, Failure> {
+    let settings = &config.routes;
+    let listen = match listen {
+        Some(addr) => addr,
+        None => settings.listen.parse().map_err(|_| fail("routes.listen is not an address and port"))?,
+    };
+    let store = open_store(config).await?;
+    let receiver = crate::route_push::Receiver::new(settings, config.courier.check_word.clone(), store, clock)
+        .map_err(|e| Failure { code: exit::USAGE, message: e.to_string() })?;
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.map_err(|e| fail(format!("cannot listen on {listen}: {e}")))?;
+    eprintln!("keydesk routes serve: listening on {listen} (the secret path is in routes.secret_path)");
+    tracing::info!(addr = %listen, "route push receiver listening");
+    crate::route_push::serve(listener, Arc::new(receiver), shutdown_signal())
+        .await
+        .map_err(|e| fail(format!("route push receiver: {e}")))?;
+    eprintln!("keydesk routes serve: stopping");
     Ok(exit::OK)
 }
 

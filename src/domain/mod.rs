@@ -15,6 +15,7 @@ pub mod order_no;
 pub mod print_job;
 pub mod renewal;
 pub mod renewal_job;
+pub mod route;
 pub mod scan_text;
 pub mod status;
 pub mod tax;

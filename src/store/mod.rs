@@ -1,6 +1,6 @@
 //! The one shared database behind every desk and the member endpoint, split by aggregate: one trait of
 //! business-level methods over domain types per aggregate ([`OrderStore`], [`RenewalStore`],
-//! [`DocumentStore`], [`OperatorStore`], [`MemberStore`], [`AdminStore`]), each in its own module with
+//! [`DocumentStore`], [`OperatorStore`], [`MemberStore`], [`AdminStore`], [`RouteStore`]), each in its own module with
 //! its record types and the SQL text both backends share. [`Store`] is all of them at once: what the
 //! composition root opens and hands around as `Arc<dyn Store>`; a use case that needs one aggregate
 //! only may ask for that trait alone.
@@ -22,6 +22,7 @@ mod operators;
 mod orders;
 mod postgres;
 mod renewals;
+mod routes;
 mod rows;
 mod sqlite;
 
@@ -43,6 +44,7 @@ pub use orders::{
 };
 pub use postgres::PgStore;
 pub use renewals::RenewalStore;
+pub use routes::{RouteOutcome, RouteSource, RouteStore, StoredRoute};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -91,12 +93,20 @@ pub struct Actor {
 
 /// The whole store: every aggregate's trait. Implemented for anything that implements them all.
 pub trait Store:
-    OrderStore + RenewalStore + DocumentStore + OperatorStore + MemberStore + NoticeStore + AdminStore
+    OrderStore + RenewalStore + DocumentStore + OperatorStore + MemberStore + NoticeStore + AdminStore + RouteStore
 {
 }
 
 impl<T> Store for T where
-    T: ?Sized + OrderStore + RenewalStore + DocumentStore + OperatorStore + MemberStore + NoticeStore + AdminStore
+    T: ?Sized
+        + OrderStore
+        + RenewalStore
+        + DocumentStore
+        + OperatorStore
+        + MemberStore
+        + NoticeStore
+        + AdminStore
+        + RouteStore
 {
 }
 

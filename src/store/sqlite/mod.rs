@@ -14,6 +14,7 @@ mod notices;
 mod operators;
 mod orders;
 mod renewals;
+mod routes;
 
 use std::str::FromStr;
 use std::time::Duration;

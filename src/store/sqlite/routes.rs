@@ -1,0 +1,90 @@
+//! [`RouteStore`] on SQLite: one transaction per batch (see `store::routes`).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::SqliteStore;
+use crate::domain::route::{RouteEvent, OP_DELIVERED, OP_PICKED_UP};
+use crate::store::routes::{
+    stored_route, RouteOutcome, RouteRow, RouteSource, RouteStore, StoredRoute, COUNT_ROUTES, INSERT_ROUTE,
+    ORDER_OF_WAYBILL, SELECT_ROUTES_OF_WAYBILL, SET_DELIVERED, SET_PICKED_UP,
+};
+use crate::store::{StoreError, StoreResult};
+
+#[async_trait]
+impl RouteStore for SqliteStore {
+    async fn record_routes(
+        &self,
+        events: &[RouteEvent],
+        raw: &str,
+        source: RouteSource,
+        at: DateTime<Utc>,
+    ) -> StoreResult<RouteOutcome> {
+        let mut tx = self.begin_write().await?;
+        let mut outcome = RouteOutcome::default();
+        for event in events {
+            let order: Option<(i64, String, String)> = sqlx::query_as(ORDER_OF_WAYBILL)
+                .bind(event.waybill.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+            let inserted: Option<i64> = sqlx::query_scalar(INSERT_ROUTE)
+                .bind(&event.route_id)
+                .bind(event.waybill.as_str())
+                .bind(&event.op_code)
+                .bind(event.accept_time)
+                .bind(&event.accept_address)
+                .bind(&event.remark)
+                .bind(&event.reason_code)
+                .bind(&event.sf_order_id)
+                .bind(order.as_ref().map(|(_, _, d)| d.as_str()))
+                .bind(order.as_ref().map(|(id, _, _)| *id))
+                .bind(source.code())
+                .bind(raw)
+                .bind(at)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(StoreError::from_sqlx)?;
+            if inserted.is_none() {
+                outcome.duplicates += 1;
+                continue;
+            }
+            outcome.stored += 1;
+            let Some((order_id, order_no, direction)) = order else {
+                outcome.unmatched += 1;
+                continue;
+            };
+            if direction != "outbound" {
+                continue;
+            }
+            let (sql, list) = match event.op_code.as_str() {
+                OP_PICKED_UP => (SET_PICKED_UP, &mut outcome.picked_up),
+                OP_DELIVERED => (SET_DELIVERED, &mut outcome.delivered),
+                _ => continue,
+            };
+            let moved = sqlx::query(sql)
+                .bind(event.accept_time)
+                .bind(order_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::from_sqlx)?
+                .rows_affected();
+            if moved > 0 && !list.contains(&order_no) {
+                // notice: Delivered (op 80, "已签收，请确认收货") — the member notice for `order_id` is
+                // written here, in this transaction, when the outbox lands.
+                list.push(order_no);
+            }
+        }
+        tx.commit().await.map_err(StoreError::from_sqlx)?;
+        Ok(outcome)
+    }
+
+    async fn routes_of_waybill(&self, waybill: &str) -> StoreResult<Vec<StoredRoute>> {
+        let rows: Vec<RouteRow> = self.rows_by_key(SELECT_ROUTES_OF_WAYBILL, waybill.to_string()).await?;
+        Ok(rows.into_iter().map(stored_route).collect())
+    }
+
+    async fn route_event_count(&self) -> StoreResult<i64> {
+        sqlx::query_scalar(COUNT_ROUTES).fetch_one(&self.pool).await.map_err(StoreError::from_sqlx)
+    }
+}
