@@ -17,6 +17,7 @@ mod race;
 mod reader;
 mod renewal_store;
 mod report;
+mod routes;
 mod sla;
 mod store_story;
 mod token;

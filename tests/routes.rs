@@ -1,0 +1,236 @@
+//! SF courier routes: the push receiver over real TCP against a real store (both backends), with a
+//! test client that signs pushes as SF does (msgDigest over body + timestamp + check word).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use keydesk::domain::route::format_accept_time;
+use keydesk::outbound::courier::sf::msg_digest;
+use keydesk::outbound::courier::Secret;
+use keydesk::route_push::{Receiver, RouteSettings};
+use sqlx::Connection;
+
+use crate::both_backends;
+use crate::support::{clock, load_demo, now, TestDb};
+
+const CHECK_WORD: &str = "test-check-word-0123";
+const SECRET_PATH: &str = "/sf/routes/0123456789abcdef0123";
+/// A demo order, made "shipped" on `OUTBOUND` by [`ship`].
+const ORDER: &str = "0000261121000001";
+const INBOUND: &str = "SF1402000000000";
+const OUTBOUND: &str = "SF7000000000017";
+
+/// Runs SQL on the test database directly (test setup and checks only).
+async fn sql_exec(db: &TestDb, sql: &str) {
+    if db.url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await.expect("sqlite");
+        sqlx::query(sql).execute(&mut c).await.expect(sql);
+    } else {
+        let mut c = sqlx::PgConnection::connect(&db.url).await.expect("postgres");
+        sqlx::query(sql).execute(&mut c).await.expect(sql);
+    }
+}
+
+async fn sql_count(db: &TestDb, sql: &str) -> i64 {
+    if db.url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await.expect("sqlite");
+        sqlx::query_scalar(sql).fetch_one(&mut c).await.expect(sql)
+    } else {
+        let mut c = sqlx::PgConnection::connect(&db.url).await.expect("postgres");
+        sqlx::query_scalar(sql).fetch_one(&mut c).await.expect(sql)
+    }
+}
+
+async fn ship(db: &TestDb) {
+    sql_exec(db, &format!("UPDATE orders SET outbound_waybill = '{OUTBOUND}' WHERE order_no = '{ORDER}'")).await;
+}
+
+/// Whether the order's pickup (or delivery) instant is exactly the accept time of route `route_id`.
+async fn order_instant_is(db: &TestDb, column: &str, route_id: &str) -> bool {
+    sql_count(
+        db,
+        &format!(
+            "SELECT COUNT(*) FROM orders WHERE order_no = '{ORDER}' AND {column} = \
+             (SELECT accept_time FROM route_events WHERE route_id = '{route_id}')"
+        ),
+    )
+    .await
+        == 1
+}
+
+async fn order_instant_set(db: &TestDb, column: &str) -> bool {
+    sql_count(db, &format!("SELECT COUNT(*) FROM orders WHERE order_no = '{ORDER}' AND {column} IS NOT NULL")).await
+        == 1
+}
+
+fn settings(allow: &[&str]) -> RouteSettings {
+    RouteSettings {
+        secret_path: Secret::new(SECRET_PATH),
+        allow: allow.iter().map(|s| s.to_string()).collect(),
+        max_body_bytes: 4096,
+        ..RouteSettings::default()
+    }
+}
+
+/// A running receiver on a free loopback port.
+async fn start(db: &TestDb, settings: RouteSettings) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+    let receiver =
+        Receiver::new(&settings, Secret::new(CHECK_WORD), db.store.clone(), clock()).expect("receiver configured");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(keydesk::route_push::serve(listener, Arc::new(receiver), async {
+        let _ = stopped.await;
+    }));
+    (addr, stop)
+}
+
+/// One route event as SF pushes it, `minutes_ago` before the tests' clock.
+fn event(mailno: &str, id: &str, op: &str, minutes_ago: i64) -> serde_json::Value {
+    serde_json::json!({
+        "mailno": mailno, "id": id, "opCode": op, "orderid": "",
+        "acceptTime": format_accept_time(now() - chrono::TimeDelta::minutes(minutes_ago)),
+        "acceptAddress": "北京市", "remark": "顺丰速运 已收取快件", "reasonCode": "",
+    })
+}
+
+fn body(events: &[serde_json::Value]) -> String {
+    serde_json::json!({ "Body": { "WaybillRoute": events } }).to_string()
+}
+
+/// The test's SF: posts `body` to `path`, signed with `check_word` when given. Status and answer.
+async fn push(addr: SocketAddr, path: &str, body: String, check_word: Option<&str>) -> (u16, serde_json::Value) {
+    let path = path.to_string();
+    let check_word = check_word.map(str::to_string);
+    tokio::task::spawn_blocking(move || {
+        let timestamp = "1764640500000";
+        let mut url = format!("http://{addr}{path}");
+        if let Some(word) = check_word {
+            let digest = msg_digest(&body, timestamp, &word);
+            let encoded = keydesk::outbound::courier::sf::java_url_encode(&digest);
+            url = format!("{url}?timestamp={timestamp}&msgDigest={encoded}");
+        }
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let mut response =
+            agent.post(&url).header("Content-Type", "application/json").send(body.as_bytes()).expect("post");
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().expect("answer");
+        (status, serde_json::from_str(&text).unwrap_or_else(|e| panic!("answer {text:?} is not JSON: {e}")))
+    })
+    .await
+    .expect("client")
+}
+
+fn is_ok(answer: &serde_json::Value) -> bool {
+    answer == &serde_json::json!({ "return_code": "0000", "return_msg": "成功" })
+}
+
+both_backends!(push_is_stored_and_applied_then_a_duplicate_changes_nothing, async |db: &TestDb| {
+    load_demo(db).await;
+    ship(db).await;
+    let (addr, _stop) = start(db, settings(&["127.0.0.1"])).await;
+    let pushed = body(&[event(OUTBOUND, "r-50", "50", 120), event(OUTBOUND, "r-30", "30", 60)]);
+    let (status, answer) = push(addr, SECRET_PATH, pushed.clone(), Some(CHECK_WORD)).await;
+    assert_eq!(status, 200);
+    assert!(is_ok(&answer), "{answer}");
+    let routes = db.store.routes_of_waybill(OUTBOUND).await.expect("routes");
+    assert_eq!(routes.iter().map(|r| r.route_id.as_str()).collect::<Vec<_>>(), ["r-50", "r-30"]);
+    assert_eq!(routes[0].order_no.as_deref(), Some(ORDER));
+    assert!(order_instant_is(db, "courier_picked_up_at", "r-50").await);
+    assert!(!order_instant_set(db, "courier_delivered_at").await);
+    assert_eq!(sql_count(db, &format!("SELECT COUNT(*) FROM route_events WHERE raw = '{pushed}'")).await, 2);
+
+    let (status, answer) = push(addr, SECRET_PATH, pushed, Some(CHECK_WORD)).await;
+    assert_eq!(status, 200);
+    assert!(is_ok(&answer), "a repeated push is acknowledged: {answer}");
+    assert_eq!(db.store.route_event_count().await.unwrap(), 2);
+    assert!(order_instant_is(db, "courier_picked_up_at", "r-50").await);
+});
+
+both_backends!(delivered_before_picked_up_ends_with_both_instants, async |db: &TestDb| {
+    load_demo(db).await;
+    ship(db).await;
+    let (addr, _stop) = start(db, settings(&["127.0.0.1"])).await;
+    let (_, answer) = push(addr, SECRET_PATH, body(&[event(OUTBOUND, "r-80", "80", 10)]), Some(CHECK_WORD)).await;
+    assert!(is_ok(&answer));
+    assert!(order_instant_is(db, "courier_delivered_at", "r-80").await);
+    assert!(!order_instant_set(db, "courier_picked_up_at").await);
+    // A later pickup event for the same parcel, and an earlier one pushed after it: the earliest wins.
+    let late = body(&[event(OUTBOUND, "r-50b", "50", 300), event(OUTBOUND, "r-50a", "50", 900)]);
+    let (_, answer) = push(addr, SECRET_PATH, late, Some(CHECK_WORD)).await;
+    assert!(is_ok(&answer));
+    assert!(order_instant_is(db, "courier_picked_up_at", "r-50a").await);
+    assert!(order_instant_is(db, "courier_delivered_at", "r-80").await);
+});
+
+both_backends!(events_of_unknown_and_inbound_waybills_are_stored_and_change_no_order, async |db: &TestDb| {
+    load_demo(db).await;
+    ship(db).await;
+    let (addr, _stop) = start(db, settings(&["127.0.0.1"])).await;
+    let pushed = body(&[event("SF9999999999999", "u-80", "80", 5), event(INBOUND, "i-80", "80", 5)]);
+    let (status, answer) = push(addr, SECRET_PATH, pushed, None).await;
+    assert_eq!(status, 200, "an unsigned push is accepted unless routes.require_digest");
+    assert!(is_ok(&answer));
+    let unknown = db.store.routes_of_waybill("SF9999999999999").await.unwrap();
+    assert_eq!((unknown.len(), unknown[0].order_no.as_deref(), unknown[0].direction), (1, None, None));
+    let inbound = db.store.routes_of_waybill(INBOUND).await.unwrap();
+    assert_eq!(inbound[0].direction, Some(keydesk::domain::route::Direction::Inbound));
+    assert!(!order_instant_set(db, "courier_delivered_at").await, "an inbound delivery is not the return's");
+});
+
+both_backends!(refused_pushes_write_nothing, async |db: &TestDb| {
+    load_demo(db).await;
+    ship(db).await;
+    let (addr, _stop) = start(db, settings(&["127.0.0.1"])).await;
+    let good = body(&[event(OUTBOUND, "r-50", "50", 120)]);
+    let mut wrong_type = event(OUTBOUND, "r-x", "50", 1);
+    wrong_type["opCode"] = serde_json::json!(50);
+    let oversize = body(&[event(OUTBOUND, &"x".repeat(5000), "50", 1)]);
+    let cases: Vec<(&str, String, Option<&str>, u16, &str)> = vec![
+        ("malformed JSON", format!("{good}}}"), Some(CHECK_WORD), 400, "4000"),
+        ("truncated JSON", good[..good.len() - 5].to_string(), Some(CHECK_WORD), 400, "4000"),
+        ("no WaybillRoute", r#"{"Body":{}}"#.into(), Some(CHECK_WORD), 400, "4000"),
+        (
+            "a field of the wrong type",
+            body(&[event(OUTBOUND, "r-ok", "50", 1), wrong_type]),
+            Some(CHECK_WORD),
+            400,
+            "4000",
+        ),
+        ("wrong check word", good.clone(), Some("not-the-check-word"), 401, "4001"),
+        ("oversize body", oversize, Some(CHECK_WORD), 413, "4013"),
+    ];
+    for (what, pushed, word, status, code) in cases {
+        let (got, answer) = push(addr, SECRET_PATH, pushed, word).await;
+        assert_eq!((got, answer["return_code"].as_str()), (status, Some(code)), "{what}: {answer}");
+        assert!(!answer["return_msg"].as_str().unwrap_or("").is_empty(), "{what}: a reason is given");
+    }
+    let (got, answer) = push(addr, "/sf/routes/guessed-path-0000000", good.clone(), Some(CHECK_WORD)).await;
+    assert_eq!((got, answer["return_code"].as_str()), (404, Some("4004")), "wrong path");
+    assert_eq!(db.store.route_event_count().await.unwrap(), 0, "nothing written");
+    assert!(!order_instant_set(db, "courier_picked_up_at").await);
+
+    let (strict, _stop_strict) = start(db, RouteSettings { require_digest: true, ..settings(&["127.0.0.1"]) }).await;
+    let (got, answer) = push(strict, SECRET_PATH, good.clone(), None).await;
+    assert_eq!((got, answer["return_code"].as_str()), (401, Some("4001")), "unsigned push when required");
+    let (elsewhere, _stop_elsewhere) = start(db, settings(&["10.0.0.0/8"])).await;
+    let (got, answer) = push(elsewhere, SECRET_PATH, good.clone(), Some(CHECK_WORD)).await;
+    assert_eq!((got, answer["return_code"].as_str()), (403, Some("4003")), "address not allowed");
+    assert_eq!(db.store.route_event_count().await.unwrap(), 0, "nothing written");
+
+    let (got, answer) = push(addr, SECRET_PATH, good, Some(CHECK_WORD)).await;
+    assert_eq!((got, is_ok(&answer)), (200, true), "the same push, correct, is then accepted");
+    assert_eq!(db.store.route_event_count().await.unwrap(), 1);
+});
+
+#[tokio::test]
+async fn the_receiver_refuses_to_start_without_secret_path_or_allow_list() {
+    let db = TestDb::sqlite().await;
+    let none = Receiver::new(&RouteSettings::default(), Secret::new(CHECK_WORD), db.store.clone(), clock());
+    assert!(none.is_err());
+    let open = RouteSettings { allow: vec![], ..settings(&[]) };
+    assert!(Receiver::new(&open, Secret::new(CHECK_WORD), db.store.clone(), clock()).is_err());
+    let short = RouteSettings { secret_path: Secret::new("/sf"), ..settings(&["127.0.0.1"]) };
+    assert!(Receiver::new(&short, Secret::new(CHECK_WORD), db.store.clone(), clock()).is_err());
+    db.cleanup().await;
+}
