@@ -33,8 +33,9 @@ fn allowed(area: &str) -> Option<&'static [&'static str]> {
             "synthetic",
             "worker",
         ],
-        // The faces: over the use cases; only the composition root (`cli`) may name another face.
-        "desk" | "member" => {
+        // The faces (the desk, the member endpoint, the SF route receiver): over the use cases; only the
+        // composition root (`cli`) may name another face.
+        "desk" | "member" | "route_push" => {
             &["domain", "sla", "store", "clock", "ca", "docs", "outbound", "token", "services", "ops", "worker"]
         }
         "cli" | "main" | "lib" | "exit" => return None,
