@@ -155,6 +155,12 @@ both_backends!(delivered_before_picked_up_ends_with_both_instants, async |db: &T
     assert!(is_ok(&answer));
     assert!(order_instant_is(db, "courier_delivered_at", "r-80").await);
     assert!(!order_instant_set(db, "courier_picked_up_at").await);
+    let delivered_notices = format!(
+        "SELECT COUNT(*) FROM notices n JOIN orders o ON o.id = n.order_id \
+         WHERE o.order_no = '{ORDER}' AND n.kind = 'delivered'"
+    );
+    let per_delivery = sql_count(db, &delivered_notices).await;
+    assert!(per_delivery >= 1, "the delivery is announced to the member");
     // Then the pickup, and after it a second pickup scan made later the same day: the earliest wins.
     for (id, minutes_ago) in [("r-50a", 900), ("r-50b", 300)] {
         let (_, answer) =
@@ -163,6 +169,10 @@ both_backends!(delivered_before_picked_up_ends_with_both_instants, async |db: &T
     }
     assert!(order_instant_is(db, "courier_picked_up_at", "r-50a").await);
     assert!(order_instant_is(db, "courier_delivered_at", "r-80").await);
+    let (_, answer) = push(addr, SECRET_PATH, body(&[event(OUTBOUND, "r-80b", "80", 20)]), Some(CHECK_WORD)).await;
+    assert!(is_ok(&answer));
+    assert!(order_instant_is(db, "courier_delivered_at", "r-80b").await, "the earlier delivery scan wins");
+    assert_eq!(sql_count(db, &delivered_notices).await, per_delivery, "announced once");
 });
 
 both_backends!(events_of_unknown_and_inbound_waybills_are_stored_and_change_no_order, async |db: &TestDb| {

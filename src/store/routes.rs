@@ -6,7 +6,8 @@
 //! `courier_delivered_at`, each to the earliest such event seen (so events arriving out of order, or
 //! twice, end in the same state). Inbound events are stored and read back by waybill (the desk's
 //! 到件预计 and the lost-parcel flag are built from them). Events for waybills no order has are stored
-//! with no order.
+//! with no order. The first delivery of an order's return writes the member's 已签收 notice (outbox,
+//! migration 0011) in the same transaction.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

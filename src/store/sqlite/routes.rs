@@ -1,9 +1,11 @@
-//! [`RouteStore`] on SQLite: one transaction per batch (see `store::routes`).
+//! [`RouteStore`] on SQLite: one transaction per batch (see `store::routes`), the delivery notice in it.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use super::notices::enqueue;
 use super::SqliteStore;
+use crate::domain::notice::{NoticeEvent, NoticeKind};
 use crate::domain::route::{RouteEvent, OP_DELIVERED, OP_PICKED_UP};
 use crate::store::routes::{
     stored_route, RouteOutcome, RouteRow, RouteSource, RouteStore, StoredRoute, COUNT_ROUTES, INSERT_ROUTE,
@@ -69,9 +71,12 @@ impl RouteStore for SqliteStore {
                 .await
                 .map_err(StoreError::from_sqlx)?
                 .rows_affected();
+            if moved > 0 && event.op_code == OP_DELIVERED {
+                // The member's 已签收，请确认收货, in this transaction (once per order: the outbox is
+                // unique by order, event and channel, so a delivery moved earlier adds nothing).
+                enqueue(&mut tx, order_id, &NoticeEvent::once(NoticeKind::Delivered), at).await?;
+            }
             if moved > 0 && !list.contains(&order_no) {
-                // notice: Delivered (op 80, "已签收，请确认收货") — the member notice for `order_id` is
-                // written here, in this transaction, when the outbox lands.
                 list.push(order_no);
             }
         }
