@@ -74,6 +74,7 @@ pub struct Services {
     pub reports: ReportExport,
     /// The member notice channels (`[notify]`), each built only when it is on.
     pub notify: Arc<crate::outbound::notify::Senders>,
+    pub auto_complete_after: Option<chrono::TimeDelta>,
     font_settings: FontSettings,
     font: OnceLock<Built<Arc<DocFont>>>,
 }
@@ -92,6 +93,8 @@ pub struct ServiceParts {
     pub token: TokenAccess,
     pub reports: ReportExport,
     pub notify: Arc<crate::outbound::notify::Senders>,
+    /// How long after SF's delivery an unconfirmed order completes by itself; `None`: never.
+    pub auto_complete_after: Option<chrono::TimeDelta>,
 }
 
 impl Services {
@@ -108,6 +111,7 @@ impl Services {
             token: parts.token,
             reports: parts.reports,
             notify: parts.notify,
+            auto_complete_after: parts.auto_complete_after,
             font_settings: parts.font,
             font: OnceLock::new(),
         }

@@ -38,6 +38,9 @@ pub struct Pass {
     /// The weekly report, when this pass wrote it or tried to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub weekly_report: Option<WeeklyReport>,
+    /// Delivered orders the member did not confirm, completed by this pass (`keydesk worker` only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub auto_completed: Vec<crate::domain::OrderNo>,
 }
 
 /// The weekly report a pass wrote, or why it could not.
@@ -61,16 +64,28 @@ pub async fn run_pass(services: &Services, policy: &RetryPolicy) -> Result<Pass,
     let (print, print_queue) =
         ops::print::run_and_report(services.store(), &services.printers, policy, since, &services.clock).await?;
     let notices = ops::notify::run_due(services.store(), &services.notify, &services.clock).await?;
-    Ok(Pass { print, print_queue, notices, weekly_report: None })
+    Ok(Pass { print, print_queue, notices, weekly_report: None, auto_completed: Vec::new() })
 }
 
-/// One pass of `keydesk worker`: the print queue, then the weekly report when it is due.
+/// One pass of `keydesk worker`: the print queue and the notices, the delivered orders due to complete
+/// by themselves (`routes.auto_complete_days`), then the weekly report when it is due.
 pub async fn run_worker_pass(
     services: &Services,
     policy: &RetryPolicy,
     weekly: &mut WeeklyState,
 ) -> Result<Pass, OpsError> {
     let mut pass = run_pass(services, policy).await?;
+    if let Some(after) = services.auto_complete_after {
+        pass.auto_completed = ops::delivery::auto_complete_due(services.store(), after, &services.clock).await?;
+        // What the completions announced goes out in this pass, not five seconds later.
+        if !pass.auto_completed.is_empty() {
+            let more = ops::notify::run_due(services.store(), &services.notify, &services.clock).await?;
+            pass.notices.sent += more.sent;
+            pass.notices.retrying += more.retrying;
+            pass.notices.skipped += more.skipped;
+            pass.notices.failed.extend(more.failed);
+        }
+    }
     pass.weekly_report = weekly_report(services, weekly).await;
     Ok(pass)
 }

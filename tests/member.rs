@@ -152,7 +152,7 @@ both_backends!(lookup_shows_status_timeline_and_masked_data_as_json_and_page, as
     assert_eq!(v["contact_phone"], keydesk::domain::mask::phone(&o.contact_phone));
     assert_eq!(v["holder"], keydesk::domain::mask::name(&o.holder_name));
     let steps: Vec<&str> = v["timeline"].as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect();
-    assert_eq!(steps, ["paid", "received", "renewing", "renewed", "shipped", "completed"]);
+    assert_eq!(steps, ["paid", "received", "renewing", "renewed", "shipped", "delivered", "completed"]);
     assert_eq!(v["timeline"][4]["waybill"], o.outbound_waybill.as_ref().unwrap().as_str());
     assert_eq!(v["outbound"]["waybill"], o.outbound_waybill.as_ref().unwrap().as_str());
     assert_eq!(v["promise"]["text"], "收到 KEY 后两个工作日内寄回");
@@ -334,8 +334,10 @@ both_backends!(confirm_receipt_completes_a_shipped_order_once, async |db: &TestD
     assert_eq!(r.status, 200, "{}", r.text());
     let v = r.json();
     assert_eq!(v["status"]["code"], "completed");
-    assert_eq!(v["timeline"][5]["done"], true);
-    assert!(v["timeline"][5]["at"].is_string(), "the completion time comes from the audit log");
+    assert_eq!(v["timeline"][5]["step"], "delivered");
+    assert_eq!(v["timeline"][5]["done"], true, "a completed order passed its delivery");
+    assert_eq!(v["timeline"][6]["done"], true);
+    assert!(v["timeline"][6]["at"].is_string(), "the completion time comes from the audit log");
     assert_eq!(s.order_by_id(o.id).await.unwrap().unwrap().status, Status::Completed);
     let last = s.audit_for_order(o.id).await.unwrap().pop().unwrap();
     assert_eq!(

@@ -246,3 +246,103 @@ async fn the_receiver_refuses_to_start_without_secret_path_or_allow_list() {
     assert!(Receiver::new(&short, Secret::new(CHECK_WORD), db.store.clone(), clock()).is_err());
     db.cleanup().await;
 }
+
+/// Two shipped demo orders, each with its return waybill, for the delivery tests.
+const SHIPPED_A: (&str, &str, &str) = ("0000261122000042", "SF1503000000000", "3796");
+const SHIPPED_B: (&str, &str, &str) = ("0000261123000043", "SF1503000000131", "3121");
+
+async fn member_order(db: &TestDb, (no, _, tail): (&str, &str, &str)) -> keydesk::domain::member::MemberOrder {
+    let no = keydesk::domain::OrderNo::parse(no).unwrap();
+    let tail = keydesk::ops::member::PhoneTail::parse(tail).unwrap();
+    keydesk::ops::member::look_up(db.store.as_ref(), &no, &tail).await.expect("member view")
+}
+
+async fn audit_actions(db: &TestDb, no: &str) -> Vec<String> {
+    let sql = format!(
+        "SELECT a.action FROM audit_log a JOIN orders o ON o.id = a.order_id WHERE o.order_no = '{no}' ORDER BY a.id"
+    );
+    if db.url.starts_with("sqlite:") {
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await.expect("sqlite");
+        sqlx::query_scalar(&sql).fetch_all(&mut c).await.expect("audit")
+    } else {
+        let mut c = sqlx::PgConnection::connect(&db.url).await.expect("postgres");
+        sqlx::query_scalar(&sql).fetch_all(&mut c).await.expect("audit")
+    }
+}
+
+// SF's delivery (op 80) shows the member 已签收 with its time on the timeline; `keydesk worker`
+// completes an unconfirmed order `routes.auto_complete_days` after the delivery (not a moment before),
+// audited and announced; a member who confirmed first keeps their own completion.
+both_backends!(
+    a_delivered_return_is_signed_for_on_the_member_page_and_completes_by_itself_after_the_set_days,
+    async |db: &TestDb| {
+        use keydesk::domain::member::Step;
+        use keydesk::domain::Status;
+        load_demo(db).await;
+        let (addr, _stop) = start(db, settings(&["127.0.0.1"])).await;
+        let before = member_order(db, SHIPPED_A).await;
+        assert_eq!((before.status, before.status_label()), (Status::Shipped, "待收货"));
+        let delivered = |o: &keydesk::domain::member::MemberOrder| {
+            o.timeline().into_iter().find(|s| s.step == Step::Delivered).map(|s| (s.done, s.at.is_some()))
+        };
+        assert_eq!(delivered(&before), Some((false, false)), "not delivered before SF says so");
+        let pushed = body(&[event(SHIPPED_A.1, "a-80", "80", 60), event(SHIPPED_B.1, "b-80", "80", 60)]);
+        let (status, answer) = push(addr, SECRET_PATH, pushed, Some(CHECK_WORD)).await;
+        assert!(status == 200 && is_ok(&answer), "{status} {answer}");
+        let after = member_order(db, SHIPPED_A).await;
+        assert_eq!((after.status, after.status_label()), (Status::Shipped, "已签收"));
+        assert_eq!(delivered(&after), Some((true, true)));
+        let pinned = keydesk::clock::Clock::fixed(now());
+        let config = keydesk::cli::config::Config::default();
+        assert_eq!(config.routes.auto_complete_days, 7);
+        let services = crate::support::services(db.store.clone(), &config, pinned.clone());
+        let rules = services.clock_rules().expect("clock rules");
+        let json = serde_json::to_value(keydesk::member::view::order_json(&after, &rules)).unwrap();
+        assert_eq!(json["status"]["label"], "已签收", "{json}");
+        assert!(json["timeline"].as_array().unwrap().iter().any(|s| s["step"] == "delivered" && s["done"] == true));
+
+        // The member confirms B; nobody confirms A.
+        let b = keydesk::domain::OrderNo::parse(SHIPPED_B.0).unwrap();
+        let tail = keydesk::ops::member::PhoneTail::parse(SHIPPED_B.2).unwrap();
+        keydesk::ops::member::confirm_receipt(db.store.as_ref(), &b, &tail, "127.0.0.1", &clock()).await.unwrap();
+
+        let policy = keydesk::outbound::printer::RetryPolicy::default();
+        let mut weekly = keydesk::worker::WeeklyState::default();
+        // Six days and 22 hours after the delivery: not yet.
+        pinned.advance(chrono::TimeDelta::days(7) - chrono::TimeDelta::hours(2));
+        assert!(keydesk::worker::run_worker_pass(&services, &policy, &mut weekly)
+            .await
+            .unwrap()
+            .auto_completed
+            .is_empty());
+        assert_eq!(member_order(db, SHIPPED_A).await.status, Status::Shipped);
+        pinned.advance(chrono::TimeDelta::hours(1));
+        let done = keydesk::worker::run_worker_pass(&services, &policy, &mut weekly).await.unwrap().auto_completed;
+        assert_eq!(done.iter().map(|n| n.to_string()).collect::<Vec<_>>(), [SHIPPED_A.0], "B was confirmed already");
+        assert_eq!(member_order(db, SHIPPED_A).await.status, Status::Completed);
+        assert_eq!(audit_actions(db, SHIPPED_A.0).await.last().map(String::as_str), Some("auto_complete"));
+        let b_actions = audit_actions(db, SHIPPED_B.0).await;
+        assert!(
+            b_actions.contains(&"member_confirm_receipt".to_string())
+                && !b_actions.contains(&"auto_complete".to_string())
+        );
+        // Announced once per channel, as every event is.
+        let announced = |no: &str| {
+            format!(
+                "SELECT COUNT(*) FROM notices n JOIN orders o ON o.id = n.order_id \
+             WHERE o.order_no = '{no}' AND n.kind = 'auto_completed'"
+            )
+        };
+        let a_notices = sql_count(db, &announced(SHIPPED_A.0)).await;
+        assert!(a_notices >= 1, "the auto-completion is announced");
+        assert_eq!(sql_count(db, &announced(SHIPPED_B.0)).await, 0);
+        // A later pass completes nothing again and announces nothing more.
+        pinned.advance(chrono::TimeDelta::days(1));
+        assert!(keydesk::worker::run_worker_pass(&services, &policy, &mut weekly)
+            .await
+            .unwrap()
+            .auto_completed
+            .is_empty());
+        assert_eq!(sql_count(db, &announced(SHIPPED_A.0)).await, a_notices);
+    }
+);

@@ -41,10 +41,12 @@ pub enum AuditAction {
     MemberStatus,
     /// An open clock's deadline moved because a holiday notice was imported (or a calendar corrected).
     DeadlineMoved,
+    /// A delivered order the member did not confirm completed by itself (`routes.auto_complete_days`).
+    AutoComplete,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 21] = [
+    pub const ALL: [AuditAction; 22] = [
         AuditAction::Import,
         AuditAction::Intake,
         AuditAction::IntakeUnpaid,
@@ -66,6 +68,7 @@ impl AuditAction {
         AuditAction::MemberConfirmReceipt,
         AuditAction::MemberStatus,
         AuditAction::DeadlineMoved,
+        AuditAction::AutoComplete,
     ];
 
     /// The stored code.
@@ -92,6 +95,7 @@ impl AuditAction {
             AuditAction::MemberConfirmReceipt => "member_confirm_receipt",
             AuditAction::MemberStatus => "member_status",
             AuditAction::DeadlineMoved => "deadline_moved",
+            AuditAction::AutoComplete => "auto_complete",
         }
     }
 

@@ -36,6 +36,8 @@ pub struct MemberOrder {
     pub completed_at: Option<DateTime<Utc>>,
     /// The number of the stored invoice document, when one was issued.
     pub invoice_number: Option<String>,
+    /// When SF delivered the returned key (route op 80), when known.
+    pub delivered_at: Option<DateTime<Utc>>,
 }
 
 /// One step of the timeline a member sees.
@@ -54,12 +56,14 @@ pub enum Step {
     Renewing,
     Renewed,
     Shipped,
+    /// SF delivered the returned key (known from SF's routes only).
+    Delivered,
     Completed,
 }
 
 impl Step {
-    pub const ALL: [Step; 6] =
-        [Step::Paid, Step::Received, Step::Renewing, Step::Renewed, Step::Shipped, Step::Completed];
+    pub const ALL: [Step; 7] =
+        [Step::Paid, Step::Received, Step::Renewing, Step::Renewed, Step::Shipped, Step::Delivered, Step::Completed];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -68,6 +72,7 @@ impl Step {
             Step::Renewing => "renewing",
             Step::Renewed => "renewed",
             Step::Shipped => "shipped",
+            Step::Delivered => "delivered",
             Step::Completed => "completed",
         }
     }
@@ -79,6 +84,7 @@ impl Step {
             Step::Renewing => "续签中",
             Step::Renewed => "已续签",
             Step::Shipped => "已寄回",
+            Step::Delivered => "已签收",
             Step::Completed => "交易完成",
         }
     }
@@ -127,6 +133,15 @@ impl MemberOrder {
         tails_match(self.phone_tail.as_bytes(), tail)
     }
 
+    /// The status as the member reads it: a shipped key SF has delivered is 已签收 (waiting for the
+    /// member's 确认收货, or for the automatic one).
+    pub fn status_label(&self) -> &'static str {
+        match (self.status, self.delivered_at) {
+            (Status::Shipped, Some(_)) => "已签收",
+            (status, _) => status.label(),
+        }
+    }
+
     /// The timeline: each step done or not, with its time when known.
     pub fn timeline(&self) -> Vec<TimelineStep> {
         let reached = Step::reached_by(self.status);
@@ -139,10 +154,16 @@ impl MemberOrder {
                     Step::Renewing => self.renewing_at,
                     Step::Renewed => self.renewed_at,
                     Step::Shipped => self.shipped_at,
+                    Step::Delivered => self.delivered_at,
                     Step::Completed => self.completed_at,
                 };
-                // On hold or closed, the recorded times tell what happened.
-                let done = reached.is_some_and(|r| step <= r) || at.is_some();
+                // On hold or closed, the recorded times tell what happened. Delivery is known only
+                // from SF: a completed order passed it, but it is done before then only when SF said so.
+                let passed = match step {
+                    Step::Delivered => reached.is_some_and(|r| r > step),
+                    _ => reached.is_some_and(|r| step <= r),
+                };
+                let done = passed || at.is_some();
                 TimelineStep { step, done, at }
             })
             .collect()
@@ -230,6 +251,7 @@ mod tests {
             shipped_at: None,
             completed_at: None,
             invoice_number: None,
+            delivered_at: None,
         }
     }
 
@@ -245,12 +267,21 @@ mod tests {
     #[test]
     fn timeline_follows_the_status_and_recorded_times() {
         let mut o = sample(Status::Shipped);
-        let done: Vec<bool> = o.timeline().iter().map(|s| s.done).collect();
-        assert_eq!(done, [true, true, true, true, true, false]);
+        let done = |o: &MemberOrder| o.timeline().iter().map(|s| s.done).collect::<Vec<bool>>();
+        // Shipped: delivered only once SF says so, and then 已签收 to the member.
+        assert_eq!(done(&o), [true, true, true, true, true, false, false]);
+        assert_eq!(o.status_label(), "待收货");
+        o.delivered_at = Some(o.created_at);
+        assert_eq!(done(&o), [true, true, true, true, true, true, false]);
+        assert_eq!(o.status_label(), "已签收");
+        // Completed without a delivery SF reported: the step was passed all the same.
+        o.delivered_at = None;
+        o.status = Status::Completed;
+        assert_eq!(done(&o), [true; 7]);
+        assert_eq!(o.status_label(), "交易完成");
         o.status = Status::OnHold;
         o.received_at = Some(o.created_at);
-        let done: Vec<bool> = o.timeline().iter().map(|s| s.done).collect();
-        assert_eq!(done, [true, true, false, false, false, false]);
+        assert_eq!(done(&o), [true, true, false, false, false, false, false]);
     }
 
     #[test]

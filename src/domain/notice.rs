@@ -215,6 +215,7 @@ pub fn event_for_audit(
         (AuditAction::Renew, Some(Status::Renewed)) => NoticeKind::Renewed,
         (AuditAction::Ship, Some(Status::Shipped)) => NoticeKind::Shipped,
         (AuditAction::InvoiceIssued, _) => NoticeKind::InvoiceIssued,
+        (AuditAction::AutoComplete, Some(Status::Completed)) => NoticeKind::AutoCompleted,
         _ => return None,
     };
     Some(NoticeEvent::once(kind))

@@ -123,7 +123,7 @@ pub static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
                 "contact_phone": { "type": "string", "example": "188****6015" },
                 "ship_region": { "type": "string" },
                 "timeline": { "type": "array", "items": { "type": "object", "properties": {
-                    "step": { "type": "string", "enum": ["paid", "received", "renewing", "renewed", "shipped", "completed"] },
+                    "step": { "type": "string", "enum": ["paid", "received", "renewing", "renewed", "shipped", "delivered", "completed"] },
                     "label": { "type": "string" }, "done": { "type": "boolean" },
                     "at": { "type": ["string", "null"], "format": "date-time" }, "waybill": { "type": "string" } } } },
                 "inbound": { "type": "object", "properties": { "carrier": { "type": "string" }, "waybill": { "type": ["string", "null"] }, "editable": { "type": "boolean" } } },

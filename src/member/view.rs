@@ -121,7 +121,7 @@ pub fn order_json(o: &MemberOrder, rules: &ClockRules) -> OrderJson {
     OrderJson {
         order_no: o.order_no.to_string(),
         kind: Labelled { code: o.kind.code(), label: o.kind.label() },
-        status: Labelled { code: o.status.code(), label: o.status.label() },
+        status: Labelled { code: o.status.code(), label: o.status_label() },
         hold: o.hold_reason.map(|r| Labelled { code: r.code(), label: r.label() }),
         holder: o.holder_masked.clone(),
         contact_phone: o.phone_masked.clone(),

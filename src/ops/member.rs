@@ -216,6 +216,7 @@ mod tests {
             shipped_at: None,
             completed_at: None,
             invoice_number: None,
+            delivered_at: None,
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod book;
 pub mod change;
+pub mod delivery;
 pub mod generate;
 pub mod identify;
 pub mod import;

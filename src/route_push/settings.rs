@@ -25,6 +25,9 @@ pub struct RouteSettings {
     pub max_body_bytes: usize,
     /// Seconds a push may take, reading included.
     pub request_timeout_secs: u64,
+    /// Days after SF delivered a returned key that the order completes by itself when the member has
+    /// not confirmed receipt (确认收货) first. 0: never.
+    pub auto_complete_days: u32,
 }
 
 impl Default for RouteSettings {
@@ -36,7 +39,15 @@ impl Default for RouteSettings {
             require_digest: false,
             max_body_bytes: 256 * 1024,
             request_timeout_secs: 10,
+            auto_complete_days: 7,
         }
+    }
+}
+
+impl RouteSettings {
+    /// How long after delivery an unconfirmed order completes by itself; `None`: never.
+    pub fn auto_complete_after(&self) -> Option<chrono::TimeDelta> {
+        (self.auto_complete_days > 0).then(|| chrono::TimeDelta::days(i64::from(self.auto_complete_days)))
     }
 }
 

@@ -49,11 +49,11 @@ impl MemberAction {
     }
 }
 
-/// The member view of one order, by order number (`member_orders`, migrations 0002 and 0006).
+/// The member view of one order, by order number (`member_orders`, migrations 0002, 0006 and 0012).
 pub(super) const SELECT_MEMBER_ORDER: &str = "SELECT id, version, order_no, kind, status, hold_reason, \
 invoice_status, created_at, paid_at, phone_tail, holder_masked, phone_masked, ship_region, inbound_carrier, \
 inbound_waybill_raw, received_at, renewing_at, renewed_at, outbound_waybill, shipped_at, completed_at, \
-invoice_number FROM member_orders WHERE order_no = $1";
+invoice_number, delivered_at FROM member_orders WHERE order_no = $1";
 
 /// The member enters or corrects the inbound waybill: only while the parcel is not received.
 pub(super) const UPDATE_MEMBER_INBOUND: &str = "UPDATE orders SET inbound_carrier = $1, inbound_waybill_raw = $2, \

@@ -79,6 +79,10 @@ pub trait RouteStore: Send + Sync {
 
     /// How many route events are stored (the receiver's tests check that a refusal wrote none).
     async fn route_event_count(&self) -> StoreResult<i64>;
+
+    /// Shipped orders SF delivered at or before `before` (the member has not confirmed receipt),
+    /// by order number, earliest delivery first.
+    async fn delivered_unconfirmed(&self, before: DateTime<Utc>) -> StoreResult<Vec<String>>;
 }
 
 /// The order a waybill belongs to, inbound first (several keys in one parcel: the first order).
@@ -103,6 +107,10 @@ r.remark, r.direction, o.order_no, r.source FROM route_events r LEFT JOIN orders
 WHERE r.waybill = $1 ORDER BY r.accept_time, r.id";
 
 pub(super) const COUNT_ROUTES: &str = "SELECT COUNT(*) FROM route_events";
+
+pub(super) const SELECT_DELIVERED_UNCONFIRMED: &str = "SELECT order_no FROM orders \
+WHERE status = 'shipped' AND courier_delivered_at IS NOT NULL AND courier_delivered_at <= $1 \
+ORDER BY courier_delivered_at, id";
 
 /// A row of [`SELECT_ROUTES_OF_WAYBILL`].
 pub(super) type RouteRow = (String, String, String, DateTime<Utc>, String, Option<String>, Option<String>, String);

@@ -380,6 +380,7 @@ pub struct MemberOrderRow {
     shipped_at: Option<DateTime<Utc>>,
     completed_at: Option<DateTime<Utc>>,
     invoice_number: Option<String>,
+    delivered_at: Option<DateTime<Utc>>,
 }
 
 impl MemberOrderRow {
@@ -423,6 +424,7 @@ impl MemberOrderRow {
             shipped_at: time(r, 19)?,
             completed_at: time(r, 20)?,
             invoice_number: r.get(21)?,
+            delivered_at: time(r, 22)?,
         })
     }
 }
@@ -469,6 +471,7 @@ impl TryFrom<MemberOrderRow> for MemberOrder {
             shipped_at: r.shipped_at,
             completed_at: r.completed_at,
             invoice_number: r.invoice_number,
+            delivered_at: r.delivered_at,
         })
     }
 }

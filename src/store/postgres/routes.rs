@@ -9,7 +9,7 @@ use crate::domain::notice::{NoticeEvent, NoticeKind};
 use crate::domain::route::{RouteEvent, OP_DELIVERED, OP_PICKED_UP};
 use crate::store::routes::{
     stored_route, RouteOutcome, RouteRow, RouteSource, RouteStore, StoredRoute, COUNT_ROUTES, INSERT_ROUTE,
-    ORDER_OF_WAYBILL, SELECT_ROUTES_OF_WAYBILL, SET_DELIVERED, SET_PICKED_UP,
+    ORDER_OF_WAYBILL, SELECT_DELIVERED_UNCONFIRMED, SELECT_ROUTES_OF_WAYBILL, SET_DELIVERED, SET_PICKED_UP,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -91,5 +91,13 @@ impl RouteStore for PgStore {
 
     async fn route_event_count(&self) -> StoreResult<i64> {
         sqlx::query_scalar(COUNT_ROUTES).fetch_one(&self.pool).await.map_err(StoreError::from_sqlx)
+    }
+
+    async fn delivered_unconfirmed(&self, before: DateTime<Utc>) -> StoreResult<Vec<String>> {
+        sqlx::query_scalar(SELECT_DELIVERED_UNCONFIRMED)
+            .bind(before)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(StoreError::from_sqlx)
     }
 }
