@@ -126,6 +126,8 @@ pub fn order(seed: u64, index: u64, now: DateTime<Utc>) -> Order {
         received_by: received_at.map(|_| "synthetic".to_string()),
         outbound_waybill: if shipped { Waybill::parse(&format!("SF2{:012}", index)).ok() } else { None },
         shipped_at: if shipped { received_at.map(|t| t + Duration::hours(rng.random_range(2..40))) } else { None },
+        picked_up_at: None,
+        delivered_at: None,
         updated_at: now,
     }
 }

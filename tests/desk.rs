@@ -1038,3 +1038,24 @@ fn a_scan_into_the_pin_prompt_is_a_scan_not_a_pin_try() {
     assert_eq!(app.screen, Screen::Scan);
     assert!(app.message.as_ref().is_some_and(|(_, m)| m.contains("未提交给 KEY")));
 }
+
+/// A shipped order's screen says when the key left: the ship scan, and SF's pickup (which stops the
+/// return clock) and delivery once SF's routes reported them.
+#[test]
+fn a_shipped_orders_screen_shows_the_ship_scan_and_the_couriers_pickup() {
+    let mut order = demo_orders().into_iter().find(|o| o.status == Status::Shipped && o.shipped_at.is_some()).unwrap();
+    let shipped = order.shipped_at.unwrap();
+    let mut app = signed_in();
+    app.update(Msg::OrderLoaded(Ok(opened(order.clone()))));
+    let text = screen_text(&draw(&app, 120, 40));
+    assert!(text.contains("顺丰未报揽收"), "{text}");
+    order.picked_up_at = Some(shipped + chrono::TimeDelta::minutes(95));
+    order.delivered_at = Some(shipped + chrono::TimeDelta::hours(20));
+    app.update(Msg::OrderLoaded(Ok(opened(order))));
+    let text = screen_text(&draw(&app, 120, 40));
+    let at =
+        |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&keydesk::sla::SHANGHAI).format("%m-%d %H:%M").to_string();
+    assert!(text.contains(&format!("发货扫描 {}", at(shipped))), "{text}");
+    assert!(text.contains(&format!("顺丰揽收 {}", at(shipped + chrono::TimeDelta::minutes(95)))), "{text}");
+    assert!(text.contains(&format!("已签收 {}", at(shipped + chrono::TimeDelta::hours(20)))), "{text}");
+}

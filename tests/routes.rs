@@ -346,3 +346,47 @@ both_backends!(
         assert_eq!(sql_count(db, &announced(SHIPPED_A.0)).await, a_notices);
     }
 );
+
+// The return clock stops when SF picked the key up (route op 50), not at the ship scan; an order
+// without SF's routes stops at the ship scan as before. The order carries both instants.
+both_backends!(the_couriers_pickup_stops_the_return_clock_and_the_ship_scan_does_without_it, async |db: &TestDb| {
+    use keydesk::store::ClockScope;
+    load_demo(db).await;
+    let (addr, _stop) = start(db, settings(&["127.0.0.1"])).await;
+    let stop_of = |facts: &[keydesk::store::ClockFacts], no: &str| {
+        let f = facts.iter().find(|f| f.order_no == no).expect("order in scope");
+        keydesk::ops::sla::clocks_of(f)
+            .into_iter()
+            .find(|c| c.clock.policy == keydesk::sla::Policy::Return)
+            .and_then(|c| c.clock.stop)
+    };
+    let scope = || ClockScope::StoppedBetween {
+        from: now() - chrono::TimeDelta::days(400),
+        to: now() + chrono::TimeDelta::days(1),
+    };
+    let a = db.store.order_by_no(&keydesk::domain::OrderNo::parse(SHIPPED_A.0).unwrap()).await.unwrap().unwrap();
+    let shipped = a.shipped_at.expect("a shipped demo order");
+    let facts = db.store.clock_facts(scope()).await.unwrap();
+    assert_eq!(stop_of(&facts, SHIPPED_A.0), Some(shipped.with_timezone(&keydesk::sla::SHANGHAI)));
+
+    let pickup = event(SHIPPED_A.1, "a-50", "50", 30);
+    let (status, answer) = push(addr, SECRET_PATH, body(&[pickup]), Some(CHECK_WORD)).await;
+    assert!(status == 200 && is_ok(&answer), "{status} {answer}");
+    let a = db.store.order_by_no(&a.order_no).await.unwrap().unwrap();
+    let picked = a.picked_up_at.expect("the pickup is on the order");
+    assert_eq!(a.shipped_at, Some(shipped), "the ship scan is kept beside it");
+    assert_eq!(picked.timestamp(), (now() - chrono::TimeDelta::minutes(30)).timestamp());
+    let facts = db.store.clock_facts(scope()).await.unwrap();
+    assert_eq!(stop_of(&facts, SHIPPED_A.0), Some(picked.with_timezone(&keydesk::sla::SHANGHAI)));
+    assert_eq!(
+        stop_of(&facts, SHIPPED_B.0),
+        db.store
+            .order_by_no(&keydesk::domain::OrderNo::parse(SHIPPED_B.0).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .shipped_at
+            .map(|t| t.with_timezone(&keydesk::sla::SHANGHAI)),
+        "no route: the ship scan"
+    );
+});

@@ -149,6 +149,10 @@ pub struct Order {
     pub received_by: Option<String>,
     pub outbound_waybill: Option<Waybill>,
     pub shipped_at: Option<DateTime<Utc>>,
+    /// When SF picked up the returned key (route op 50, the earliest), when SF's routes said so.
+    pub picked_up_at: Option<DateTime<Utc>>,
+    /// When SF delivered it (route op 80, the earliest).
+    pub delivered_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -367,6 +371,8 @@ pub(crate) mod tests {
             received_by: None,
             outbound_waybill: None,
             shipped_at: None,
+            picked_up_at: None,
+            delivered_at: None,
             updated_at: t(2026, 3, 2),
         }
     }

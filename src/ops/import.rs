@@ -240,6 +240,8 @@ impl ImportRecord {
             received_by: self.received_by,
             outbound_waybill,
             shipped_at: self.shipped_at,
+            picked_up_at: None,
+            delivered_at: None,
             updated_at: at,
         })
     }

@@ -55,6 +55,7 @@ fn order_facts(f: &ClockFacts) -> OrderFacts {
             at: shanghai(at),
             by: last_action(f, AuditAction::Ship).map_or_else(|| "-".into(), |e| e.operator.clone()),
         }),
+        picked_up_at: f.picked_up_at.map(shanghai),
         withdrawn_at: withdrawal.or(never).map(shanghai),
         clocks: clocks_of(f),
         holds: holds(f)

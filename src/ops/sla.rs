@@ -83,7 +83,8 @@ pub fn clocks_of(facts: &ClockFacts) -> Vec<BoardOrder> {
                 policy: Policy::Return,
                 starts,
                 pauses: pauses(facts),
-                stop: facts.shipped_at.map(shanghai),
+                // The key left the desk when SF picked it up; without SF's routes, at the ship scan.
+                stop: facts.picked_up_at.or(facts.shipped_at).map(shanghai),
             },
             stopped_by: shipped_by,
             moved: last_move(facts, Policy::Return),
@@ -255,6 +256,7 @@ pub fn order_clocks(
         received_at: o.received_at,
         docs_approved_at: o.docs_approved_at,
         shipped_at: o.shipped_at,
+        picked_up_at: o.picked_up_at,
         invoice_status: o.invoice_status,
         events: detail.audit.clone(),
     };

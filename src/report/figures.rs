@@ -109,6 +109,8 @@ pub struct OrderFacts {
     /// The last move to renewed.
     pub renewed: Option<Stamp>,
     pub shipped: Option<Stamp>,
+    /// When SF picked up the return parcel, when its routes said so: turnaround ends there.
+    pub picked_up_at: Option<DateTime<FixedOffset>>,
     /// From this instant the order's clocks are no longer open without having stopped: it was cancelled
     /// or refunded (or, still unpaid, its clocks never counted).
     pub withdrawn_at: Option<DateTime<FixedOffset>>,
@@ -361,7 +363,8 @@ impl<'r> ReportBuilder<'r> {
             *self.renewed_by_day.entry(WorkingTime::shanghai_date(s.at)).or_default() += 1;
         }
         if let (Some(s), Some(r)) = (seen(&order.shipped, within), &order.received) {
-            match time.business_seconds_between(r.at, s.at) {
+            // Receipt to the courier's pickup when known, else to the ship scan.
+            match time.business_seconds_between(r.at, order.picked_up_at.unwrap_or(s.at)) {
                 Ok(seconds) => {
                     self.turnaround.push(seconds);
                     slot(&mut self.turnaround_by, &s.by, Vec::new).push(seconds);
@@ -666,6 +669,7 @@ mod tests {
             received: stamp(received, "qin"),
             renewed: None,
             shipped: shipped.clone(),
+            picked_up_at: None,
             withdrawn_at: None,
             clocks: vec![BoardOrder {
                 order_no: no.into(),

@@ -156,6 +156,8 @@ pub struct ClockFacts {
     pub received_at: Option<DateTime<Utc>>,
     pub docs_approved_at: Option<DateTime<Utc>>,
     pub shipped_at: Option<DateTime<Utc>>,
+    /// When SF picked up the return parcel (route op 50), when known: the return clock stops then.
+    pub picked_up_at: Option<DateTime<Utc>>,
     pub invoice_status: crate::domain::InvoiceStatus,
     /// Audit rows that matter to the clocks (holds, releases, shipping, invoice issue), oldest first;
     /// for [`ClockScope::Reported`] also the moves to renewed and to cancelled or refunded.
@@ -289,8 +291,8 @@ hold_reason, hold_resume_to, hold_note, invoice_status, created_at, paid_at, doc
 company, contact_phone, key_serial, cert_serial, cert_subject, cert_not_before, cert_not_after, cert_seal, \
 handler_name, handler_phone, handler_id_number, handler_docs_approved, inbound_carrier, inbound_waybill_raw, \
 ship_name, ship_phone, ship_region, ship_address, invoice_title, invoice_tax_id, invoice_bank, invoice_bank_account, \
-invoice_address, invoice_phone, invoice_email, received_at, received_by, outbound_waybill, shipped_at, updated_at \
-FROM orders";
+invoice_address, invoice_phone, invoice_email, received_at, received_by, outbound_waybill, shipped_at, updated_at, \
+courier_picked_up_at, courier_delivered_at FROM orders";
 
 pub(super) static ORDER_BY_NO: LazyLock<String> = LazyLock::new(|| format!("{SELECT_ORDER} WHERE order_no = $1"));
 pub(super) static ORDER_BY_ID: LazyLock<String> = LazyLock::new(|| format!("{SELECT_ORDER} WHERE id = $1"));
@@ -587,7 +589,8 @@ impl ClockQueries {
         ClockQueries {
             orders: format!(
                 "SELECT o.id, o.order_no, o.status, o.company, o.holder_name, o.contact_phone, o.received_by, \
-                 o.paid_at, o.received_at, o.docs_approved_at, o.shipped_at, o.invoice_status FROM orders o \
+                 o.paid_at, o.received_at, o.docs_approved_at, o.shipped_at, o.courier_picked_up_at AS picked_up_at, \
+                 o.invoice_status FROM orders o \
                  WHERE ({filter}){orders_page}"
             ),
             events: format!(

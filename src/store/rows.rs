@@ -139,6 +139,8 @@ pub struct OrderRow {
     outbound_waybill: Option<String>,
     shipped_at: Option<DateTime<Utc>>,
     updated_at: DateTime<Utc>,
+    courier_picked_up_at: Option<DateTime<Utc>>,
+    courier_delivered_at: Option<DateTime<Utc>>,
 }
 
 fn corrupt(order_no: &str, what: &str, value: &str) -> StoreError {
@@ -210,6 +212,8 @@ impl TryFrom<OrderRow> for Order {
                 None => None,
             },
             shipped_at: r.shipped_at,
+            picked_up_at: r.courier_picked_up_at,
+            delivered_at: r.courier_delivered_at,
             updated_at: r.updated_at,
         })
     }
@@ -321,6 +325,7 @@ pub struct ClockOrderRow {
     pub received_at: Option<DateTime<Utc>>,
     pub docs_approved_at: Option<DateTime<Utc>>,
     pub shipped_at: Option<DateTime<Utc>>,
+    pub picked_up_at: Option<DateTime<Utc>>,
     pub invoice_status: String,
 }
 
@@ -351,6 +356,7 @@ pub fn clock_facts(orders: Vec<ClockOrderRow>, events: Vec<AuditRow>) -> Result<
                 received_at: o.received_at,
                 docs_approved_at: o.docs_approved_at,
                 shipped_at: o.shipped_at,
+                picked_up_at: o.picked_up_at,
             })
         })
         .collect()

@@ -162,6 +162,9 @@ impl OrderScreen {
                 prints_text(&d.prints)
             )),
         ];
+        if let Some(text) = courier_text(o) {
+            lines.push(Line::from(text));
+        }
         if let Some(text) = notices_text(&d.notices) {
             lines.push(Line::from(text).fg(Color::DarkGray));
         }
@@ -341,4 +344,21 @@ fn draw_renewal(r: &RenewProgress, typical: Duration, frame: &mut Frame, area: R
     let label =
         format!("在 KEY 上生成新密钥 {:.1} 秒 / 通常约 {} 秒，请勿拔出 KEY", elapsed.as_secs_f64(), typical.as_secs());
     frame.render_widget(Gauge::default().ratio(ratio).label(label).gauge_style(Style::new().fg(Color::Yellow)), gauge);
+}
+
+/// When the key left: the ship scan, and SF's pickup and delivery once its routes said so (the return
+/// clock stops at the pickup when there is one). `None` before shipping.
+fn courier_text(o: &crate::domain::Order) -> Option<String> {
+    let at =
+        |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&crate::sla::SHANGHAI).format("%m-%d %H:%M").to_string();
+    let shipped = o.shipped_at?;
+    let mut text = format!(" 发货扫描 {}", at(shipped));
+    text.push_str(&match o.picked_up_at {
+        Some(t) => format!(" · 顺丰揽收 {}（时限按揽收计）", at(t)),
+        None => " · 顺丰未报揽收".to_string(),
+    });
+    if let Some(t) = o.delivered_at {
+        text.push_str(&format!(" · 已签收 {}", at(t)));
+    }
+    Some(text)
 }
