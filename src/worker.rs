@@ -41,6 +41,9 @@ pub struct Pass {
     /// Delivered orders the member did not confirm, completed by this pass (`keydesk worker` only).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub auto_completed: Vec<crate::domain::OrderNo>,
+    /// SF's route query for the tracked waybills (`keydesk worker` only, with the SF courier).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routes: Option<ops::routes::PollRun>,
 }
 
 /// The weekly report a pass wrote, or why it could not.
@@ -51,10 +54,12 @@ pub enum WeeklyReport {
     Failed { first: chrono::NaiveDate, last: chrono::NaiveDate, message: String },
 }
 
-/// What the weekly report remembers between passes: when it last failed.
+/// What `keydesk worker` remembers between passes: when the weekly report last failed, and when
+/// each tracked waybill is next asked of SF (its back-off).
 #[derive(Debug, Clone, Default)]
-pub struct WeeklyState {
+pub struct WorkerState {
     failed_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub polls: ops::routes::PollState,
 }
 
 /// One pass over the queues.
@@ -64,7 +69,7 @@ pub async fn run_pass(services: &Services, policy: &RetryPolicy) -> Result<Pass,
     let (print, print_queue) =
         ops::print::run_and_report(services.store(), &services.printers, policy, since, &services.clock).await?;
     let notices = ops::notify::run_due(services.store(), &services.notify, &services.clock).await?;
-    Ok(Pass { print, print_queue, notices, weekly_report: None, auto_completed: Vec::new() })
+    Ok(Pass { print, print_queue, notices, weekly_report: None, auto_completed: Vec::new(), routes: None })
 }
 
 /// One pass of `keydesk worker`: the print queue and the notices, the delivered orders due to complete
@@ -72,9 +77,13 @@ pub async fn run_pass(services: &Services, policy: &RetryPolicy) -> Result<Pass,
 pub async fn run_worker_pass(
     services: &Services,
     policy: &RetryPolicy,
-    weekly: &mut WeeklyState,
+    weekly: &mut WorkerState,
 ) -> Result<Pass, OpsError> {
     let mut pass = run_pass(services, policy).await?;
+    if let Ok(courier) = &services.courier {
+        let run = ops::routes::poll_due(services.store(), courier, &mut weekly.polls, &services.clock).await?;
+        pass.routes = (run.asked > 0).then_some(run);
+    }
     if let Some(after) = services.auto_complete_after {
         pass.auto_completed = ops::delivery::auto_complete_due(services.store(), after, &services.clock).await?;
         // What the completions announced goes out in this pass, not five seconds later.
@@ -92,7 +101,7 @@ pub async fn run_worker_pass(
 
 /// Writes the week that `report.weekly` makes due, unless its file is there already (or it failed
 /// less than [`WEEKLY_RETRY`] ago).
-pub async fn weekly_report(services: &Services, state: &mut WeeklyState) -> Option<WeeklyReport> {
+pub async fn weekly_report(services: &Services, state: &mut WorkerState) -> Option<WeeklyReport> {
     let schedule = services.reports.weekly?;
     let now = services.clock.now();
     if state.failed_at.is_some_and(|at| now - at < WEEKLY_RETRY) {
@@ -139,7 +148,7 @@ pub async fn run_worker(
     interval: Duration,
     mut on_pass: impl FnMut(Result<Pass, OpsError>) -> bool,
 ) {
-    let (policy, mut weekly) = (RetryPolicy::default(), WeeklyState::default());
+    let (policy, mut weekly) = (RetryPolicy::default(), WorkerState::default());
     loop {
         if !on_pass(run_worker_pass(services, &policy, &mut weekly).await) {
             return;

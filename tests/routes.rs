@@ -307,7 +307,7 @@ both_backends!(
         keydesk::ops::member::confirm_receipt(db.store.as_ref(), &b, &tail, "127.0.0.1", &clock()).await.unwrap();
 
         let policy = keydesk::outbound::printer::RetryPolicy::default();
-        let mut weekly = keydesk::worker::WeeklyState::default();
+        let mut weekly = keydesk::worker::WorkerState::default();
         // Six days and 22 hours after the delivery: not yet.
         pinned.advance(chrono::TimeDelta::days(7) - chrono::TimeDelta::hours(2));
         assert!(keydesk::worker::run_worker_pass(&services, &policy, &mut weekly)
@@ -390,3 +390,102 @@ both_backends!(the_couriers_pickup_stops_the_return_clock_and_the_ship_scan_does
         "no route: the ship scan"
     );
 });
+
+// The fallback for routes the push missed: `keydesk worker` asks SF (the stand-in checks the digest
+// and `checkPhoneNo` as SF does) about the tracked waybills, records what it answers like a push, asks
+// each waybill again only after its interval, and backs off per waybill while SF is down.
+both_backends!(the_worker_polls_sf_for_routes_the_push_missed_and_backs_off_while_sf_is_down, async |db: &TestDb| {
+    use crate::docs::support::sf_mock::{self, SfMock};
+    use keydesk::ops::routes::{backoff, POLL_EVERY};
+    load_demo(db).await;
+    let sf = SfMock::start();
+    let courier = keydesk::outbound::courier::CourierSettings {
+        backend: keydesk::outbound::courier::CourierBackend::Sf,
+        sf_base_url: sf.url(),
+        partner_id: sf_mock::PARTNER_ID.to_string(),
+        check_word: Secret::new(sf_mock::CHECK_WORD),
+        monthly_account: "0101234567".to_string(),
+        timeout_secs: 5,
+        ..Default::default()
+    };
+    let config = keydesk::cli::config::Config { courier, ..Default::default() };
+    let pinned = keydesk::clock::Clock::fixed(now());
+    let services = crate::support::services(db.store.clone(), &config, pinned.clone());
+    let mut state = keydesk::worker::WorkerState::default();
+    let route = |op: &str, minutes_ago: i64| {
+        serde_json::json!({
+            "acceptTime": format_accept_time(now() - chrono::TimeDelta::minutes(minutes_ago)),
+            "acceptAddress": "北京市", "remark": "顺丰速运 已收取快件", "opCode": op,
+        })
+    };
+    sf.add_route(SHIPPED_A.1, SHIPPED_A.2, route("50", 120));
+    sf.add_route(SHIPPED_A.1, SHIPPED_A.2, route("80", 30));
+    let tracked = db.store.tracked_waybills().await.unwrap();
+    assert!(tracked.iter().any(|t| t.waybill == SHIPPED_A.1) && tracked.iter().any(|t| t.waybill == SHIPPED_B.1));
+
+    let run = poll_all(&services, &mut state).await;
+    assert_eq!((run.asked, run.new_events, run.failed.len()), (tracked.len(), 2, 0), "{run:?}");
+    let a = db.store.order_by_no(&keydesk::domain::OrderNo::parse(SHIPPED_A.0).unwrap()).await.unwrap().unwrap();
+    assert_eq!(a.picked_up_at.map(|t| t.timestamp()), Some((now() - chrono::TimeDelta::minutes(120)).timestamp()));
+    assert!(a.delivered_at.is_some(), "delivered: no longer tracked");
+    let stored = db.store.routes_of_waybill(SHIPPED_A.1).await.unwrap();
+    assert!(stored.iter().all(|r| r.source == "poll") && stored.len() == 2, "{stored:?}");
+    let queries = |sf: &SfMock| {
+        sf.received()
+            .iter()
+            .filter(|r| r.fields.iter().any(|(k, v)| k == "serviceCode" && v == "EXP_RECE_SEARCH_ROUTES"))
+            .count()
+    };
+    let asked = queries(&sf);
+
+    // Nothing is due again before its interval.
+    pinned.advance(POLL_EVERY - chrono::TimeDelta::minutes(1));
+    assert_eq!(poll_all(&services, &mut state).await.asked, 0);
+    assert_eq!(queries(&sf), asked);
+
+    // SF down: every waybill fails and waits 5 minutes, then 10; nothing is written meanwhile.
+    sf.set_down(true);
+    sf.add_route(SHIPPED_B.1, SHIPPED_B.2, route("50", 10));
+    pinned.advance(chrono::TimeDelta::minutes(1));
+    let before = db.store.route_event_count().await.unwrap();
+    let run = poll_all(&services, &mut state).await;
+    assert_eq!(run.failed.len(), run.asked);
+    let b = run.failed.iter().find(|f| f.waybill == SHIPPED_B.1).expect("B failed");
+    assert_eq!(b.next_at, pinned.now() + backoff(1));
+    assert!(b.error.contains("A1009"), "{}", b.error);
+    pinned.advance(backoff(1) - chrono::TimeDelta::seconds(1));
+    assert_eq!(poll_all(&services, &mut state).await.asked, 0);
+    pinned.advance(chrono::TimeDelta::seconds(1));
+    let run = poll_all(&services, &mut state).await;
+    assert_eq!(run.failed.iter().find(|f| f.waybill == SHIPPED_B.1).unwrap().next_at, pinned.now() + backoff(2));
+    assert_eq!(backoff(2), chrono::TimeDelta::minutes(10));
+    assert_eq!(db.store.route_event_count().await.unwrap(), before);
+
+    // SF back: the waiting event arrives, once.
+    sf.set_down(false);
+    pinned.advance(backoff(2));
+    let run = poll_all(&services, &mut state).await;
+    assert_eq!((run.new_events, run.failed.len()), (1, 0), "{run:?}");
+    let b = db.store.order_by_no(&keydesk::domain::OrderNo::parse(SHIPPED_B.0).unwrap()).await.unwrap().unwrap();
+    assert!(b.picked_up_at.is_some());
+    assert_eq!(state.polls.failures(SHIPPED_B.1), 0);
+});
+
+/// `keydesk worker` passes at the current instant until no waybill is due (a pass asks about at most
+/// a batch of them), their route polls added up.
+async fn poll_all(
+    services: &keydesk::services::Services,
+    state: &mut keydesk::worker::WorkerState,
+) -> keydesk::ops::routes::PollRun {
+    let policy = keydesk::outbound::printer::RetryPolicy::default();
+    let mut all = keydesk::ops::routes::PollRun::default();
+    for _ in 0..10 {
+        let Some(run) = keydesk::worker::run_worker_pass(services, &policy, state).await.unwrap().routes else {
+            return all;
+        };
+        all.asked += run.asked;
+        all.new_events += run.new_events;
+        all.failed.extend(run.failed);
+    }
+    panic!("waybills still due after 10 passes");
+}

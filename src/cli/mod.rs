@@ -821,7 +821,7 @@ async fn worker(services: &crate::services::Services, args: WorkerArgs) -> Resul
         Ok(())
     };
     if args.once {
-        let mut weekly = crate::worker::WeeklyState::default();
+        let mut weekly = crate::worker::WorkerState::default();
         let policy = crate::outbound::printer::RetryPolicy::default();
         let pass = crate::worker::run_worker_pass(services, &policy, &mut weekly).await?;
         report(&pass)?;

@@ -100,7 +100,7 @@ pub fn parse_push(body: &str) -> Result<Vec<RouteEvent>, RouteError> {
 }
 
 /// A JSON array of route objects, as a push carries them (`WaybillRoute`). The route query's
-/// answer has other field names and is read by the SF client, which builds [`RouteEvent`]s itself.
+/// answer has other field names: [`parse_route_query`].
 pub fn parse_routes(routes: &Value) -> Result<Vec<RouteEvent>, RouteError> {
     let list = routes.as_array().ok_or(RouteError::NoRoutes)?;
     if list.is_empty() {
@@ -137,6 +137,47 @@ fn parse_one(index: usize, r: &Value) -> Result<RouteEvent, RouteError> {
         reason_code: optional("reasonCode")?,
         sf_order_id: optional("orderid")?,
     })
+}
+
+/// The route query's answer (`EXP_RECE_SEARCH_ROUTES`'s msgData): `{"routeResps":[{"mailNo":"SF…",
+/// "routes":[{"acceptTime","acceptAddress","remark","opCode"}]}]}`. The query gives no event id, so
+/// an event is named by what it is (`query:WAYBILL:OP:TIME`): asking again yields the same names, and
+/// the store keeps each once. (The same event pushed carries SF's own id and is stored beside it; the
+/// order's instants keep the earliest, so the two agree.)
+pub fn parse_route_query(msg_data: &Value) -> Result<Vec<RouteEvent>, RouteError> {
+    let resps = msg_data.get("routeResps").and_then(Value::as_array).ok_or(RouteError::NoRoutes)?;
+    let mut out = Vec::new();
+    for resp in resps {
+        let mailno = match resp.get("mailNo") {
+            Some(Value::String(s)) => s.trim().to_string(),
+            _ => return Err(RouteError::Field { index: out.len() + 1, field: "mailNo" }),
+        };
+        let routes = match resp.get("routes") {
+            None | Some(Value::Null) => continue,
+            Some(Value::Array(list)) => list,
+            _ => return Err(RouteError::Field { index: out.len() + 1, field: "routes" }),
+        };
+        for r in routes {
+            let index = out.len() + 1;
+            let mut event = serde_json::Map::new();
+            event.insert("mailno".into(), Value::String(mailno.clone()));
+            for (from, to) in [
+                ("acceptTime", "acceptTime"),
+                ("opCode", "opCode"),
+                ("acceptAddress", "acceptAddress"),
+                ("remark", "remark"),
+            ] {
+                if let Some(v) = r.get(from) {
+                    event.insert(to.into(), v.clone());
+                }
+            }
+            let name = |field: &str| event.get(field).and_then(Value::as_str).unwrap_or_default().trim().to_string();
+            let id = format!("query:{mailno}:{}:{}", name("opCode"), name("acceptTime"));
+            event.insert("id".into(), Value::String(id));
+            out.push(parse_one(index, &Value::Object(event))?);
+        }
+    }
+    Ok(out)
 }
 
 /// The push answer SF expects on success.

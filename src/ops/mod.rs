@@ -18,6 +18,7 @@ pub mod orders;
 pub mod print;
 pub mod renew;
 pub mod report;
+pub mod routes;
 pub mod ship;
 pub mod sla;
 

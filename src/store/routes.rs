@@ -63,6 +63,15 @@ pub struct StoredRoute {
     pub source: String,
 }
 
+/// A waybill the route poll follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedWaybill {
+    pub waybill: String,
+    pub direction: Direction,
+    /// The phone whose last four digits SF checks: the member's for either parcel.
+    pub phone: String,
+}
+
 #[async_trait]
 pub trait RouteStore: Send + Sync {
     /// Stores and applies one batch in one transaction; `raw` is the push body or query answer.
@@ -79,6 +88,10 @@ pub trait RouteStore: Send + Sync {
 
     /// How many route events are stored (the receiver's tests check that a refusal wrote none).
     async fn route_event_count(&self) -> StoreResult<i64>;
+
+    /// The waybills worth asking SF about: paid orders' inbound parcels not received yet, and shipped
+    /// orders' returns not delivered yet, each with the phone SF checks (`checkPhoneNo`).
+    async fn tracked_waybills(&self) -> StoreResult<Vec<TrackedWaybill>>;
 
     /// Shipped orders SF delivered at or before `before` (the member has not confirmed receipt),
     /// by order number, earliest delivery first.
@@ -107,6 +120,19 @@ r.remark, r.direction, o.order_no, r.source FROM route_events r LEFT JOIN orders
 WHERE r.waybill = $1 ORDER BY r.accept_time, r.id";
 
 pub(super) const COUNT_ROUTES: &str = "SELECT COUNT(*) FROM route_events";
+
+pub(super) const SELECT_TRACKED: &str = "SELECT inbound_waybill, 'inbound', contact_phone FROM orders \
+WHERE status = 'paid' AND inbound_waybill IS NOT NULL AND received_at IS NULL \
+UNION ALL SELECT outbound_waybill, 'outbound', ship_phone FROM orders \
+WHERE status = 'shipped' AND outbound_waybill IS NOT NULL AND courier_delivered_at IS NULL";
+
+pub(super) fn tracked(rows: Vec<(String, String, String)>) -> Vec<TrackedWaybill> {
+    rows.into_iter()
+        .filter_map(|(waybill, direction, phone)| {
+            Some(TrackedWaybill { waybill, direction: Direction::from_code(&direction)?, phone })
+        })
+        .collect()
+}
 
 pub(super) const SELECT_DELIVERED_UNCONFIRMED: &str = "SELECT order_no FROM orders \
 WHERE status = 'shipped' AND courier_delivered_at IS NOT NULL AND courier_delivered_at <= $1 \

@@ -15,4 +15,12 @@ impl Courier for ManualCourier {
     fn describe(&self) -> String {
         "manual waybills (scan the pre-printed SF label)".to_string()
     }
+
+    fn routes(
+        &self,
+        _waybill: &str,
+        _phone_tail: &str,
+    ) -> Result<Option<(Vec<crate::domain::route::RouteEvent>, String)>, CourierError> {
+        Ok(None)
+    }
 }

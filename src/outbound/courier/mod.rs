@@ -8,6 +8,7 @@
 pub mod manual;
 pub mod sf;
 
+use crate::domain::route::RouteEvent;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -182,6 +183,10 @@ impl CourierError {
 pub trait Courier: Send + Sync {
     fn book(&self, request: &ShipmentRequest) -> Result<Booking, CourierError>;
     fn describe(&self) -> String;
+    /// The route events SF knows for one waybill (`phone_tail`: the last four digits of the sender's
+    /// or recipient's phone, which SF asks for on waybills the partner did not create). `Ok(None)`:
+    /// this backend cannot ask (manual waybills); the raw answer comes with the events.
+    fn routes(&self, waybill: &str, phone_tail: &str) -> Result<Option<(Vec<RouteEvent>, String)>, CourierError>;
 }
 
 /// Builds the configured backend.

@@ -19,6 +19,7 @@ use super::{Booking, Courier, CourierError, CourierSettings, RouteLabel, Secret,
 
 pub const SERVICE_CREATE_ORDER: &str = "EXP_RECE_CREATE_ORDER";
 pub const SERVICE_CLOUD_PRINT: &str = "COM_RECE_CLOUD_PRINT_WAYBILLS";
+pub const SERVICE_SEARCH_ROUTES: &str = "EXP_RECE_SEARCH_ROUTES";
 
 /// Java `URLEncoder.encode(s, "UTF-8")`.
 pub fn java_url_encode(s: &str) -> String {
@@ -194,6 +195,28 @@ impl SfClient {
         Ok(data)
     }
 
+    /// `EXP_RECE_SEARCH_ROUTES` for one waybill, by waybill number (`trackingType` 1), every route
+    /// (`methodType` 1), with `checkPhoneNo` (SF checks it on waybills the partner did not create).
+    /// The events and the answer's msgData as it came.
+    pub fn search_routes(
+        &self,
+        waybill: &str,
+        phone_tail: &str,
+    ) -> Result<(Vec<crate::domain::route::RouteEvent>, String), CourierError> {
+        let msg = json!({
+            "language": "0",
+            "trackingType": "1",
+            "trackingNumber": [waybill],
+            "methodType": "1",
+            "checkPhoneNo": phone_tail,
+        });
+        let data = self.call(SERVICE_SEARCH_ROUTES, &msg)?;
+        let msg_data = data.get("msgData").cloned().unwrap_or(Value::Null);
+        let events = crate::domain::route::parse_route_query(&msg_data)
+            .map_err(|e| CourierError::Malformed(format!("{SERVICE_SEARCH_ROUTES}: {e}")))?;
+        Ok((events, msg_data.to_string()))
+    }
+
     /// `EXP_RECE_CREATE_ORDER`: books the pickup and returns the waybill with routing data.
     /// Asking again with the same `order_id` returns the first waybill.
     pub fn create_order(&self, request: &ShipmentRequest) -> Result<Shipment, CourierError> {
@@ -307,6 +330,14 @@ pub fn parse_create_order(data: &Value) -> Result<Shipment, CourierError> {
 impl Courier for SfClient {
     fn book(&self, request: &ShipmentRequest) -> Result<Booking, CourierError> {
         self.create_order(request).map(Booking::Booked)
+    }
+
+    fn routes(
+        &self,
+        waybill: &str,
+        phone_tail: &str,
+    ) -> Result<Option<(Vec<crate::domain::route::RouteEvent>, String)>, CourierError> {
+        Ok(Some(self.search_routes(waybill, phone_tail)?))
     }
 
     fn describe(&self) -> String {

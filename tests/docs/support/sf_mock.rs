@@ -30,6 +30,10 @@ struct State {
     request_ids: Vec<String>,
     received: Vec<Received>,
     downloads: HashMap<String, (String, Vec<u8>)>,
+    /// Route events SF knows per waybill, with the phone tail it checks (`checkPhoneNo`).
+    routes: HashMap<String, (String, Vec<Value>)>,
+    /// Answers every call with A1009 (service unavailable), as SF does when it is down.
+    down: bool,
 }
 
 pub struct SfMock {
@@ -115,6 +119,19 @@ impl SfMock {
 
     pub fn received(&self) -> Vec<Received> {
         self.state.lock().expect("state").received.clone()
+    }
+
+    /// SF now knows `route` (acceptTime, acceptAddress, remark, opCode) for `waybill`, whose member's
+    /// phone ends in `phone_tail`.
+    pub fn add_route(&self, waybill: &str, phone_tail: &str, route: Value) {
+        let mut st = self.state.lock().expect("state");
+        let entry = st.routes.entry(waybill.to_string()).or_insert_with(|| (phone_tail.to_string(), Vec::new()));
+        entry.1.push(route);
+    }
+
+    /// SF down (every call answers A1009) or back.
+    pub fn set_down(&self, down: bool) {
+        self.state.lock().expect("state").down = down;
     }
 }
 
@@ -215,7 +232,11 @@ fn service(st: &mut State, fields: &[(String, String)], port: u16) -> Value {
     if partner != PARTNER_ID {
         return envelope("A1004", "无对应服务权限", None);
     }
-    if !["EXP_RECE_CREATE_ORDER", "COM_RECE_CLOUD_PRINT_WAYBILLS"].contains(&service.as_str()) {
+    if st.down {
+        return envelope("A1009", "服务不可用", None);
+    }
+    if !["EXP_RECE_CREATE_ORDER", "COM_RECE_CLOUD_PRINT_WAYBILLS", "EXP_RECE_SEARCH_ROUTES"].contains(&service.as_str())
+    {
         return envelope("A1004", "无对应服务权限", None);
     }
     let expected = base64::engine::general_purpose::STANDARD
@@ -241,6 +262,7 @@ fn service(st: &mut State, fields: &[(String, String)], port: u16) -> Value {
     };
     let data = match service.as_str() {
         "EXP_RECE_CREATE_ORDER" => create_order(st, &msg),
+        "EXP_RECE_SEARCH_ROUTES" => search_routes(st, &msg),
         _ => cloud_print(st, &msg, port),
     };
     envelope("A1000", "", Some(data))
@@ -306,4 +328,29 @@ fn cloud_print(st: &mut State, msg: &Value, port: u16) -> Value {
             "token": token, "waybillNo": waybill, "seqNo": 1, "areaNo": 1, "pageNo": 1
         }]}
     })
+}
+
+/// `EXP_RECE_SEARCH_ROUTES` by waybill: each waybill's routes when `checkPhoneNo` matches its phone's
+/// last four digits (SF answers nothing for a waybill whose phone does not match), as SF's msgData
+/// `{"routeResps":[{"mailNo","routes":[…]}]}`.
+fn search_routes(st: &mut State, msg: &Value) -> Value {
+    if msg["trackingType"] != "1" || msg["methodType"] != "1" {
+        return json!({"success": false, "errorCode": "8018", "errorMsg": "trackingType/methodType 不支持"});
+    }
+    let Some(numbers) = msg["trackingNumber"].as_array().filter(|n| !n.is_empty()) else {
+        return json!({"success": false, "errorCode": "8013", "errorMsg": "trackingNumber 不能为空"});
+    };
+    let check = msg["checkPhoneNo"].as_str().unwrap_or("");
+    let resps: Vec<Value> = numbers
+        .iter()
+        .filter_map(Value::as_str)
+        .map(|no| {
+            let routes = match st.routes.get(no) {
+                Some((tail, routes)) if tail == check => routes.clone(),
+                _ => Vec::new(),
+            };
+            json!({"mailNo": no, "routes": routes})
+        })
+        .collect();
+    json!({"success": true, "errorCode": "S0000", "errorMsg": null, "msgData": {"routeResps": resps}})
 }

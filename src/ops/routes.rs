@@ -1,0 +1,116 @@
+//! Asking SF where the parcels are (`EXP_RECE_SEARCH_ROUTES`): the fallback for route events the push
+//! missed (the receiver was down, or SF never pushed). `keydesk worker` asks about every tracked
+//! waybill — paid orders' inbound parcels not received yet, shipped orders' returns not delivered
+//! yet — once per [`POLL_EVERY`] each, records what SF answers exactly as a push would be recorded
+//! (the store keeps each event once and the earliest pickup and delivery), and backs off per waybill
+//! when SF fails: 5 minutes doubling to 6 hours, then the ordinary pace again after a success.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Serialize;
+
+use crate::clock::Clock;
+use crate::outbound::courier::{Courier, CourierError};
+use crate::store::{RouteSource, Store};
+
+use super::OpsError;
+
+/// How often one waybill is asked about while nothing fails.
+pub const POLL_EVERY: TimeDelta = TimeDelta::minutes(30);
+/// At most this many waybills per pass (the rest wait for the next passes).
+const BATCH: usize = 20;
+
+/// The wait after `failures` failed asks in a row: 5 minutes doubling, at most 6 hours.
+pub fn backoff(failures: u32) -> TimeDelta {
+    let exp = failures.saturating_sub(1).min(12);
+    TimeDelta::minutes((5_i64 << exp).min(6 * 60))
+}
+
+/// When each waybill is next due, and how many asks about it failed in a row (in memory: a worker
+/// that starts again asks about every waybill once, which SF answers idempotently).
+#[derive(Debug, Clone, Default)]
+pub struct PollState {
+    next: HashMap<String, (DateTime<Utc>, u32)>,
+}
+
+impl PollState {
+    /// The waybill's failures in a row so far.
+    pub fn failures(&self, waybill: &str) -> u32 {
+        self.next.get(waybill).map_or(0, |(_, f)| *f)
+    }
+}
+
+/// What one poll did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PollRun {
+    /// Waybills asked about.
+    pub asked: usize,
+    /// Route events SF gave that were new to the store.
+    pub new_events: usize,
+    /// Waybills whose ask failed, with why, and when they are asked again.
+    pub failed: Vec<PollFailure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PollFailure {
+    pub waybill: String,
+    pub error: String,
+    pub next_at: DateTime<Utc>,
+}
+
+/// The last four digits of a phone, as `checkPhoneNo` takes them.
+fn tail(phone: &str) -> String {
+    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
+    digits[digits.len().saturating_sub(4)..].iter().collect()
+}
+
+/// Asks SF about every tracked waybill that is due now.
+pub async fn poll_due(
+    store: &dyn Store,
+    courier: &Arc<dyn Courier>,
+    state: &mut PollState,
+    clock: &Clock,
+) -> Result<PollRun, OpsError> {
+    let now = clock.now();
+    let tracked = store.tracked_waybills().await?;
+    // Waybills no longer tracked are forgotten.
+    state.next.retain(|w, _| tracked.iter().any(|t| &t.waybill == w));
+    let mut run = PollRun::default();
+    let due: Vec<_> = tracked
+        .into_iter()
+        .filter(|t| state.next.get(&t.waybill).is_none_or(|(at, _)| *at <= now))
+        .take(BATCH)
+        .collect();
+    for t in due {
+        run.asked += 1;
+        let (courier, waybill, phone_tail) = (Arc::clone(courier), t.waybill.clone(), tail(&t.phone));
+        let answer = tokio::task::spawn_blocking(move || courier.routes(&waybill, &phone_tail))
+            .await
+            .unwrap_or_else(|e| Err(CourierError::Unreachable(format!("route query task failed: {e}"))));
+        let after = clock.now();
+        match answer {
+            // This courier cannot ask (manual waybills): nothing to poll at all.
+            Ok(None) => {
+                run.asked = 0;
+                return Ok(run);
+            }
+            Ok(Some((events, raw))) => {
+                if !events.is_empty() {
+                    let outcome = store.record_routes(&events, &raw, RouteSource::Poll, after).await?;
+                    run.new_events += outcome.stored;
+                }
+                state.next.insert(t.waybill, (after + POLL_EVERY, 0));
+            }
+            Err(e) => {
+                let failures = state.failures(&t.waybill) + 1;
+                let next_at = after + backoff(failures);
+                tracing::warn!(waybill = %t.waybill, failures, error = %e, "SF route query failed; backing off");
+                run.failed.push(PollFailure { waybill: t.waybill.clone(), error: e.to_string(), next_at });
+                state.next.insert(t.waybill, (next_at, failures));
+            }
+        }
+    }
+    Ok(run)
+}
