@@ -30,14 +30,14 @@ fn key(secret: &[u8], id: &str) -> Option<SigningKey> {
 pub fn sign_prehash(secret: &[u8], e: &[u8]) -> Option<[u8; 64]> {
     let k = key(secret, crate::DEFAULT_ID)?;
     let sig: Signature = k.sign_prehash_with_rng(&mut rand_core::OsRng, e).ok()?;
-    Some(sig.to_bytes().into())
+    Some(sig.to_bytes())
 }
 
 /// SM3-with-SM2 on the message: Z from the key and `id`, e = SM3(Z‖M), then SM2.
 pub fn sign_message(secret: &[u8], id: &str, msg: &[u8]) -> Option<[u8; 64]> {
     let k = key(secret, id)?;
     let sig: Signature = k.try_sign_with_rng(&mut rand_core::OsRng, msg).ok()?;
-    Some(sig.to_bytes().into())
+    Some(sig.to_bytes())
 }
 
 pub fn sm3(data: &[u8]) -> Vec<u8> {
