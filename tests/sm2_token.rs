@@ -409,3 +409,34 @@ fn two_processes_write_at_once_and_a_killed_writer_leaves_the_token_readable() {
     assert!(n >= 40, "token b reads, its 40 objects kept ({n} objects)");
     assert!(ctx.get_token_info(b).unwrap().token_initialized());
 }
+
+#[test]
+fn keydesk_token_access_works_on_the_sm2_token_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    std::env::set_var("KEYDESK_SM2_TOKEN_PIN_TRIES", "6");
+    let ctx = open(dir.path());
+    let (slot, serial) = new_token(&ctx, "member key");
+    let s = user(&ctx, slot);
+    generate(&s, b"\x09");
+    drop(s);
+    ctx.finalize().unwrap();
+    let mut access = keydesk::token::pkcs11::TokenAccess::open(module().to_str().unwrap()).unwrap();
+    let tokens = access.tokens().unwrap();
+    assert_eq!(tokens.len(), 1, "the empty slot's token is not listed");
+    assert_eq!((tokens[0].serial.as_str(), tokens[0].label.as_str()), (serial.as_str(), "member key"));
+    assert_eq!(tokens[0].manufacturer, "keydesk test token");
+    assert!(access.login(&serial, "00000000").is_err());
+    let t = &access.tokens().unwrap()[0];
+    assert!(t.pin.count_low && !t.pin.final_try && !t.pin.locked, "{:?}", t.pin);
+    access.login(&serial, USER_PIN).unwrap();
+    access.create_data(&serial, "seal", "keydesk", b"seal image").unwrap();
+    access.set_label(&serial, &[keydesk::token::pkcs11::Class::PrivateKey], b"\x09", "renamed").unwrap();
+    let report = access.inspect(&serial).unwrap();
+    let mut classes: Vec<_> = report.objects.iter().map(|o| (o.class.clone(), o.label.clone())).collect();
+    classes.sort();
+    assert_eq!(classes.len(), 3, "{classes:?}");
+    assert!(classes.iter().any(|(_, l)| l == "renamed"), "{classes:?}");
+    assert!(classes.iter().any(|(_, l)| l == "seal"), "{classes:?}");
+    assert_eq!(access.destroy(&serial, &[keydesk::token::pkcs11::Class::PrivateKey], b"\x09").unwrap(), 1);
+    assert_eq!(access.inspect(&serial).unwrap().objects.len(), 2);
+}
