@@ -182,7 +182,7 @@ fn sm2_keys_sign_with_both_mechanisms_and_openssl_verifies() {
     assert!(openssl_verifies(dir.path(), &point, &msg, &sig));
     let with_id = Mechanism::VendorDefined(VendorDefinedMechanism::new(
         MechanismType::new_vendor_defined(CKM_SM3_SM2).unwrap(),
-        Some(&*b"1234567812345678"),
+        Some(b"1234567812345678"),
     ));
     s.sign_init(&with_id, private).unwrap();
     s.sign_update(&msg[..7]).unwrap();
