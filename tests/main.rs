@@ -19,5 +19,6 @@ mod renewal_store;
 mod report;
 mod routes;
 mod sla;
+mod sm2_token;
 mod store_story;
 mod token;
