@@ -75,6 +75,7 @@ pub struct Services {
     /// The member notice channels (`[notify]`), each built only when it is on.
     pub notify: Arc<crate::outbound::notify::Senders>,
     pub auto_complete_after: Option<chrono::TimeDelta>,
+    pub lost_after_working_days: u32,
     font_settings: FontSettings,
     font: OnceLock<Built<Arc<DocFont>>>,
 }
@@ -95,6 +96,8 @@ pub struct ServiceParts {
     pub notify: Arc<crate::outbound::notify::Senders>,
     /// How long after SF's delivery an unconfirmed order completes by itself; `None`: never.
     pub auto_complete_after: Option<chrono::TimeDelta>,
+    /// Working days after SF's delivery that an unscanned inbound parcel counts as lost.
+    pub lost_after_working_days: u32,
 }
 
 impl Services {
@@ -112,6 +115,7 @@ impl Services {
             reports: parts.reports,
             notify: parts.notify,
             auto_complete_after: parts.auto_complete_after,
+            lost_after_working_days: parts.lost_after_working_days,
             font_settings: parts.font,
             font: OnceLock::new(),
         }

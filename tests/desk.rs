@@ -277,6 +277,7 @@ fn the_board_draws_only_what_fits() {
         })
         .collect();
     app.update(Msg::TrendLoaded(Ok(Trend::build(&facts, now, 14))));
+    app.update(Msg::ArrivalsLoaded(Ok(Default::default())));
     for _ in 0..3 {
         app.update(Msg::Key(key(KeyCode::PageDown), Instant::now()));
     }
@@ -1058,4 +1059,30 @@ fn a_shipped_orders_screen_shows_the_ship_scan_and_the_couriers_pickup() {
     assert!(text.contains(&format!("发货扫描 {}", at(shipped))), "{text}");
     assert!(text.contains(&format!("顺丰揽收 {}", at(shipped + chrono::TimeDelta::minutes(95)))), "{text}");
     assert!(text.contains(&format!("已签收 {}", at(shipped + chrono::TimeDelta::hours(20)))), "{text}");
+}
+
+/// The board's line of inbound parcels SF reported: 到件预计 today, and 疑似遗失 for one SF delivered
+/// days ago that nobody scanned; no line when SF reported neither.
+#[test]
+fn the_board_lists_expected_parcels_and_flags_a_lost_one() {
+    use keydesk::ops::routes::{Arrival, Arrivals};
+    let mut app = signed_in();
+    app.update(Msg::Key(key(KeyCode::F(4)), Instant::now()));
+    assert_eq!(app.screen, Screen::Board);
+    app.update(Msg::ArrivalsLoaded(Ok(Arrivals::default())));
+    assert!(!screen_text(&draw(&app, 120, 40)).contains("到件预计"));
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+    let arrival = |waybill: &str, delivered, when| Arrival {
+        order_no: "0000261122000002".into(),
+        waybill: waybill.into(),
+        delivered,
+        at: at(when),
+    };
+    app.update(Msg::ArrivalsLoaded(Ok(Arrivals {
+        expected: vec![arrival("SF1402000007919", false, "2026-11-30T11:30:00+08:00")],
+        lost: vec![arrival("SF1402000023757", true, "2026-11-18T12:00:00+08:00")],
+    })));
+    let text = screen_text(&draw(&app, 120, 40));
+    assert!(text.contains("到件预计 1：SF1402000007919"), "{text}");
+    assert!(text.contains("疑似遗失 1（顺丰 11-18 起已签收，未扫描）：SF1402000023757"), "{text}");
 }

@@ -489,3 +489,39 @@ async fn poll_all(
     }
     panic!("waybills still due after 10 passes");
 }
+
+// What SF says about the members' parcels on their way in: out for delivery or delivered today and
+// not scanned is 到件预计; delivered a working day ago or more and never scanned is 疑似遗失; a parcel
+// the desk scanned is neither.
+both_backends!(
+    the_board_expects_todays_parcels_and_flags_one_sf_delivered_days_ago_that_nobody_scanned,
+    async |db: &TestDb| {
+        load_demo(db).await;
+        let (addr, _stop) = start(db, settings(&["127.0.0.1"])).await;
+        let (coming, delivered_today, lost, scanned) =
+            ("SF1402000007919", "SF1402000015838", "SF1402000023757", "SF1402000000000");
+        let minutes = |days: i64| days * 24 * 60;
+        let pushed = body(&[
+            event(coming, "c-44", "44", 30),
+            event(delivered_today, "t-44", "44", 90),
+            event(delivered_today, "t-80", "80", 20),
+            event(lost, "l-44", "44", minutes(12) + 60),
+            event(lost, "l-80", "80", minutes(12)),
+            event(scanned, "s-80", "80", minutes(12)),
+        ]);
+        let (status, answer) = push(addr, SECRET_PATH, pushed, Some(CHECK_WORD)).await;
+        assert!(status == 200 && is_ok(&answer), "{status} {answer}");
+        // The first demo order's parcel is scanned now: it is at the desk.
+        keydesk::ops::intake::intake(db.store.as_ref(), scanned, &crate::support::actor("qin"), &clock())
+            .await
+            .expect("intake");
+        let rules = keydesk::sla::ClockRules::load(&Default::default()).expect("calendar");
+        let now = now().with_timezone(&keydesk::sla::SHANGHAI);
+        let a = keydesk::ops::routes::arrivals(db.store.as_ref(), &rules, now, 1).await.unwrap();
+        let waybills =
+            |list: &[keydesk::ops::routes::Arrival]| list.iter().map(|a| a.waybill.clone()).collect::<Vec<_>>();
+        assert_eq!(waybills(&a.expected), [coming, delivered_today], "{a:?}");
+        assert_eq!(waybills(&a.lost), [lost], "{a:?}");
+        assert!(a.expected[1].delivered && !a.expected[0].delivered);
+    }
+);

@@ -31,5 +31,6 @@ pub fn build(config: &Config, store: Arc<dyn Store>, clock: Clock) -> Services {
         reports: ReportExport { dir: config.report_dir(), weekly: config.report.schedule().ok().flatten() },
         notify: Arc::new(crate::outbound::notify::Senders::from_settings(&config.notify)),
         auto_complete_after: config.routes.auto_complete_after(),
+        lost_after_working_days: config.routes.lost_after_working_days,
     })
 }

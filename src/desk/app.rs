@@ -56,6 +56,8 @@ pub enum Effect {
     LoadBoard,
     /// The board's two-week chart.
     LoadTrend,
+    /// The inbound parcels SF reported and the desk has not scanned (到件预计, 疑似遗失).
+    LoadArrivals,
     Change {
         order_no: OrderNo,
         change: Change,
@@ -120,6 +122,7 @@ pub enum Msg {
     UnmatchedLoaded(Result<Vec<UnmatchedParcel>, String>),
     BoardLoaded(Result<crate::sla::board::Board, String>),
     TrendLoaded(Result<crate::sla::trend::Trend, String>),
+    ArrivalsLoaded(Result<crate::ops::routes::Arrivals, String>),
     ChangeDone(Result<OrderDetail, String>),
     Revealed(Result<(), String>),
     RenewStep {
@@ -254,6 +257,7 @@ impl App {
     fn load_board(&mut self) -> Vec<Effect> {
         let mut effects = self.start(Effect::LoadBoard);
         effects.extend(self.start(Effect::LoadTrend));
+        effects.extend(self.start(Effect::LoadArrivals));
         effects
     }
 
@@ -307,6 +311,7 @@ impl App {
             Msg::UnmatchedLoaded(result) => self.settle(result, |app, parcels| app.search.unmatched = parcels),
             Msg::BoardLoaded(result) => self.settle(result, |app, board| app.board.loaded(board)),
             Msg::TrendLoaded(result) => self.settle(result, |app, trend| app.board.trend = Some(trend)),
+            Msg::ArrivalsLoaded(result) => self.settle(result, |app, arrivals| app.board.arrivals = Some(arrivals)),
             Msg::Revealed(result) => self.settle(result, |app, ()| app.order.revealed = true),
             Msg::Reader(event) => {
                 // A key pulled or inserted: the PIN prompt may be offered again.

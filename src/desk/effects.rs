@@ -105,6 +105,15 @@ impl Runner {
                 .await;
                 Msg::BoardLoaded(result.map_err(text))
             }
+            Effect::LoadArrivals => {
+                let result = async {
+                    let rules = self.services.clock_rules().map_err(OpsError::Invalid)?;
+                    let lost_after = self.services.lost_after_working_days;
+                    ops::routes::arrivals(s, &rules, clock.now_local(), lost_after).await
+                }
+                .await;
+                Msg::ArrivalsLoaded(result.map_err(text))
+            }
             Effect::LoadTrend => {
                 let result = async {
                     let rules = self.services.clock_rules().map_err(OpsError::Invalid)?;

@@ -114,3 +114,47 @@ pub async fn poll_due(
     }
     Ok(run)
 }
+
+/// Inbound parcels as SF sees them and the desk does not yet: what should arrive today, and what SF
+/// delivered days ago that nobody scanned (lost in the mail room).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Arrivals {
+    /// Out for delivery (44) or delivered (80) today, Beijing time: 到件预计.
+    pub expected: Vec<Arrival>,
+    /// Delivered `lost_after` working days ago or more and never scanned: 疑似遗失.
+    pub lost: Vec<Arrival>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Arrival {
+    pub order_no: String,
+    pub waybill: String,
+    pub delivered: bool,
+    pub at: DateTime<chrono::FixedOffset>,
+}
+
+/// Sorts the unscanned inbound parcels SF reported into today's and the lost ones, by the calendar.
+pub async fn arrivals(
+    store: &dyn Store,
+    rules: &crate::sla::ClockRules,
+    now: DateTime<chrono::FixedOffset>,
+    lost_after: u32,
+) -> Result<Arrivals, OpsError> {
+    let today = now.date_naive();
+    let calendar = rules.calendar();
+    let mut out = Arrivals::default();
+    for r in store.inbound_arrivals().await? {
+        let at = r.accept_time.with_timezone(&crate::sla::SHANGHAI);
+        let delivered = r.op_code == crate::domain::route::OP_DELIVERED;
+        let day = at.date_naive();
+        let arrival = Arrival { order_no: r.order_no, waybill: r.waybill, delivered, at };
+        let lost_from =
+            calendar.nth_working_day_after(day, lost_after.max(1)).map_err(|e| OpsError::Invalid(e.to_string()))?;
+        if delivered && lost_from <= today {
+            out.lost.push(arrival);
+        } else if day == today {
+            out.expected.push(arrival);
+        }
+    }
+    Ok(out)
+}

@@ -28,6 +28,9 @@ pub struct RouteSettings {
     /// Days after SF delivered a returned key that the order completes by itself when the member has
     /// not confirmed receipt (确认收货) first. 0: never.
     pub auto_complete_days: u32,
+    /// Working days after SF delivered an inbound parcel that the board flags it as lost in the mail
+    /// room when the desk has not scanned it.
+    pub lost_after_working_days: u32,
 }
 
 impl Default for RouteSettings {
@@ -40,6 +43,7 @@ impl Default for RouteSettings {
             max_body_bytes: 256 * 1024,
             request_timeout_secs: 10,
             auto_complete_days: 7,
+            lost_after_working_days: 1,
         }
     }
 }

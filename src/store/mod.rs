@@ -44,7 +44,7 @@ pub use orders::{
 };
 pub use postgres::PgStore;
 pub use renewals::RenewalStore;
-pub use routes::{RouteOutcome, RouteSource, RouteStore, StoredRoute, TrackedWaybill};
+pub use routes::{InboundRoute, RouteOutcome, RouteSource, RouteStore, StoredRoute, TrackedWaybill};
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]

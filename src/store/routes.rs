@@ -63,6 +63,16 @@ pub struct StoredRoute {
     pub source: String,
 }
 
+/// The latest "out for delivery" (44) or "delivered" (80) route of an inbound parcel the desk has
+/// not scanned yet (its order paid or unpaid, not received).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundRoute {
+    pub order_no: String,
+    pub waybill: String,
+    pub op_code: String,
+    pub accept_time: DateTime<Utc>,
+}
+
 /// A waybill the route poll follows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrackedWaybill {
@@ -93,6 +103,10 @@ pub trait RouteStore: Send + Sync {
     /// orders' returns not delivered yet, each with the phone SF checks (`checkPhoneNo`).
     async fn tracked_waybills(&self) -> StoreResult<Vec<TrackedWaybill>>;
 
+    /// Inbound parcels SF has out for delivery or delivered that the desk has not scanned: each
+    /// waybill's latest such route.
+    async fn inbound_arrivals(&self) -> StoreResult<Vec<InboundRoute>>;
+
     /// Shipped orders SF delivered at or before `before` (the member has not confirmed receipt),
     /// by order number, earliest delivery first.
     async fn delivered_unconfirmed(&self, before: DateTime<Utc>) -> StoreResult<Vec<String>>;
@@ -120,6 +134,24 @@ r.remark, r.direction, o.order_no, r.source FROM route_events r LEFT JOIN orders
 WHERE r.waybill = $1 ORDER BY r.accept_time, r.id";
 
 pub(super) const COUNT_ROUTES: &str = "SELECT COUNT(*) FROM route_events";
+
+pub(super) const SELECT_INBOUND_ARRIVALS: &str = "SELECT o.order_no, r.waybill, r.op_code, r.accept_time \
+FROM route_events r JOIN orders o ON o.id = r.order_id \
+WHERE r.direction = 'inbound' AND r.op_code IN ('44', '80') AND o.received_at IS NULL \
+AND o.status IN ('paid', 'unpaid') ORDER BY r.waybill, r.accept_time";
+
+/// Keeps each waybill's latest route (rows sorted by waybill, then time).
+pub(super) fn latest_arrivals(rows: Vec<(String, String, String, DateTime<Utc>)>) -> Vec<InboundRoute> {
+    let mut out: Vec<InboundRoute> = Vec::new();
+    for (order_no, waybill, op_code, accept_time) in rows {
+        let route = InboundRoute { order_no, waybill, op_code, accept_time };
+        match out.last_mut() {
+            Some(last) if last.waybill == route.waybill => *last = route,
+            _ => out.push(route),
+        }
+    }
+    out
+}
 
 pub(super) const SELECT_TRACKED: &str = "SELECT inbound_waybill, 'inbound', contact_phone FROM orders \
 WHERE status = 'paid' AND inbound_waybill IS NOT NULL AND received_at IS NULL \

@@ -36,6 +36,8 @@ pub struct BoardScreen {
     pub board: Option<Board>,
     pub list: ListState,
     pub trend: Option<Trend>,
+    /// Inbound parcels SF reported that the desk has not scanned.
+    pub arrivals: Option<crate::ops::routes::Arrivals>,
 }
 
 impl BoardScreen {
@@ -58,9 +60,11 @@ impl BoardScreen {
     pub fn draw(&self, frame: &mut Frame, area: Rect) {
         let notice = self.board.as_ref().and_then(|b| b.calendar_notice.as_deref());
         let chart_rows = if area.height >= CHART_ROWS + 8 { CHART_ROWS } else { 0 };
-        let [notice_row, counts, chart, list] = Layout::vertical([
+        let arrivals = self.arrivals.as_ref().and_then(arrivals_line);
+        let [notice_row, counts, arrivals_row, chart, list] = Layout::vertical([
             Constraint::Length(u16::from(notice.is_some())),
             Constraint::Length(1),
+            Constraint::Length(u16::from(arrivals.is_some())),
             Constraint::Length(chart_rows),
             Constraint::Min(3),
         ])
@@ -68,6 +72,9 @@ impl BoardScreen {
         if let Some(notice) = notice {
             let line = Line::from(format!(" 注意：{notice}")).style(Style::new().fg(Color::Black).bg(Color::Yellow));
             frame.render_widget(Paragraph::new(line), notice_row);
+        }
+        if let Some(line) = arrivals {
+            frame.render_widget(Paragraph::new(line), arrivals_row);
         }
         if chart_rows > 0 {
             self.draw_trend(frame, chart);
@@ -180,4 +187,26 @@ impl BoardScreen {
             .max(u64::from(trend.peak().max(1)));
         frame.render_widget(chart, area);
     }
+}
+
+/// 到件预计 (what SF has out for delivery or delivered today, not scanned yet) and 疑似遗失 (delivered
+/// days ago, never scanned), on one line; nothing when SF reported neither.
+fn arrivals_line(a: &crate::ops::routes::Arrivals) -> Option<Line<'static>> {
+    if a.expected.is_empty() && a.lost.is_empty() {
+        return None;
+    }
+    let list =
+        |items: &[crate::ops::routes::Arrival]| items.iter().map(|i| i.waybill.as_str()).collect::<Vec<_>>().join(" ");
+    let mut spans = vec![Span::raw(" ")];
+    if !a.expected.is_empty() {
+        spans.push(Span::raw(format!("到件预计 {}：{}  ", a.expected.len(), list(&a.expected))));
+    }
+    if !a.lost.is_empty() {
+        let since = a.lost.iter().map(|i| i.at).min().map(|t| t.format("%m-%d").to_string()).unwrap_or_default();
+        spans.push(Span::styled(
+            format!("疑似遗失 {}（顺丰 {since} 起已签收，未扫描）：{}", a.lost.len(), list(&a.lost)),
+            Style::new().fg(Color::Red),
+        ));
+    }
+    Some(Line::from(spans))
 }

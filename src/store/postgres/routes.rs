@@ -8,9 +8,9 @@ use super::PgStore;
 use crate::domain::notice::{NoticeEvent, NoticeKind};
 use crate::domain::route::{RouteEvent, OP_DELIVERED, OP_PICKED_UP};
 use crate::store::routes::{
-    stored_route, tracked, RouteOutcome, RouteRow, RouteSource, RouteStore, StoredRoute, TrackedWaybill, COUNT_ROUTES,
-    INSERT_ROUTE, ORDER_OF_WAYBILL, SELECT_DELIVERED_UNCONFIRMED, SELECT_ROUTES_OF_WAYBILL, SELECT_TRACKED,
-    SET_DELIVERED, SET_PICKED_UP,
+    latest_arrivals, stored_route, tracked, InboundRoute, RouteOutcome, RouteRow, RouteSource, RouteStore, StoredRoute,
+    TrackedWaybill, COUNT_ROUTES, INSERT_ROUTE, ORDER_OF_WAYBILL, SELECT_DELIVERED_UNCONFIRMED,
+    SELECT_INBOUND_ARRIVALS, SELECT_ROUTES_OF_WAYBILL, SELECT_TRACKED, SET_DELIVERED, SET_PICKED_UP,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -92,6 +92,12 @@ impl RouteStore for PgStore {
 
     async fn route_event_count(&self) -> StoreResult<i64> {
         sqlx::query_scalar(COUNT_ROUTES).fetch_one(&self.pool).await.map_err(StoreError::from_sqlx)
+    }
+
+    async fn inbound_arrivals(&self) -> StoreResult<Vec<InboundRoute>> {
+        let rows: Vec<(String, String, String, DateTime<Utc>)> =
+            sqlx::query_as(SELECT_INBOUND_ARRIVALS).fetch_all(&self.pool).await.map_err(StoreError::from_sqlx)?;
+        Ok(latest_arrivals(rows))
     }
 
     async fn tracked_waybills(&self) -> StoreResult<Vec<TrackedWaybill>> {
