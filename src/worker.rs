@@ -1,15 +1,16 @@
 //! keydesk's background work: the durable queues, run in passes: the print queue (a document waiting
 //! for a printer goes out when the printer is back) and the member notice outbox (a notice waiting
-//! for its provider goes out when the provider is back); courier polling joins them as a pass of its own. `keydesk worker` runs the passes in a process of
-//! its own (one per site, under systemd); each desk runs the same loop too, so a lone desk still
+//! for its provider goes out when the provider is back). `keydesk worker` runs the passes in a process
+//! of its own (one per site, under systemd); each desk runs the same loop too, so a lone desk still
 //! prints. Several workers and desks may run at once: each job is leased before it is done (see
 //! `ops::print`), so none is done twice while its lease holds.
 //!
-//! `keydesk worker` alone (not the desks) also writes the manager's weekly report when
-//! `report.weekly` says (e.g. every Monday 08:30, last week's workbook into `report.export_dir`):
-//! once that week's file is there it is not written again, so a worker that was down at the time
-//! writes it when it runs next, and two workers at once only write the same file twice.
-
+//! `keydesk worker` alone (not the desks) also asks SF about the parcels on their way (`ops::routes`,
+//! with back-off per waybill), completes delivered orders the member did not confirm
+//! (`ops::delivery`), and writes the manager's weekly report when `report.weekly` says (e.g. every
+//! Monday 08:30, last week's workbook into `report.export_dir`): once that week's file is there it is
+//! not written again, so a worker that was down at the time writes it when it runs next, and two
+//! workers at once only write the same file twice.
 use std::time::Duration;
 
 use serde::Serialize;
