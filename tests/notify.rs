@@ -714,3 +714,108 @@ both_backends!(an_issued_invoice_is_announced_with_its_number_and_the_member_pag
     let body = mail["body"].as_str().unwrap();
     assert!(body.contains(&number) && body.contains("https://keydesk.example.cn/m/"), "{body}");
 });
+
+/// Issue 14's parcel, end to end with the stand-ins, on a real SoftHSM key and SQLite: the scan
+/// writes 已收到 (SMS to the Aliyun stand-in, mail to aiosmtpd), the renewal 已续签, the ship scan
+/// 已寄回 with the waybill; SF pushes the pickup (the return clock stops there) and the delivery (the
+/// member page says 已签收 and 请确认收货 goes out); nobody confirms, and `keydesk worker` completes the
+/// order after `routes.auto_complete_days` under a pinned clock and says so. Every notice once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_parcel_end_to_end_with_the_stand_ins() {
+    use keydesk::domain::route::format_accept_time;
+    use keydesk::domain::Status;
+    let lab = crate::token::KeyLab::new();
+    let store = keydesk::store::open(&lab.db_url(), 4, std::time::Duration::from_secs(5), false).await.unwrap();
+    let (sms, smtp) = (SmsStandIn::start(), Smtp::start());
+    let config = keydesk::cli::config::Config { notify: settings(Some(&sms), Some(&smtp)), ..Default::default() };
+    let clock = Clock::fixed(chrono::Utc::now());
+    let services = crate::support::services(store.clone(), &config, clock.clone());
+    let policy = keydesk::outbound::printer::RetryPolicy::default();
+    let mut state = keydesk::worker::WorkerState::default();
+    let no = OrderNo::parse(ORDER).unwrap();
+    let id = order_id(store.as_ref()).await;
+    let kinds_sent = |notices: &[keydesk::store::NoticeRecord], kind| {
+        notices.iter().filter(|n| n.kind == kind && n.state == NoticeState::Sent).count()
+    };
+
+    // The scan (KeyLab received the parcel through `keydesk intake`): 已收到, by SMS and by mail.
+    let pass = keydesk::worker::run_worker_pass(&services, &policy, &mut state).await.unwrap();
+    assert_eq!(pass.notices.sent, 2, "{:?}", pass.notices);
+    assert_eq!(smtp.messages().len(), 1);
+    assert!(smtp.messages()[0]["subject"].as_str().unwrap().starts_with("已收到"));
+
+    // The renewal on the key (`keydesk renew`, PIN on stdin), then the ship scan.
+    lab.renew_ok();
+    clock.advance(TimeDelta::minutes(10));
+    keydesk::ops::ship::ship(store.as_ref(), &no, "SF7000000000017", &actor("qin"), &clock).await.unwrap();
+    let shipped = store.order_by_no(&no).await.unwrap().unwrap().shipped_at.unwrap();
+    keydesk::worker::run_worker_pass(&services, &policy, &mut state).await.unwrap();
+    let notices = store.notices_for_order(id).await.unwrap();
+    assert_eq!((kinds_sent(&notices, NoticeKind::Renewed), kinds_sent(&notices, NoticeKind::Shipped)), (2, 2));
+
+    // SF: picked up 40 minutes after the scan, delivered the next morning.
+    let routes = keydesk::route_push::RouteSettings {
+        secret_path: keydesk::outbound::courier::Secret::new(crate::routes::SECRET_PATH),
+        allow: vec!["127.0.0.1".into()],
+        ..Default::default()
+    };
+    let receiver = keydesk::route_push::Receiver::new(
+        &routes,
+        keydesk::outbound::courier::Secret::new(crate::routes::CHECK_WORD),
+        store.clone(),
+        clock.clone(),
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(keydesk::route_push::serve(listener, Arc::new(receiver), std::future::pending()));
+    let route = |id: &str, op: &str, at: chrono::DateTime<chrono::Utc>| {
+        serde_json::json!({ "mailno": "SF7000000000017", "id": id, "opCode": op, "orderid": "",
+            "acceptTime": format_accept_time(at), "acceptAddress": "北京市", "remark": "顺丰速运", "reasonCode": "" })
+    };
+    let picked_up = shipped + TimeDelta::minutes(40);
+    let delivered = shipped + TimeDelta::hours(18);
+    for (id, op, at) in [("e2e-50", "50", picked_up), ("e2e-80", "80", delivered)] {
+        let (status, answer) = crate::routes::push(
+            addr,
+            crate::routes::SECRET_PATH,
+            crate::routes::body(&[route(id, op, at)]),
+            Some(crate::routes::CHECK_WORD),
+        )
+        .await;
+        assert!(status == 200 && crate::routes::is_ok(&answer), "{status} {answer}");
+    }
+    clock.advance(TimeDelta::hours(20));
+    let order = store.order_by_no(&no).await.unwrap().unwrap();
+    assert_eq!(order.picked_up_at.map(|t| t.timestamp()), Some(picked_up.timestamp()));
+    let scope = keydesk::store::ClockScope::StoppedBetween {
+        from: shipped - TimeDelta::days(1),
+        to: clock.now() + TimeDelta::days(1),
+    };
+    let facts = store.clock_facts(scope).await.unwrap();
+    let stop = facts
+        .iter()
+        .filter(|f| f.order_no == ORDER)
+        .flat_map(keydesk::ops::sla::clocks_of)
+        .find(|c| c.clock.policy == keydesk::sla::Policy::Return)
+        .and_then(|c| c.clock.stop);
+    assert_eq!(stop.map(|t| t.timestamp()), Some(picked_up.timestamp()), "the return clock stops at the pickup");
+    let tail = keydesk::ops::member::PhoneTail::parse("6015").unwrap();
+    let member = keydesk::ops::member::look_up(store.as_ref(), &no, &tail).await.unwrap();
+    assert_eq!(member.status_label(), "已签收");
+    keydesk::worker::run_worker_pass(&services, &policy, &mut state).await.unwrap();
+    assert_eq!(kinds_sent(&store.notices_for_order(id).await.unwrap(), NoticeKind::Delivered), 2);
+
+    // Nobody confirms: seven days after the delivery the worker completes the order, and says so.
+    clock.advance(TimeDelta::days(7));
+    let pass = keydesk::worker::run_worker_pass(&services, &policy, &mut state).await.unwrap();
+    assert_eq!(pass.auto_completed, [no.clone()]);
+    assert_eq!(store.order_by_no(&no).await.unwrap().unwrap().status, Status::Completed);
+    let notices = store.notices_for_order(id).await.unwrap();
+    assert_eq!(kinds_sent(&notices, NoticeKind::AutoCompleted), 2, "{notices:#?}");
+    // Every notice went out once on each channel, and nothing is left to send.
+    assert!(notices.iter().all(|n| n.state == NoticeState::Sent && n.attempts == 1), "{notices:#?}");
+    assert_eq!(sms.accepted().len(), notices.iter().filter(|n| n.channel == Channel::Sms).count());
+    assert_eq!(smtp.messages().len(), notices.iter().filter(|n| n.channel == Channel::Email).count());
+    assert_eq!(keydesk::worker::run_worker_pass(&services, &policy, &mut state).await.unwrap().notices.sent, 0);
+}

@@ -13,8 +13,8 @@ use sqlx::Connection;
 use crate::both_backends;
 use crate::support::{clock, load_demo, now, TestDb};
 
-const CHECK_WORD: &str = "test-check-word-0123";
-const SECRET_PATH: &str = "/sf/routes/0123456789abcdef0123";
+pub(crate) const CHECK_WORD: &str = "test-check-word-0123";
+pub(crate) const SECRET_PATH: &str = "/sf/routes/0123456789abcdef0123";
 /// A demo order, made "shipped" on `OUTBOUND` by [`ship`].
 const ORDER: &str = "0000261121000001";
 const INBOUND: &str = "SF1402000000000";
@@ -94,12 +94,17 @@ fn event(mailno: &str, id: &str, op: &str, minutes_ago: i64) -> serde_json::Valu
     })
 }
 
-fn body(events: &[serde_json::Value]) -> String {
+pub(crate) fn body(events: &[serde_json::Value]) -> String {
     serde_json::json!({ "Body": { "WaybillRoute": events } }).to_string()
 }
 
 /// The test's SF: posts `body` to `path`, signed with `check_word` when given. Status and answer.
-async fn push(addr: SocketAddr, path: &str, body: String, check_word: Option<&str>) -> (u16, serde_json::Value) {
+pub(crate) async fn push(
+    addr: SocketAddr,
+    path: &str,
+    body: String,
+    check_word: Option<&str>,
+) -> (u16, serde_json::Value) {
     let path = path.to_string();
     let check_word = check_word.map(str::to_string);
     tokio::task::spawn_blocking(move || {
@@ -121,7 +126,7 @@ async fn push(addr: SocketAddr, path: &str, body: String, check_word: Option<&st
     .expect("client")
 }
 
-fn is_ok(answer: &serde_json::Value) -> bool {
+pub(crate) fn is_ok(answer: &serde_json::Value) -> bool {
     answer == &serde_json::json!({ "return_code": "0000", "return_msg": "成功" })
 }
 
