@@ -809,7 +809,7 @@ async fn one_parcel_end_to_end_with_the_stand_ins() {
     // Nobody confirms: seven days after the delivery the worker completes the order, and says so.
     clock.advance(TimeDelta::days(7));
     let pass = keydesk::worker::run_worker_pass(&services, &policy, &mut state).await.unwrap();
-    assert_eq!(pass.auto_completed, [no.clone()]);
+    assert_eq!(pass.auto_completed, std::slice::from_ref(&no));
     assert_eq!(store.order_by_no(&no).await.unwrap().unwrap().status, Status::Completed);
     let notices = store.notices_for_order(id).await.unwrap();
     assert_eq!(kinds_sent(&notices, NoticeKind::AutoCompleted), 2, "{notices:#?}");
