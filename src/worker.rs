@@ -73,30 +73,27 @@ pub async fn run_pass(services: &Services, policy: &RetryPolicy) -> Result<Pass,
     Ok(Pass { print, print_queue, notices, weekly_report: None, auto_completed: Vec::new(), routes: None })
 }
 
-/// One pass of `keydesk worker`: the print queue and the notices, the delivered orders due to complete
-/// by themselves (`routes.auto_complete_days`), then the weekly report when it is due.
+/// One pass of `keydesk worker`: SF's routes for the tracked waybills and the delivered orders due to
+/// complete by themselves (`routes.auto_complete_days`), then the print queue and the notices, then
+/// the weekly report when it is due.
 pub async fn run_worker_pass(
     services: &Services,
     policy: &RetryPolicy,
-    weekly: &mut WorkerState,
+    state: &mut WorkerState,
 ) -> Result<Pass, OpsError> {
+    // The routes and completions first: the notices they write go out in this pass's outbox run.
+    let routes = match &services.courier {
+        Ok(courier) => Some(ops::routes::poll_due(services.store(), courier, &mut state.polls, &services.clock).await?),
+        Err(_) => None,
+    };
+    let auto_completed = match services.auto_complete_after {
+        Some(after) => ops::delivery::auto_complete_due(services.store(), after, &services.clock).await?,
+        None => Vec::new(),
+    };
     let mut pass = run_pass(services, policy).await?;
-    if let Ok(courier) = &services.courier {
-        let run = ops::routes::poll_due(services.store(), courier, &mut weekly.polls, &services.clock).await?;
-        pass.routes = (run.asked > 0).then_some(run);
-    }
-    if let Some(after) = services.auto_complete_after {
-        pass.auto_completed = ops::delivery::auto_complete_due(services.store(), after, &services.clock).await?;
-        // What the completions announced goes out in this pass, not five seconds later.
-        if !pass.auto_completed.is_empty() {
-            let more = ops::notify::run_due(services.store(), &services.notify, &services.clock).await?;
-            pass.notices.sent += more.sent;
-            pass.notices.retrying += more.retrying;
-            pass.notices.skipped += more.skipped;
-            pass.notices.failed.extend(more.failed);
-        }
-    }
-    pass.weekly_report = weekly_report(services, weekly).await;
+    pass.routes = routes.filter(|run| run.asked > 0);
+    pass.auto_completed = auto_completed;
+    pass.weekly_report = weekly_report(services, state).await;
     Ok(pass)
 }
 

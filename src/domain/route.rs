@@ -4,7 +4,7 @@
 //!
 //! `acceptTime` is Beijing wall time (`2026-12-02 10:15:00`); it becomes an instant here.
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
@@ -77,19 +77,15 @@ pub enum RouteError {
     Time { index: usize, value: String },
 }
 
-fn beijing() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
-}
-
 /// `acceptTime` (Beijing wall time) as an instant.
 pub fn parse_accept_time(text: &str) -> Option<DateTime<Utc>> {
     let naive = NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%d %H:%M:%S").ok()?;
-    beijing().from_local_datetime(&naive).single().map(|t| t.with_timezone(&Utc))
+    super::BEIJING.from_local_datetime(&naive).single().map(|t| t.with_timezone(&Utc))
 }
 
 /// An instant as SF writes `acceptTime`.
 pub fn format_accept_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&beijing()).format("%Y-%m-%d %H:%M:%S").to_string()
+    at.with_timezone(&super::BEIJING).format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// A push body: `{"Body":{"WaybillRoute":[…]}}`.

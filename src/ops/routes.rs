@@ -60,24 +60,23 @@ pub struct PollFailure {
     pub next_at: DateTime<Utc>,
 }
 
-/// The last four digits of a phone, as `checkPhoneNo` takes them.
-fn tail(phone: &str) -> String {
-    let digits: Vec<char> = phone.chars().filter(char::is_ascii_digit).collect();
-    digits[digits.len().saturating_sub(4)..].iter().collect()
-}
-
-/// Asks SF about every tracked waybill that is due now.
+/// Asks SF about every tracked waybill that is due now (nothing, not even the store, when the courier
+/// cannot be asked).
 pub async fn poll_due(
     store: &dyn Store,
     courier: &Arc<dyn Courier>,
     state: &mut PollState,
     clock: &Clock,
 ) -> Result<PollRun, OpsError> {
+    let mut run = PollRun::default();
+    if !courier.queries_routes() {
+        return Ok(run);
+    }
     let now = clock.now();
     let tracked = store.tracked_waybills().await?;
     // Waybills no longer tracked are forgotten.
-    state.next.retain(|w, _| tracked.iter().any(|t| &t.waybill == w));
-    let mut run = PollRun::default();
+    let still: std::collections::HashSet<&str> = tracked.iter().map(|t| t.waybill.as_str()).collect();
+    state.next.retain(|w, _| still.contains(w.as_str()));
     let due: Vec<_> = tracked
         .into_iter()
         .filter(|t| state.next.get(&t.waybill).is_none_or(|(at, _)| *at <= now))
@@ -85,18 +84,14 @@ pub async fn poll_due(
         .collect();
     for t in due {
         run.asked += 1;
-        let (courier, waybill, phone_tail) = (Arc::clone(courier), t.waybill.clone(), tail(&t.phone));
+        let (courier, waybill, phone_tail) =
+            (Arc::clone(courier), t.waybill.clone(), crate::domain::mask::phone_tail(&t.phone));
         let answer = tokio::task::spawn_blocking(move || courier.routes(&waybill, &phone_tail))
             .await
             .unwrap_or_else(|e| Err(CourierError::Unreachable(format!("route query task failed: {e}"))));
         let after = clock.now();
         match answer {
-            // This courier cannot ask (manual waybills): nothing to poll at all.
-            Ok(None) => {
-                run.asked = 0;
-                return Ok(run);
-            }
-            Ok(Some((events, raw))) => {
+            Ok((events, raw)) => {
                 if !events.is_empty() {
                     let outcome = store.record_routes(&events, &raw, RouteSource::Poll, after).await?;
                     run.new_events += outcome.stored;

@@ -16,11 +16,15 @@ impl Courier for ManualCourier {
         "manual waybills (scan the pre-printed SF label)".to_string()
     }
 
+    fn queries_routes(&self) -> bool {
+        false
+    }
+
     fn routes(
         &self,
         _waybill: &str,
         _phone_tail: &str,
-    ) -> Result<Option<(Vec<crate::domain::route::RouteEvent>, String)>, CourierError> {
-        Ok(None)
+    ) -> Result<(Vec<crate::domain::route::RouteEvent>, String), CourierError> {
+        Err(CourierError::NotConfigured("manual waybills: SF's route query needs courier.backend = \"sf\"".into()))
     }
 }

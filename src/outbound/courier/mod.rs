@@ -183,10 +183,12 @@ impl CourierError {
 pub trait Courier: Send + Sync {
     fn book(&self, request: &ShipmentRequest) -> Result<Booking, CourierError>;
     fn describe(&self) -> String;
+    /// Whether [`Courier::routes`] can ask the courier at all (manual waybills: no).
+    fn queries_routes(&self) -> bool;
     /// The route events SF knows for one waybill (`phone_tail`: the last four digits of the sender's
-    /// or recipient's phone, which SF asks for on waybills the partner did not create). `Ok(None)`:
-    /// this backend cannot ask (manual waybills); the raw answer comes with the events.
-    fn routes(&self, waybill: &str, phone_tail: &str) -> Result<Option<(Vec<RouteEvent>, String)>, CourierError>;
+    /// or recipient's phone, which SF asks for on waybills the partner did not create), with the raw
+    /// answer they came in.
+    fn routes(&self, waybill: &str, phone_tail: &str) -> Result<(Vec<RouteEvent>, String), CourierError>;
 }
 
 /// Builds the configured backend.

@@ -332,12 +332,16 @@ impl Courier for SfClient {
         self.create_order(request).map(Booking::Booked)
     }
 
+    fn queries_routes(&self) -> bool {
+        true
+    }
+
     fn routes(
         &self,
         waybill: &str,
         phone_tail: &str,
-    ) -> Result<Option<(Vec<crate::domain::route::RouteEvent>, String)>, CourierError> {
-        Ok(Some(self.search_routes(waybill, phone_tail)?))
+    ) -> Result<(Vec<crate::domain::route::RouteEvent>, String), CourierError> {
+        self.search_routes(waybill, phone_tail)
     }
 
     fn describe(&self) -> String {
